@@ -1,0 +1,141 @@
+"""The catalogue: books, the links that connect them, and readers' shelves."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Book(models.Model):
+    """A book from one source, identified by ``external_id`` (``wikipedia:War and Peace``, ``goodbooks:1``)."""
+
+    class Source(models.TextChoices):
+        WIKIPEDIA = "wikipedia", "Wikipedia"
+        GOODBOOKS = "goodbooks", "goodbooks-10k"
+
+    external_id = models.CharField(max_length=600, unique=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=500, blank=True, help_text="Author(s) as displayed, comma-separated.")
+    genre = models.CharField(max_length=300, blank=True, help_text="Genre(s) as displayed, comma-separated.")
+    country = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=100, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    pages_raw = models.CharField(max_length=200, blank=True, help_text="Pages as the source wrote them.")
+    publication_year = models.IntegerField(null=True, blank=True)
+    isbn = models.CharField(max_length=40, blank=True)
+    cover_url = models.URLField(max_length=500, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="The raw infobox or CSV row.")
+    article_length = models.PositiveIntegerField(null=True, blank=True)
+    popularity = models.PositiveIntegerField(
+        default=0, help_text="How many readers shelved or rated the book (from the source's counts)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["author"], name="book_author"),
+            models.Index(fields=["genre"], name="book_genre"),
+            models.Index(fields=["country"], name="book_country"),
+            models.Index(fields=["source"], name="book_source"),
+            models.Index(fields=["-popularity"], name="book_popularity"),
+            models.Index(fields=["-created_at"], name="book_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="book_title_not_empty"),
+            models.CheckConstraint(condition=Q(external_id__startswith=models.F("source")), name="book_external_id_source"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.author})" if self.author else self.title
+
+
+class Link(models.Model):
+    """What links books: a Wikipedia page an article links to, a reader's tag, a category."""
+
+    class Kind(models.TextChoices):
+        WIKILINK = "wikilink", "Wikipedia link"
+        CATEGORY = "category", "Wikipedia category"
+        TAG = "tag", "Reader tag"
+
+    name = models.CharField(max_length=500, unique=True, help_text="Normalised: lowercased, whitespace folded.")
+    display_name = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    books = models.ManyToManyField(Book, through="BookLink", related_name="links")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="link_name_not_empty")]
+
+    def __str__(self):
+        return self.display_name
+
+
+class BookLink(models.Model):
+    """A book's link, with how often: an article may link a page several times; a tag has a user count."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="book_links")
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="book_links")
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["book", "link"], name="booklink_unique"),
+            models.CheckConstraint(condition=Q(count__gte=1), name="booklink_count_positive"),
+        ]
+        indexes = [models.Index(fields=["link", "book"], name="booklink_link_book")]
+
+
+class Shelf(models.Model):
+    """A reader's shelf: one of the standard four, or a custom one. Private unless made public."""
+
+    class Kind(models.TextChoices):
+        WANT_TO_READ = "want-to-read", "Want to read"
+        READING = "reading", "Reading"
+        READ = "read", "Read"
+        FAVOURITES = "favourites", "Favourites"
+        CUSTOM = "custom", "Custom"
+
+    STANDARD_KINDS = (Kind.WANT_TO_READ, Kind.READING, Kind.READ, Kind.FAVOURITES)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shelves")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CUSTOM)
+    is_public = models.BooleanField(default=False)
+    books = models.ManyToManyField(Book, through="ShelfEntry", related_name="shelves")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="shelf_name_unique_per_user"),
+            models.UniqueConstraint(
+                fields=["user", "kind"], condition=~Q(kind="custom"), name="shelf_standard_kind_once_per_user"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="shelf_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.name}"
+
+    @property
+    def is_standard(self) -> bool:
+        return self.kind != self.Kind.CUSTOM
+
+
+class ShelfEntry(models.Model):
+    """A book on a shelf, since when, and the reader's rating (1–5) if any."""
+
+    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE, related_name="entries")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="shelf_entries")
+    added_at = models.DateTimeField()
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shelf", "book"], name="shelfentry_unique"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="shelfentry_rating_1_to_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["book"], name="shelfentry_book")]

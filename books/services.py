@@ -1,0 +1,114 @@
+"""Writes to readers' shelves. The site and the API both call these; nothing else writes shelves.
+
+Every service is atomic and safe under concurrent calls for the same reader: adding a book that is
+already there updates it instead of duplicating it, and the standard shelves are created exactly once.
+"""
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from books.models import Book, Shelf, ShelfEntry
+
+
+class ShelfError(ValueError):
+    """A shelf operation the reader asked for cannot be done; the message says why."""
+
+
+STANDARD_SHELF_NAMES = {kind: kind.label for kind in Shelf.STANDARD_KINDS}
+
+
+@transaction.atomic
+def shelves_ensure_standard(*, user) -> list[Shelf]:
+    """Give ``user`` the four standard shelves if they lack any; return all their shelves."""
+    Shelf.objects.bulk_create(
+        [Shelf(user=user, kind=kind, name=name) for kind, name in STANDARD_SHELF_NAMES.items()],
+        ignore_conflicts=True,
+    )
+    return list(Shelf.objects.filter(user=user))
+
+
+@transaction.atomic
+def shelf_create(*, user, name: str, is_public: bool = False) -> Shelf:
+    """Create a custom shelf; names are unique per reader."""
+    name = _clean_shelf_name(name)
+    try:
+        with transaction.atomic():
+            return Shelf.objects.create(user=user, name=name, kind=Shelf.Kind.CUSTOM, is_public=is_public)
+    except IntegrityError:
+        raise ShelfError(f'You already have a shelf named "{name}".') from None
+
+
+@transaction.atomic
+def shelf_update(*, shelf: Shelf, name: str | None = None, is_public: bool | None = None) -> Shelf:
+    """Rename a custom shelf and/or change who may see it. Standard shelves keep their names."""
+    if name is not None and name.strip() != shelf.name:
+        if shelf.is_standard:
+            raise ShelfError(f'"{shelf.name}" is a standard shelf and cannot be renamed.')
+        shelf.name = _clean_shelf_name(name)
+    if is_public is not None:
+        shelf.is_public = is_public
+    try:
+        with transaction.atomic():
+            shelf.save(update_fields=["name", "is_public"])
+    except IntegrityError:
+        raise ShelfError(f'You already have a shelf named "{shelf.name}".') from None
+    return shelf
+
+
+@transaction.atomic
+def shelf_delete(*, shelf: Shelf) -> None:
+    """Delete a custom shelf and its entries (the books stay on the reader's other shelves)."""
+    if shelf.is_standard:
+        raise ShelfError(f'"{shelf.name}" is a standard shelf and cannot be deleted.')
+    shelf.delete()
+
+
+def shelf_add_book(*, shelf: Shelf, book: Book, rating: int | None = None) -> ShelfEntry:
+    """Put ``book`` on ``shelf`` (idempotent: an existing entry keeps its date, and gets the rating if given)."""
+    _check_rating(rating)
+    defaults = {"rating": rating} if rating is not None else {}
+    entry, _ = ShelfEntry.objects.update_or_create(
+        shelf=shelf, book=book, defaults=defaults, create_defaults={**defaults, "added_at": timezone.now()}
+    )
+    return entry
+
+
+@transaction.atomic
+def shelf_remove_book(*, shelf: Shelf, book: Book) -> None:
+    """Take ``book`` off ``shelf``; removing a book that is not there is not an error."""
+    ShelfEntry.objects.filter(shelf=shelf, book=book).delete()
+
+
+@transaction.atomic
+def shelf_move_book(*, source: Shelf, target: Shelf, book: Book) -> ShelfEntry:
+    """Move ``book`` from one of a reader's shelves to another, keeping its rating."""
+    if source.user_id != target.user_id:
+        raise ShelfError("Books can only move between shelves of the same reader.")
+    entry = ShelfEntry.objects.select_for_update().filter(shelf=source, book=book).first()
+    if entry is None:
+        raise ShelfError(f'"{book.title}" is not on the shelf "{source.name}".')
+    moved = shelf_add_book(shelf=target, book=book, rating=entry.rating)
+    entry.delete()
+    return moved
+
+
+@transaction.atomic
+def shelf_entry_rate(*, entry: ShelfEntry, rating: int | None) -> ShelfEntry:
+    """Set (or clear, with ``None``) the reader's 1–5 rating of a shelved book."""
+    _check_rating(rating)
+    entry.rating = rating
+    entry.save(update_fields=["rating"])
+    return entry
+
+
+def _clean_shelf_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ShelfError("A shelf needs a name.")
+    if len(name) > 100:
+        raise ShelfError("A shelf name can be at most 100 characters.")
+    return name
+
+
+def _check_rating(rating: int | None) -> None:
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5):
+        raise ShelfError("A rating is a whole number from 1 to 5.")

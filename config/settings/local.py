@@ -1,0 +1,13 @@
+"""One machine, no Docker: embedded PostgreSQL + pgvector and Redis unless URLs are given."""
+from config.embedded import VAR_DIR, embedded_postgres_url, embedded_redis_url
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="bookvec-local-development-key-not-for-production")
+
+if not env("DATABASE_URL", default=""):
+    DATABASES["default"].update(env.db_url_config(embedded_postgres_url(VAR_DIR / "pgdata")))  # noqa: F405
+if not env("CELERY_BROKER_URL", default="") and not env("REDIS_URL", default=""):
+    CELERY_BROKER_URL = embedded_redis_url(VAR_DIR / "redis")

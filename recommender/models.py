@@ -1,0 +1,130 @@
+"""Embeddings: training runs, the embedding versions they publish, and the vectors in pgvector.
+
+Vectors live in their own tables keyed by (version, book) / (version, link), so a new version is
+written beside the live one and switched on in one transaction; each version gets its own partial
+HNSW index (cosine), and dropping an old version is a cheap delete.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from pgvector.django import VectorField
+
+from books.models import Book, Link
+
+
+class TrainingRun(models.Model):
+    """One request to retrain the embeddings, its live progress, and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Trigger(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        SCHEDULE = "schedule", "Schedule"
+        COMMAND = "command", "Command line"
+
+    OPEN_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    params = models.JSONField(default=dict, help_text="The hyper-parameters this run used (all of them).")
+    celery_task_id = models.CharField(max_length=100, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    epoch = models.PositiveIntegerField(default=0)
+    epochs = models.PositiveIntegerField(default=0)
+    step = models.PositiveIntegerField(default=0)
+    steps_per_epoch = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True, help_text="What the run is doing now.")
+    loss_history = models.JSONField(default=list, help_text="Mean loss of each finished epoch.")
+    metrics = models.JSONField(default=dict, help_text="Quality metrics, with the live version's for comparison.")
+    timings = models.JSONField(default=dict, help_text="Seconds spent in each stage.")
+    error = models.TextField(blank=True)
+
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            # One run at a time: at most one queued or running run, enforced by the database.
+            models.UniqueConstraint(
+                models.Value(True), condition=Q(status__in=["queued", "running"]), name="one_open_training_run"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Training run {self.pk} ({self.status})"
+
+
+class EmbeddingVersion(models.Model):
+    """The vectors one training run published. Exactly one version is active (serves readers)."""
+
+    training_run = models.OneToOneField(TrainingRun, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="embedding_version")
+    dimensions = models.PositiveSmallIntegerField()
+    book_count = models.PositiveIntegerField(default=0)
+    link_count = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=False)
+    is_ready = models.BooleanField(default=False, help_text="Vectors written, index built and checked.")
+    ann_recall_at_10 = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict)
+    layout_method = models.CharField(max_length=20, blank=True, help_text="How the 2-D map was computed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_version"),
+            models.CheckConstraint(condition=Q(is_active=False) | Q(is_ready=True), name="active_version_is_ready"),
+        ]
+
+    def __str__(self):
+        return f"Embedding version {self.pk}{' (active)' if self.is_active else ''}"
+
+
+class BookVector(models.Model):
+    """A book's vector in one version, with its place on the map."""
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="book_vectors")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="vectors")
+    embedding = VectorField()
+    map_x = models.FloatField(null=True, blank=True)
+    map_y = models.FloatField(null=True, blank=True)
+    is_inferred = models.BooleanField(
+        default=False, help_text="Inferred from the book's links after training; replaced at the next run."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "book"], name="bookvector_unique")]
+
+
+class LinkVector(models.Model):
+    """A link's vector in one version."""
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="link_vectors")
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="vectors")
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "link"], name="linkvector_unique")]
+
+
+class DismissedBook(models.Model):
+    """A reader said "not interested": the book is never recommended to them again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissed_books")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "book"], name="dismissedbook_unique")]

@@ -1,0 +1,137 @@
+"""Readers' shelves: the services that write them and the privacy rule that reads them."""
+import threading
+
+import pytest
+from django.db import IntegrityError, connection
+
+from books.models import Book, Shelf, ShelfEntry
+from books.selectors import shelves_visible_to
+from books.services import (
+    ShelfError,
+    shelf_add_book,
+    shelf_create,
+    shelf_delete,
+    shelf_move_book,
+    shelf_update,
+    shelves_ensure_standard,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book():
+    return Book.objects.create(external_id="wikipedia:War and Peace", source="wikipedia", title="War and Peace")
+
+
+@pytest.fixture
+def other_book():
+    return Book.objects.create(external_id="goodbooks:1", source="goodbooks", title="The Hunger Games")
+
+
+def test_standard_shelves_are_created_once(user):
+    shelves_ensure_standard(user=user)
+    shelves = shelves_ensure_standard(user=user)
+    assert sorted(s.kind for s in shelves) == sorted(Shelf.STANDARD_KINDS)
+    assert all(not s.is_public for s in shelves), "shelves are private by default"
+
+
+def test_a_standard_shelf_kind_exists_once_per_reader(user):
+    shelves_ensure_standard(user=user)
+    with pytest.raises(IntegrityError):
+        Shelf.objects.create(user=user, kind=Shelf.Kind.READ, name="Read again")
+
+
+def test_adding_twice_keeps_one_entry_and_updates_the_rating(user, book):
+    shelf = shelf_create(user=user, name="Russian  classics")
+    assert shelf.name == "Russian classics"
+    first = shelf_add_book(shelf=shelf, book=book)
+    second = shelf_add_book(shelf=shelf, book=book, rating=5)
+    assert ShelfEntry.objects.filter(shelf=shelf).count() == 1
+    assert second.added_at == first.added_at and second.rating == 5
+
+
+@pytest.mark.parametrize("rating", [0, 6, 2.5, True, "5"])
+def test_ratings_are_whole_numbers_from_1_to_5(user, book, rating):
+    shelf = shelf_create(user=user, name="Rated")
+    with pytest.raises(ShelfError, match="1 to 5"):
+        shelf_add_book(shelf=shelf, book=book, rating=rating)
+    assert not ShelfEntry.objects.exists()
+
+
+def test_the_database_refuses_an_out_of_range_rating(user, book):
+    shelf = shelf_create(user=user, name="Rated")
+    with pytest.raises(IntegrityError):
+        ShelfEntry.objects.create(shelf=shelf, book=book, rating=9, added_at="2026-01-01T00:00Z")
+
+
+def test_custom_shelves_are_renamed_and_deleted_but_standard_ones_are_not(user, book):
+    standard = {s.kind: s for s in shelves_ensure_standard(user=user)}
+    custom = shelf_create(user=user, name="Summer")
+    shelf_add_book(shelf=standard[Shelf.Kind.READ], book=book)
+    shelf_add_book(shelf=custom, book=book)
+
+    assert shelf_update(shelf=custom, name="Summer 2026", is_public=True).name == "Summer 2026"
+    with pytest.raises(ShelfError, match="standard shelf"):
+        shelf_update(shelf=standard[Shelf.Kind.READ], name="Done")
+    with pytest.raises(ShelfError, match="standard shelf"):
+        shelf_delete(shelf=standard[Shelf.Kind.READ])
+    with pytest.raises(ShelfError, match="already have a shelf"):
+        shelf_create(user=user, name="Summer 2026")
+
+    shelf_delete(shelf=custom)
+    assert list(ShelfEntry.objects.values_list("shelf__kind", flat=True)) == [Shelf.Kind.READ]
+
+
+def test_moving_a_book_keeps_its_rating_and_leaves_the_source(user, book):
+    standard = {s.kind: s for s in shelves_ensure_standard(user=user)}
+    shelf_add_book(shelf=standard[Shelf.Kind.READING], book=book, rating=4)
+    moved = shelf_move_book(source=standard[Shelf.Kind.READING], target=standard[Shelf.Kind.READ], book=book)
+    assert moved.shelf.kind == Shelf.Kind.READ and moved.rating == 4
+    assert not ShelfEntry.objects.filter(shelf=standard[Shelf.Kind.READING]).exists()
+
+
+def test_books_cannot_move_to_another_readers_shelf(user, other_user, book):
+    mine = shelf_create(user=user, name="Mine")
+    theirs = shelf_create(user=other_user, name="Theirs")
+    shelf_add_book(shelf=mine, book=book)
+    with pytest.raises(ShelfError, match="same reader"):
+        shelf_move_book(source=mine, target=theirs, book=book)
+    assert ShelfEntry.objects.get().shelf == mine
+
+
+def test_private_shelves_are_seen_only_by_their_owner(user, other_user, django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    private = shelf_create(user=user, name="Secret")
+    public = shelf_create(user=user, name="Shared", is_public=True)
+    assert set(shelves_visible_to(viewer=user)) >= {private, public}
+    assert private not in shelves_visible_to(viewer=other_user)
+    assert public in shelves_visible_to(viewer=other_user)
+    assert list(shelves_visible_to(viewer=AnonymousUser())) == [public]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_of_the_same_book_leave_exactly_one_entry(user, book, other_book):
+    shelf = shelf_create(user=user, name="Busy")
+    errors = []
+
+    def add(target):
+        try:
+            for _ in range(10):
+                shelf_add_book(shelf=shelf, book=target)
+        except Exception as error:  # noqa: BLE001 — collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(b,)) for b in (book, book, other_book, other_book)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(ShelfEntry.objects.filter(shelf=shelf).values_list("book__title", flat=True)) == [
+        "The Hunger Games",
+        "War and Peace",
+    ]
