@@ -1,5 +1,7 @@
 """The catalogue: books, the links that connect them, and readers' shelves."""
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -26,6 +28,9 @@ class Book(models.Model):
     cover_url = models.URLField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict, blank=True, help_text="The raw infobox or CSV row.")
     article_length = models.PositiveIntegerField(null=True, blank=True)
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Title and author folded by books.text.fold, for search."
+    )
     popularity = models.PositiveIntegerField(
         default=0, help_text="How many readers shelved or rated the book (from the source's counts)."
     )
@@ -35,6 +40,7 @@ class Book(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["author"], name="book_author"),
+            GinIndex(SearchVector("search_text", config="simple"), name="book_search_text"),
             models.Index(fields=["genre"], name="book_genre"),
             models.Index(fields=["country"], name="book_country"),
             models.Index(fields=["source"], name="book_source"),

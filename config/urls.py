@@ -6,4 +6,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_router")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("books.urls")),
+    path("", include("recommender.urls")),
 ]

@@ -1,0 +1,9 @@
+"""Text normalisation shared by importers and search."""
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents ("Dostoïevski" → "dostoievski") and fold runs of whitespace to one space."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(without_marks.casefold().split())
