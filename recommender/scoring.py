@@ -1,0 +1,116 @@
+"""Shelf recommendation: from the shelf books' nearest neighbours to a ranked list of books to suggest.
+
+``recommend_for_shelf`` is the one scoring function used by the web selector and by the evaluation. Its
+input is what one pgvector query returns: for every shelf book, its nearest books with their cosine
+similarity (one row per (shelf book, neighbour)), optionally with each neighbour's popularity.
+
+Each shelf book votes for its neighbours; a vote weighs the shelf book's weight times the similarity
+raised to ``similarity_power`` (sharpening: close neighbours count much more than far ones), a
+candidate's votes are summed, and the sum is multiplied by popularity**``popularity_power`` (a prior
+toward books many readers shelve). Summing per-neighbour votes keeps every interest of a mixed shelf
+alive, where the mean of the shelf's vectors lands between interests; see bench/quality_goodbooks.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ShelfScoring:
+    """Knobs of the shelf scoring; defaults measured on goodbooks validation users (bench/quality_goodbooks.py)."""
+
+    similarity_power: float = 4.0
+    """Votes weigh max(similarity, 0) ** similarity_power."""
+    popularity_power: float = 0.3
+    """Scores are multiplied by (1 + popularity) ** popularity_power; 0 ignores popularity."""
+    max_because: int = 3
+    """How many shelf books are named as the reason of each recommendation."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A suggested book, its score, and the shelf books that contributed most to it (largest first)."""
+
+    book_id: int
+    score: float
+    because: tuple[int, ...]
+
+
+def recommend_for_shelf(
+    shelf_book_ids,
+    source_ids,
+    neighbour_ids,
+    similarities,
+    *,
+    neighbour_popularity=None,
+    shelf_weights=None,
+    k: int = 20,
+    scoring: ShelfScoring = ShelfScoring(),
+) -> list[Recommendation]:
+    """Ranks the neighbours of a shelf's books, best first, leaving out the shelf's own books.
+
+    Row ``i`` of ``source_ids``/``neighbour_ids``/``similarities`` says that ``neighbour_ids[i]`` is a
+    nearest neighbour of the shelf book ``source_ids[i]`` with cosine similarity ``similarities[i]``;
+    ``neighbour_popularity[i]`` (optional) is that neighbour's popularity (e.g. how many shelves hold it).
+    ``shelf_weights`` (optional, aligned with ``shelf_book_ids``) weighs each shelf book's votes, e.g. by
+    rating or recency. Returns at most ``k`` recommendations; fewer only when fewer candidates exist.
+    """
+    shelf = np.asarray(shelf_book_ids, dtype=np.int64).ravel()
+    sources = np.asarray(source_ids, dtype=np.int64).ravel()
+    candidates = np.asarray(neighbour_ids, dtype=np.int64).ravel()
+    sims = np.asarray(similarities, dtype=np.float64).ravel()
+    if not (len(sources) == len(candidates) == len(sims)):
+        raise ValueError("source_ids, neighbour_ids and similarities must have the same length")
+    if len(candidates) == 0 or k <= 0:
+        return []
+
+    weights_by_shelf = np.ones(len(shelf)) if shelf_weights is None else np.asarray(shelf_weights, np.float64).ravel()
+    if len(weights_by_shelf) != len(shelf):
+        raise ValueError("shelf_weights must align with shelf_book_ids")
+    shelf_order = np.argsort(shelf)
+    at = np.clip(np.searchsorted(shelf, sources, sorter=shelf_order), 0, max(len(shelf) - 1, 0))
+    source_weight = np.zeros(len(sources))
+    if len(shelf):
+        on_shelf = shelf[shelf_order[at]] == sources
+        source_weight[on_shelf] = weights_by_shelf[shelf_order[at[on_shelf]]]
+
+    keep = ~np.isin(candidates, shelf) & (source_weight > 0)
+    sources, candidates, sims, source_weight = sources[keep], candidates[keep], sims[keep], source_weight[keep]
+    if len(candidates) == 0:
+        return []
+    votes = source_weight * np.maximum(sims, 0.0) ** scoring.similarity_power
+
+    book_ids, row_book = np.unique(candidates, return_inverse=True)
+    scores = np.bincount(row_book, weights=votes, minlength=len(book_ids))
+    if neighbour_popularity is not None and scoring.popularity_power:
+        popularity = np.asarray(neighbour_popularity, np.float64).ravel()[keep]
+        book_popularity = np.zeros(len(book_ids))
+        book_popularity[row_book] = np.maximum(popularity, 0.0)
+        scores = scores * (1.0 + book_popularity) ** scoring.popularity_power
+
+    top = _top_k(scores, k, tie_break=book_ids)
+    return [
+        Recommendation(int(book_ids[b]), float(scores[b]), _because(b, row_book, sources, votes, scoring.max_because))
+        for b in top
+    ]
+
+
+def _top_k(scores: np.ndarray, k: int, tie_break: np.ndarray) -> np.ndarray:
+    """Indices of the k largest scores, best first, ties broken by smaller id (deterministic)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        part = np.flatnonzero(scores >= threshold)
+    else:
+        part = np.arange(len(scores))
+    order = np.lexsort((tie_break[part], -scores[part]))
+    return part[order][:k]
+
+
+def _because(book: int, row_book: np.ndarray, sources: np.ndarray, votes: np.ndarray, limit: int) -> tuple[int, ...]:
+    rows = np.flatnonzero(row_book == book)
+    rows = rows[np.lexsort((sources[rows], -votes[rows]))]
+    return tuple(int(s) for s in dict.fromkeys(sources[rows]))[:limit]

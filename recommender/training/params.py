@@ -1,0 +1,170 @@
+"""Every knob of an embedding training run, in one frozen record.
+
+A run stores ``TrainingParams.to_dict()`` next to its vectors so that it can say exactly what it used,
+and ``TrainingParams.from_dict()`` rebuilds (and validates) the same record from that JSON.
+
+Link hygiene (which link names are dropped before training) also lives here, because it changes what a
+run learns: ``DEFAULT_REMOVED_LINKS`` is the original notebook's list of Wikipedia format/maintenance
+links plus the goodbooks shelf-name tags that describe the *reader's* shelf rather than the *book*
+("to-read", "owned", "kindle", "read-in-2015", ...). The goodbooks list was chosen from the 150 most used
+tags of ``goodbooks/tags.csv`` x ``book_tags.csv``: a tag is removed when it names a reading status,
+ownership, a format/device, a rating, a year, or a generic "favourites"/"books" bucket; genre-like
+tags ("fiction", "young-adult", "classics", "ya") are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+WIKIPEDIA_REMOVED_LINKS: tuple[str, ...] = (
+    "hardcover",
+    "paperback",
+    "hardback",
+    "e-book",
+    "wikipedia:wikiproject books",
+    "wikipedia:wikiproject novels",
+)
+
+GOODBOOKS_SHELF_TAGS: tuple[str, ...] = (
+    # reading status
+    "to-read", "currently-reading", "want-to-read", "tbr", "maybe", "unread", "finished", "re-read",
+    "reread", "abandoned", "did-not-finish", "didn-t-finish", "dnf", "unfinished", "reviewed",
+    "default", "must-read", "recommended", "to-read-fiction", "own-to-read", "book-club", "bookclub",
+    # ownership and where the copy lives
+    "owned", "owned-books", "books-i-own", "i-own", "own-it", "have", "books-i-have", "my-books",
+    "my-library", "library", "library-books", "library-book", "home-library", "borrowed",
+    "bookshelf", "on-my-shelf", "to-buy", "need-to-buy", "wish-list", "calibre", "shelfari-favorites",
+    # format and device
+    "kindle", "kindle-books", "nook", "ebook", "ebooks", "e-books", "audiobook", "audiobooks",
+    "audio", "audio-book", "audio-books", "audible",
+    # ratings and favourites buckets
+    "favorites", "favourites", "favorite", "favorite-books", "all-time-favorites",
+    "favorite-authors", "favorite-series", "5-stars", "4-stars", "books",
+)
+
+GOODBOOKS_SHELF_TAG_PATTERNS: tuple[str, ...] = (
+    r"read-in-\d{4}",
+    r"read-\d{4}",
+    r"\d{4}-reads?",
+    r"read-in-english",
+)
+
+DEFAULT_REMOVED_LINKS: tuple[str, ...] = WIKIPEDIA_REMOVED_LINKS + GOODBOOKS_SHELF_TAGS
+
+VARIANTS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Hyper-parameters of one training run; every default is the one measured best (see bench/)."""
+
+    # Model
+    embedding_dim: int = 64
+    """Size of book and link vectors (the original used 50)."""
+    variant: str = "classification"
+    """"classification": Dense(1, sigmoid) on the cosine, labels 1/0, binary cross-entropy.
+    "regression": the cosine itself, labels +1/-1, mean squared error."""
+
+    # Optimisation
+    epochs: int = 15
+    """Passes over the (weighted) training pairs."""
+    batch_size: int = 4096
+    """True pairs per step; each step also carries ``negatives_per_positive`` times as many negatives."""
+    negatives_per_positive: int = 4
+    """Random non-pairs per true pair (the original used 2)."""
+    negative_power: float = 0.75
+    """Negatives are drawn with probability degree**power: 0 is uniform (the original), 0.75 is word2vec's
+    unigram^0.75, 1 is proportional to popularity."""
+    learning_rate: float = 0.01
+    """Adam step size."""
+
+    # Data
+    shelf_weight: float = 1.0
+    """How much one shelf pair counts against one content pair (sampling weight); 0 trains on content only."""
+    holdout_fraction: float = 0.05
+    """Share of pairs kept out of training to measure link-prediction AUC; 0 trains on everything."""
+    min_books_per_link: int = 2
+    """A link (wikilink, tag) is kept only if at least this many books use it."""
+    removed_links: tuple[str, ...] = DEFAULT_REMOVED_LINKS
+    """Normalised link names never used for training."""
+    removed_link_patterns: tuple[str, ...] = GOODBOOKS_SHELF_TAG_PATTERNS
+    """Regular expressions (full match) of normalised link names never used for training."""
+
+    # Run
+    seed: int = 42
+    """Seeds NumPy, TensorFlow and Python: the same seed and data give the same vectors."""
+    threads: int = 0
+    """CPU threads TensorFlow may use; 0 lets TensorFlow use every core."""
+    progress_every_steps: int = 50
+    """``on_progress`` and ``should_stop`` are called every this many steps (and at each epoch end)."""
+
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Free-form notes stored with the run (not used by training)."""
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict that ``from_dict`` turns back into an equal record."""
+        data = dataclasses.asdict(self)
+        data["removed_links"] = list(self.removed_links)
+        data["removed_link_patterns"] = list(self.removed_link_patterns)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingParams:
+        """Builds params from a (possibly partial) dict; unknown or invalid fields raise ValueError naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training parameter(s): {', '.join(unknown)}")
+        values = dict(data)
+        for name in ("removed_links", "removed_link_patterns"):
+            if name in values:
+                if isinstance(values[name], str) or not isinstance(values[name], (list, tuple)):
+                    raise ValueError(f"{name}: expected a list of strings")
+                values[name] = tuple(values[name])
+        return cls(**values)
+
+
+def _validate(params: TrainingParams) -> None:
+    def check(name: str, ok: bool, expected: str) -> None:
+        if not ok:
+            raise ValueError(f"{name}: expected {expected}, got {getattr(params, name)!r}")
+
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def is_number(value: Any) -> bool:
+        return (is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+    check("embedding_dim", is_int(params.embedding_dim) and 2 <= params.embedding_dim <= 2000,
+          "an integer between 2 and 2000")
+    check("variant", params.variant in VARIANTS, f"one of {', '.join(VARIANTS)}")
+    check("epochs", is_int(params.epochs) and 1 <= params.epochs <= 10_000, "an integer between 1 and 10000")
+    check("batch_size", is_int(params.batch_size) and 1 <= params.batch_size <= 1_000_000,
+          "an integer between 1 and 1000000")
+    check("negatives_per_positive", is_int(params.negatives_per_positive) and 0 <= params.negatives_per_positive <= 100,
+          "an integer between 0 and 100")
+    check("negative_power", is_number(params.negative_power) and 0 <= params.negative_power <= 1,
+          "a number between 0 and 1")
+    check("learning_rate", is_number(params.learning_rate) and 0 < params.learning_rate <= 10,
+          "a number in (0, 10]")
+    check("shelf_weight", is_number(params.shelf_weight) and 0 <= params.shelf_weight <= 1000,
+          "a number between 0 and 1000")
+    check("holdout_fraction", is_number(params.holdout_fraction) and 0 <= params.holdout_fraction < 0.5,
+          "a number in [0, 0.5)")
+    check("min_books_per_link", is_int(params.min_books_per_link) and params.min_books_per_link >= 1,
+          "an integer of at least 1")
+    check("removed_links", isinstance(params.removed_links, tuple)
+          and all(isinstance(name, str) for name in params.removed_links), "a tuple of strings")
+    check("removed_link_patterns", isinstance(params.removed_link_patterns, tuple)
+          and all(isinstance(name, str) for name in params.removed_link_patterns), "a tuple of strings")
+    check("seed", is_int(params.seed) and 0 <= params.seed < 2**32, "an integer in [0, 2**32)")
+    check("threads", is_int(params.threads) and 0 <= params.threads <= 1024, "an integer between 0 and 1024")
+    check("progress_every_steps", is_int(params.progress_every_steps) and params.progress_every_steps >= 1,
+          "an integer of at least 1")
+    check("extra", isinstance(params.extra, dict), "a dict")

@@ -1,0 +1,153 @@
+"""Behaviour of the pure-Python training core on tiny synthetic data (no database, no shared data)."""
+
+import numpy as np
+import pytest
+
+from recommender.training import (
+    CONTENT,
+    SHELF,
+    PairSet,
+    TrainingCancelled,
+    TrainingParams,
+    links_to_keep,
+    normalise_link_name,
+    split_holdout,
+    train_embeddings,
+)
+from recommender.training.dataset import BatchSampler
+
+FAST = dict(epochs=8, batch_size=256, embedding_dim=16, progress_every_steps=4)
+
+
+def planted_pairs(n_books=300, n_links=150, n_groups=6, links_per_book=8, seed=0) -> PairSet:
+    """Books of group g link only to links of group g."""
+    rng = np.random.default_rng(seed)
+    link_group = np.arange(n_links) % n_groups
+    books, links = [], []
+    for book in range(n_books):
+        choices = rng.choice(np.flatnonzero(link_group == book % n_groups), links_per_book, replace=False)
+        books += [book] * links_per_book
+        links += list(choices)
+    return PairSet.build(books, links, n_books=n_books, n_links=n_links)
+
+
+@pytest.mark.parametrize("variant", ["classification", "regression"])
+def test_trainer_learns_planted_structure(variant):
+    pairs = planted_pairs()
+    result = train_embeddings(pairs, TrainingParams(variant=variant, **FAST))
+
+    assert result.heldout_auc > 0.9
+    assert result.book_vectors.shape == (300, 16) and result.link_vectors.shape == (150, 16)
+    np.testing.assert_allclose(np.linalg.norm(result.book_vectors, axis=1), 1.0, atol=1e-5)
+    assert len(result.history) == 8 and result.history[-1] < result.history[0]
+    assert result.pairs_per_second > 0 and result.n_heldout_pairs > 0
+    # Nearest book of every book is in its group.
+    sims = result.book_vectors @ result.book_vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    assert (sims.argmax(axis=1) % 6 == np.arange(300) % 6).mean() > 0.95
+
+
+def test_same_seed_gives_identical_vectors_and_other_seed_does_not():
+    pairs = planted_pairs(n_books=120, n_links=60)
+    params = TrainingParams(**{**FAST, "epochs": 2})
+    first = train_embeddings(pairs, params)
+    second = train_embeddings(pairs, params)
+    other = train_embeddings(pairs, TrainingParams(**{**FAST, "epochs": 2, "seed": 7}))
+
+    np.testing.assert_array_equal(first.book_vectors, second.book_vectors)
+    np.testing.assert_array_equal(first.link_vectors, second.link_vectors)
+    assert first.history == second.history
+    assert not np.array_equal(first.book_vectors, other.book_vectors)
+
+
+def test_progress_is_reported_and_cancel_stops_training():
+    pairs = planted_pairs(n_books=120, n_links=60)
+    calls = []
+    train_embeddings(pairs, TrainingParams(**{**FAST, "epochs": 2}), on_progress=lambda *args: calls.append(args))
+    steps = calls[0][2]
+    assert [c[:2] for c in calls][-1] == (2, steps)
+    assert all(np.isfinite(c[3]) for c in calls)
+
+    polls = []
+
+    def should_stop():
+        polls.append(1)
+        return len(polls) > 2
+
+    with pytest.raises(TrainingCancelled):
+        train_embeddings(pairs, TrainingParams(**FAST), should_stop=should_stop)
+
+
+def test_negatives_are_never_true_pairs_even_on_dense_data():
+    # 20 books x 10 links with 60 % of all pairs true: collisions are frequent.
+    rng = np.random.default_rng(1)
+    dense = rng.random((20, 10)) < 0.6
+    dense[:, 0] = True  # a link every book holds: it can never be a book's corrupted link
+    books, links = np.nonzero(dense)
+    pairs = PairSet.build(books, links, n_books=20, n_links=10)
+    params = TrainingParams(batch_size=32, negatives_per_positive=6, negative_power=0.75)
+    sampler = BatchSampler(pairs, params, np.random.default_rng(0))
+
+    for _ in range(3):
+        epoch_books, epoch_links = sampler.epoch()
+        assert epoch_books.shape == (sampler.steps_per_epoch, 32 * 7)
+        true_part = dense[epoch_books[:, :32], epoch_links[:, :32]]
+        negative_part = dense[epoch_books[:, 32:], epoch_links[:, 32:]]
+        assert true_part.all()
+        assert not negative_part.any()
+
+
+def test_batches_follow_pair_weights():
+    pairs = PairSet.build([0, 1, 2, 3], [0, 1, 2, 3], n_books=4, n_links=4, weight=[1, 1, 1, 7])
+    sampler = BatchSampler(pairs, TrainingParams(batch_size=1000, negatives_per_positive=1), np.random.default_rng(0))
+    books, _ = sampler.epoch()
+    share_of_book_3 = (books[:, :1000] == 3).mean()
+    assert 0.65 < share_of_book_3 < 0.75
+
+
+def test_pair_set_merges_duplicates_validates_and_combines_shelves():
+    pairs = PairSet.build([0, 0, 1], [2, 2, 0], n_books=2, n_links=3, weight=[1.0, 3.0, 1.0])
+    assert len(pairs) == 2 and pairs.weight.tolist() == [3.0, 1.0] and pairs.book_index.dtype == np.int32
+
+    with pytest.raises(ValueError, match="link_index"):
+        PairSet.build([0], [3], n_books=2, n_links=3)
+    with pytest.raises(ValueError, match="weight"):
+        PairSet.build([0], [1], n_books=2, n_links=3, weight=[0.0])
+
+    shelves = PairSet.build([0, 1], [0, 0], n_books=2, n_links=1)  # one reader shelving both books
+    combined = PairSet.combine(pairs, shelves)
+    assert combined.n_links == 4
+    assert sorted(zip(combined.book_index.tolist(), combined.link_index.tolist(), combined.kind.tolist())) == [
+        (0, 2, CONTENT), (0, 3, SHELF), (1, 0, CONTENT), (1, 3, SHELF)]
+    assert len(combined.with_shelf_weight(0.0)) == 2
+    assert combined.with_shelf_weight(0.5).weight[combined.kind == SHELF].tolist() == [0.5, 0.5]
+
+
+def test_holdout_keeps_every_book_and_link_in_training():
+    pairs = planted_pairs(n_books=100, n_links=50, links_per_book=3)
+    train, heldout = split_holdout(pairs, 0.3, seed=0)
+    assert len(train) + len(heldout) == len(pairs)
+    assert 0.2 * len(pairs) < len(heldout) <= 0.3 * len(pairs) + 1
+    assert set(heldout.book_index) <= set(train.book_index)
+    assert set(heldout.link_index) <= set(train.link_index)
+    assert not np.isin(heldout.codes(), train.codes()).any()
+
+
+def test_link_names_are_normalised_and_filtered():
+    assert normalise_link_name("  Science\tFICTION \n novel ") == "science fiction novel"
+    names = ["fantasy", "to-read", "read-in-2015", "hardcover", "wikipedia:wikiproject books", "rare", "kindle"]
+    keep = links_to_keep(names, np.array([5, 9, 9, 9, 9, 1, 9]), TrainingParams(min_books_per_link=2))
+    assert keep.tolist() == [True, False, False, False, False, False, False]
+
+
+def test_params_round_trip_and_name_the_bad_field():
+    params = TrainingParams(epochs=3, shelf_weight=0.5, variant="regression")
+    assert TrainingParams.from_dict(params.to_dict()) == params
+    assert TrainingParams.from_dict({"epochs": 3}).epochs == 3
+
+    for field, value in [("epochs", 0), ("variant", "ranking"), ("learning_rate", -1.0), ("holdout_fraction", 0.7),
+                         ("negative_power", 2), ("embedding_dim", 3.5), ("removed_links", "to-read")]:
+        with pytest.raises(ValueError, match=field):
+            TrainingParams.from_dict({field: value})
+    with pytest.raises(ValueError, match="colour"):
+        TrainingParams.from_dict({"colour": "blue"})
