@@ -1,7 +1,18 @@
 """Reads of the catalogue and of readers' shelves, with the privacy rule in one place."""
-from django.db.models import Count, QuerySet
+import bisect
+import difflib
+import re
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 
-from books.models import Shelf, ShelfEntry
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, F, Max, Prefetch, QuerySet
+from django.db.models.functions import Ln
+
+from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.text import fold
 
 
 def shelves_visible_to(*, viewer) -> QuerySet[Shelf]:
@@ -24,3 +35,185 @@ def shelf_entries(*, shelf: Shelf) -> QuerySet[ShelfEntry]:
 def shelved_book_ids(*, user) -> set[int]:
     """Every book on any of ``user``'s shelves."""
     return set(ShelfEntry.objects.filter(shelf__user=user).values_list("book_id", flat=True))
+
+
+# --- The catalogue -----------------------------------------------------------------------------------
+
+SEARCH_CONFIG = "simple"
+
+
+def book_search(*, query=None, genre=None, country=None, source=None, author=None) -> QuerySet[Book]:
+    """Books matching a title/author ``query`` and the given filters, best match first.
+
+    The query forgives case and accents (``Book.search_text`` is folded), matches word prefixes
+    ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, uses
+    the closest one instead ("karenia" → "karenina"). ``genre`` and ``author`` match one entry of the
+    book's comma-separated list, case-insensitively; ``country`` matches the whole value. Without a
+    query, the most popular books come first.
+    """
+    books = Book.objects.all()
+    if genre:
+        books = books.filter(genre__iregex=_list_entry_regex(genre))
+    if author:
+        books = books.filter(author__iregex=_list_entry_regex(author))
+    if country:
+        books = books.filter(country__iexact=country.strip())
+    if source:
+        books = books.filter(source=source)
+    words = book_search_words(query=query)
+    if not words:
+        return books.order_by("-popularity", "title", "id")
+    search_query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
+    # The same expression as the GIN index book_search_text, so the index serves the match.
+    document = SearchVector("search_text", config=SEARCH_CONFIG)
+    return (
+        books.alias(document=document)
+        .filter(document=search_query)
+        # Length-normalised rank (a short title that is the query beats a long one that mentions it),
+        # weighed by popularity on a log scale so a famous match outranks an obscure one.
+        .annotate(rank=SearchRank(document, search_query, normalization=2) * Ln(F("popularity") + 3))
+        .order_by("-rank", "-popularity", "title", "id")
+    )
+
+
+def book_search_words(*, query) -> list[str]:
+    """The words ``book_search`` looks for: the folded query words, each unknown word corrected."""
+    words = re.findall(r"[^\W_]+", fold(query or ""))
+    if not words:
+        return []
+    vocabulary = _search_vocabulary()
+    return [vocabulary.closest(word) for word in words]
+
+
+def book_detail(*, book_id: int) -> Book:
+    """One book with its links (most used first) loaded; raises ``Book.DoesNotExist``."""
+    return Book.objects.prefetch_related(
+        Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name"))
+    ).get(pk=book_id)
+
+
+def books_popular(*, limit: int = 12) -> list[Book]:
+    """The books most readers shelved, most popular first."""
+    return list(Book.objects.order_by("-popularity", "title", "id")[:limit])
+
+
+def books_recently_added(*, limit: int = 12) -> list[Book]:
+    """The books added to the catalogue last, newest first."""
+    return list(Book.objects.order_by("-created_at", "-id")[:limit])
+
+
+def link_books(*, link: Link) -> QuerySet[Book]:
+    """The books that link to ``link``, the ones that link to it most (then the most popular) first."""
+    return Book.objects.filter(book_links__link=link).order_by("-book_links__count", "-popularity", "title", "id")
+
+
+@dataclass(frozen=True)
+class CatalogueFacet:
+    """One value of a browsable field (a genre, a country, an author) and how many books have it."""
+
+    name: str
+    book_count: int
+
+
+def genre_list(*, limit: int | None = None) -> list[CatalogueFacet]:
+    """Every genre of the catalogue (books list several, comma-separated) with its book count, largest first."""
+    return _facet_list("genre", split=True, limit=limit)
+
+
+def country_list(*, limit: int | None = None) -> list[CatalogueFacet]:
+    """Every country of the catalogue with its book count, largest first."""
+    return _facet_list("country", split=False, limit=limit)
+
+
+def author_list(*, initial: str | None = None) -> list[CatalogueFacet]:
+    """Authors (books list several, comma-separated) with their book counts, alphabetically.
+
+    ``initial`` keeps the authors whose name starts with that letter (folded: "É" counts as "E");
+    "#" keeps those starting with anything but a letter.
+    """
+    facets = _facet_list("author", split=True, limit=None)
+    if initial:
+        initial = fold(initial)[:1]
+        if initial == "#":
+            facets = [facet for facet in facets if not fold(facet.name)[:1].isalpha()]
+        else:
+            facets = [facet for facet in facets if fold(facet.name)[:1] == initial]
+    return sorted(facets, key=lambda facet: (fold(facet.name), facet.name))
+
+
+def _facet_list(field: str, *, split: bool, limit: int | None) -> list[CatalogueFacet]:
+    # Field names come from this module only, never from a request.
+    value = f"trim(regexp_split_to_table({field}, ','))" if split else f"trim({field})"
+    sql = (
+        f"SELECT value, count(*) FROM (SELECT {value} AS value FROM books_book WHERE {field} <> '') AS v "
+        "WHERE value <> '' GROUP BY value ORDER BY count(*) DESC, value"
+    )
+    params = []
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [CatalogueFacet(name=name, book_count=count) for name, count in cursor.fetchall()]
+
+
+def _list_entry_regex(value: str) -> str:
+    """A regex matching ``value`` as one whole entry of a comma-separated list."""
+    return r"(^|,)\s*" + re.escape(value.strip()) + r"\s*(,|$)"
+
+
+class _Vocabulary:
+    """The distinct words of every book's title and author, for correcting a mistyped query word.
+
+    A word that starts some catalogue word is kept as typed (search matches prefixes). Another word is
+    replaced by the catalogue word most like it (difflib's ratio, at least ``MIN_RATIO``), looked for
+    among the words that share the most letter trigrams with it, so a lookup never scans every word.
+    """
+
+    MIN_RATIO = 0.75
+    CANDIDATES = 60
+
+    def __init__(self, word_counts: dict[str, int]):
+        self.words = sorted(word_counts)
+        self.counts = word_counts
+        self.by_trigram = defaultdict(list)
+        for word in self.words:
+            for trigram in _trigrams(word):
+                self.by_trigram[trigram].append(word)
+
+    def closest(self, word: str) -> str:
+        position = bisect.bisect_left(self.words, word)
+        if position < len(self.words) and self.words[position].startswith(word):
+            return word
+        shared = Counter()
+        for trigram in _trigrams(word):
+            shared.update(self.by_trigram.get(trigram, ()))
+        best, best_key = word, (self.MIN_RATIO, 0)
+        for candidate, _ in shared.most_common(self.CANDIDATES):
+            key = (difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate])
+            if key >= best_key:
+                best, best_key = candidate, key
+        return best
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+_vocabulary_lock = threading.Lock()
+_vocabulary_cache: dict = {}
+
+
+def _search_vocabulary() -> _Vocabulary:
+    """The catalogue's vocabulary, rebuilt only when books were added, removed or changed."""
+    signature = tuple(Book.objects.aggregate(count=Count("id"), last_id=Max("id"), changed=Max("updated_at")).values())
+    with _vocabulary_lock:
+        if _vocabulary_cache.get("signature") != signature:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT word, ndoc FROM ts_stat($$SELECT to_tsvector('simple', search_text) FROM books_book$$)"
+                )
+                _vocabulary_cache["vocabulary"] = _Vocabulary(dict(cursor.fetchall()))
+            _vocabulary_cache["signature"] = signature
+        return _vocabulary_cache["vocabulary"]

@@ -1,0 +1,90 @@
+"""Catalogue search: forgiving of case, accents and typos, filtered, ranked."""
+import pytest
+
+from books.models import Book
+from books.selectors import book_search, book_search_words, country_list, genre_list
+from books.text import fold
+
+pytestmark = pytest.mark.django_db
+
+
+def make_book(title, author="", **fields):
+    source = fields.pop("source", "wikipedia")
+    return Book.objects.create(
+        external_id=f"{source}:{title}", source=source, title=title, author=author,
+        search_text=fold(f"{title} {author}"), **fields,
+    )
+
+
+@pytest.fixture
+def catalogue():
+    return {
+        "karenina": make_book("Anna Karenina", "Leo Tolstoy", genre="Novel, Realism", country="Russia", popularity=50),
+        "war": make_book("War and Peace", "Leo Tolstoy", genre="Historical novel", country="Russia", popularity=90),
+        "crime": make_book("Crime and Punishment", "Fyodor Dostoevsky", genre="Novel, Philosophical fiction",
+                           country="Russia", popularity=70),
+        "idiot": make_book("The Idiot", "Fyodor Dostoevsky", genre="Novel", country="Russia", popularity=10,
+                           source="goodbooks"),
+        "dune": make_book("Dune", "Frank Herbert", genre="Science fiction", country="United States", popularity=80),
+        "kafka": make_book("Kafka on the Shore", "Haruki Murakami", genre="Magical realism", country="Japan"),
+    }
+
+
+@pytest.mark.parametrize("query", ["dostoevsky", "DOSTOEVSKY", "Dostoïevski", "dostoyevski", "crime punish"])
+def test_search_forgives_case_accents_and_typos(catalogue, query):
+    titles = set(book_search(query=query).values_list("title", flat=True))
+    assert "Crime and Punishment" in titles
+
+
+def test_a_mistyped_title_word_is_corrected(catalogue):
+    assert book_search_words(query="anna karenia") == ["anna", "karenina"]
+    assert [b.title for b in book_search(query="anna karenia")] == ["Anna Karenina"]
+
+
+def test_words_that_start_a_catalogue_word_are_kept_as_typed(catalogue):
+    assert book_search_words(query="Tols war") == ["tols", "war"]
+    assert [b.title for b in book_search(query="Tols war")] == ["War and Peace"]
+
+
+def test_a_word_like_nothing_in_the_catalogue_finds_nothing(catalogue):
+    assert not book_search(query="zzzqqxx").exists()
+
+
+def test_a_short_title_that_is_the_query_beats_a_long_one_that_mentions_it(catalogue):
+    make_book("An Idiot Abroad: Stories of a Long and Winding Journey", "Karl Pilkington", popularity=10)
+    assert [b.title for b in book_search(query="idiot")][0] == "The Idiot"
+
+
+def test_among_equal_matches_the_more_popular_comes_first(catalogue):
+    make_book("Tolstoy Letters", popularity=5)
+    make_book("Tolstoy Diaries", popularity=5000)
+    assert [b.title for b in book_search(query="tolstoy")][:2] == ["Tolstoy Diaries", "Tolstoy Letters"]
+
+
+def test_new_books_are_searchable_at_once(catalogue):
+    book_search(query="dune").count()
+    make_book("Solaris", "Stanisław Lem")
+    assert [b.title for b in book_search(query="lem solaris")] == ["Solaris"]
+
+
+def test_filters_match_whole_list_entries(catalogue):
+    assert {b.title for b in book_search(genre="novel")} == {"Anna Karenina", "Crime and Punishment", "The Idiot"}
+    assert {b.title for b in book_search(genre="fiction")} == set(), "a genre is not a substring of another"
+    assert {b.title for b in book_search(query="dostoevsky", source="goodbooks")} == {"The Idiot"}
+    assert {b.title for b in book_search(country="japan")} == {"Kafka on the Shore"}
+    assert {b.title for b in book_search(author="leo tolstoy", genre="Realism")} == {"Anna Karenina"}
+
+
+def test_regex_characters_in_a_filter_are_literal(catalogue):
+    assert not book_search(genre="nov.l").exists()
+
+
+def test_without_a_query_the_most_popular_come_first(catalogue):
+    assert [b.title for b in book_search(country="Russia")] == [
+        "War and Peace", "Crime and Punishment", "Anna Karenina", "The Idiot"]
+
+
+def test_genres_are_split_and_counted(catalogue):
+    genres = {facet.name: facet.book_count for facet in genre_list()}
+    assert genres["Novel"] == 3 and genres["Realism"] == 1 and "Novel, Realism" not in genres
+    assert country_list()[0].name == "Russia" and country_list()[0].book_count == 4
