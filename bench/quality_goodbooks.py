@@ -1,0 +1,251 @@
+"""Shelf-recommendation quality on goodbooks-10k: tags vs tags+shelves, variants, and scorings.
+
+Protocol: validation readers (seeded, default 6,800) and tuning readers (default 2,000) are carved out of
+``to_read.csv``; neither is ever trained on. Each of their shelves is shuffled (seeded), 80 % is visible,
+the rest hidden; a recommender proposes 20 books not on the visible shelf; Recall@20 = hidden found /
+min(hidden, 20) and NDCG@20 are averaged over readers. Scoring knobs are chosen on the tuning readers,
+figures are reported on the validation readers. Baselines (most popular, item-kNN cosine on the
+training readers' shelves) run in the same script on the same split.
+
+Usage: python bench/quality_goodbooks.py --data ../shared/data/goodbooks [--quick]
+Writes bench/results/quality_goodbooks.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recommender.evaluation import (  # noqa: E402
+    centroid_recommender,
+    nearest_neighbours,
+    neighbour_recommender,
+    popularity_recommender,
+    shelf_recall_ndcg,
+    split_shelves,
+)
+from recommender.scoring import ShelfScoring  # noqa: E402
+from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings  # noqa: E402
+
+NEIGHBOURS = 100  # neighbours per shelf book, as the selector's pgvector query returns them
+K = 20
+
+
+def load_goodbooks(data: Path, params: TrainingParams, *, n_validation: int, n_tuning: int, seed: int):
+    """Tag pairs, training shelf pairs, tuning and validation cases, popularity and authors."""
+    with open(data / "books.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    n_books = len(rows)
+    book_of_goodreads = {int(r["goodreads_book_id"]): int(r["book_id"]) - 1 for r in rows}
+    authors = [r["authors"].split(",")[0].strip() for r in rows]
+    titles = [r["title"] for r in rows]
+
+    with open(data / "tags.csv", newline="", encoding="utf-8") as f:
+        tag_names = {int(r["tag_id"]): normalise_link_name(r["tag_name"]) for r in csv.DictReader(f)}
+    book_tags = np.loadtxt(data / "book_tags.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    known = np.isin(book_tags[:, 0], list(book_of_goodreads))
+    tag_books = np.array([book_of_goodreads[g] for g in book_tags[known, 0]])
+    tag_ids = book_tags[known, 1]
+    # Tags are links by normalised name.
+    vocabulary, link_of_tag = np.unique([tag_names[t] for t in tag_ids], return_inverse=True)
+    content_all = PairSet.build(tag_books, link_of_tag, n_books=n_books, n_links=len(vocabulary))
+    books_per_link = np.bincount(content_all.link_index, minlength=len(vocabulary))
+    keep = links_to_keep(list(vocabulary), books_per_link, params)
+    new_index = np.cumsum(keep) - 1
+    kept = keep[content_all.link_index]
+    content = PairSet.build(content_all.book_index[kept], new_index[content_all.link_index[kept]],
+                            n_books=n_books, n_links=int(keep.sum()))
+
+    shelves = np.loadtxt(data / "to_read.csv", delimiter=",", skiprows=1, dtype=np.int64)
+    users, shelf_books = shelves[:, 0], shelves[:, 1] - 1
+    train_mask, cases = split_shelves(users, shelf_books, n_validation_users=n_validation + n_tuning, seed=seed)
+    order = np.random.default_rng([seed, 5]).permutation(len(cases))
+    tuning = [cases[i] for i in order[:n_tuning]]
+    validation = [cases[i] for i in order[n_tuning:]]
+    train_users, train_books = users[train_mask], shelf_books[train_mask]
+    popularity = np.bincount(train_books, minlength=n_books).astype(np.float64)
+    return dict(
+        n_books=n_books, content=content, train_users=train_users, train_books=train_books,
+        tuning=tuning, validation=validation, popularity=popularity, authors=authors, titles=titles,
+        n_tags_kept=int(keep.sum()), n_tags_total=len(vocabulary),
+    )
+
+
+def shelf_pairs(train_users: np.ndarray, train_books: np.ndarray, n_books: int, min_shelf: int = 2) -> PairSet:
+    """(book, reader) pairs of training readers with at least ``min_shelf`` books, readers as link entities."""
+    readers, reader_index, size = np.unique(train_users, return_inverse=True, return_counts=True)
+    keep = size[reader_index] >= min_shelf
+    _, reader_index = np.unique(reader_index[keep], return_inverse=True)
+    return PairSet.build(train_books[keep], reader_index, n_books=n_books, n_links=int(reader_index.max()) + 1)
+
+
+def item_knn_neighbours(train_users, train_books, n_books, k=NEIGHBOURS):
+    """Top-k cosine neighbours of each book by shared training shelves (the item-kNN baseline)."""
+    _, rows = np.unique(train_users, return_inverse=True)
+    matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, train_books)), shape=(rows.max() + 1, n_books))
+    matrix.data[:] = 1.0
+    norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
+    co = (matrix.T @ matrix).toarray()
+    sims = co / np.maximum(np.outer(norms, norms), 1e-12)
+    np.fill_diagonal(sims, -np.inf)
+    ids = np.argpartition(-sims, k, axis=1)[:, :k]
+    top = np.take_along_axis(sims, ids, axis=1)
+    order = np.argsort(-top, axis=1)
+    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(top, order, axis=1).astype(np.float32)
+
+
+def trained_neighbours(book_vectors: np.ndarray, trained: np.ndarray):
+    """Neighbour lists over the books that have vectors (books with training pairs), in global indices."""
+    books = np.flatnonzero(trained)
+    ids, sims = nearest_neighbours(book_vectors[books], NEIGHBOURS)
+    full_ids = np.zeros((len(trained), ids.shape[1]), np.int64)
+    full_sims = np.zeros((len(trained), ids.shape[1]), np.float32)
+    full_ids[books], full_sims[books] = books[ids], sims
+    return full_ids, full_sims
+
+
+def tune_scoring(ids, sims, popularity, cases, grid) -> tuple[ShelfScoring, list[dict]]:
+    """The scoring of the grid with the best Recall@20 + NDCG@20 on the tuning readers."""
+    trials = []
+    for power, prior in grid:
+        scoring = ShelfScoring(similarity_power=power, popularity_power=prior)
+        figures = shelf_recall_ndcg(neighbour_recommender(ids, sims, popularity=popularity, scoring=scoring), cases, K)
+        trials.append({"similarity_power": power, "popularity_power": prior, **figures})
+    best = max(trials, key=lambda t: t[f"recall@{K}"] + t[f"ndcg@{K}"])
+    return ShelfScoring(similarity_power=best["similarity_power"], popularity_power=best["popularity_power"]), trials
+
+
+def evaluate_vectors(name, book_vectors, trained, data, grid, log) -> dict:
+    """Centroid baseline and tuned neighbour scoring of one set of vectors, on validation readers."""
+    started = time.perf_counter()
+    ids, sims = trained_neighbours(book_vectors, trained)
+    vectors = np.where(trained[:, None], book_vectors, 0.0).astype(np.float32)
+    centroid = shelf_recall_ndcg(centroid_recommender(vectors), data["validation"], K)
+    scoring, trials = tune_scoring(ids, sims, data["popularity"], data["tuning"], grid)
+    plain = shelf_recall_ndcg(neighbour_recommender(ids, sims, scoring=ShelfScoring(1.0, 0.0)), data["validation"], K)
+    tuned = shelf_recall_ndcg(neighbour_recommender(ids, sims, popularity=data["popularity"], scoring=scoring),
+                              data["validation"], K)
+    log(f"  {name}: centroid {fmt(centroid)} | votes sim^1 {fmt(plain)} | votes tuned "
+        f"(p={scoring.similarity_power}, prior={scoring.popularity_power}) {fmt(tuned)} "
+        f"[{time.perf_counter() - started:.0f}s]")
+    return {"mean_centroid": centroid, "neighbour_votes_sim1_no_prior": plain, "neighbour_votes_tuned": tuned,
+            "tuned_scoring": {"similarity_power": scoring.similarity_power,
+                              "popularity_power": scoring.popularity_power},
+            "tuning_trials": trials}
+
+
+def fmt(figures: dict) -> str:
+    return f"R@20 {figures[f'recall@{K}']:.3f} NDCG@20 {figures[f'ndcg@{K}']:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/goodbooks")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/quality_goodbooks.json")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--validation-users", type=int, default=6800)
+    parser.add_argument("--tuning-users", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=None, help="override every run's epochs")
+    parser.add_argument("--runs", default="all", help="comma-separated run names (see RUNS) or 'all'")
+    args = parser.parse_args()
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    base = TrainingParams(seed=args.seed)
+    log(f"loading {args.data}")
+    data = load_goodbooks(args.data, base, n_validation=args.validation_users, n_tuning=args.tuning_users,
+                          seed=args.seed)
+    n_books = data["n_books"]
+    content = data["content"]
+    shelves = shelf_pairs(data["train_users"], data["train_books"], n_books)
+    both = PairSet.combine(content, shelves)
+    log(f"{len(content)} tag pairs ({data['n_tags_kept']} of {data['n_tags_total']} tags kept), "
+        f"{len(shelves)} shelf pairs ({shelves.n_links} training readers), "
+        f"{len(data['validation'])} validation / {len(data['tuning'])} tuning readers")
+
+    grid = [(p, a) for p in (1.0, 2.0, 4.0, 8.0) for a in (0.0, 0.15, 0.3, 0.5)]
+    results: dict = {"baselines": {}, "runs": {}}
+    popularity = data["popularity"]
+    results["baselines"]["most_popular"] = shelf_recall_ndcg(popularity_recommender(popularity), data["validation"], K)
+    log(f"most popular: {fmt(results['baselines']['most_popular'])}")
+    knn_ids, knn_sims = item_knn_neighbours(data["train_users"], data["train_books"], n_books)
+    results["baselines"]["item_knn_shelves_sum_cosine"] = shelf_recall_ndcg(
+        neighbour_recommender(knn_ids, knn_sims, scoring=ShelfScoring(1.0, 0.0)), data["validation"], K)
+    knn_scoring, _ = tune_scoring(knn_ids, knn_sims, popularity, data["tuning"], grid)
+    results["baselines"]["item_knn_shelves_tuned_scoring"] = {
+        **shelf_recall_ndcg(neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring),
+                            data["validation"], K),
+        "similarity_power": knn_scoring.similarity_power, "popularity_power": knn_scoring.popularity_power}
+    log(f"item-kNN on shelves: sum of cosine {fmt(results['baselines']['item_knn_shelves_sum_cosine'])}, "
+        f"tuned scoring {fmt(results['baselines']['item_knn_shelves_tuned_scoring'])}")
+
+    runs = {
+        "tags_only": (content, {"shelf_weight": 0.0}),
+        "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
+        "tags+shelves_w1": (both, {"shelf_weight": 1.0}),
+        "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
+        "shelves_only": (shelves_as_pairset(shelves), {}),
+        "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
+        "original_tags_15ep": (content, {"shelf_weight": 0.0, "embedding_dim": 50, "batch_size": 1024,
+                                         "negatives_per_positive": 2, "negative_power": 0.0,
+                                         "learning_rate": 0.001, "min_books_per_link": 4}),
+    }
+    chosen = list(runs) if args.runs == "all" else args.runs.split(",")
+    for name in chosen:
+        pairs, overrides = runs[name]
+        if args.epochs is not None:
+            overrides = {**overrides, "epochs": args.epochs}
+        params = TrainingParams.from_dict({**base.to_dict(), **overrides})
+        log(f"training {name}: {len(pairs.with_shelf_weight(params.shelf_weight))} pairs, {overrides}")
+        last = [0.0]
+
+        def progress(epoch, step, steps, loss, _last=last):
+            if time.perf_counter() - _last[0] > 20 or step == steps:
+                _last[0] = time.perf_counter()
+                log(f"    epoch {epoch}/{params.epochs} step {step}/{steps} loss {loss:.4f}")
+
+        trained = train_embeddings(pairs, params, on_progress=progress)
+        log(f"  trained in {trained.seconds:.1f}s ({trained.pairs_per_second:,.0f} true pairs/s), "
+            f"held-out link AUC {trained.heldout_auc:.3f}")
+        has_pairs = np.bincount(pairs.with_shelf_weight(params.shelf_weight).book_index, minlength=n_books) > 0
+        results["runs"][name] = {
+            "params": {k: v for k, v in params.to_dict().items() if k not in ("removed_links", "removed_link_patterns")},
+            "training_seconds": trained.seconds, "pairs_per_second": trained.pairs_per_second,
+            "train_pairs": trained.n_train_pairs, "heldout_link_auc": trained.heldout_auc,
+            "history": trained.history,
+            **evaluate_vectors(name, trained.book_vectors, has_pairs, data, grid, log),
+        }
+
+    results["meta"] = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "seed": args.seed, "validation_users": len(data["validation"]), "tuning_users": len(data["tuning"]),
+        "neighbours_per_book": NEIGHBOURS, "k": K,
+        "tag_pairs": len(content), "shelf_pairs": len(shelves), "training_readers": shelves.n_links,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    log(f"wrote {args.out}")
+
+
+def shelves_as_pairset(shelves: PairSet) -> PairSet:
+    """Shelf pairs alone, as content (so that shelf_weight does not apply)."""
+    return PairSet.build(shelves.book_index, shelves.link_index, n_books=shelves.n_books, n_links=shelves.n_links)
+
+
+if __name__ == "__main__":
+    main()
