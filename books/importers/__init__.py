@@ -1,0 +1,1 @@
+"""Importers: files in, validated and upserted catalogue rows out (see ``common`` for the shared rules)."""

@@ -1,0 +1,39 @@
+"""What the import commands share: the --skip-invalid/--report options and turning problems into CommandError."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from books.importers.common import ImportReport, InvalidImport, Problem, format_problems
+
+
+class ImportCommand(BaseCommand):
+    """A command that runs one importer; subclasses implement ``run_import(options, progress)``."""
+
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-invalid", action="store_true",
+                            help="Import the good lines, skip the bad ones and list them at the end.")
+        parser.add_argument("--report", type=Path, metavar="FILE",
+                            help="Also write every invalid line (file:line: reason) to FILE.")
+        parser.add_argument("--batch-size", type=int, default=2000, help="Books written per batch (default 2000).")
+
+    def handle(self, *args, **options):
+        progress = self.stderr._out if options["verbosity"] > 0 else None
+        try:
+            report = self.run_import(options, progress)
+        except InvalidImport as invalid:
+            self._write_report(options["report"], invalid.problems)
+            raise CommandError(
+                f"Nothing was imported: {len(invalid.problems)} problem(s) in the input "
+                f"(--skip-invalid imports the valid lines).\n{format_problems(invalid.problems)}"
+            ) from None
+        self._write_report(options["report"], report.problems)
+        self.stdout.write(report.summary())
+
+    def run_import(self, options, progress) -> ImportReport:
+        raise NotImplementedError
+
+    def _write_report(self, path: Path | None, problems: list[Problem]) -> None:
+        if path is not None:
+            path.write_text("".join(f"{problem}\n" for problem in problems), encoding="utf-8")

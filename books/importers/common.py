@@ -1,0 +1,371 @@
+"""What every importer shares: problems with file, line and field; reading text files line by line;
+and writing books, links and book↔link pairs to PostgreSQL in batches.
+
+An import happens in two phases. First the whole input is read and validated into plain records; every
+bad line becomes a ``Problem``. If there are problems and the caller did not ask to skip invalid lines,
+``InvalidImport`` is raised before anything touches the database. Otherwise the records are written in
+one transaction (the importer's), batch by batch: rows are streamed with ``COPY`` into temporary tables
+and merged into the catalogue with ``INSERT ... ON CONFLICT``, so re-running an import updates rows
+instead of duplicating them.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+from tqdm import tqdm
+
+from books.models import Book, Link
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def normalise_link_name(name: str) -> str:
+    """A link's identity: lowercased, runs of whitespace folded to one space ("Science  Fiction" → "science fiction").
+
+    The trainer (``recommender.training.normalise_link_name``) applies the same rule to its removal list.
+    """
+    return " ".join(name.split()).lower()
+
+
+class BadLine(ValueError):
+    """Why one line cannot be imported, and which field is at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def type_name(value) -> str:
+    """A JSON value's type in words: object, list, string, integer, number, boolean, null."""
+    return {dict: "object", list: "list", str: "string", int: "integer", float: "number", bool: "boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def describe(value) -> str:
+    """A value for an error message: its type, and the value itself if it is short and scalar."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f"string {shown!r}" if value.strip() else "an empty string"
+    if isinstance(value, bool | int | float):
+        return f"{type_name(value)} {value!r}"
+    return type_name(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad line: ``data.ndjson:17: field "infobox": expected an object, got list``."""
+
+    file: str
+    line: int | None
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        what = f'field "{self.field}": {self.message}' if self.field else self.message
+        return f"{where}: {what}"
+
+
+class InvalidImport(Exception):
+    """The input has problems and nothing was written; ``problems`` lists every one found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(format_problems(self.problems))
+
+
+def format_problems(problems: list[Problem], *, limit: int = MAX_PROBLEMS_SHOWN) -> str:
+    """The first ``limit`` problems, one a line, and how many more there are."""
+    lines = [str(problem) for problem in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"... and {len(problems) - limit} more (--report FILE lists them all)")
+    return "\n".join(lines)
+
+
+class ProblemLog:
+    """The problems found while reading one import's input; ``skip_invalid`` says whether they are fatal."""
+
+    def __init__(self, *, skip_invalid: bool):
+        self.skip_invalid = skip_invalid
+        self.problems: list[Problem] = []
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def fatal(self, problem: Problem) -> InvalidImport:
+        """A problem that makes the whole input unusable (a missing column, a corrupt file): stop now."""
+        self.problems.append(problem)
+        return InvalidImport(self.problems)
+
+    def raise_unless_skipping(self) -> None:
+        if self.problems and not self.skip_invalid:
+            raise InvalidImport(self.problems)
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows written, lines skipped (with why), and how long each phase took."""
+
+    books_created: int = 0
+    books_updated: int = 0
+    links_created: int = 0
+    book_links: int = 0
+    users_created: int = 0
+    shelf_entries: int = 0
+    not_books: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def books(self) -> int:
+        return self.books_created + self.books_updated
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.books:,} books ({self.books_created:,} new, {self.books_updated:,} updated)",
+            f"{self.links_created:,} new links",
+            f"{self.book_links:,} book links",
+        ]
+        if self.users_created or self.shelf_entries:
+            parts += [f"{self.users_created:,} new readers", f"{self.shelf_entries:,} shelf entries"]
+        text = "Imported " + ", ".join(parts) + f" in {sum(self.seconds.values()):.1f} s"
+        if self.rates:
+            text += " (" + ", ".join(f"{value:,.0f} {name}/s" for name, value in self.rates.items()) + ")"
+        text += "."
+        if self.not_books:
+            text += f" Left out {self.not_books:,} pages that are not books."
+        if self.problems:
+            text += f"\nSkipped {len(self.problems):,} invalid lines:\n" + format_problems(self.problems)
+        return text
+
+
+class Stopwatch:
+    """Times named phases into ``report.seconds``."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+
+    def __call__(self, phase: str):
+        return _Phase(self.report, phase)
+
+
+class _Phase:
+    def __init__(self, report: ImportReport, phase: str):
+        self.report, self.phase = report, phase
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.elapsed = time.perf_counter() - self.started
+        self.report.seconds[self.phase] = self.report.seconds.get(self.phase, 0.0) + self.elapsed
+
+
+def numbered_lines(path: Path, problems: ProblemLog, *, display_name: str) -> Iterator[tuple[int, str, bool]]:
+    """Yield ``(line number, text, ends with a newline)`` for each line of a UTF-8 text file (gzip read transparently).
+
+    A line that is not UTF-8 becomes a problem and is not yielded; a corrupt or cut-off gzip stream is fatal.
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    problems.add(Problem(display_name, number, f"not UTF-8 text (byte 0x{raw[error.start]:02x} "
+                                                               f"at column {error.start + 1})"))
+                    continue
+                yield number, text, text.endswith("\n")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise problems.fatal(Problem(display_name, number + 1, f"the gzip file is truncated or corrupt ({error})"))
+
+
+def require_file(path: Path, *, display_name: str) -> None:
+    """Raise ``InvalidImport`` if ``path`` is not a readable file."""
+    if not path.is_file():
+        raise InvalidImport([Problem(display_name, None, "no such file")])
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of at most ``size`` items."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def progress_bar(*, total: int, unit: str, description: str, stream) -> tqdm:
+    """A tqdm bar with counts and rate on ``stream`` (stderr), silent when ``stream`` is None."""
+    return tqdm(total=total, unit=unit, unit_scale=True, desc=description, file=stream, disable=stream is None,
+                dynamic_ncols=True, leave=True)
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+BOOK_TEXT_LIMITS = {
+    name: Book._meta.get_field(name).max_length
+    for name in ("title", "author", "genre", "country", "language", "publisher", "pages_raw", "isbn", "cover_url")
+}
+LINK_NAME_LIMIT = Link._meta.get_field("name").max_length
+
+
+@dataclass
+class BookRecord:
+    """One book ready to write, with its links as ``{normalised name: (display name, kind, count)}``."""
+
+    external_id: str
+    source: str
+    title: str
+    author: str = ""
+    genre: str = ""
+    country: str = ""
+    language: str = ""
+    publisher: str = ""
+    pages: int | None = None
+    pages_raw: str = ""
+    publication_year: int | None = None
+    isbn: str = ""
+    cover_url: str = ""
+    metadata: dict = field(default_factory=dict)
+    article_length: int | None = None
+    search_text: str = ""
+    popularity: int = 0
+    links: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name, limit in BOOK_TEXT_LIMITS.items():
+            value = getattr(self, name)
+            if len(value) > limit:  # the full value stays in metadata
+                setattr(self, name, value[: limit - 1] + "…")
+
+
+_BOOK_COLUMNS = ("external_id", "source", "title", "author", "genre", "country", "language", "publisher", "pages",
+                 "pages_raw", "publication_year", "isbn", "cover_url", "metadata", "article_length", "search_text",
+                 "popularity")
+
+
+def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size: int, stream) -> dict[str, int]:
+    """Upsert ``books`` (on external_id), their links (on name) and book↔link pairs (on book, link).
+
+    A re-imported book's pairs become exactly the ones given: pairs it no longer has are deleted.
+    A link name shared with another source (the tag "fantasy", the wikilink "Fantasy") is one link, keeping
+    the kind it was first imported with. Must run inside a transaction; returns ``{external_id: book id}``.
+    """
+    book_ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        _create_staging_tables(cursor)
+        with progress_bar(total=len(books), unit="book", description="Writing books", stream=stream) as bar:
+            for batch in batched(books, batch_size):
+                book_ids.update(_write_book_batch(cursor, batch, report))
+                bar.update(len(batch))
+        cursor.execute("DROP TABLE import_book, import_link, import_pair")
+    return book_ids
+
+
+def _create_staging_tables(cursor) -> None:
+    cursor.execute(
+        """
+        DROP TABLE IF EXISTS import_book, import_link, import_pair;
+        CREATE TEMP TABLE import_book (
+            external_id text, source text, title text, author text, genre text, country text, language text,
+            publisher text, pages integer, pages_raw text, publication_year integer, isbn text, cover_url text,
+            metadata text, article_length integer, search_text text, popularity integer
+        ) ON COMMIT DROP;
+        CREATE TEMP TABLE import_link (name text, display_name text, kind text) ON COMMIT DROP;
+        CREATE TEMP TABLE import_pair (external_id text, name text, count integer) ON COMMIT DROP;
+        """
+    )
+
+
+def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> dict[str, int]:
+    cursor.execute("TRUNCATE import_book, import_link, import_pair")
+    copy_rows(cursor, "import_book", _BOOK_COLUMNS, (
+        tuple(json.dumps(book.metadata, ensure_ascii=False) if column == "metadata" else getattr(book, column)
+              for column in _BOOK_COLUMNS)
+        for book in batch
+    ))
+    assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in _BOOK_COLUMNS if column != "external_id")
+    columns = ", ".join(_BOOK_COLUMNS)
+    cursor.execute(
+        f"""
+        INSERT INTO books_book ({columns}, created_at, updated_at)
+        SELECT {columns.replace("metadata", "metadata::jsonb")}, now(), now() FROM import_book
+        ON CONFLICT (external_id) DO UPDATE SET {assignments}, updated_at = now()
+        RETURNING external_id, id, (xmax = 0) AS created
+        """
+    )
+    book_ids = {}
+    for external_id, book_id, created in cursor.fetchall():
+        book_ids[external_id] = book_id
+        if created:
+            report.books_created += 1
+        else:
+            report.books_updated += 1
+
+    links: dict[str, tuple[str, str]] = {}
+    for book in batch:
+        for name, (display_name, kind, _count) in book.links.items():
+            links.setdefault(name, (display_name, kind))
+    copy_rows(cursor, "import_link", ("name", "display_name", "kind"),
+              ((name, display_name, kind) for name, (display_name, kind) in links.items()))
+    cursor.execute(
+        """
+        INSERT INTO books_link (name, display_name, kind) SELECT name, display_name, kind FROM import_link
+        ON CONFLICT (name) DO NOTHING
+        """
+    )
+    report.links_created += cursor.rowcount
+
+    copy_rows(cursor, "import_pair", ("external_id", "name", "count"), (
+        (book.external_id, name, count) for book in batch for name, (_display, _kind, count) in book.links.items()
+    ))
+    cursor.execute(
+        """
+        DELETE FROM books_booklink AS pair
+        USING books_book AS book, import_book AS imported
+        WHERE pair.book_id = book.id AND book.external_id = imported.external_id
+          AND NOT EXISTS (
+            SELECT 1 FROM import_pair JOIN books_link AS link ON link.name = import_pair.name
+            WHERE import_pair.external_id = book.external_id AND link.id = pair.link_id
+          )
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO books_booklink (book_id, link_id, count)
+        SELECT book.id, link.id, import_pair.count
+        FROM import_pair
+        JOIN books_book AS book ON book.external_id = import_pair.external_id
+        JOIN books_link AS link ON link.name = import_pair.name
+        ON CONFLICT (book_id, link_id) DO UPDATE SET count = EXCLUDED.count
+        """
+    )
+    report.book_links += cursor.rowcount
+    return book_ids
+
+
+def copy_rows(cursor, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Stream ``rows`` into ``table`` with PostgreSQL's COPY (psycopg 3)."""
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,53 @@
+"""The catalogue's database constraints hold whatever writes the rows."""
+import pytest
+from django.db import IntegrityError
+
+from books.models import Book, BookLink, Link
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book():
+    return Book.objects.create(external_id="wikipedia:Dune", source="wikipedia", title="Dune")
+
+
+@pytest.fixture
+def link():
+    return Link.objects.create(name="science fiction", display_name="Science fiction", kind=Link.Kind.WIKILINK)
+
+
+def test_external_ids_are_unique(book):
+    with pytest.raises(IntegrityError):
+        Book.objects.create(external_id="wikipedia:Dune", source="wikipedia", title="Dune again")
+
+
+def test_an_external_id_starts_with_its_source():
+    with pytest.raises(IntegrityError):
+        Book.objects.create(external_id="goodbooks:1", source="wikipedia", title="Dune")
+
+
+def test_a_book_has_a_title():
+    with pytest.raises(IntegrityError):
+        Book.objects.create(external_id="wikipedia:", source="wikipedia", title="")
+
+
+def test_link_names_are_unique(link):
+    with pytest.raises(IntegrityError):
+        Link.objects.create(name="science fiction", display_name="Science Fiction", kind=Link.Kind.WIKILINK)
+
+
+def test_a_link_name_is_not_empty():
+    with pytest.raises(IntegrityError):
+        Link.objects.create(name="", display_name="", kind=Link.Kind.TAG)
+
+
+def test_a_book_has_a_link_once(book, link):
+    BookLink.objects.create(book=book, link=link, count=2)
+    with pytest.raises(IntegrityError):
+        BookLink.objects.create(book=book, link=link, count=1)
+
+
+def test_a_book_link_counts_at_least_one(book, link):
+    with pytest.raises(IntegrityError):
+        BookLink.objects.create(book=book, link=link, count=0)
