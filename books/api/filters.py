@@ -1,0 +1,66 @@
+"""Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
+from django_filters import rest_framework as filters
+
+from books.models import Book, Link
+from books.selectors import book_search
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """Sorts by the chosen fields, then by id, so pages never repeat or skip a row."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.order_by(*(self.get_ordering_value(param) for param in value), "id")
+
+
+class BookFilter(filters.FilterSet):
+    """``/books/`` parameters. Search and the facet filters are ``books.selectors.book_search``'s."""
+
+    search = filters.CharFilter(
+        max_length=200, help_text="Words of the title or author; forgives case, accents, prefixes and typos."
+    )
+    author = filters.CharFilter(max_length=500, help_text="One of the book's authors, exactly (any case).")
+    genre = filters.CharFilter(max_length=300, help_text="One of the book's genres, exactly (any case).")
+    country = filters.CharFilter(max_length=200, help_text="The book's country, exactly (any case).")
+    source = filters.ChoiceFilter(choices=Book.Source.choices, help_text="Where the book comes from.")
+    external_id = filters.CharFilter(max_length=600, help_text="The source's id, e.g. goodbooks:1.")
+    ordering = StableOrderingFilter(
+        fields=("title", "author", "publication_year", "popularity", "created_at"),
+        help_text="Sort order (prefix - for descending). Default: best match first with ?search=, else most popular.",
+    )
+
+    class Meta:
+        model = Book
+        fields = []
+
+    def filter_queryset(self, queryset):
+        """The books ``book_search`` finds for these parameters (``queryset`` only names the model)."""
+        data = self.form.cleaned_data
+        books = book_search(
+            query=data["search"] or None,
+            genre=data["genre"] or None,
+            country=data["country"] or None,
+            source=data["source"] or None,
+            author=data["author"] or None,
+        )
+        if data["external_id"]:
+            books = books.filter(external_id=data["external_id"])
+        return self.filters["ordering"].filter(books, data["ordering"])
+
+
+class LinkFilter(filters.FilterSet):
+    """``/links/`` parameters."""
+
+    search = filters.CharFilter(
+        field_name="name", lookup_expr="icontains", max_length=200, help_text="Part of the link's name (any case)."
+    )
+    kind = filters.ChoiceFilter(choices=Link.Kind.choices, help_text="Wikipedia link, category or reader tag.")
+    ordering = StableOrderingFilter(
+        fields=("name", "book_count"),
+        help_text="Sort order (prefix - for descending). Default: name.",
+    )
+
+    class Meta:
+        model = Link
+        fields = []

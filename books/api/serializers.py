@@ -1,0 +1,192 @@
+"""What the catalogue and shelf endpoints read and write, as JSON.
+
+Input serializers (``…InputSerializer``, ``…ParamsSerializer``) only validate shapes and bounds; the
+services decide the rest and their ``ShelfError`` becomes a 400 in ``config.api_errors``.
+"""
+from rest_framework import serializers
+
+from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
+
+
+class BookSerializer(serializers.ModelSerializer):
+    """A book as it appears in lists and results."""
+
+    class Meta:
+        model = Book
+        fields = [
+            "id", "external_id", "source", "title", "author", "genre", "country", "language",
+            "publication_year", "cover_url", "popularity",
+        ]
+        read_only_fields = fields
+
+
+class BookLinkSerializer(serializers.ModelSerializer):
+    """One of a book's links, with how often the book uses it."""
+
+    id = serializers.IntegerField(source="link.id", read_only=True)
+    name = serializers.CharField(source="link.name", read_only=True)
+    display_name = serializers.CharField(source="link.display_name", read_only=True)
+    kind = serializers.ChoiceField(source="link.kind", choices=Link.Kind.choices, read_only=True)
+
+    class Meta:
+        model = BookLink
+        fields = ["id", "name", "display_name", "kind", "count"]
+        read_only_fields = fields
+
+
+class BookDetailSerializer(BookSerializer):
+    """A book with everything known about it: metadata, links, and whether it has a vector."""
+
+    links = BookLinkSerializer(source="book_links", many=True, read_only=True)
+    has_vector = serializers.BooleanField(
+        read_only=True, help_text="Whether the active embedding version has a vector for this book."
+    )
+
+    class Meta(BookSerializer.Meta):
+        fields = BookSerializer.Meta.fields + [
+            "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links", "has_vector",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    """A link (Wikipedia page, category or reader tag) and how many books use it."""
+
+    book_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Link
+        fields = ["id", "name", "display_name", "kind", "book_count"]
+        read_only_fields = fields
+
+
+class LinkDetailSerializer(LinkSerializer):
+    """A link with its most popular books."""
+
+    top_books = BookSerializer(many=True, read_only=True, help_text="Its 20 most popular books.")
+
+    class Meta(LinkSerializer.Meta):
+        fields = LinkSerializer.Meta.fields + ["top_books"]
+        read_only_fields = fields
+
+
+class SimilarParamsSerializer(serializers.Serializer):
+    """Query parameters of ``/books/{id}/similar/``."""
+
+    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
+    genre = serializers.CharField(
+        required=False, max_length=300, help_text="Only books whose genre contains this (case-insensitive)."
+    )
+
+
+class SimilarLinkParamsSerializer(serializers.Serializer):
+    """Query parameters of ``/links/{id}/similar/``."""
+
+    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")
+
+
+class SimilarBookSerializer(serializers.Serializer):
+    book = BookSerializer()
+    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1 (1 is the same direction).")
+
+
+class SimilarLinkSerializer(serializers.Serializer):
+    link = LinkSerializer()
+    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1.")
+
+
+class SimilarBooksSerializer(serializers.Serializer):
+    """Nearest books in the active embedding version, most similar first."""
+
+    results = SimilarBookSerializer(many=True)
+    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
+    detail = serializers.CharField(
+        allow_null=True, help_text="Why ``results`` is empty (no active version, or the book has no vector); else null."
+    )
+
+
+class SimilarLinksSerializer(serializers.Serializer):
+    """Nearest links in the active embedding version, most similar first."""
+
+    results = SimilarLinkSerializer(many=True)
+    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
+    detail = serializers.CharField(
+        allow_null=True, help_text="Why ``results`` is empty (no active version, or the link has no vector); else null."
+    )
+
+
+class ShelfSerializer(serializers.ModelSerializer):
+    """A reader's shelf."""
+
+    owner = serializers.CharField(source="user.username", read_only=True)
+    book_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Shelf
+        fields = ["id", "owner", "name", "kind", "is_public", "is_standard", "book_count", "created_at"]
+        read_only_fields = fields
+
+
+class ShelfCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    is_public = serializers.BooleanField(default=False)
+
+
+class ShelfUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, help_text="New name (custom shelves only).")
+    is_public = serializers.BooleanField(required=False, help_text="Whether other people may see the shelf.")
+
+
+class ShelfEntrySerializer(serializers.ModelSerializer):
+    """A book on a shelf."""
+
+    book = BookSerializer(read_only=True)
+
+    class Meta:
+        model = ShelfEntry
+        fields = ["shelf", "book", "rating", "added_at"]
+        read_only_fields = fields
+
+
+class ShelfEntryCreateInputSerializer(serializers.Serializer):
+    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.")
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+
+
+class ShelfEntryUpdateInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, help_text="1–5, or null to clear.")
+
+
+class ShelfEntryMoveInputSerializer(serializers.Serializer):
+    shelf = serializers.PrimaryKeyRelatedField(
+        queryset=Shelf.objects.none(), help_text="The id of another of your shelves."
+    )
+
+    def __init__(self, *args, source: Shelf, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.fields["shelf"].queryset = Shelf.objects.filter(user_id=source.user_id)
+
+    def validate_shelf(self, shelf: Shelf) -> Shelf:
+        if shelf.pk == self.source.pk:
+            raise serializers.ValidationError("The book is already on this shelf.")
+        return shelf
+
+
+class TokenSerializer(serializers.Serializer):
+    """A client's API token: send it as ``Authorization: Token <token>``."""
+
+    token = serializers.CharField(source="key")
+    created = serializers.DateTimeField()
+
+
+class TokenCreateInputSerializer(serializers.Serializer):
+    """Credentials, needed only when the request is not already signed in."""
+
+    username = serializers.CharField(required=False, max_length=150)
+    password = serializers.CharField(required=False, max_length=4096, style={"input_type": "password"},
+                                     trim_whitespace=False)
+

@@ -1,0 +1,414 @@
+"""The catalogue, shelves and tokens over HTTP: each view parses, calls a selector or service, serialises.
+
+Permissions: the catalogue and public shelves are open to everyone; ``/me/…`` needs a signed-in reader
+(session or ``Authorization: Token …``); another reader's private shelf answers 404, as if absent.
+"""
+from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from books.api.filters import BookFilter, LinkFilter
+from books.api.serializers import (
+    BookDetailSerializer,
+    BookSerializer,
+    LinkDetailSerializer,
+    LinkSerializer,
+    ShelfCreateInputSerializer,
+    ShelfEntryCreateInputSerializer,
+    ShelfEntryMoveInputSerializer,
+    ShelfEntrySerializer,
+    ShelfEntryUpdateInputSerializer,
+    ShelfSerializer,
+    ShelfUpdateInputSerializer,
+    SimilarBooksSerializer,
+    SimilarLinkParamsSerializer,
+    SimilarLinksSerializer,
+    SimilarParamsSerializer,
+    TokenCreateInputSerializer,
+    TokenSerializer,
+)
+from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.selectors import book_detail, link_books, shelf_entries, shelf_list, shelves_visible_to
+from books.services import (
+    shelf_add_book,
+    shelf_create,
+    shelf_delete,
+    shelf_entry_rate,
+    shelf_move_book,
+    shelf_remove_book,
+    shelf_update,
+    shelves_ensure_standard,
+)
+from config.api_errors import ErrorSerializer
+from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
+
+LINK_TOP_BOOKS = 20
+
+NOT_FOUND = {404: ErrorSerializer}
+BAD_INPUT = {400: ErrorSerializer}
+SIGNED_IN = {401: ErrorSerializer}
+
+
+# --- The catalogue ------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **BAD_INPUT, **NOT_FOUND})
+class BookListApi(generics.ListAPIView):
+    """Books, 20 a page: search by title or author, filter by author, genre, country, source or id."""
+
+    permission_classes = [AllowAny]
+    serializer_class = BookSerializer
+    filterset_class = BookFilter
+    queryset = Book.objects.all()
+
+
+@extend_schema(tags=["books"], responses={200: BookDetailSerializer, **NOT_FOUND})
+class BookDetailApi(APIView):
+    """One book: metadata, links (most used first), and whether the active embedding version has it."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        try:
+            book = book_detail(book_id=pk)
+        except Book.DoesNotExist:
+            return _not_found("book")
+        book.has_vector = book_has_vector(book=book)
+        return Response(BookDetailSerializer(book).data)
+
+
+@extend_schema(
+    tags=["books"],
+    parameters=[SimilarParamsSerializer],
+    responses={200: SimilarBooksSerializer, **BAD_INPUT, **NOT_FOUND},
+)
+class BookSimilarApi(APIView):
+    """The ``k`` books nearest this one in the active embedding version, most similar first.
+
+    A book without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``
+    saying why. With ``genre``, still up to ``k`` books of that genre.
+    """
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        params = _valid(SimilarParamsSerializer, request.query_params)
+        book = get_object_or_404(Book, pk=pk)
+        results = similar_books(book=book, k=params["k"], genre=params.get("genre") or None)
+        version = active_version()
+        detail = None
+        if not results:
+            detail = _why_no_neighbours(version, has_vector=version is not None and book_has_vector(book=book),
+                                        item="book", filtered=bool(params.get("genre")))
+        return Response(SimilarBooksSerializer(
+            {"results": results, "version": version.pk if version else None, "detail": detail}
+        ).data)
+
+
+@extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **BAD_INPUT, **NOT_FOUND})
+class LinkListApi(generics.ListAPIView):
+    """Links (Wikipedia pages, categories, reader tags) with how many books use each, by name."""
+
+    permission_classes = [AllowAny]
+    serializer_class = LinkSerializer
+    filterset_class = LinkFilter
+
+    def get_queryset(self):
+        return _links_with_book_count().order_by("name")
+
+
+@extend_schema(tags=["links"], responses={200: LinkDetailSerializer, **NOT_FOUND})
+class LinkDetailApi(APIView):
+    """One link, with its 20 most popular books."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        link = get_object_or_404(_links_with_book_count(), pk=pk)
+        link.top_books = list(link_books(link=link).order_by("-popularity", "title", "id")[:LINK_TOP_BOOKS])
+        return Response(LinkDetailSerializer(link).data)
+
+
+@extend_schema(
+    tags=["links"],
+    parameters=[SimilarLinkParamsSerializer],
+    responses={200: SimilarLinksSerializer, **BAD_INPUT, **NOT_FOUND},
+)
+class LinkSimilarApi(APIView):
+    """The ``k`` links nearest this one in the active embedding version, most similar first.
+
+    A link without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``.
+    """
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        params = _valid(SimilarLinkParamsSerializer, request.query_params)
+        link = get_object_or_404(Link, pk=pk)
+        results = similar_links(link=link, k=params["k"])
+        version = active_version()
+        detail = None
+        if not results:
+            has_vector = version is not None and link.vectors.filter(version=version).exists()
+            detail = _why_no_neighbours(version, has_vector=has_vector, item="link", filtered=False)
+        return Response(SimilarLinksSerializer(
+            {"results": results, "version": version.pk if version else None, "detail": detail}
+        ).data)
+
+
+# --- The signed-in reader's shelves -------------------------------------------------------------------
+
+
+class MyShelfListApi(APIView):
+    """Your shelves: the four standard ones (created on first use) and your own."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer(many=True), **SIGNED_IN})
+    def get(self, request):
+        shelves_ensure_standard(user=request.user)
+        return Response(ShelfSerializer(shelf_list(owner=request.user).select_related("user"), many=True).data)
+
+    @extend_schema(
+        tags=["my shelves"],
+        request=ShelfCreateInputSerializer,
+        responses={201: ShelfSerializer, **BAD_INPUT, **SIGNED_IN},
+    )
+    def post(self, request):
+        """Create a custom shelf (names are unique per reader)."""
+        data = _valid(ShelfCreateInputSerializer, request.data)
+        shelf = shelf_create(user=request.user, **data)
+        return Response(ShelfSerializer(_my_shelf(request, shelf.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class MyShelfDetailApi(APIView):
+    """One of your shelves."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer, **SIGNED_IN, **NOT_FOUND})
+    def get(self, request, pk: int):
+        return Response(ShelfSerializer(_my_shelf(request, pk)).data)
+
+    @extend_schema(
+        tags=["my shelves"],
+        request=ShelfUpdateInputSerializer,
+        responses={200: ShelfSerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+    )
+    def patch(self, request, pk: int):
+        """Rename a custom shelf and/or make it public or private."""
+        shelf = _my_shelf(request, pk)
+        data = _valid(ShelfUpdateInputSerializer, request.data)
+        shelf_update(shelf=shelf, **data)
+        return Response(ShelfSerializer(_my_shelf(request, pk)).data)
+
+    @extend_schema(tags=["my shelves"], responses={204: None, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND})
+    def delete(self, request, pk: int):
+        """Delete a custom shelf and its entries (standard shelves cannot be deleted: 400)."""
+        shelf_delete(shelf=_my_shelf(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyShelfEntryListApi(generics.GenericAPIView):
+    """The books on one of your shelves, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ShelfEntrySerializer
+
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer(many=True), **SIGNED_IN, **NOT_FOUND})
+    def get(self, request, pk: int):
+        page = self.paginate_queryset(shelf_entries(shelf=_my_shelf(request, pk)))
+        return self.get_paginated_response(ShelfEntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["my shelves"],
+        request=ShelfEntryCreateInputSerializer,
+        responses={201: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+    )
+    def post(self, request, pk: int):
+        """Put a book on the shelf (again: keeps its date, sets the rating if given)."""
+        shelf = _my_shelf(request, pk)
+        data = _valid(ShelfEntryCreateInputSerializer, request.data)
+        entry = shelf_add_book(shelf=shelf, book=data["book"], rating=data.get("rating"))
+        return Response(ShelfEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class MyShelfEntryDetailApi(APIView):
+    """A book on one of your shelves, by the book's id."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer, **SIGNED_IN, **NOT_FOUND})
+    def get(self, request, pk: int, book_id: int):
+        return Response(ShelfEntrySerializer(_my_entry(request, pk, book_id)).data)
+
+    @extend_schema(
+        tags=["my shelves"],
+        request=ShelfEntryUpdateInputSerializer,
+        responses={200: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+    )
+    def patch(self, request, pk: int, book_id: int):
+        """Rate the book 1–5, or clear the rating with null."""
+        entry = _my_entry(request, pk, book_id)
+        data = _valid(ShelfEntryUpdateInputSerializer, request.data)
+        return Response(ShelfEntrySerializer(shelf_entry_rate(entry=entry, rating=data["rating"])).data)
+
+    @extend_schema(tags=["my shelves"], responses={204: None, **SIGNED_IN, **NOT_FOUND})
+    def delete(self, request, pk: int, book_id: int):
+        """Take the book off the shelf."""
+        entry = _my_entry(request, pk, book_id)
+        shelf_remove_book(shelf=entry.shelf, book=entry.book)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyShelfEntryMoveApi(APIView):
+    """Move a book to another of your shelves, keeping its rating."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["my shelves"],
+        request=ShelfEntryMoveInputSerializer,
+        responses={200: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+    )
+    def post(self, request, pk: int, book_id: int):
+        entry = _my_entry(request, pk, book_id)
+        data = _valid(ShelfEntryMoveInputSerializer, request.data, source=entry.shelf)
+        moved = shelf_move_book(source=entry.shelf, target=data["shelf"], book=entry.book)
+        return Response(ShelfEntrySerializer(moved).data)
+
+
+# --- Other readers' shelves ---------------------------------------------------------------------------
+
+
+@extend_schema(tags=["shelves"], responses={200: ShelfSerializer(many=True), **NOT_FOUND})
+class UserShelfListApi(APIView):
+    """A reader's shelves you may see: their public ones (all of them, if they are you)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, username: str):
+        owner = get_object_or_404(get_user_model(), username=username)
+        shelves = _visible_shelves(request).filter(user=owner).order_by("id")
+        return Response(ShelfSerializer(shelves, many=True).data)
+
+
+@extend_schema(tags=["shelves"], responses={200: ShelfSerializer, **NOT_FOUND})
+class ShelfDetailApi(APIView):
+    """A shelf you may see (public, or yours); a private shelf of another reader is 404."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        return Response(ShelfSerializer(get_object_or_404(_visible_shelves(request), pk=pk)).data)
+
+
+class ShelfEntryListApi(generics.GenericAPIView):
+    """The books on a shelf you may see, newest first."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ShelfEntrySerializer
+
+    @extend_schema(tags=["shelves"], responses={200: ShelfEntrySerializer(many=True), **NOT_FOUND})
+    def get(self, request, pk: int):
+        shelf = get_object_or_404(_visible_shelves(request), pk=pk)
+        page = self.paginate_queryset(shelf_entries(shelf=shelf))
+        return self.get_paginated_response(ShelfEntrySerializer(page, many=True).data)
+
+
+# --- Tokens -------------------------------------------------------------------------------------------
+
+
+class MyTokenApi(APIView):
+    """Your API token, for clients: send it as ``Authorization: Token <token>``. One per reader."""
+
+    @extend_schema(
+        tags=["tokens"],
+        request=TokenCreateInputSerializer,
+        responses={201: TokenSerializer, **BAD_INPUT},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
+    )
+    def post(self, request):
+        """Create a new token, revoking the previous one.
+
+        Signed in (session or token), no body is needed; otherwise send ``username`` and ``password``.
+        """
+        user = request.user if request.user.is_authenticated else _user_from_credentials(request)
+        with transaction.atomic():
+            Token.objects.filter(user=user).delete()
+            token = Token.objects.create(user=user)
+        return Response(TokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=["tokens"], responses={204: None, **SIGNED_IN})
+    def delete(self, request):
+        """Revoke your token; clients using it are signed out."""
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+
+# --- Helpers ------------------------------------------------------------------------------------------
+
+
+def _valid(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _not_found(item: str) -> Response:
+    return Response({"detail": f"No {item} with that id."}, status=status.HTTP_404_NOT_FOUND)
+
+
+def _why_no_neighbours(version, *, has_vector: bool, item: str, filtered: bool) -> str:
+    if version is None:
+        return "No embedding version is active yet: train one first."
+    if not has_vector:
+        return (f"This {item} has no vector in the active embedding version "
+                "(it was added after training, or has too few links to be trained).")
+    return "No other book matches the filters." if filtered else f"No other {item} has a vector."
+
+
+def _links_with_book_count():
+    # A correlated count per link on the page, instead of grouping every book-link pair of the catalogue.
+    book_count = (
+        BookLink.objects.filter(link=OuterRef("pk")).order_by().values("link").annotate(n=Count("id")).values("n")
+    )
+    return Link.objects.annotate(
+        book_count=Coalesce(Subquery(book_count, output_field=IntegerField()), Value(0))
+    )
+
+
+def _my_shelf(request, pk: int) -> Shelf:
+    return get_object_or_404(shelf_list(owner=request.user).select_related("user"), pk=pk)
+
+
+def _my_entry(request, pk: int, book_id: int) -> ShelfEntry:
+    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
+    return get_object_or_404(shelf_entries(shelf=shelf).select_related("shelf"), book_id=book_id)
+
+
+def _visible_shelves(request):
+    return shelves_visible_to(viewer=request.user).select_related("user").annotate(book_count=Count("entries"))
+
+
+def _user_from_credentials(request):
+    credentials = _valid(TokenCreateInputSerializer, request.data)
+    if not credentials.get("username") or not credentials.get("password"):
+        raise ValidationError({"detail": "Sign in, or send your username and password."})
+    user = authenticate(request, username=credentials["username"], password=credentials["password"])
+    if user is None:
+        raise ValidationError({"detail": "Unable to sign in with that username and password."})
+    return user

@@ -1,0 +1,88 @@
+"""One shape for every API error, and the product's own errors mapped to HTTP statuses.
+
+Every error body is ``{"detail": "<one readable sentence>"}``; input errors add ``"errors"`` with DRF's
+per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}``), so a client can
+always show ``detail`` and may point at fields with ``errors``.
+"""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler
+
+from books.services import ShelfError
+from recommender.services.training_runs import TrainingParamsInvalid, TrainingQueueUnavailable, TrainingRunError
+from recommender.services.versions import NoPreviousVersion, VersionNotReady
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again later."
+    default_code = "service_unavailable"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (documents the schema; never used to parse)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+    errors = serializers.DictField(
+        required=False,
+        help_text="Input errors by field name (present on 400 responses for invalid fields).",
+    )
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, after mapping the product's errors to API errors, with the body in one shape."""
+    response = exception_handler(_as_api_exception(exc), context)
+    if response is not None:
+        response.data = _error_body(response.data)
+    return response
+
+
+def _as_api_exception(exc):
+    # Services raise the product's errors; which HTTP status each means is decided here, once.
+    if isinstance(exc, ShelfError):
+        return exceptions.ValidationError({"detail": str(exc)})
+    if isinstance(exc, TrainingParamsInvalid):
+        return exceptions.ValidationError({"params": [str(exc)]})
+    if isinstance(exc, TrainingQueueUnavailable):
+        return ServiceUnavailable(str(exc))
+    if isinstance(exc, (TrainingRunError, VersionNotReady, NoPreviousVersion)):
+        # Another run is open, the run already finished, the version is not ready, nothing to roll back to.
+        return Conflict(str(exc))
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    return exc
+
+
+def _error_body(data) -> dict:
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        detail = data["detail"]
+        return {"detail": " ".join(map(str, detail)) if isinstance(detail, list) else str(detail)}
+    if isinstance(data, list):
+        return {"detail": " ".join(str(message) for message in _messages(data))}
+    return {"detail": _summary(data), "errors": data}
+
+
+def _summary(errors: dict) -> str:
+    parts = []
+    for field, field_errors in errors.items():
+        first = next(iter(_messages(field_errors)), "invalid")
+        parts.append(first if field in ("detail", "non_field_errors") else f"{field}: {first}")
+    return "Invalid input. " + " ".join(part if part.endswith(".") else part + "." for part in parts)
+
+
+def _messages(errors):
+    """Every message in a nested DRF error structure, in order."""
+    if isinstance(errors, dict):
+        for value in errors.values():
+            yield from _messages(value)
+    elif isinstance(errors, list):
+        for value in errors:
+            yield from _messages(value)
+    else:
+        yield str(errors)

@@ -1,0 +1,148 @@
+"""What the recommendation, training and health endpoints read and write, as JSON."""
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from books.api.serializers import MAX_ID, BookSerializer
+from books.models import Book
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.training.params import VARIANTS
+
+MAX_INPUT_BOOKS = 100
+
+
+class RecommendationRequestSerializer(serializers.Serializer):
+    """Books someone likes; answers the books most like them together."""
+
+    books = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_INPUT_BOOKS,
+        help_text=f"Ids of the books to start from (1–{MAX_INPUT_BOOKS}; repeats are ignored).",
+    )
+    k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+
+    def validate_books(self, book_ids: list[int]) -> list[int]:
+        book_ids = list(dict.fromkeys(book_ids))
+        known = set(Book.objects.filter(pk__in=book_ids).values_list("pk", flat=True))
+        unknown = [book_id for book_id in book_ids if book_id not in known]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown book ids: {', '.join(map(str, unknown))}.")
+        return book_ids
+
+
+class RecommendationParamsSerializer(serializers.Serializer):
+    """Query parameters of ``/me/recommendations/``."""
+
+    k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+
+
+class RecommendationSerializer(serializers.Serializer):
+    book = BookSerializer()
+    score = serializers.FloatField(help_text="How strongly the books asked about point to this one (higher is better).")
+    because = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Ids of the input (or shelved) books that explain this one."
+    )
+
+
+class RecommendationsSerializer(serializers.Serializer):
+    """Recommended books, best first; never one of the books asked about (or already shelved)."""
+
+    results = RecommendationSerializer(many=True)
+    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
+    detail = serializers.CharField(allow_null=True, help_text="Why ``results`` is empty; else null.")
+
+
+class TrainingParamsInputSerializer(serializers.Serializer):
+    """Hyper-parameters to change for one run; the rest keep their defaults (see ``TrainingParams``)."""
+
+    embedding_dim = serializers.IntegerField(required=False, help_text="Size of the vectors (2–2000).")
+    variant = serializers.ChoiceField(choices=VARIANTS, required=False)
+    epochs = serializers.IntegerField(required=False, help_text="Passes over the training pairs (1–10000).")
+    batch_size = serializers.IntegerField(required=False, help_text="True pairs per step (1–1000000).")
+    negatives_per_positive = serializers.IntegerField(required=False, help_text="Random non-pairs per true pair (0–100).")
+    negative_power = serializers.FloatField(required=False, help_text="Negative sampling power (0–1).")
+    learning_rate = serializers.FloatField(required=False, help_text="Adam step size (0–10].")
+    shelf_weight = serializers.FloatField(required=False, help_text="Weight of shelf pairs against content pairs (0–1000).")
+    holdout_fraction = serializers.FloatField(required=False, help_text="Share of pairs held out for evaluation [0–0.5).")
+    min_books_per_link = serializers.IntegerField(required=False, help_text="Links used by fewer books are dropped (≥ 1).")
+    seed = serializers.IntegerField(required=False, help_text="Random seed (0 to 2**32 - 1).")
+    threads = serializers.IntegerField(required=False, help_text="CPU threads for TensorFlow; 0 is all (0–1024).")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(f"Unknown training parameter(s): {', '.join(map(str, unknown))}.")
+        return super().to_internal_value(data)
+
+
+class TrainingRunRequestSerializer(serializers.Serializer):
+    params = TrainingParamsInputSerializer(required=False, help_text="Parameters to change; omit for the defaults.")
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    """A training run: its status, live progress, loss per epoch and quality metrics."""
+
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True)
+    progress = serializers.SerializerMethodField(help_text="Share of the training steps done, from 0 to 1.")
+    embedding_version = serializers.SerializerMethodField(help_text="The version this run published, if any.")
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id", "status", "trigger", "requested_by", "params", "cancel_requested", "stage", "progress",
+            "epoch", "epochs", "step", "steps_per_epoch", "loss_history", "metrics", "timings", "error",
+            "embedding_version", "queued_at", "started_at", "heartbeat_at", "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.FloatField())
+    def get_progress(self, run: TrainingRun) -> float:
+        if run.status == TrainingRun.Status.SUCCEEDED:
+            return 1.0
+        total = run.epochs * run.steps_per_epoch
+        if not total:
+            return 0.0
+        return min(1.0, (max(run.epoch - 1, 0) * run.steps_per_epoch + run.step) / total)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_embedding_version(self, run: TrainingRun) -> int | None:
+        version = getattr(run, "embedding_version", None)
+        return version.pk if version else None
+
+
+class EmbeddingVersionSerializer(serializers.ModelSerializer):
+    """An embedding version: its size, quality, and whether it serves readers now."""
+
+    class Meta:
+        model = EmbeddingVersion
+        fields = [
+            "id", "training_run", "dimensions", "book_count", "link_count", "is_active", "is_ready",
+            "ann_recall_at_10", "metrics", "layout_method", "created_at", "activated_at",
+        ]
+        read_only_fields = fields
+
+
+class HealthPartSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "down"])
+    detail = serializers.CharField(allow_null=True, help_text="What failed, when it is down.")
+
+
+class WorkerHealthSerializer(HealthPartSerializer):
+    workers = serializers.ListField(child=serializers.CharField(), help_text="Workers that answered the ping.")
+
+
+class ActiveVersionHealthSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    book_count = serializers.IntegerField()
+
+
+class HealthSerializer(serializers.Serializer):
+    """Whether Bookvec can serve: 200 when the database and broker answer, 503 otherwise."""
+
+    status = serializers.ChoiceField(choices=["ok", "down"], help_text="ok when database and broker are up.")
+    database = HealthPartSerializer()
+    broker = HealthPartSerializer()
+    worker = WorkerHealthSerializer(help_text="No worker only delays training; it does not fail the check.")
+    active_version = ActiveVersionHealthSerializer(allow_null=True, help_text="null: no version is active yet.")

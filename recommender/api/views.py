@@ -1,0 +1,263 @@
+"""Recommendations, training runs, embedding versions and the health check over HTTP.
+
+Recommendations for a list of books are open to everyone; a reader's own need a signed-in reader;
+training runs and embedding versions are for staff only; the health check is open, unthrottled and
+unauthenticated so load balancers can call it.
+"""
+from django.db import connection
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ErrorSerializer
+from config.celery_app import app as celery_app
+from recommender.api.serializers import (
+    EmbeddingVersionSerializer,
+    HealthSerializer,
+    RecommendationParamsSerializer,
+    RecommendationRequestSerializer,
+    RecommendationsSerializer,
+    TrainingRunRequestSerializer,
+    TrainingRunSerializer,
+)
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.selectors import active_version, book_recommendations, reader_recommendations
+from recommender.services.training_runs import training_run_cancel, training_run_request
+from recommender.services.versions import version_activate, version_rollback
+
+BROKER_TIMEOUT_S = 2
+WORKER_PING_TIMEOUT_S = 0.5
+
+BAD_INPUT = {400: ErrorSerializer}
+SIGNED_IN = {401: ErrorSerializer}
+STAFF = {401: ErrorSerializer, 403: ErrorSerializer}
+NOT_FOUND = {404: ErrorSerializer}
+CONFLICT = {409: ErrorSerializer}
+
+
+# --- Recommendations ----------------------------------------------------------------------------------
+
+
+class RecommendationApi(APIView):
+    """Books for someone who likes the given books (no account needed)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["recommendations"],
+        request=RecommendationRequestSerializer,
+        responses={200: RecommendationsSerializer, **BAD_INPUT},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
+    )
+    def post(self, request):
+        """The ``k`` books most like the given ones together, never one of them.
+
+        Each result names the input books that explain it (``because``). Unknown ids are a 400 that
+        names them.
+        """
+        data = _valid(RecommendationRequestSerializer, request.data)
+        results = book_recommendations(book_ids=data["books"], k=data["k"])
+        return Response(_recommendations(results, nothing_found="None of these books has a vector yet."))
+
+
+class MyRecommendationApi(APIView):
+    """Books for you, from the books on your shelves (your ratings weigh in; dismissed books never come back)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["recommendations"],
+        parameters=[RecommendationParamsSerializer],
+        responses={200: RecommendationsSerializer, **BAD_INPUT, **SIGNED_IN},
+    )
+    def get(self, request):
+        params = _valid(RecommendationParamsSerializer, request.query_params)
+        results = reader_recommendations(user=request.user, k=params["k"])
+        return Response(_recommendations(
+            results, nothing_found="Put books that have vectors on your shelves to get recommendations."
+        ))
+
+
+# --- Training runs and embedding versions (staff) -----------------------------------------------------
+
+
+class TrainingRunListApi(generics.GenericAPIView):
+    """Training runs, newest first (staff only)."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = TrainingRunSerializer
+
+    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer(many=True), **STAFF, **NOT_FOUND})
+    def get(self, request):
+        page = self.paginate_queryset(TrainingRun.objects.select_related("requested_by", "embedding_version"))
+        return self.get_paginated_response(TrainingRunSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["training"],
+        request=TrainingRunRequestSerializer,
+        responses={202: TrainingRunSerializer, **BAD_INPUT, **STAFF, **CONFLICT, 503: ErrorSerializer},
+    )
+    def post(self, request):
+        """Queue a training run (optionally with changed parameters); 409 while another is queued or running."""
+        data = _valid(TrainingRunRequestSerializer, request.data)
+        run = training_run_request(
+            trigger=TrainingRun.Trigger.API, requested_by=request.user, params=data.get("params") or None
+        )
+        return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingRunDetailApi(APIView):
+    """One training run: status, progress, loss per epoch, metrics (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer, **STAFF, **NOT_FOUND})
+    def get(self, request, pk: int):
+        return Response(TrainingRunSerializer(_training_run(pk)).data)
+
+
+class TrainingRunCancelApi(APIView):
+    """Ask a queued or running training run to stop (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        tags=["training"], request=None, responses={202: TrainingRunSerializer, **STAFF, **NOT_FOUND, **CONFLICT}
+    )
+    def post(self, request, pk: int):
+        """A queued run is cancelled at once; a running one stops at its next progress check (202)."""
+        run = training_run_cancel(run=_training_run(pk))
+        return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EmbeddingVersionListApi(generics.GenericAPIView):
+    """Embedding versions, newest first (staff only)."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = EmbeddingVersionSerializer
+
+    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer(many=True), **STAFF, **NOT_FOUND})
+    def get(self, request):
+        page = self.paginate_queryset(EmbeddingVersion.objects.all())
+        return self.get_paginated_response(EmbeddingVersionSerializer(page, many=True).data)
+
+
+class EmbeddingVersionDetailApi(APIView):
+    """One embedding version (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **STAFF, **NOT_FOUND})
+    def get(self, request, pk: int):
+        return Response(EmbeddingVersionSerializer(get_object_or_404(EmbeddingVersion, pk=pk)).data)
+
+
+class EmbeddingVersionActivateApi(APIView):
+    """Serve readers from this version from now on (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **STAFF, **NOT_FOUND, **CONFLICT}
+    )
+    def post(self, request, pk: int):
+        """Activate a ready version; 409 if it is not ready (its vectors or index are incomplete)."""
+        version = version_activate(version=get_object_or_404(EmbeddingVersion, pk=pk))
+        return Response(EmbeddingVersionSerializer(version).data)
+
+
+class EmbeddingVersionRollbackApi(APIView):
+    """Go back to the version that was active before this one (staff only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **STAFF, **CONFLICT})
+    def post(self, request):
+        """Activate the previously active version; 409 if there is none to go back to."""
+        return Response(EmbeddingVersionSerializer(version_rollback()).data)
+
+
+# --- Health -------------------------------------------------------------------------------------------
+
+
+class HealthApi(APIView):
+    """Whether the database, the broker and a worker answer, and which embedding version is active."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(tags=["health"], responses={200: HealthSerializer, 503: HealthSerializer}, auth=[{}])
+    def get(self, request):
+        """200 when the database and the broker answer, 503 otherwise; a missing worker only shows."""
+        database = _check(_ping_database)
+        broker = _check(_ping_broker)
+        worker = _check(_ping_workers) if broker["status"] == "ok" else {"status": "down", "detail": "No broker."}
+        worker.setdefault("workers", [])
+        version = active_version() if database["status"] == "ok" else None
+        is_up = database["status"] == broker["status"] == "ok"
+        report = {
+            "status": "ok" if is_up else "down",
+            "database": database,
+            "broker": broker,
+            "worker": worker,
+            "active_version": version,
+        }
+        return Response(
+            HealthSerializer(report).data, status=status.HTTP_200_OK if is_up else status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+
+
+# --- Helpers ------------------------------------------------------------------------------------------
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _recommendations(results, *, nothing_found: str) -> dict:
+    version = active_version()
+    detail = None
+    if not results:
+        detail = "No embedding version is active yet: train one first." if version is None else nothing_found
+    return RecommendationsSerializer(
+        {"results": results, "version": version.pk if version else None, "detail": detail}
+    ).data
+
+
+def _training_run(pk: int) -> TrainingRun:
+    return get_object_or_404(TrainingRun.objects.select_related("requested_by", "embedding_version"), pk=pk)
+
+
+def _check(ping) -> dict:
+    try:
+        return {"status": "ok", "detail": None, **ping()}
+    except Exception as error:  # noqa: BLE001 — any failure means "down", and the report says which.
+        return {"status": "down", "detail": f"{type(error).__name__}: {error}"}
+
+
+def _ping_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {}
+
+
+def _ping_broker() -> dict:
+    with celery_app.connection_for_read() as broker:
+        broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_S)
+        broker.default_channel.client.ping()
+    return {}
+
+
+def _ping_workers() -> dict:
+    replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_S)
+    workers = sorted(name for reply in replies for name in reply)
+    if not workers:
+        return {"status": "down", "detail": "No worker answered the ping.", "workers": []}
+    return {"workers": workers}
