@@ -1,0 +1,174 @@
+"""Training: Bookvec's trainer against the original notebook's, on the same pairs, for speed and quality.
+
+Both trainers see the same (book, link) pairs, built by the original's own preparation
+(``bench.original_reference.prepare``: lowercased links, its removal list, links used by >= 4 books),
+and the same held-out pairs: Bookvec's trainer holds out ``TrainingParams().holdout_fraction`` of the
+pairs with ``split_holdout`` and its seed; the reference trains on exactly the remaining pairs.
+
+* Bookvec: ``recommender.training.train_embeddings`` with its default ``TrainingParams``.
+* Reference: ``bench.original_reference.train_reference`` (Python generator + Keras ``fit``, 1,024
+  positives + 2,048 negatives a batch, 50-d, regression), 15 epochs unless told otherwise.
+
+Each trainer runs in its own process (so each has its own TensorFlow and its own peak memory) and saves
+its vectors; this process then measures, for both, the held-out link AUC (``recommender.evaluation.link_auc``,
+same held-out pairs, same negatives) and the share of each book's 10 nearest books that share its
+planted genre (infobox ``genre``), plus same-author precision@5.
+
+Throughput is true pairs a second: epochs × steps × positives per step / wall time of the training loop
+(data preparation and model building excluded for both).
+
+Usage: python -m bench.training --data var/bench/seed.ndjson [--reference-epochs 15] [--bookvec-epochs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import PYTHON, WORK_DIR, own_peak_rss_mib, write_result
+from bench.original_reference import EPOCHS, prepare, read_books, train_reference
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="ndjson file (bench.generate_seed_data)")
+    parser.add_argument("--reference-epochs", type=int, default=EPOCHS)
+    parser.add_argument("--reference-variant", choices=["regression", "classification"], default="regression")
+    parser.add_argument("--bookvec-epochs", type=int, help="override Bookvec's default epochs (smoke tests)")
+    parser.add_argument("--name", default="training", help="results file name")
+    parser.add_argument("--worker", choices=["bookvec", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        _train_in_this_process(args)
+        return
+    figures = run(args.data, reference_epochs=args.reference_epochs, reference_variant=args.reference_variant,
+                  bookvec_epochs=args.bookvec_epochs)
+    path = write_result(args.name, figures)
+    print(f"training: {json.dumps(figures['summary'])}\n  -> {path}")
+
+
+def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = "regression",
+        bookvec_epochs: int | None = None) -> dict:
+    """Trains both, each in a child process, and returns the figures (see the module docstring)."""
+    from recommender.evaluation import link_auc, nearest_neighbours, same_author_precision
+
+    from recommender.training import TrainingParams
+
+    prepared = prepare(read_books(data))
+    pairs, heldout = _pairs_and_heldout(prepared)
+    auc_seed = TrainingParams().seed  # the same negatives for both
+    common_args = ["--data", str(data)]
+    runs = {}
+    for trainer, extra in (
+        ("bookvec", ["--bookvec-epochs", str(bookvec_epochs)] if bookvec_epochs else []),
+        ("reference", ["--reference-epochs", str(reference_epochs), "--reference-variant", reference_variant]),
+    ):
+        out = WORK_DIR / f"training-{trainer}.npz"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-m", "bench.training", "--worker", trainer, "--out", str(out), *common_args, *extra],
+                       check=True, cwd=Path(__file__).resolve().parents[1])
+        with np.load(out) as saved:
+            stats = json.loads(str(saved["stats"]))
+            book_vectors, link_vectors = saved["book_vectors"], saved["link_vectors"]
+        stats["process_seconds"] = round(time.perf_counter() - started, 1)
+        neighbours, _ = nearest_neighbours(book_vectors, 10)
+        stats["heldout_link_auc"] = round(link_auc(book_vectors, link_vectors, heldout, known_pairs=pairs,
+                                                   seed=auc_seed), 4)
+        stats["same_genre_precision_at_10"] = round(
+            same_author_precision(neighbours, _labels(prepared.infoboxes, "genre"), k=10), 4)
+        stats["same_author_precision_at_5"] = round(
+            same_author_precision(neighbours, _labels(prepared.infoboxes, "author"), k=5), 4)
+        runs[trainer] = stats
+
+    bookvec, reference = runs["bookvec"], runs["reference"]
+    speedup = bookvec["pairs_per_second"] / reference["pairs_per_second"]
+    return {
+        "data": {"file": str(data), "books": len(prepared.titles), "links": len(prepared.links),
+                 "pairs": len(pairs), "pairs_with_repeats": len(prepared.pairs), "heldout_pairs": len(heldout)},
+        "bookvec": bookvec,
+        "reference": reference,
+        "summary": {
+            "throughput_ratio": round(speedup, 2),
+            "throughput_target": 10.0,
+            "throughput_met": speedup >= 10.0,
+            "wall_time_ratio": round(reference["train_seconds"] / bookvec["train_seconds"], 2),
+            "auc_bookvec": bookvec["heldout_link_auc"],
+            "auc_reference": reference["heldout_link_auc"],
+            "genre_p10_bookvec": bookvec["same_genre_precision_at_10"],
+            "genre_p10_reference": reference["same_genre_precision_at_10"],
+            "quality_met": bookvec["heldout_link_auc"] >= reference["heldout_link_auc"]
+            and bookvec["same_genre_precision_at_10"] >= reference["same_genre_precision_at_10"],
+        },
+    }
+
+
+def _pairs_and_heldout(prepared):
+    """The distinct pairs as a PairSet and the pairs Bookvec's default params hold out (same for both)."""
+    from recommender.training import PairSet, TrainingParams, split_holdout
+
+    array = np.asarray(prepared.pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = PairSet.build(array[:, 0], array[:, 1], n_books=len(prepared.titles), n_links=len(prepared.links))
+    params = TrainingParams()
+    _, heldout = split_holdout(pairs.with_shelf_weight(params.shelf_weight), params.holdout_fraction, params.seed)
+    return pairs, heldout
+
+
+def _train_in_this_process(args) -> None:
+    from recommender.training import TrainingParams, train_embeddings
+
+    prepared = prepare(read_books(args.data))
+    pairs, heldout = _pairs_and_heldout(prepared)
+    if args.worker == "bookvec":
+        params = TrainingParams(**({"epochs": args.bookvec_epochs} if args.bookvec_epochs else {}))
+        result = train_embeddings(pairs, params)
+        stats = {
+            "trainer": "bookvec", "params": params.to_dict(), "epochs": params.epochs,
+            "train_seconds": round(result.seconds, 2), "pairs_per_second": round(result.pairs_per_second),
+            "examples_per_second": round(result.pairs_per_second * (1 + params.negatives_per_positive)),
+            "epoch_seconds_mean": round(result.seconds / params.epochs, 2),
+            "loss_history": [round(x, 5) for x in result.history],
+            "trainer_reported_auc": result.heldout_auc,
+        }
+        book_vectors, link_vectors = result.book_vectors, result.link_vectors
+    else:
+        heldout_codes = set(heldout.codes().tolist())
+        n_links = len(prepared.links)
+        training_pairs = [pair for pair in prepared.pairs if pair[0] * n_links + pair[1] not in heldout_codes]
+        classification = args.reference_variant == "classification"
+        result = train_reference(training_pairs, len(prepared.titles), n_links, epochs=args.reference_epochs,
+                                 classification=classification)
+        stats = {
+            "trainer": "reference", "variant": args.reference_variant, "seed": 100, "epochs": args.reference_epochs,
+            "embedding_size": 50, "positives_per_step": 1024, "negatives_per_step": 2048,
+            "train_seconds": round(result.seconds, 2), "pairs_per_second": round(result.pairs_per_second),
+            "examples_per_second": round(result.pairs_per_second * 3),
+            "epoch_seconds": [round(s, 2) for s in result.epoch_seconds],
+            "epoch_seconds_mean": round(result.seconds / args.reference_epochs, 2),
+            "loss_history": [round(x, 5) for x in result.history],
+        }
+        book_vectors, link_vectors = result.book_vectors, result.link_vectors
+    stats["peak_rss_mib"] = round(own_peak_rss_mib(), 1)
+    np.savez(args.out, book_vectors=book_vectors, link_vectors=link_vectors, stats=json.dumps(stats))
+
+
+def _labels(infoboxes: list[dict], field: str) -> list[str]:
+    """A cleaned infobox field per book ("[[Science fiction]]" -> "science fiction"); "" when absent."""
+    labels = []
+    for infobox in infoboxes:
+        value = infobox.get(field, "") if isinstance(infobox, dict) else ""
+        value = re.sub(r"\[\[(?:[^|\]]*\|)?([^\]]*)\]\]", r"\1", str(value))
+        labels.append(" ".join(value.split()).lower())
+    return labels
+
+
+if __name__ == "__main__":
+    sys.exit(main())
