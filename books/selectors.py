@@ -32,6 +32,11 @@ def shelf_entries(*, shelf: Shelf) -> QuerySet[ShelfEntry]:
     return ShelfEntry.objects.filter(shelf=shelf).select_related("book")
 
 
+def shelves_holding_book(*, user, book) -> set[int]:
+    """The ids of ``user``'s shelves that hold ``book``."""
+    return set(ShelfEntry.objects.filter(shelf__user=user, book=book).values_list("shelf_id", flat=True))
+
+
 def shelved_book_ids(*, user) -> set[int]:
     """Every book on any of ``user``'s shelves."""
     return set(ShelfEntry.objects.filter(shelf__user=user).values_list("book_id", flat=True))
@@ -83,6 +88,13 @@ def book_search_words(*, query) -> list[str]:
         return []
     vocabulary = _search_vocabulary()
     return [vocabulary.closest(word) for word in words]
+
+
+def book_search_correction(*, query) -> str | None:
+    """The query ``book_search`` actually ran ("anna karenina" for "anna karenia"), or None if unchanged."""
+    typed = re.findall(r"[^\W_]+", fold(query or ""))
+    searched = book_search_words(query=query)
+    return " ".join(searched) if searched != typed else None
 
 
 def book_detail(*, book_id: int) -> Book:

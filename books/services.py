@@ -3,6 +3,7 @@
 Every service is atomic and safe under concurrent calls for the same reader: adding a book that is
 already there updates it instead of duplicating it, and the standard shelves are created exactly once.
 """
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -98,6 +99,14 @@ def shelf_entry_rate(*, entry: ShelfEntry, rating: int | None) -> ShelfEntry:
     entry.rating = rating
     entry.save(update_fields=["rating"])
     return entry
+
+
+@transaction.atomic
+def reader_sign_up(*, username: str, password: str, email: str = ""):
+    """Create a reader account (the password hashed) with its four standard shelves; return the user."""
+    user = get_user_model().objects.create_user(username=username, password=password, email=email)
+    shelves_ensure_standard(user=user)
+    return user
 
 
 def _clean_shelf_name(name: str) -> str:

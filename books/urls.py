@@ -1,2 +1,26 @@
-"""The catalogue's pages."""
-urlpatterns = []
+"""The catalogue's pages: home, search, books, links, browsing, sign-up and shelves."""
+from django.urls import path
+
+from books import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("books/<int:pk>/", views.book_detail, name="book"),
+    path("books/<int:pk>/shelve/", views.book_shelve, name="book_shelve"),
+    path("links/<int:pk>/", views.link_detail, name="link"),
+    path("browse/genres/", views.genre_index, name="genre_index"),
+    path("browse/genres/<path:name>/", views.genre_books, name="genre"),
+    path("browse/countries/", views.country_index, name="country_index"),
+    path("browse/countries/<path:name>/", views.country_books, name="country"),
+    path("browse/authors/", views.author_index, name="author_index"),
+    path("browse/authors/<path:name>/", views.author_books, name="author"),
+    path("accounts/sign-up/", views.sign_up, name="sign_up"),
+    path("shelves/", views.shelf_index, name="shelf_index"),
+    path("shelves/<int:pk>/", views.shelf_detail, name="shelf"),
+    path("shelves/<int:pk>/edit/", views.shelf_edit, name="shelf_edit"),
+    path("shelves/<int:pk>/delete/", views.shelf_remove, name="shelf_delete"),
+    path("shelves/<int:pk>/books/<int:book_pk>/remove/", views.shelf_book_remove, name="shelf_book_remove"),
+    path("shelves/<int:pk>/books/<int:book_pk>/move/", views.shelf_book_move, name="shelf_book_move"),
+    path("shelves/<int:pk>/books/<int:book_pk>/rate/", views.shelf_entry_rating, name="shelf_entry_rate"),
+]

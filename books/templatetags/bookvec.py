@@ -1,0 +1,78 @@
+"""Template helpers of the site: list splitting, similarity as a percentage, cover colours, the loss curve."""
+import zlib
+
+from django import template
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+
+
+@register.filter
+def split_list(value: str) -> list[str]:
+    """ "Novel, Realism" → ["Novel", "Realism"]: the entries of a comma-separated field."""
+    return [entry.strip() for entry in (value or "").split(",") if entry.strip()]
+
+
+@register.filter
+def percent(value) -> str:
+    """0.8731 → "87%"."""
+    try:
+        return f"{round(float(value) * 100)}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def cover_hue(title: str) -> int:
+    """A stable hue (0–359) for a book's placeholder cover, so each book keeps its colour."""
+    return zlib.crc32((title or "").encode()) % 360
+
+
+@register.simple_tag
+def loss_curve(losses, width: int = 560, height: int = 180):
+    """An inline SVG line chart of a training run's loss per epoch (nothing when there is no epoch yet)."""
+    values = [float(loss) for loss in losses or [] if loss is not None]
+    if not values:
+        return ""
+    pad_left, pad_right, pad_top, pad_bottom = 48, 12, 12, 28
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    inner_width, inner_height = width - pad_left - pad_right, height - pad_top - pad_bottom
+    step = inner_width / max(len(values) - 1, 1)
+    points = [
+        (pad_left + i * step, pad_top + inner_height * (1 - (value - low) / span)) for i, value in enumerate(values)
+    ]
+    polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    dots = format_html_join(
+        "", '<circle cx="{:.1f}" cy="{:.1f}" r="3"><title>epoch {}: loss {:.4f}</title></circle>',
+        ((x, y, i + 1, value) for i, ((x, y), value) in enumerate(zip(points, values))),
+    )
+    return format_html(
+        '<svg class="loss-curve" viewBox="0 0 {w} {h}" role="img" aria-label="Loss per epoch, from {first:.4f} to {last:.4f}">'
+        '<line class="axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/><line class="axis" x1="{l}" y1="{t}" x2="{l}" y2="{b}"/>'
+        '<text x="{lt}" y="{t2}" text-anchor="end">{high:.3f}</text><text x="{lt}" y="{b}" text-anchor="end">{low:.3f}</text>'
+        '<text x="{l}" y="{h2}">epoch 1</text><text x="{r}" y="{h2}" text-anchor="end">epoch {n}</text>'
+        '<polyline points="{points}"/>{dots}</svg>',
+        w=width, h=height, l=pad_left, r=width - pad_right, t=pad_top, b=pad_top + inner_height, lt=pad_left - 6,
+        t2=pad_top + 10, h2=height - 6, high=high, low=low, first=values[0], last=values[-1], n=len(values),
+        points=polyline, dots=dots,
+    )
+
+
+@register.filter
+def thousands(value) -> str:
+    """12345 → "12,345"."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def stars(value) -> str:
+    """3 → "★★★☆☆"."""
+    try:
+        rating = max(0, min(5, int(value)))
+    except (TypeError, ValueError):
+        return ""
+    return "★" * rating + "☆" * (5 - rating)

@@ -1,0 +1,293 @@
+"""The catalogue's pages: home, search, books, links, browsing, sign-up and the reader's shelves.
+
+Views parse the request, call one selector or service, and render; they hold no business rules.
+"""
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from books import selectors
+from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
+from books.models import Book, Link, Shelf, ShelfEntry
+from books.services import (
+    ShelfError,
+    reader_sign_up,
+    shelf_add_book,
+    shelf_create,
+    shelf_delete,
+    shelf_entry_rate,
+    shelf_move_book,
+    shelf_remove_book,
+    shelf_update,
+    shelves_ensure_standard,
+)
+from recommender import selectors as recommender_selectors
+from recommender.exports import map_teaser
+
+BOOKS_PER_PAGE = 24
+SIMILAR_BOOKS = 12
+NEAREST_LINKS = 15
+
+
+def home(request):
+    version = recommender_selectors.active_version()
+    return render(request, "books/home.html", {
+        "popular_books": selectors.books_popular(limit=12),
+        "recent_books": selectors.books_recently_added(limit=6),
+        "training_status": recommender_selectors.training_status(),
+        "map_teaser": map_teaser(version=version) if version else None,
+        "genres": selectors.genre_list(limit=16),
+    })
+
+
+def search(request):
+    form = SearchForm(request.GET)
+    form.is_valid()
+    filters = {name: form.cleaned_data.get(name) or None for name in ("genre", "country", "source")}
+    query = form.cleaned_data.get("q") or ""
+    books = selectors.book_search(query=query, **filters)
+    page = Paginator(books, BOOKS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "books/search.html", {
+        "form": form, "query": query, "page_obj": page,
+        "corrected_query": selectors.book_search_correction(query=query),
+        "has_filters": any(filters.values()),
+    })
+
+
+def book_detail(request, pk: int):
+    try:
+        book = selectors.book_detail(book_id=pk)
+    except Book.DoesNotExist:
+        raise Http404("No such book.") from None
+    has_vector = recommender_selectors.book_has_vector(book=book)
+    context = {
+        "book": book,
+        "book_links": list(book.book_links.all()),
+        "has_vector": has_vector,
+        "similar_books": recommender_selectors.similar_books(book=book, k=SIMILAR_BOOKS) if has_vector else [],
+        "active_version": recommender_selectors.active_version(),
+    }
+    if request.user.is_authenticated:
+        context.update(_shelf_controls(user=request.user, book=book))
+    return render(request, "books/book_detail.html", context)
+
+
+def link_detail(request, pk: int):
+    link = get_object_or_404(Link, pk=pk)
+    page = Paginator(selectors.link_books(link=link), BOOKS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "books/link_detail.html", {
+        "link": link, "page_obj": page,
+        "nearest_links": recommender_selectors.similar_links(link=link, k=NEAREST_LINKS),
+    })
+
+
+def genre_index(request):
+    return render(request, "books/facet_index.html", {
+        "facets": selectors.genre_list(), "facet_kind": "genre", "title": "Genres", "nav": "browse",
+    })
+
+
+def genre_books(request, name: str):
+    return _facet_books(request, kind="genre", name=name, books=selectors.book_search(genre=name))
+
+
+def country_index(request):
+    return render(request, "books/facet_index.html", {
+        "facets": selectors.country_list(), "facet_kind": "country", "title": "Countries", "nav": "browse",
+    })
+
+
+def country_books(request, name: str):
+    return _facet_books(request, kind="country", name=name, books=selectors.book_search(country=name))
+
+
+AUTHOR_INITIALS = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]
+
+
+def author_index(request):
+    initial = request.GET.get("letter", "A").upper()[:1] or "A"
+    if initial not in AUTHOR_INITIALS:
+        initial = "#"
+    page = Paginator(selectors.author_list(initial=initial), 120).get_page(request.GET.get("page"))
+    return render(request, "books/author_index.html", {
+        "page_obj": page, "initial": initial, "initials": AUTHOR_INITIALS, "nav": "browse",
+    })
+
+
+def author_books(request, name: str):
+    return _facet_books(request, kind="author", name=name, books=selectors.book_search(author=name))
+
+
+def _facet_books(request, *, kind: str, name: str, books):
+    page = Paginator(books, BOOKS_PER_PAGE).get_page(request.GET.get("page"))
+    if page.paginator.count == 0:
+        raise Http404(f"No books with the {kind} {name!r}.")
+    return render(request, "books/facet_books.html", {"kind": kind, "name": name, "page_obj": page, "nav": "browse"})
+
+
+# --- Accounts ----------------------------------------------------------------------------------------
+
+
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("shelf_index")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = reader_sign_up(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password1"],
+            email=form.cleaned_data.get("email") or "",
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
+        return redirect(_safe_next(request) or "shelf_index")
+    return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+# --- Shelves -----------------------------------------------------------------------------------------
+
+
+@login_required
+def shelf_index(request):
+    shelves = list(selectors.shelf_list(owner=request.user))
+    if not shelves:
+        shelves_ensure_standard(user=request.user)
+        shelves = list(selectors.shelf_list(owner=request.user))
+    form = ShelfForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shelf = shelf_create(user=request.user, name=form.cleaned_data["name"],
+                                 is_public=form.cleaned_data["is_public"])
+        except ShelfError as error:
+            form.add_error("name", str(error))
+        else:
+            messages.success(request, f'Shelf "{shelf.name}" created.')
+            return redirect("shelf", pk=shelf.pk)
+    return render(request, "books/shelf_index.html", {
+        "shelves": shelves, "form": form, "nav": "shelves",
+    })
+
+
+def shelf_detail(request, pk: int):
+    shelf = get_object_or_404(selectors.shelves_visible_to(viewer=request.user).select_related("user"), pk=pk)
+    is_owner = shelf.user_id == request.user.id
+    page = Paginator(selectors.shelf_entries(shelf=shelf), BOOKS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"shelf": shelf, "is_owner": is_owner, "page_obj": page, "nav": "shelves" if is_owner else None}
+    if is_owner:
+        context["other_shelves"] = [s for s in selectors.shelf_list(owner=request.user) if s.pk != shelf.pk]
+        context["edit_form"] = ShelfForm(initial={"name": shelf.name, "is_public": shelf.is_public})
+        context["share_url"] = request.build_absolute_uri(reverse("shelf", args=[shelf.pk])) if shelf.is_public else ""
+    return render(request, "books/shelf_detail.html", context)
+
+
+@login_required
+@require_POST
+def shelf_edit(request, pk: int):
+    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
+    form = ShelfForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A shelf needs a name of at most 100 characters.")
+        return redirect("shelf", pk=shelf.pk)
+    name = form.cleaned_data["name"] if not shelf.is_standard else None
+    try:
+        shelf_update(shelf=shelf, name=name, is_public=form.cleaned_data["is_public"])
+    except ShelfError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f'Shelf "{shelf.name}" saved; it is {"public" if shelf.is_public else "private"}.')
+    return redirect("shelf", pk=shelf.pk)
+
+
+@login_required
+@require_POST
+def shelf_remove(request, pk: int):
+    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
+    try:
+        shelf_delete(shelf=shelf)
+    except ShelfError as error:
+        messages.error(request, str(error))
+        return redirect("shelf", pk=shelf.pk)
+    messages.success(request, f'Shelf "{shelf.name}" deleted.')
+    return redirect("shelf_index")
+
+
+@login_required
+@require_POST
+def book_shelve(request, pk: int):
+    book = get_object_or_404(Book, pk=pk)
+    form = ShelfChoiceForm(request.POST, user=request.user)
+    if form.is_valid():
+        shelf = form.cleaned_data["shelf"]
+        shelf_add_book(shelf=shelf, book=book)
+        messages.success(request, f'"{book.title}" is on your shelf "{shelf.name}".')
+    else:
+        messages.error(request, "Pick one of your shelves.")
+    return redirect(_safe_next(request) or reverse("book", args=[book.pk]))
+
+
+@login_required
+@require_POST
+def shelf_book_remove(request, pk: int, book_pk: int):
+    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
+    book = get_object_or_404(Book, pk=book_pk)
+    shelf_remove_book(shelf=shelf, book=book)
+    messages.success(request, f'"{book.title}" is off the shelf "{shelf.name}".')
+    return redirect(_safe_next(request) or reverse("shelf", args=[shelf.pk]))
+
+
+@login_required
+@require_POST
+def shelf_book_move(request, pk: int, book_pk: int):
+    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
+    book = get_object_or_404(Book, pk=book_pk)
+    form = ShelfChoiceForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "Pick one of your shelves.")
+    else:
+        try:
+            shelf_move_book(source=shelf, target=form.cleaned_data["shelf"], book=book)
+        except ShelfError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f'"{book.title}" moved to "{form.cleaned_data["shelf"].name}".')
+    return redirect("shelf", pk=shelf.pk)
+
+
+@login_required
+@require_POST
+def shelf_entry_rating(request, pk: int, book_pk: int):
+    entry = get_object_or_404(ShelfEntry.objects.select_related("book", "shelf"),
+                              shelf__pk=pk, shelf__user=request.user, book__pk=book_pk)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        shelf_entry_rate(entry=entry, rating=form.cleaned_data["rating"])
+        rating = form.cleaned_data["rating"]
+        messages.success(request, f'You rated "{entry.book.title}" {rating}/5.' if rating
+                         else f'Rating of "{entry.book.title}" cleared.')
+    else:
+        messages.error(request, "A rating is a whole number from 1 to 5.")
+    return redirect(_safe_next(request) or reverse("shelf", args=[pk]))
+
+
+def _shelf_controls(*, user, book) -> dict:
+    """The reader's shelves for the book page: where the book is, and where it could go."""
+    shelves = list(selectors.shelf_list(owner=user)) or shelves_ensure_standard(user=user)
+    holding = selectors.shelves_holding_book(user=user, book=book)
+    return {
+        "shelves_holding": [shelf for shelf in shelves if shelf.pk in holding],
+        "shelves_free": [shelf for shelf in shelves if shelf.pk not in holding],
+    }
+
+
+def _safe_next(request) -> str | None:
+    """The ``next`` URL of the request when it points back into this site (never elsewhere)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return None

@@ -1,0 +1,124 @@
+"""What the active embedding version looks like from outside: the map's data and the projector download.
+
+* ``map_data``: every placed book of a version, column by column (compact JSON for 40,000 points), with
+  each book's genre and country as an index into a short legend (the most common values; the rest
+  fall under "Other"). Cached per version, rebuilt when books are added to the version.
+* ``projector_vectors_lines`` / ``projector_metadata_lines``: the TensorFlow Embedding Projector's
+  ``vectors.tsv`` and ``metadata.tsv`` (same rows, same order), produced row by row from a server-side
+  cursor so the download starts at once and memory stays flat.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+from recommender.models import BookVector, EmbeddingVersion
+
+LEGEND_SIZE = 12
+"""Genres (or countries) with a colour of their own on the map; the others share "Other"."""
+OTHER = "Other"
+UNKNOWN = "Not given"
+TEASER_POINTS = 700
+PROJECTOR_CHUNK = 2000
+
+
+def map_data(*, version: EmbeddingVersion) -> dict:
+    """The map of ``version``: ids, x, y (in [-1, 1]), titles, authors, and genre/country legend indices.
+
+    ``genre_names``/``country_names`` list the legend entries; ``genre[i]`` is the index of book ``i``'s
+    first genre in ``genre_names`` (likewise ``country``). Books without a map place are left out.
+    """
+    key = f"map-data:{map_data_signature(version=version)}"
+    data = cache.get(key)
+    if data is None:
+        data = _build_map_data(version)
+        cache.set(key, data, timeout=24 * 3600)
+    return data
+
+
+def map_data_signature(*, version: EmbeddingVersion) -> str:
+    """Changes whenever the version's map changes (a version gains inferred books after training)."""
+    state = BookVector.objects.filter(version=version).aggregate(count=Count("id"), last=Max("id"))
+    return f"{version.pk}-{state['count']}-{state['last']}"
+
+
+def map_teaser(*, version: EmbeddingVersion) -> list[dict]:
+    """A seeded sample of the map (``TEASER_POINTS`` books) for the home page's small picture."""
+    data = map_data(version=version)
+    indices = list(range(len(data["ids"])))
+    if len(indices) > TEASER_POINTS:
+        indices = sorted(random.Random(version.pk).sample(indices, TEASER_POINTS))
+    return [
+        {"x": round((data["x"][i] + 1) * 50, 2), "y": round((1 - data["y"][i]) * 50, 2), "genre": data["genre"][i]}
+        for i in indices
+    ]
+
+
+def projector_vectors_lines(*, version: EmbeddingVersion) -> Iterator[str]:
+    """``vectors.tsv``: one line per book, its vector's components separated by tabs."""
+    rows = BookVector.objects.filter(version=version).order_by("book_id").values_list("embedding", flat=True)
+    for embedding in rows.iterator(chunk_size=PROJECTOR_CHUNK):
+        yield "\t".join(f"{float(component):.6g}" for component in embedding) + "\n"
+
+
+PROJECTOR_COLUMNS = ("title", "author", "genre", "country", "source", "id")
+
+
+def projector_metadata_lines(*, version: EmbeddingVersion) -> Iterator[str]:
+    """``metadata.tsv``: a header, then one line per book in the order of ``vectors.tsv``."""
+    yield "\t".join(PROJECTOR_COLUMNS) + "\n"
+    rows = (
+        BookVector.objects.filter(version=version).order_by("book_id")
+        .values_list("book__title", "book__author", "book__genre", "book__country", "book__source", "book_id")
+    )
+    for row in rows.iterator(chunk_size=PROJECTOR_CHUNK):
+        yield "\t".join(_tsv_cell(value) for value in row) + "\n"
+
+
+def _build_map_data(version: EmbeddingVersion) -> dict:
+    rows = list(
+        BookVector.objects.filter(version=version, map_x__isnull=False, map_y__isnull=False)
+        .order_by("book_id")
+        .values_list("book_id", "map_x", "map_y", "book__title", "book__author", "book__genre", "book__country")
+    )
+    genres = [_first_entry(row[5]) for row in rows]
+    countries = [_first_entry(row[6]) for row in rows]
+    genre_names, genre_index = _legend(genres)
+    country_names, country_index = _legend(countries)
+    return {
+        "version": version.pk,
+        "ids": [row[0] for row in rows],
+        "x": [round(row[1], 5) for row in rows],
+        "y": [round(row[2], 5) for row in rows],
+        "titles": [row[3] for row in rows],
+        "authors": [row[4] for row in rows],
+        "genre": [genre_index[value] for value in genres],
+        "country": [country_index[value] for value in countries],
+        "genre_names": genre_names,
+        "country_names": country_names,
+    }
+
+
+def _legend(values: list[str]) -> tuple[list[str], dict[str, int]]:
+    """The ``LEGEND_SIZE`` most common values, then "Other" and "Not given"; each value's legend index."""
+    counts = Counter(value for value in values if value)
+    names = [name for name, _ in counts.most_common(LEGEND_SIZE)]
+    index = {name: i for i, name in enumerate(names)}
+    other, unknown = len(names), len(names) + 1
+    return [*names, OTHER, UNKNOWN], {
+        value: (index.get(value, other) if value else unknown) for value in set(values)
+    }
+
+
+def _first_entry(value: str) -> str:
+    """ "novel, realism" → "Novel": the first entry of a comma-separated field, capitalised for the legend."""
+    first = (value or "").split(",")[0].strip()
+    return first[:1].upper() + first[1:]
+
+
+def _tsv_cell(value) -> str:
+    return " ".join(str(value if value is not None else "").split())

@@ -1,0 +1,145 @@
+"""The recommender's pages: "For you", the map of the embedding space, the projector download, and the
+staff training status page. Views parse the request, call selectors or services, and render."""
+import json
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import condition, require_POST
+
+from books.models import Book
+from books.selectors import books_popular, shelved_book_ids
+from recommender import selectors
+from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.services.dismissals import book_dismiss
+from recommender.services.training_runs import TrainingRunError, training_run_request
+
+RECOMMENDATIONS_SHOWN = 12
+RECOMMENDATION_BATCHES = 5
+""""Show others" steps through this many batches of the reader's ranked recommendations, then wraps."""
+MAP_NEIGHBOURS = 10
+RUNS_SHOWN = 20
+VERSIONS_SHOWN = 10
+
+
+def for_you(request):
+    if not request.user.is_authenticated:
+        return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12)})
+    batch = _int(request.GET.get("batch"), default=0) % RECOMMENDATION_BATCHES
+    ranked = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
+    batches = max(1, -(-len(ranked) // RECOMMENDATIONS_SHOWN))
+    batch %= batches
+    shelved_count = len(shelved_book_ids(user=request.user))
+    return render(request, "recommender/for_you.html", {
+        "nav": "for_you",
+        "recommendations": ranked[batch * RECOMMENDATIONS_SHOWN:(batch + 1) * RECOMMENDATIONS_SHOWN],
+        "next_batch": (batch + 1) % batches if batches > 1 else None,
+        "shelved_count": shelved_count,
+        "active_version": selectors.active_version(),
+        "popular_books": books_popular(limit=12) if not ranked else [],
+    })
+
+
+@login_required
+@require_POST
+def book_not_interested(request, pk: int):
+    book = get_object_or_404(Book, pk=pk)
+    book_dismiss(user=request.user, book=book)
+    messages.success(request, f'Got it: "{book.title}" won\'t be suggested to you again.')
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("for_you")
+
+
+def map_page(request):
+    version = selectors.active_version()
+    return render(request, "recommender/map.html", {
+        "nav": "map",
+        "active_version": version,
+        "shelved_ids": sorted(shelved_book_ids(user=request.user)) if request.user.is_authenticated else [],
+        "focus_book": _int(request.GET.get("book"), default=None),
+    })
+
+
+def _map_etag(request):
+    version = selectors.active_version()
+    return f'"map-{map_data_signature(version=version)}"' if version else '"map-none"'
+
+
+@gzip_page
+@condition(etag_func=_map_etag)
+def map_points(request):
+    version = selectors.active_version()
+    if version is None:
+        return JsonResponse({"error": "No embedding version is active yet."}, status=404)
+    return HttpResponse(json.dumps(map_data(version=version), separators=(",", ":")),
+                        content_type="application/json")
+
+
+def map_neighbours(request, pk: int):
+    book = get_object_or_404(Book, pk=pk)
+    neighbours = selectors.similar_books(book=book, k=MAP_NEIGHBOURS)
+    return JsonResponse({
+        "book": {"id": book.pk, "title": book.title, "author": book.author, "url": reverse("book", args=[book.pk])},
+        "neighbours": [
+            {"id": n.book.pk, "title": n.book.title, "author": n.book.author, "similarity": round(n.similarity, 4),
+             "url": reverse("book", args=[n.book.pk])}
+            for n in neighbours
+        ],
+    })
+
+
+def projector_vectors(request):
+    return _projector_download(projector_vectors_lines, "vectors")
+
+
+def projector_metadata(request):
+    return _projector_download(projector_metadata_lines, "metadata")
+
+
+def _projector_download(lines, name: str):
+    version = selectors.active_version()
+    if version is None:
+        return HttpResponse("No embedding version is active yet.\n", status=404, content_type="text/plain")
+    response = StreamingHttpResponse(lines(version=version), content_type="text/tab-separated-values; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bookvec-v{version.pk}-{name}.tsv"'
+    return response
+
+
+@staff_member_required
+def training_status(request):
+    runs = list(TrainingRun.objects.select_related("requested_by", "embedding_version")[:RUNS_SHOWN])
+    return render(request, "recommender/training_status.html", {
+        "nav": "staff",
+        "status": selectors.training_status(),
+        "runs": runs,
+        "versions": list(EmbeddingVersion.objects.select_related("training_run")[:VERSIONS_SHOWN]),
+        "latest_run": runs[0] if runs else None,
+        "auto_refresh": any(run.status in TrainingRun.OPEN_STATUSES for run in runs),
+    })
+
+
+@staff_member_required
+@require_POST
+def training_retrain(request):
+    try:
+        run = training_run_request(trigger=TrainingRun.Trigger.ADMIN, requested_by=request.user)
+    except TrainingRunError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Training run {run.pk} is queued; this page follows its progress.")
+    return redirect("training_status")
+
+
+def _int(value, *, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
