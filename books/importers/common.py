@@ -10,6 +10,7 @@ instead of duplicating them.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import time
@@ -339,6 +340,8 @@ def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> 
     copy_rows(cursor, "import_pair", ("external_id", "name", "count"), (
         (book.external_id, name, count) for book in batch for name, (_display, _kind, count) in book.links.items()
     ))
+    pair_count = sum(len(book.links) for book in batch)
+    cursor.execute("ANALYZE import_book, import_link, import_pair")
     cursor.execute(
         """
         DELETE FROM books_booklink AS pair
@@ -358,9 +361,10 @@ def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> 
         JOIN books_book AS book ON book.external_id = import_pair.external_id
         JOIN books_link AS link ON link.name = import_pair.name
         ON CONFLICT (book_id, link_id) DO UPDATE SET count = EXCLUDED.count
+            WHERE books_booklink.count <> EXCLUDED.count
         """
     )
-    report.book_links += cursor.rowcount
+    report.book_links += pair_count
     return book_ids
 
 
@@ -369,3 +373,56 @@ def copy_rows(cursor, table: str, columns: tuple[str, ...], rows: Iterable[tuple
     with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def csv_records(path: Path, problems: ProblemLog, *, display_name: str,
+                required_columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, {column: value})`` for each row of a UTF-8 CSV file with a header.
+
+    A missing required column is fatal; a row with too few or too many values becomes a problem naming the
+    first missing column (a cut-off last row reads as truncation).
+    """
+    state = {"start": None, "complete": True}
+
+    def lines():
+        for number, text, complete in numbered_lines(path, problems, display_name=display_name):
+            if state["start"] is None:
+                state["start"] = number
+            state["complete"] = complete
+            yield text
+
+    reader = csv.reader(lines())
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise problems.fatal(Problem(display_name, 1, "the file is empty (expected a header row)")) from None
+    except csv.Error as error:
+        raise problems.fatal(Problem(display_name, 1, f"unreadable header row ({error})")) from None
+    header = [column.strip() for column in header]
+    for column in required_columns:
+        if column not in header:
+            raise problems.fatal(Problem(display_name, 1, f"missing required column (header: {','.join(header)})",
+                                         column))
+    state["start"] = None
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problems.add(Problem(display_name, state["start"], f"unreadable CSV row ({error})"))
+            state["start"] = None
+            continue
+        number, state["start"] = state["start"], None
+        if not values:
+            continue
+        if len(values) < len(header):
+            cut = "; the file ends in the middle of this row (truncated?)" if not state["complete"] else ""
+            problems.add(Problem(display_name, number,
+                                 f"missing: the row has {len(values)} of {len(header)} columns{cut}",
+                                 header[len(values)]))
+            continue
+        if len(values) > len(header):
+            problems.add(Problem(display_name, number, f"the row has {len(values)} values for {len(header)} columns"))
+            continue
+        yield number, dict(zip(header, values))

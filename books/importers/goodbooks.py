@@ -1,0 +1,319 @@
+"""Import goodbooks-10k (Zygmunt Zając, CC BY-SA 4.0): books, their reader tags, and readers' shelves.
+
+Files of the folder, and the id each row uses (mind the two ids of a book):
+
+* ``books.csv`` — one row a book, with both ``book_id`` (1..10000) and ``goodreads_book_id``;
+* ``tags.csv`` — ``tag_id, tag_name``;
+* ``book_tags.csv`` — ``goodreads_book_id, tag_id, count``: keyed by the *Goodreads* id;
+* ``to_read.csv`` (optional) — ``user_id, book_id``: keyed by ``book_id``;
+* ``ratings.csv`` (optional) — ``user_id, book_id, rating``: keyed by ``book_id``.
+
+A book becomes ``Book(external_id="goodbooks:<book_id>")`` with ``popularity`` = its Goodreads
+``ratings_count`` (how many readers rated it on Goodreads, not just in this file). A tag a book carries
+becomes a ``Link`` of kind ``tag`` and ``BookLink.count`` is how many users gave the book that tag.
+Each goodbooks user becomes a Django user ``goodbooks-<user_id>`` with an unusable password (nobody can
+log in as one until the account is claimed) and the four standard shelves; ``to_read.csv`` fills
+"Want to read" and ``ratings.csv`` fills "Read" with the rating.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from books.importers.common import (
+    LINK_NAME_LIMIT,
+    BadLine,
+    BookRecord,
+    ImportReport,
+    Problem,
+    ProblemLog,
+    Stopwatch,
+    batched,
+    catalogue_write,
+    copy_rows,
+    csv_records,
+    normalise_link_name,
+    progress_bar,
+    require_file,
+)
+from books.models import Book, Link, Shelf
+from books.services import STANDARD_SHELF_NAMES
+from books.text import fold
+
+REQUIRED_COLUMNS = {
+    "books.csv": ("book_id", "goodreads_book_id", "authors", "original_publication_year", "title", "ratings_count",
+                  "image_url"),
+    "tags.csv": ("tag_id", "tag_name"),
+    "book_tags.csv": ("goodreads_book_id", "tag_id", "count"),
+    "to_read.csv": ("user_id", "book_id"),
+    "ratings.csv": ("user_id", "book_id", "rating"),
+}
+OPTIONAL_FILES = ("to_read.csv", "ratings.csv")
+READER_USERNAME = "goodbooks-{}"
+NO_PHOTO = "/nophoto/"
+ENTRY_BATCH_SIZE = 100_000
+
+
+def goodbooks_import(*, folder: Path, skip_invalid: bool = False, batch_size: int = 2000, progress=None) -> ImportReport:
+    """Import a goodbooks-10k folder in one transaction, or raise ``InvalidImport`` and write nothing.
+
+    With ``skip_invalid`` bad rows (and rows that refer to them) are left out and listed in the report.
+    """
+    for name in REQUIRED_COLUMNS:
+        if name not in OPTIONAL_FILES:
+            require_file(folder / name, display_name=str(folder / name))
+    report = ImportReport()
+    clock = Stopwatch(report)
+    problems = ProblemLog(skip_invalid=skip_invalid)
+    reading = _Reading(folder, problems, progress)
+    with clock("read books"):
+        books = reading.books()
+        reading.tags_onto(books)
+    with clock("read shelves"):
+        want_to_read = reading.to_read()
+        read = reading.ratings()
+    problems.raise_unless_skipping()
+    report.problems = problems.problems
+
+    with transaction.atomic():
+        with clock("write books"):
+            book_ids = catalogue_write(books=list(books.values()), report=report, batch_size=batch_size,
+                                       stream=progress)
+        with clock("write shelves"):
+            _write_shelves(want_to_read=want_to_read, read=read, books=books, book_ids=book_ids, report=report,
+                           stream=progress)
+    books_seconds = report.seconds["read books"] + report.seconds["write books"]
+    shelf_seconds = report.seconds["read shelves"] + report.seconds["write shelves"]
+    report.rates = {"books": report.books / books_seconds, "tag pairs": report.book_links / books_seconds}
+    if report.shelf_entries:
+        report.rates["shelf pairs"] = report.shelf_entries / shelf_seconds
+    return report
+
+
+class _Reading:
+    """Reads and validates the folder's files in order; later files are checked against earlier ones."""
+
+    def __init__(self, folder: Path, problems: ProblemLog, progress):
+        self.folder, self.problems, self.progress = folder, problems, progress
+        # Ids on invalid books.csv rows → the row's line, so that rows referring to them say why they are skipped.
+        self.skipped_books: dict[tuple[str, int], int] = {}
+        self.book_id_of_goodreads_id: dict[int, int] = {}
+        self.book_ids: set[int] = set()
+
+    def books(self) -> dict[int, BookRecord]:
+        books: dict[int, BookRecord] = {}
+        first_line: dict[tuple[str, int], int] = {}
+        for number, row in self._rows("books.csv"):
+            try:
+                book_id = _integer(row, "book_id", minimum=1)
+                goodreads_id = _integer(row, "goodreads_book_id", minimum=1)
+                for column, value in (("book_id", book_id), ("goodreads_book_id", goodreads_id)):
+                    if (column, value) in first_line:
+                        raise BadLine(f"{value} is already used on line {first_line[column, value]}", column)
+                books[book_id] = _book_record(row, book_id)
+            except BadLine as bad:
+                self._problem("books.csv", number, bad)
+                for column in ("book_id", "goodreads_book_id"):
+                    if row[column].strip().isdigit() and bad.field != column:
+                        self.skipped_books.setdefault((column, int(row[column])), number)
+                continue
+            first_line["book_id", book_id] = first_line["goodreads_book_id", goodreads_id] = number
+            self.book_id_of_goodreads_id[goodreads_id] = book_id
+            self.book_ids.add(book_id)
+        return books
+
+    def tags_onto(self, books: dict[int, BookRecord]) -> None:
+        tags: dict[int, tuple[str, str]] = {}
+        for number, row in self._rows("tags.csv"):
+            try:
+                tag_id = _integer(row, "tag_id", minimum=0)
+                display_name = " ".join(row["tag_name"].split())
+                name = normalise_link_name(display_name)
+                if not name:
+                    raise BadLine("expected a tag name, got an empty string", "tag_name")
+                if len(name) > LINK_NAME_LIMIT:
+                    raise BadLine(f"a tag name is at most {LINK_NAME_LIMIT} characters", "tag_name")
+                if tag_id in tags:
+                    raise BadLine(f"{tag_id} is used twice", "tag_id")
+            except BadLine as bad:
+                self._problem("tags.csv", number, bad)
+                continue
+            tags[tag_id] = (name, display_name)
+
+        for number, row in self._rows("book_tags.csv"):
+            try:
+                goodreads_id = _integer(row, "goodreads_book_id", minimum=1)
+                book_id = self.book_id_of_goodreads_id.get(goodreads_id)
+                if book_id is None:
+                    self._check_not_skipped("goodreads_book_id", goodreads_id)
+                    raise BadLine(f"unknown book {goodreads_id} (no books.csv row has this goodreads_book_id)",
+                                  "goodreads_book_id")
+                tag_id = _integer(row, "tag_id", minimum=0)
+                if tag_id not in tags:
+                    raise BadLine(f"unknown tag {tag_id} (not in tags.csv)", "tag_id")
+                count = _integer(row, "count", minimum=1)
+            except BadLine as bad:
+                self._problem("book_tags.csv", number, bad)
+                continue
+            name, display_name = tags[tag_id]
+            links = books[book_id].links
+            # Two tag ids may normalise to one name ("Favourites", "favourites"): their users add up.
+            previous = links.get(name, (display_name, Link.Kind.TAG, 0))[2]
+            links[name] = (display_name, Link.Kind.TAG, previous + count)
+
+    def to_read(self) -> set[tuple[int, int]]:
+        entries: set[tuple[int, int]] = set()
+        for number, row in self._rows("to_read.csv", optional=True):
+            try:
+                entries.add((_integer(row, "user_id", minimum=1), self._known_book_id(row)))
+            except BadLine as bad:
+                self._problem("to_read.csv", number, bad)
+        return entries
+
+    def ratings(self) -> dict[tuple[int, int], int]:
+        ratings: dict[tuple[int, int], int] = {}
+        for number, row in self._rows("ratings.csv", optional=True):
+            try:
+                key = (_integer(row, "user_id", minimum=1), self._known_book_id(row))
+                rating = _integer(row, "rating", minimum=1)
+                if rating > 5:
+                    raise BadLine(f"expected a rating from 1 to 5, got {rating}", "rating")
+            except BadLine as bad:
+                self._problem("ratings.csv", number, bad)
+                continue
+            ratings[key] = rating
+        return ratings
+
+    def _known_book_id(self, row: dict[str, str]) -> int:
+        book_id = _integer(row, "book_id", minimum=1)
+        if book_id not in self.book_ids:
+            self._check_not_skipped("book_id", book_id)
+            raise BadLine(f"unknown book {book_id} (no books.csv row has this book_id)", "book_id")
+        return book_id
+
+    def _check_not_skipped(self, column: str, value: int) -> None:
+        line = self.skipped_books.get((column, value))
+        if line is not None:
+            raise BadLine(f"book {value} was skipped (books.csv:{line} is invalid)", column)
+
+    def _rows(self, name: str, *, optional: bool = False):
+        path = self.folder / name
+        if optional and not path.exists():
+            return
+        display_name = str(path)
+        with progress_bar(total=None, unit="row", description=f"Reading {name}", stream=self.progress) as bar:
+            for number, row in csv_records(path, self.problems, display_name=display_name,
+                                           required_columns=REQUIRED_COLUMNS[name]):
+                bar.update()
+                yield number, row
+
+    def _problem(self, name: str, number: int, bad: BadLine) -> None:
+        self.problems.add(Problem(str(self.folder / name), number, bad.message, bad.field))
+
+
+def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
+    title = " ".join(row["title"].split())
+    if not title:
+        raise BadLine("expected a title, got an empty string", "title")
+    author = " ".join(row["authors"].split())
+    year = row["original_publication_year"].strip()
+    try:
+        publication_year = int(float(year)) if year else None
+    except ValueError:
+        raise BadLine(f"expected a year, got {year!r}", "original_publication_year") from None
+    image_url = row["image_url"].strip()
+    if image_url and not image_url.startswith(("http://", "https://")):
+        raise BadLine(f"expected a URL, got {image_url[:40]!r}", "image_url")
+    isbn = row.get("isbn", "").strip()
+    return BookRecord(
+        external_id=f"{Book.Source.GOODBOOKS}:{book_id}",
+        source=Book.Source.GOODBOOKS,
+        title=title,
+        author=author,
+        language=row.get("language_code", "").strip(),
+        publication_year=publication_year,
+        # The CSV lost ISBN-10s' leading zeros ("439023483").
+        isbn=isbn.zfill(10) if isbn[:-1].isdigit() else isbn,
+        cover_url="" if NO_PHOTO in image_url else image_url,
+        metadata=row,
+        search_text=fold(f"{title} {author}"),
+        popularity=_integer(row, "ratings_count", minimum=0),
+    )
+
+
+def _integer(row: dict[str, str], column: str, *, minimum: int) -> int:
+    text = row[column].strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadLine(f"expected a whole number, got {text[:40]!r}" if text else "expected a whole number, got nothing",
+                      column) from None
+    if value < minimum:
+        raise BadLine(f"expected a number of at least {minimum}, got {value}", column)
+    return value
+
+
+def _write_shelves(*, want_to_read: set[tuple[int, int]], read: dict[tuple[int, int], int],
+                   books: dict[int, BookRecord], book_ids: dict[str, int], report: ImportReport, stream) -> None:
+    """Readers (unclaimed users) with their standard shelves, then their entries, in COPY batches."""
+    user_ids = sorted({user_id for user_id, _ in want_to_read} | {user_id for user_id, _ in read})
+    if not user_ids:
+        return
+    db_book_id = {book_id: book_ids[record.external_id] for book_id, record in books.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DROP TABLE IF EXISTS import_reader, import_entry;
+            CREATE TEMP TABLE import_reader (username text) ON COMMIT DROP;
+            CREATE TEMP TABLE import_entry (username text, book_id bigint, kind text, rating smallint) ON COMMIT DROP;
+            """
+        )
+        copy_rows(cursor, "import_reader", ("username",), ((READER_USERNAME.format(user_id),) for user_id in user_ids))
+        cursor.execute("ANALYZE import_reader")
+        # "!" starts an unusable password (Django's UNUSABLE_PASSWORD_PREFIX): no password logs in.
+        cursor.execute(
+            """
+            INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                                   is_active, date_joined)
+            SELECT '!' || replace(gen_random_uuid()::text, '-', ''), false, username, '', '', '', false, true, now()
+            FROM import_reader
+            ON CONFLICT (username) DO NOTHING
+            """
+        )
+        report.users_created = cursor.rowcount
+        standard = ", ".join(["(%s, %s)"] * len(STANDARD_SHELF_NAMES))
+        cursor.execute(
+            f"""
+            INSERT INTO books_shelf (user_id, name, kind, is_public, created_at)
+            SELECT reader.id, standard.name, standard.kind, false, now()
+            FROM import_reader JOIN auth_user AS reader ON reader.username = import_reader.username
+            CROSS JOIN (VALUES {standard}) AS standard (kind, name)
+            ON CONFLICT DO NOTHING
+            """,
+            [value for kind, name in STANDARD_SHELF_NAMES.items() for value in (kind.value, name)],
+        )
+        entries = [(READER_USERNAME.format(user_id), db_book_id[book_id], Shelf.Kind.WANT_TO_READ.value, None)
+                   for user_id, book_id in sorted(want_to_read)]
+        entries += [(READER_USERNAME.format(user_id), db_book_id[book_id], Shelf.Kind.READ.value, rating)
+                    for (user_id, book_id), rating in sorted(read.items())]
+        with progress_bar(total=len(entries), unit="entry", description="Writing shelves", stream=stream) as bar:
+            for batch in batched(entries, ENTRY_BATCH_SIZE):
+                cursor.execute("TRUNCATE import_entry")
+                copy_rows(cursor, "import_entry", ("username", "book_id", "kind", "rating"), batch)
+                cursor.execute("ANALYZE import_entry")
+                cursor.execute(
+                    """
+                    INSERT INTO books_shelfentry (shelf_id, book_id, added_at, rating)
+                    SELECT shelf.id, import_entry.book_id, now(), import_entry.rating
+                    FROM import_entry
+                    JOIN auth_user AS reader ON reader.username = import_entry.username
+                    JOIN books_shelf AS shelf ON shelf.user_id = reader.id AND shelf.kind = import_entry.kind
+                    ON CONFLICT (shelf_id, book_id)
+                        DO UPDATE SET rating = EXCLUDED.rating
+                        WHERE EXCLUDED.rating IS NOT NULL AND EXCLUDED.rating IS DISTINCT FROM books_shelfentry.rating
+                    """
+                )
+                report.shelf_entries += len(batch)
+                bar.update(len(batch))
+        cursor.execute("DROP TABLE import_reader, import_entry")
