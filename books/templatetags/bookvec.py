@@ -44,17 +44,18 @@ def loss_curve(losses, width: int = 560, height: int = 180):
     ]
     polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     dots = format_html_join(
-        "", '<circle cx="{:.1f}" cy="{:.1f}" r="3"><title>epoch {}: loss {:.4f}</title></circle>',
-        ((x, y, i + 1, value) for i, ((x, y), value) in enumerate(zip(points, values))),
+        "", '<circle cx="{}" cy="{}" r="3"><title>epoch {}: loss {}</title></circle>',
+        ((f"{x:.1f}", f"{y:.1f}", i + 1, f"{value:.4f}") for i, ((x, y), value) in enumerate(zip(points, values))),
     )
     return format_html(
-        '<svg class="loss-curve" viewBox="0 0 {w} {h}" role="img" aria-label="Loss per epoch, from {first:.4f} to {last:.4f}">'
+        '<svg class="loss-curve" viewBox="0 0 {w} {h}" role="img" aria-label="Loss per epoch, from {first} to {last}">'
         '<line class="axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/><line class="axis" x1="{l}" y1="{t}" x2="{l}" y2="{b}"/>'
-        '<text x="{lt}" y="{t2}" text-anchor="end">{high:.3f}</text><text x="{lt}" y="{b}" text-anchor="end">{low:.3f}</text>'
+        '<text x="{lt}" y="{t2}" text-anchor="end">{high}</text><text x="{lt}" y="{b}" text-anchor="end">{low}</text>'
         '<text x="{l}" y="{h2}">epoch 1</text><text x="{r}" y="{h2}" text-anchor="end">epoch {n}</text>'
         '<polyline points="{points}"/>{dots}</svg>',
         w=width, h=height, l=pad_left, r=width - pad_right, t=pad_top, b=pad_top + inner_height, lt=pad_left - 6,
-        t2=pad_top + 10, h2=height - 6, high=high, low=low, first=values[0], last=values[-1], n=len(values),
+        t2=pad_top + 10, h2=height - 6, high=f"{high:.3f}", low=f"{low:.3f}", first=f"{values[0]:.4f}",
+        last=f"{values[-1]:.4f}", n=len(values),
         points=polyline, dots=dots,
     )
 
