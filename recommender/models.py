@@ -35,6 +35,7 @@ class TrainingRun(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     params = models.JSONField(default=dict, help_text="The hyper-parameters this run used (all of them).")
     celery_task_id = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The Celery worker (or process) executing it.")
     cancel_requested = models.BooleanField(default=False)
 
     epoch = models.PositiveIntegerField(default=0)

@@ -1,0 +1,237 @@
+"""Reads of the embeddings: similar books and links, recommendations, and the state of training.
+
+Every nearest-neighbour read is one pgvector query on the active version's HNSW index (cosine), with
+``hnsw.ef_search`` (and, where results are filtered, ``hnsw.iterative_scan``) set for that query alone by
+``set_config(..., true)`` inside the same transaction. The number of queries never depends on how many
+books come back.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from books.models import Book, Link, ShelfEntry
+from recommender import scoring
+from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
+from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
+
+NEIGHBOURS_PER_BOOK = 100
+"""Nearest books fetched per input book for recommendations (what ``recommender.scoring`` was tuned on)."""
+MAX_SOURCE_BOOKS = 200
+"""A reader's most recent shelved books used as the source of their recommendations."""
+RATING_WEIGHTS = {1: 0.1, 2: 0.25, 3: 0.6, 4: 1.0, 5: 1.3}
+"""How much a shelved book with this rating counts in a reader's recommendations (unrated: 1.0)."""
+
+
+@dataclass(frozen=True)
+class SimilarBook:
+    book: Book
+    similarity: float
+
+
+@dataclass(frozen=True)
+class SimilarLink:
+    link: Link
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    book: Book
+    score: float
+    because: list[Book]
+
+
+def active_version() -> EmbeddingVersion | None:
+    """The version readers are served from, or None before the first run."""
+    return EmbeddingVersion.objects.filter(is_active=True).first()
+
+
+def book_has_vector(*, book: Book) -> bool:
+    """Whether ``book`` has a vector in the active version (trained or inferred)."""
+    return BookVector.objects.filter(version__is_active=True, book=book).exists()
+
+
+def similar_books(*, book: Book, k: int = 10, genre: str | None = None) -> list[SimilarBook]:
+    """The ``k`` books nearest to ``book`` (most similar first), optionally only those whose genre contains
+    ``genre``; empty when there is no active version or ``book`` has no vector in it."""
+    version = active_version()
+    if version is None or k <= 0:
+        return []
+    cast = vector_sql(version.dimensions)
+    genre_filter = "AND b.genre ILIKE %(genre)s" if genre else ""
+    sql = f"""
+        SELECT b.*, bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
+                                               WHERE q.version_id = {version.pk} AND q.book_id = %(book)s)
+               AS distance
+        FROM recommender_bookvector bv
+        JOIN books_book b ON b.id = bv.book_id
+        WHERE bv.version_id = {version.pk} AND bv.book_id <> %(book)s {genre_filter}
+          AND EXISTS (SELECT 1 FROM recommender_bookvector q WHERE q.version_id = {version.pk} AND q.book_id = %(book)s)
+        ORDER BY distance
+        LIMIT %(k)s
+    """
+    params = {"book": book.pk, "k": k, "genre": f"%{_escape_like(genre)}%" if genre else None}
+    with transaction.atomic():
+        _tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=bool(genre))
+        books = list(Book.objects.raw(sql, params))
+    results = [SimilarBook(book=b, similarity=1.0 - float(b.distance)) for b in books if b.distance is not None]
+    return sorted(results, key=lambda result: -result.similarity)  # relaxed_order may return near-ties swapped
+
+
+def similar_links(*, link: Link, k: int = 10) -> list[SimilarLink]:
+    """The ``k`` links nearest to ``link`` (most similar first); empty when it has no vector."""
+    version = active_version()
+    if version is None or k <= 0:
+        return []
+    cast = vector_sql(version.dimensions)
+    sql = f"""
+        SELECT l.*, lv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_linkvector q
+                                               WHERE q.version_id = {version.pk} AND q.link_id = %(link)s)
+               AS distance
+        FROM recommender_linkvector lv
+        JOIN books_link l ON l.id = lv.link_id
+        WHERE lv.version_id = {version.pk} AND lv.link_id <> %(link)s
+          AND EXISTS (SELECT 1 FROM recommender_linkvector q WHERE q.version_id = {version.pk} AND q.link_id = %(link)s)
+        ORDER BY distance
+        LIMIT %(k)s
+    """
+    with transaction.atomic():
+        _tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=False)
+        links = list(Link.objects.raw(sql, {"link": link.pk, "k": k}))
+    return [SimilarLink(link=x, similarity=1.0 - float(x.distance)) for x in links if x.distance is not None]
+
+
+def book_recommendations(
+    *,
+    book_ids: list[int],
+    k: int = 20,
+    exclude_ids: Iterable[int] = (),
+    weights: dict[int, float] | None = None,
+) -> list[Recommendation]:
+    """Up to ``k`` books for someone who liked ``book_ids``, best first, each naming the input books that
+    explain it. Never returns an input or excluded book; returns fewer than ``k`` only when fewer
+    candidates exist. ``weights`` (by book id, default 1) say how much each input book counts.
+    """
+    sources = list(dict.fromkeys(int(book_id) for book_id in book_ids))
+    version = active_version()
+    if version is None or not sources or k <= 0:
+        return []
+    excluded = sorted(set(sources) | {int(book_id) for book_id in exclude_ids})
+    neighbours = max(NEIGHBOURS_PER_BOOK, k)
+    cast = vector_sql(version.dimensions)
+    sql = f"""
+        SELECT s.book_id, nn.book_id, nn.distance, nn.popularity
+        FROM recommender_bookvector s
+        CROSS JOIN LATERAL (
+            SELECT bv.book_id, b.popularity, bv.embedding::{cast} <=> s.embedding::{cast} AS distance
+            FROM recommender_bookvector bv
+            JOIN books_book b ON b.id = bv.book_id
+            WHERE bv.version_id = {version.pk} AND bv.book_id <> ALL(%(excluded)s::bigint[])
+            ORDER BY distance
+            LIMIT {neighbours}
+        ) nn
+        WHERE s.version_id = {version.pk} AND s.book_id = ANY(%(sources)s::bigint[])
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune_search(ef_search=max(HNSW_EF_SEARCH, neighbours), iterative=True)
+        cursor.execute(sql, {"excluded": excluded, "sources": sources})
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    weights = weights or {}
+    ranked = scoring.recommend_for_shelf(
+        sources,
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        [1.0 - float(row[2]) for row in rows],
+        neighbour_popularity=[row[3] for row in rows],
+        shelf_weights=[float(weights.get(book_id, 1.0)) for book_id in sources],
+        k=k,
+    )
+    books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
+    return [
+        Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books])
+        for r in ranked
+        if r.book_id in books
+    ]
+
+
+def reader_recommendations(*, user, k: int = 20) -> list[Recommendation]:
+    """Up to ``k`` books for ``user`` from all their shelves (recent books first, weighted by rating),
+    never a book on any of their shelves or one they dismissed."""
+    entries = list(
+        ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list("book_id", "rating")
+    )
+    if not entries:
+        return []
+    weights: dict[int, float] = {}
+    for book_id, rating in entries:
+        weight = RATING_WEIGHTS.get(rating, 1.0)
+        weights[book_id] = max(weights.get(book_id, 0.0), weight)
+    shelved = list(weights)
+    dismissed = DismissedBook.objects.filter(user=user).values_list("book_id", flat=True)
+    return book_recommendations(
+        book_ids=shelved[:MAX_SOURCE_BOOKS], k=k, exclude_ids=set(shelved) | set(dismissed), weights=weights
+    )
+
+
+def training_status() -> dict:
+    """What the home page and the staff status page show: the live version, and the open run if any."""
+    version = active_version()
+    run = TrainingRun.objects.filter(status__in=TrainingRun.OPEN_STATUSES).order_by("pk").first()
+    return {
+        "active_version": None if version is None else {
+            "id": version.pk,
+            "trained_at": version.created_at,
+            "activated_at": version.activated_at,
+            "book_count": version.book_count,
+            "link_count": version.link_count,
+            "dimensions": version.dimensions,
+            "ann_recall_at_10": version.ann_recall_at_10,
+            "metrics": version.metrics,
+            "training_run_id": version.training_run_id,
+        },
+        "open_run": None if run is None else training_run_progress(run=run),
+    }
+
+
+def training_run_progress(*, run: TrainingRun) -> dict:
+    """A run's live progress: status, stage, epoch/step, the share done (0..1) and the loss so far."""
+    total = run.epochs * run.steps_per_epoch
+    done = max(run.epoch - 1, 0) * run.steps_per_epoch + run.step if run.epoch else 0
+    if run.status == TrainingRun.Status.SUCCEEDED:
+        fraction = 1.0
+    else:
+        fraction = min(done / total, 1.0) if total else 0.0
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "stage": run.stage,
+        "trigger": run.trigger,
+        "epoch": run.epoch,
+        "epochs": run.epochs,
+        "step": run.step,
+        "steps_per_epoch": run.steps_per_epoch,
+        "fraction_done": fraction,
+        "loss_history": run.loss_history,
+        "cancel_requested": run.cancel_requested,
+        "queued_at": run.queued_at,
+        "started_at": run.started_at,
+        "heartbeat_at": run.heartbeat_at,
+    }
+
+
+def _tune_search(*, ef_search: int, iterative: bool) -> None:
+    """Sets the HNSW search knobs for the current transaction only (one statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true)",
+            [str(ef_search), "relaxed_order" if iterative else "off"],
+        )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")

@@ -1,0 +1,73 @@
+"""A run's quality metrics (``recommender.evaluation`` applied to the database's books) and the quality gate.
+
+Metric names, stored on the run and its version:
+
+* ``heldout_auc``: link-prediction AUC of held-out (book, link/reader) pairs;
+* ``same_author_precision@5`` / ``@10``: share of a book's nearest books by its author (authors with 2+ books);
+* ``genre_knn_accuracy@10`` / ``country_knn_accuracy@10``: where books have a genre / country;
+* ``shelf_recall@20`` / ``shelf_ndcg@20`` over ``shelf_users`` validation readers, with the same figures of
+  the most-popular baseline as ``popularity_recall@20`` / ``popularity_ndcg@20``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from recommender.evaluation import (
+    label_knn_accuracy,
+    nearest_neighbours,
+    neighbour_recommender,
+    popularity_recommender,
+    same_author_precision,
+    shelf_recall_ndcg,
+)
+from recommender.services.training_data import TrainingData
+
+NEIGHBOURS = 100
+"""Neighbours per shelf book, as the serving selector's pgvector query fetches them."""
+GATED_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
+"""The main metrics: a new version clearly worse than the live one on any of them is not activated by itself."""
+GATE_RELATIVE_DROP = 0.10
+GATE_ABSOLUTE_DROP = 0.02
+
+
+def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout_auc: float | None) -> dict:
+    """Every metric above that the data allows, as a JSON-ready dict (missing ones left out)."""
+    metrics: dict[str, float | int] = {}
+    if heldout_auc is not None:
+        metrics["heldout_auc"] = heldout_auc
+    if len(book_vectors) < 2:
+        return metrics
+    ids, sims = nearest_neighbours(book_vectors, NEIGHBOURS)
+    for k in (5, 10):
+        metrics[f"same_author_precision@{k}"] = same_author_precision(ids, data.authors, k=k)
+    metrics["genre_knn_accuracy@10"] = label_knn_accuracy(ids, data.genres, k=10)
+    metrics["country_knn_accuracy@10"] = label_knn_accuracy(ids, data.countries, k=10)
+    if data.shelf_cases:
+        shelf = shelf_recall_ndcg(neighbour_recommender(ids, sims, popularity=data.shelf_popularity),
+                                  data.shelf_cases, k=20)
+        popular = shelf_recall_ndcg(popularity_recommender(data.shelf_popularity), data.shelf_cases, k=20)
+        metrics.update({
+            "shelf_recall@20": shelf["recall@20"], "shelf_ndcg@20": shelf["ndcg@20"], "shelf_users": shelf["users"],
+            "popularity_recall@20": popular["recall@20"], "popularity_ndcg@20": popular["ndcg@20"],
+        })
+    return {name: value for name, value in metrics.items() if not _missing(value)}
+
+
+def quality_gate(*, new: dict, live: dict | None) -> tuple[bool, list[str]]:
+    """(passes, reasons): fails when a main metric fell by more than 10 % and more than 0.02 from the live one."""
+    if not live:
+        return True, []
+    reasons = []
+    for name in GATED_METRICS:
+        if _missing(new.get(name)) or _missing(live.get(name)):
+            continue
+        drop = live[name] - new[name]
+        if drop > GATE_ABSOLUTE_DROP and drop > GATE_RELATIVE_DROP * abs(live[name]):
+            reasons.append(f"{name} {new[name]:.3f} is clearly below the live version's {live[name]:.3f}")
+    return not reasons, reasons
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

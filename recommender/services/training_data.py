@@ -1,0 +1,196 @@
+"""What a training run learns from, read from PostgreSQL into the training core's ``PairSet``.
+
+* Content pairs: a book and one of its links (``BookLink``), after the run's link hygiene: names
+  normalised, the removal list and patterns applied, links used by fewer than ``min_books_per_link``
+  books dropped.
+* Shelf pairs: a book and a reader whose shelves hold it, the reader being one more "link" entity
+  numbered after the content links (``PairSet.combine``); ``shelf_weight`` sets how much they count.
+  Readers with a single shelved book teach nothing and are left out.
+* Validation readers: a seeded sample of readers is carved out of the shelves and never trained on;
+  each one's shelf is split into a visible 80 % and a hidden 20 % for Recall@20 / NDCG@20.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+
+from recommender.evaluation import ShelfCase, split_shelves
+from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
+from recommender.training.params import TrainingParams
+
+MAX_VALIDATION_READERS = 1000
+"""At most this many readers are held out for the shelf metrics (10 % of eligible readers below that)."""
+MIN_READERS_FOR_VALIDATION = 10
+"""With fewer readers than this holding 2+ books, no reader is held out (shelf metrics are skipped)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """The pairs of one run and how their dense indices map back to database ids."""
+
+    pairs: PairSet
+    """Content links first (indices ``< n_content_links``), then readers."""
+    book_ids: np.ndarray
+    """int64[n_books]: the ``Book.id`` of each book index."""
+    link_ids: np.ndarray
+    """int64[n_content_links]: the ``Link.id`` of each content link index."""
+    n_readers: int
+    shelf_cases: list[ShelfCase]
+    """Validation readers (book indices), none of whose shelf rows are in ``pairs``."""
+    shelf_popularity: np.ndarray
+    """float64[n_books]: how many training readers shelved each book (the popularity baseline)."""
+    authors: list[str]
+    genres: list[str]
+    countries: list[str]
+    """First author / genre / country of each book index, lowercased ("" when unknown)."""
+
+    @property
+    def n_content_links(self) -> int:
+        return len(self.link_ids)
+
+    @property
+    def n_content_pairs(self) -> int:
+        return int((self.pairs.link_index < self.n_content_links).sum())
+
+    @property
+    def n_shelf_pairs(self) -> int:
+        return len(self.pairs) - self.n_content_pairs
+
+    def index_of_books(self, book_ids) -> np.ndarray:
+        """Book index of each id, -1 for ids that are not in the training data."""
+        return _index_of(self.book_ids, np.asarray(book_ids, dtype=np.int64))
+
+
+class NoTrainingData(ValueError):
+    """The database holds nothing to train on (no book with a usable link or shelf)."""
+
+
+def training_data_build(*, params: TrainingParams) -> TrainingData:
+    """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left."""
+    link_ids, content_books, content_links = _content_pairs(params)
+    shelf_users, shelf_books = _shelf_rows()
+
+    train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
+    train_users, train_books = shelf_users[train_mask], shelf_books[train_mask]
+    if params.shelf_weight > 0:
+        _, reader_of_row, shelf_size = np.unique(train_users, return_inverse=True, return_counts=True)
+        useful = shelf_size[reader_of_row] >= 2
+        train_users, train_books = train_users[useful], train_books[useful]
+    else:
+        train_users, train_books = train_users[:0], train_books[:0]
+
+    book_ids = np.unique(np.concatenate([content_books, train_books]))
+    if len(book_ids) < 2:
+        raise NoTrainingData("nothing to train on: import books with links (or readers' shelves) first")
+    n_books = len(book_ids)
+    content = PairSet.build(np.searchsorted(book_ids, content_books), content_links,
+                            n_books=n_books, n_links=len(link_ids))
+    readers, reader_index = np.unique(train_users, return_inverse=True)
+    shelves = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
+                            n_books=n_books, n_links=len(readers))
+    pairs = PairSet.combine(content, shelves) if len(shelves) else content
+
+    popular = shelf_books[train_mask]
+    popular = popular[np.isin(popular, book_ids)]
+    authors, genres, countries = _book_labels(book_ids)
+    return TrainingData(
+        pairs=pairs,
+        book_ids=book_ids,
+        link_ids=link_ids,
+        n_readers=len(readers),
+        shelf_cases=_cases_in_index(cases_by_id, book_ids),
+        shelf_popularity=np.bincount(np.searchsorted(book_ids, popular), minlength=n_books).astype(np.float64),
+        authors=authors,
+        genres=genres,
+        countries=countries,
+    )
+
+
+def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kept link ids, book id of each pair, dense link index of each pair)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.name, count(DISTINCT bl.book_id) FROM books_link l"
+            " JOIN books_booklink bl ON bl.link_id = l.id GROUP BY l.id ORDER BY l.id"
+        )
+        links = cursor.fetchall()
+        cursor.execute("SELECT book_id, link_id FROM books_booklink")
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+    if not links:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    all_ids = np.array([link_id for link_id, _, _ in links], dtype=np.int64)
+    names = [normalise_link_name(name) for _, name, _ in links]
+    books_per_link = np.array([count for _, _, count in links], dtype=np.int64)
+    # Links whose names normalise alike count together (their books are pooled).
+    unique_names, name_index = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+    books_per_name = np.bincount(name_index, weights=books_per_link).astype(np.int64)
+    keep_name = links_to_keep(list(unique_names), books_per_name, params)
+    kept = keep_name[name_index]
+    kept_ids = all_ids[kept]
+    link_index_of_name = np.cumsum(keep_name) - 1
+    # One dense index per kept name; the link id stored for it is the first link of that name.
+    dense_of_link = np.full(len(all_ids), -1, np.int64)
+    dense_of_link[kept] = link_index_of_name[name_index[kept]]
+    first_of_dense = np.full(int(keep_name.sum()), -1, np.int64)
+    for link_id, dense in zip(kept_ids[::-1], dense_of_link[kept][::-1]):
+        first_of_dense[dense] = link_id
+    pair_dense = dense_of_link[np.searchsorted(all_ids, rows[:, 1])]
+    usable = pair_dense >= 0
+    return first_of_dense, rows[usable, 0], pair_dense[usable]
+
+
+def _shelf_rows() -> tuple[np.ndarray, np.ndarray]:
+    """(user id, book id) of every book on any shelf, each pair once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT s.user_id, e.book_id FROM books_shelfentry e"
+            " JOIN books_shelf s ON s.id = e.shelf_id ORDER BY 1, 2"
+        )
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+    return rows[:, 0], rows[:, 1]
+
+
+def _carve_validation_readers(users: np.ndarray, books: np.ndarray, *, seed: int):
+    """(training row mask, validation cases in book ids) — no readers held out when there are too few."""
+    readers, sizes = np.unique(users, return_counts=True)
+    eligible = int((sizes >= 2).sum())
+    if eligible < MIN_READERS_FOR_VALIDATION:
+        return np.ones(len(users), bool), []
+    n_validation = min(MAX_VALIDATION_READERS, max(1, eligible // 10))
+    return split_shelves(users, books, n_validation_users=n_validation, seed=seed)
+
+
+def _index_of(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Position of each id in ``sorted_ids``, -1 where absent."""
+    if len(sorted_ids) == 0:
+        return np.full(len(ids), -1, np.int64)
+    at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+    return np.where(sorted_ids[at] == ids, at, -1)
+
+
+def _cases_in_index(cases: list[ShelfCase], book_ids: np.ndarray) -> list[ShelfCase]:
+    """Validation cases with book ids turned into book indices (books without pairs dropped)."""
+    result = []
+    for case in cases:
+        visible = _index_of(book_ids, case.visible)
+        hidden = _index_of(book_ids, case.hidden)
+        visible, hidden = visible[visible >= 0], hidden[hidden >= 0]
+        if len(visible) and len(hidden):
+            result.append(ShelfCase(case.user_id, visible, hidden))
+    return result
+
+
+def _book_labels(book_ids: np.ndarray) -> tuple[list[str], list[str], list[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, author, genre, country FROM books_book WHERE id = ANY(%s::bigint[])",
+                       [book_ids.tolist()])
+        by_id = {row[0]: row[1:] for row in cursor.fetchall()}
+
+    def first(value: str) -> str:
+        return value.split(",")[0].strip().lower() if value else ""
+
+    labels = [by_id.get(int(book_id), ("", "", "")) for book_id in book_ids]
+    return ([first(a) for a, _, _ in labels], [first(g) for _, g, _ in labels],
+            [first(c) for _, _, c in labels])

@@ -1,0 +1,262 @@
+"""Embedding versions: publishing a run's vectors, checking them, switching them on and off, pruning.
+
+A version is written beside the live one: its rows are bulk-loaded with binary COPY, then a partial HNSW
+index (cosine) is built over that version's rows only, then ANN recall@10 is measured against exact
+search on a sample of books. Only then is the version marked ready, and only a ready version can be
+activated. Activation and rollback flip ``is_active`` in one transaction, so readers see either the old
+version or the new one, never a mix.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
+
+from recommender.models import BookVector, EmbeddingVersion, LinkVector, TrainingRun
+
+logger = logging.getLogger(__name__)
+
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 100
+"""``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default is 40)."""
+MIN_ANN_RECALL_AT_10 = 0.9
+"""A version whose index finds fewer of the exact 10 nearest books than this is never marked ready."""
+RECALL_SAMPLE_SIZE = 200
+
+
+class VersionNotReady(ValueError):
+    """The version cannot go live: its vectors or index are not written and checked."""
+
+
+class NoPreviousVersion(ValueError):
+    """There is no earlier ready version to roll back to."""
+
+
+class AnnRecallTooLow(RuntimeError):
+    """The version's HNSW index misses too many exact nearest neighbours to serve."""
+
+
+def vector_sql(dimensions: int) -> str:
+    """The cast the per-version HNSW indexes are built on (the column itself has no fixed dimension)."""
+    return f"vector({int(dimensions)})"
+
+
+def book_index_name(version_id: int) -> str:
+    return f"bookvector_hnsw_v{int(version_id)}"
+
+
+def link_index_name(version_id: int) -> str:
+    return f"linkvector_hnsw_v{int(version_id)}"
+
+
+def version_publish(
+    *,
+    run: TrainingRun | None,
+    book_ids: np.ndarray,
+    book_vectors: np.ndarray,
+    link_ids: np.ndarray,
+    link_vectors: np.ndarray,
+    map_coords: np.ndarray | None = None,
+    layout_method: str = "",
+    metrics: dict | None = None,
+) -> EmbeddingVersion:
+    """Writes a new, inactive version and makes it ready: vectors COPYed, HNSW indexes built, recall checked.
+
+    On any failure the half-written version is deleted and the error re-raised; the live version is
+    never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+    """
+    dimensions = int(book_vectors.shape[1])
+    with transaction.atomic():
+        version = EmbeddingVersion.objects.create(
+            training_run=run, dimensions=dimensions, book_count=len(book_ids), link_count=len(link_ids),
+            metrics=metrics or {}, layout_method=layout_method,
+        )
+        _copy_book_vectors(version, book_ids, book_vectors, map_coords)
+        _copy_link_vectors(version, link_ids, link_vectors)
+    try:
+        _build_indexes(version)
+        recall = version_check_ann_recall(version=version)
+        if recall < MIN_ANN_RECALL_AT_10:
+            raise AnnRecallTooLow(
+                f"ANN recall@10 of version {version.pk} is {recall:.3f}, below {MIN_ANN_RECALL_AT_10}"
+            )
+        version.ann_recall_at_10 = recall
+        version.is_ready = True
+        version.save(update_fields=["ann_recall_at_10", "is_ready"])
+    except BaseException:
+        version_discard(version=version)
+        raise
+    return version
+
+
+def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RECALL_SAMPLE_SIZE,
+                             seed: int = 0) -> float:
+    """Mean share of each sampled book's exact 10 nearest books that the HNSW index query returns.
+
+    Exact neighbours are computed in NumPy from the stored vectors; the index query is the one the
+    serving selectors run (same cast, same ``ef_search``).
+    """
+    ids, vectors = _stored_book_vectors(version)
+    k = min(10, len(ids) - 1)
+    if k <= 0:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(len(ids), size=min(sample_size, len(ids)), replace=False))
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    unit = vectors / norms
+    sims = unit[sample] @ unit.T
+    sims[np.arange(len(sample)), sample] = -np.inf
+    exact = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+
+    cast = vector_sql(version.dimensions)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
+        cursor.execute(
+            f"""
+            SELECT s.book_id, nn.book_id
+            FROM recommender_bookvector s
+            CROSS JOIN LATERAL (
+                SELECT v.book_id FROM recommender_bookvector v
+                WHERE v.version_id = {int(version.pk)}
+                ORDER BY v.embedding::{cast} <=> s.embedding::{cast}
+                LIMIT {k + 1}
+            ) nn
+            WHERE s.version_id = {int(version.pk)} AND s.book_id = ANY(%s::bigint[])
+            """,
+            [ids[sample].tolist()],
+        )
+        found: dict[int, set[int]] = {}
+        for source, neighbour in cursor.fetchall():
+            if source != neighbour:
+                found.setdefault(source, set()).add(neighbour)
+    hits = [len(found.get(int(ids[row]), set()) & set(ids[exact[i]].tolist())) / k for i, row in enumerate(sample)]
+    return float(np.mean(hits))
+
+
+@transaction.atomic
+def version_activate(*, version: EmbeddingVersion) -> EmbeddingVersion:
+    """Makes ``version`` the one readers are served from, in one transaction; raises VersionNotReady if it is not ready."""
+    locked = EmbeddingVersion.objects.select_for_update().get(pk=version.pk)
+    if not locked.is_ready:
+        raise VersionNotReady(f"Version {locked.pk} is not ready (vectors, index or recall check missing).")
+    if locked.is_active:
+        return locked
+    EmbeddingVersion.objects.filter(is_active=True).update(is_active=False)
+    locked.is_active = True
+    locked.activated_at = timezone.now()
+    locked.save(update_fields=["is_active", "activated_at"])
+    version.is_active, version.activated_at = locked.is_active, locked.activated_at
+    return locked
+
+
+@transaction.atomic
+def version_rollback() -> EmbeddingVersion:
+    """Activates the ready version older than the live one (the last one that served, if any); returns it.
+
+    Raises NoPreviousVersion when there is none.
+    """
+    live = EmbeddingVersion.objects.select_for_update().filter(is_active=True).first()
+    older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
+    if live is not None:
+        older = older.filter(pk__lt=live.pk)
+    previous = (older.filter(activated_at__isnull=False).order_by("-pk").first()
+                or older.order_by("-pk").first())
+    if previous is None:
+        raise NoPreviousVersion("There is no earlier ready version to roll back to.")
+    return version_activate(version=previous)
+
+
+def versions_prune(*, keep: int | None = None) -> list[int]:
+    """Deletes all but the newest ``keep`` versions (settings.EMBEDDING_VERSIONS_KEPT), never the active one.
+
+    Versions that never became ready (left by a failed run) are deleted too. Returns the deleted ids.
+    """
+    keep = settings.EMBEDDING_VERSIONS_KEPT if keep is None else keep
+    ready = list(EmbeddingVersion.objects.filter(is_ready=True).order_by("-pk").values_list("pk", "is_active"))
+    kept = {pk for pk, _ in ready[:max(keep, 1)]} | {pk for pk, active in ready if active}
+    doomed = list(EmbeddingVersion.objects.exclude(pk__in=kept).filter(is_active=False)
+                  .exclude(training_run__status__in=TrainingRun.OPEN_STATUSES)
+                  .values_list("pk", flat=True))
+    for pk in doomed:
+        version_discard(version=EmbeddingVersion(pk=pk))
+    return doomed
+
+
+def version_discard(*, version: EmbeddingVersion) -> None:
+    """Drops an inactive version's indexes and deletes its vectors and row."""
+    with transaction.atomic():
+        locked = EmbeddingVersion.objects.select_for_update().filter(pk=version.pk).first()
+        if locked is None:
+            return
+        if locked.is_active:
+            raise ValueError(f"Version {locked.pk} is live and cannot be deleted.")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {book_index_name(locked.pk)}")
+            cursor.execute(f"DROP INDEX IF EXISTS {link_index_name(locked.pk)}")
+            # Plain DELETEs: the ORM's cascade would load every vector row first.
+            cursor.execute("DELETE FROM recommender_bookvector WHERE version_id = %s", [locked.pk])
+            cursor.execute("DELETE FROM recommender_linkvector WHERE version_id = %s", [locked.pk])
+        locked.delete()
+
+
+def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:
+    columns = ["version_id", "book_id", "embedding", "map_x", "map_y", "is_inferred"]
+    types = ["bigint", "bigint", "vector", "float8", "float8", "bool"]
+    coords = map_coords if map_coords is not None else np.full((len(book_ids), 2), np.nan)
+    rows = (
+        (version.pk, int(book_id), vector, _float_or_none(x), _float_or_none(y), False)
+        for book_id, vector, (x, y) in zip(book_ids, vectors.astype(np.float32), coords)
+    )
+    _copy(BookVector._meta.db_table, columns, types, rows)
+
+
+def _copy_link_vectors(version, link_ids, vectors) -> None:
+    rows = ((version.pk, int(link_id), vector) for link_id, vector in zip(link_ids, vectors.astype(np.float32)))
+    _copy(LinkVector._meta.db_table, ["version_id", "link_id", "embedding"], ["bigint", "bigint", "vector"], rows)
+
+
+def _copy(table: str, columns: list[str], types: list[str], rows) -> None:
+    """Binary COPY of rows into ``table`` on Django's connection (inside the caller's transaction)."""
+    with connection.cursor() as cursor:
+        psycopg_cursor = cursor.cursor
+        # pgvector's dumpers on this cursor only, so Django's own queries keep their usual adaptation.
+        register_vector_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "vector"))
+        with psycopg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+
+
+def _build_indexes(version: EmbeddingVersion) -> None:
+    cast = vector_sql(version.dimensions)
+    options = f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # CREATE INDEX refuses to run while deferred FK checks are pending (when the caller's transaction
+        # still holds the COPY, e.g. in tests): run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for name, table in ((book_index_name(version.pk), BookVector._meta.db_table),
+                            (link_index_name(version.pk), LinkVector._meta.db_table)):
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING hnsw ((embedding::{cast}) vector_cosine_ops)"
+                f" {options} WHERE version_id = {int(version.pk)}"
+            )
+        cursor.execute(f"ANALYZE {BookVector._meta.db_table}")
+
+
+def _stored_book_vectors(version: EmbeddingVersion) -> tuple[np.ndarray, np.ndarray]:
+    rows = list(BookVector.objects.filter(version=version).order_by("book_id").values_list("book_id", "embedding"))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, version.dimensions), np.float32)
+    ids = np.array([book_id for book_id, _ in rows], dtype=np.int64)
+    return ids, np.stack([np.asarray(vector, dtype=np.float32) for _, vector in rows])
+
+
+def _float_or_none(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)

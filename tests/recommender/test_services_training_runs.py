@@ -1,0 +1,183 @@
+"""Training runs end to end on a real database and real TensorFlow (tiny planted catalogue)."""
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from recommender.models import BookVector, EmbeddingVersion, LinkVector, TrainingRun
+from recommender.selectors import active_version, similar_books
+from recommender.services.training_runs import (
+    WORKER_STOPPED,
+    TrainingParamsInvalid,
+    TrainingRunConflict,
+    TrainingRunError,
+    training_run_cancel,
+    training_run_execute,
+    training_run_request,
+    training_runs_fail_dead,
+)
+from recommender.services.versions import book_index_name, link_index_name
+from tests.recommender.planted import FAST_PARAMS, planted_catalogue
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef ILIKE '%%USING hnsw%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def train(params=None, **kwargs) -> TrainingRun:
+    run = training_run_request(trigger="command", params={**FAST_PARAMS, **(params or {})}, enqueue=False)
+    return training_run_execute(run_id=run.pk, **kwargs)
+
+
+def test_a_run_publishes_an_active_indexed_checked_version():
+    catalogue = planted_catalogue()
+    seen = []
+
+    run = train(on_progress=lambda *args: seen.append(args))
+
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = active_version()
+    assert version is not None and version.training_run_id == run.pk and version.is_ready
+    assert {book_index_name(version.pk), link_index_name(version.pk)} <= index_names()
+    assert version.ann_recall_at_10 is not None and version.ann_recall_at_10 >= 0.9
+    assert BookVector.objects.filter(version=version).count() == len(catalogue.books) == version.book_count
+    assert LinkVector.objects.filter(version=version).count() == len(catalogue.links) == version.link_count
+    assert not BookVector.objects.filter(version=version, map_x__isnull=True).exists()
+    assert version.layout_method == "umap"
+    # Progress, timings, parameters and metrics are recorded on the run.
+    assert run.epoch == FAST_PARAMS["epochs"] and run.step == run.steps_per_epoch > 0
+    assert len(run.loss_history) == FAST_PARAMS["epochs"] and seen
+    assert run.params["embedding_dim"] == 8 and "removed_links" in run.params
+    assert {"read_pairs", "train", "evaluate", "layout", "publish"} <= set(run.timings)
+    for name in ("heldout_auc", "same_author_precision@5", "genre_knn_accuracy@10", "shelf_recall@20",
+                 "popularity_recall@20"):
+        assert name in run.metrics and name in version.metrics
+    assert run.metrics["data"]["shelf_pairs"] > 0 and run.metrics["data"]["validation_readers"] == 2
+    assert run.metrics["quality_gate"] == {"passed": True, "activated": True, "reasons": []}
+    # The planted groups were learnt: a book's nearest books are of its group.
+    same_group = [
+        catalogue.group_of_book[neighbour.book.pk] == catalogue.group_of_book[book.pk]
+        for book in catalogue.books for neighbour in similar_books(book=book, k=5)
+    ]
+    assert len(same_group) == 5 * len(catalogue.books) and sum(same_group) / len(same_group) >= 0.9
+
+
+def test_a_second_request_is_refused_while_one_is_open():
+    first = training_run_request(trigger="admin", params=FAST_PARAMS, enqueue=False)
+
+    with pytest.raises(TrainingRunConflict, match=f"Run {first.pk} is already queued"):
+        training_run_request(trigger="api", enqueue=False)
+    assert TrainingRun.objects.count() == 1
+
+
+def test_invalid_parameters_are_refused_naming_the_field():
+    with pytest.raises(TrainingParamsInvalid, match="epochs"):
+        training_run_request(trigger="admin", params={"epochs": 0}, enqueue=False)
+    with pytest.raises(TrainingParamsInvalid, match="unknown training parameter.*colour"):
+        training_run_request(trigger="admin", params={"colour": "red"}, enqueue=False)
+    assert not TrainingRun.objects.exists()
+
+
+def test_a_run_with_nothing_to_train_on_fails_and_the_live_version_keeps_serving():
+    planted_catalogue()
+    live = train().embedding_version
+    before = set(EmbeddingVersion.objects.values_list("pk", flat=True))
+
+    failed = train({"min_books_per_link": 10_000, "shelf_weight": 0})
+
+    assert failed.status == TrainingRun.Status.FAILED
+    assert failed.error.startswith("NoTrainingData: nothing to train on")
+    assert failed.finished_at is not None
+    assert active_version().pk == live.pk
+    assert set(EmbeddingVersion.objects.values_list("pk", flat=True)) == before
+
+
+def test_an_error_while_training_leaves_no_half_written_version():
+    planted_catalogue()
+    first = train()
+
+    def explode(epoch, step, steps, loss):
+        if epoch == 2:
+            raise RuntimeError("disk on fire")
+
+    failed = train(on_progress=explode)
+
+    assert failed.status == TrainingRun.Status.FAILED and failed.error == "RuntimeError: disk on fire"
+    assert failed.epoch >= 1 and failed.loss_history, "progress up to the failure is kept"
+    assert active_version().training_run_id == first.pk
+    assert EmbeddingVersion.objects.count() == 1
+
+
+def test_cancelling_a_queued_run_is_immediate_and_the_worker_then_skips_it():
+    run = training_run_request(trigger="admin", params=FAST_PARAMS, enqueue=False)
+
+    training_run_cancel(run=run)
+    executed = training_run_execute(run_id=run.pk)
+
+    assert executed.status == TrainingRun.Status.CANCELLED and executed.started_at is None
+    with pytest.raises(TrainingRunError, match="only queued or running"):
+        training_run_cancel(run=executed)
+
+
+def test_cancelling_a_running_run_stops_it_at_the_next_progress_report():
+    planted_catalogue()
+    run = training_run_request(trigger="admin", params={**FAST_PARAMS, "epochs": 50}, enqueue=False)
+
+    def cancel_in_epoch_two(epoch, step, steps, loss):
+        if epoch == 2:
+            training_run_cancel(run=TrainingRun.objects.get(pk=run.pk))
+
+    done = training_run_execute(run_id=run.pk, on_progress=cancel_in_epoch_two)
+
+    assert done.status == TrainingRun.Status.CANCELLED and done.cancel_requested
+    assert done.epoch < 50
+    assert not EmbeddingVersion.objects.exists()
+
+
+def test_runs_whose_worker_died_are_marked_failed_and_a_new_request_then_works():
+    old = timezone.now() - timedelta(minutes=10)
+    stale = TrainingRun.objects.create(trigger="admin", status="running", started_at=old)
+    TrainingRun.objects.filter(pk=stale.pk).update(heartbeat_at=old)
+
+    run = training_run_request(trigger="admin", enqueue=False)
+
+    stale.refresh_from_db()
+    assert stale.status == TrainingRun.Status.FAILED and stale.error == WORKER_STOPPED
+    assert run.status == TrainingRun.Status.QUEUED
+
+
+def test_a_starting_worker_fails_its_own_running_run_even_with_a_fresh_heartbeat():
+    now = timezone.now()
+    mine = TrainingRun.objects.create(trigger="admin", status="running", started_at=now, heartbeat_at=now,
+                                      worker="training@host")
+
+    assert training_runs_fail_dead(worker="training@other-host") == []
+    assert training_runs_fail_dead(worker="training@host") == [mine.pk]
+    mine.refresh_from_db()
+    assert mine.status == TrainingRun.Status.FAILED and mine.error == WORKER_STOPPED
+
+
+def test_a_queued_run_older_than_the_time_limit_is_failed_as_lost(settings):
+    settings.TRAINING_TIME_LIMIT = 60
+    lost = TrainingRun.objects.create(trigger="admin")
+    TrainingRun.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    fresh_enough = training_runs_fail_dead()
+
+    lost.refresh_from_db()
+    assert fresh_enough == [lost.pk] and lost.status == TrainingRun.Status.FAILED
+    assert "task was lost" in lost.error
+
+
+def test_a_run_past_the_time_limit_stops_and_fails(settings):
+    planted_catalogue()
+    settings.TRAINING_TIME_LIMIT = 0
+
+    run = train()
+
+    assert run.status == TrainingRun.Status.FAILED and "time limit of 0 s exceeded" in run.error
+    assert not EmbeddingVersion.objects.exists()
