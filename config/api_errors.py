@@ -5,6 +5,7 @@ per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}
 always show ``detail`` and may point at fields with ``errors``.
 """
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler
 
@@ -33,6 +34,21 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="Input errors by field name (present on 400 responses for invalid fields).",
     )
+
+
+ERROR_MEANINGS = {
+    400: "Invalid input: `detail` says what is wrong, `errors` (when present) which fields.",
+    401: "Not signed in: send `Authorization: Token <token>` (or use the site's session).",
+    403: "Signed in, but not allowed (staff only).",
+    404: "No such object, or not one you may see.",
+    409: "Conflicts with the current state (`detail` says how).",
+    503: "A service it needs (the Celery broker) is unreachable.",
+}
+
+
+def error_responses(*statuses: int) -> dict:
+    """``extend_schema(responses=...)`` entries documenting these error statuses with their meaning."""
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code]) for code in statuses}
 
 
 def api_exception_handler(exc, context):

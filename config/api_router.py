@@ -1,8 +1,52 @@
 """The REST API's routes, gathered in one place: /api/v1/…, the OpenAPI schema and Swagger UI."""
-from django.urls import path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from books.api import views as books
+from recommender.api import views as recommender
+
+v1 = [
+    # The catalogue
+    path("books/", books.BookListApi.as_view(), name="api-book-list"),
+    path("books/<int:pk>/", books.BookDetailApi.as_view(), name="api-book-detail"),
+    path("books/<int:pk>/similar/", books.BookSimilarApi.as_view(), name="api-book-similar"),
+    path("links/", books.LinkListApi.as_view(), name="api-link-list"),
+    path("links/<int:pk>/", books.LinkDetailApi.as_view(), name="api-link-detail"),
+    path("links/<int:pk>/similar/", books.LinkSimilarApi.as_view(), name="api-link-similar"),
+    # Recommendations
+    path("recommendations/", recommender.RecommendationApi.as_view(), name="api-recommendations"),
+    path("me/recommendations/", recommender.MyRecommendationApi.as_view(), name="api-my-recommendations"),
+    # The signed-in reader's shelves and token
+    path("me/shelves/", books.MyShelfListApi.as_view(), name="api-my-shelf-list"),
+    path("me/shelves/<int:pk>/", books.MyShelfDetailApi.as_view(), name="api-my-shelf-detail"),
+    path("me/shelves/<int:pk>/books/", books.MyShelfEntryListApi.as_view(), name="api-my-shelf-entry-list"),
+    path("me/shelves/<int:pk>/books/<int:book_id>/", books.MyShelfEntryDetailApi.as_view(),
+         name="api-my-shelf-entry-detail"),
+    path("me/shelves/<int:pk>/books/<int:book_id>/move/", books.MyShelfEntryMoveApi.as_view(),
+         name="api-my-shelf-entry-move"),
+    path("me/tokens/", books.MyTokenApi.as_view(), name="api-my-token"),
+    # Other readers' shelves (public ones, or your own)
+    re_path(r"^users/(?P<username>[\w.@+-]{1,150})/shelves/$", books.UserShelfListApi.as_view(),
+            name="api-user-shelf-list"),
+    path("shelves/<int:pk>/", books.ShelfDetailApi.as_view(), name="api-shelf-detail"),
+    path("shelves/<int:pk>/books/", books.ShelfEntryListApi.as_view(), name="api-shelf-entry-list"),
+    # Training (staff)
+    path("training-runs/", recommender.TrainingRunListApi.as_view(), name="api-training-run-list"),
+    path("training-runs/<int:pk>/", recommender.TrainingRunDetailApi.as_view(), name="api-training-run-detail"),
+    path("training-runs/<int:pk>/cancel/", recommender.TrainingRunCancelApi.as_view(), name="api-training-run-cancel"),
+    path("embedding-versions/", recommender.EmbeddingVersionListApi.as_view(), name="api-embedding-version-list"),
+    path("embedding-versions/rollback/", recommender.EmbeddingVersionRollbackApi.as_view(),
+         name="api-embedding-version-rollback"),
+    path("embedding-versions/<int:pk>/", recommender.EmbeddingVersionDetailApi.as_view(),
+         name="api-embedding-version-detail"),
+    path("embedding-versions/<int:pk>/activate/", recommender.EmbeddingVersionActivateApi.as_view(),
+         name="api-embedding-version-activate"),
+    # Operations
+    path("health/", recommender.HealthApi.as_view(), name="api-health"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
 urlpatterns = [
-    path("v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("v1/", include(v1)),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -161,19 +161,18 @@ class ShelfEntryUpdateInputSerializer(serializers.Serializer):
 
 
 class ShelfEntryMoveInputSerializer(serializers.Serializer):
-    shelf = serializers.PrimaryKeyRelatedField(
-        queryset=Shelf.objects.none(), help_text="The id of another of your shelves."
-    )
+    """Where to move a book; the serializer's context holds the ``source`` shelf."""
 
-    def __init__(self, *args, source: Shelf, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.source = source
-        self.fields["shelf"].queryset = Shelf.objects.filter(user_id=source.user_id)
+    shelf = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The id of another of your shelves.")
 
-    def validate_shelf(self, shelf: Shelf) -> Shelf:
-        if shelf.pk == self.source.pk:
+    def validate_shelf(self, shelf_id: int) -> Shelf:
+        source = self.context["source"]
+        if shelf_id == source.pk:
             raise serializers.ValidationError("The book is already on this shelf.")
-        return shelf
+        target = Shelf.objects.filter(user_id=source.user_id, pk=shelf_id).first()
+        if target is None:
+            raise serializers.ValidationError(f"You have no shelf with id {shelf_id}.")
+        return target
 
 
 class TokenSerializer(serializers.Serializer):

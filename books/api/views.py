@@ -49,20 +49,16 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
-from config.api_errors import ErrorSerializer
+from config.api_errors import error_responses
 from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
 
 LINK_TOP_BOOKS = 20
-
-NOT_FOUND = {404: ErrorSerializer}
-BAD_INPUT = {400: ErrorSerializer}
-SIGNED_IN = {401: ErrorSerializer}
 
 
 # --- The catalogue ------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **BAD_INPUT, **NOT_FOUND})
+@extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **error_responses(400), **error_responses(404)})
 class BookListApi(generics.ListAPIView):
     """Books, 20 a page: search by title or author, filter by author, genre, country, source or id."""
 
@@ -72,7 +68,7 @@ class BookListApi(generics.ListAPIView):
     queryset = Book.objects.all()
 
 
-@extend_schema(tags=["books"], responses={200: BookDetailSerializer, **NOT_FOUND})
+@extend_schema(tags=["books"], responses={200: BookDetailSerializer, **error_responses(404)})
 class BookDetailApi(APIView):
     """One book: metadata, links (most used first), and whether the active embedding version has it."""
 
@@ -90,7 +86,7 @@ class BookDetailApi(APIView):
 @extend_schema(
     tags=["books"],
     parameters=[SimilarParamsSerializer],
-    responses={200: SimilarBooksSerializer, **BAD_INPUT, **NOT_FOUND},
+    responses={200: SimilarBooksSerializer, **error_responses(400), **error_responses(404)},
 )
 class BookSimilarApi(APIView):
     """The ``k`` books nearest this one in the active embedding version, most similar first.
@@ -115,7 +111,7 @@ class BookSimilarApi(APIView):
         ).data)
 
 
-@extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **BAD_INPUT, **NOT_FOUND})
+@extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **error_responses(400), **error_responses(404)})
 class LinkListApi(generics.ListAPIView):
     """Links (Wikipedia pages, categories, reader tags) with how many books use each, by name."""
 
@@ -127,7 +123,7 @@ class LinkListApi(generics.ListAPIView):
         return _links_with_book_count().order_by("name")
 
 
-@extend_schema(tags=["links"], responses={200: LinkDetailSerializer, **NOT_FOUND})
+@extend_schema(tags=["links"], responses={200: LinkDetailSerializer, **error_responses(404)})
 class LinkDetailApi(APIView):
     """One link, with its 20 most popular books."""
 
@@ -142,7 +138,7 @@ class LinkDetailApi(APIView):
 @extend_schema(
     tags=["links"],
     parameters=[SimilarLinkParamsSerializer],
-    responses={200: SimilarLinksSerializer, **BAD_INPUT, **NOT_FOUND},
+    responses={200: SimilarLinksSerializer, **error_responses(400), **error_responses(404)},
 )
 class LinkSimilarApi(APIView):
     """The ``k`` links nearest this one in the active embedding version, most similar first.
@@ -174,7 +170,7 @@ class MyShelfListApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer(many=True), **SIGNED_IN})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer(many=True), **error_responses(401)})
     def get(self, request):
         shelves_ensure_standard(user=request.user)
         return Response(ShelfSerializer(shelf_list(owner=request.user).select_related("user"), many=True).data)
@@ -182,7 +178,7 @@ class MyShelfListApi(APIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfCreateInputSerializer,
-        responses={201: ShelfSerializer, **BAD_INPUT, **SIGNED_IN},
+        responses={201: ShelfSerializer, **error_responses(400), **error_responses(401)},
     )
     def post(self, request):
         """Create a custom shelf (names are unique per reader)."""
@@ -196,14 +192,14 @@ class MyShelfDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer, **SIGNED_IN, **NOT_FOUND})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer, **error_responses(401), **error_responses(404)})
     def get(self, request, pk: int):
         return Response(ShelfSerializer(_my_shelf(request, pk)).data)
 
     @extend_schema(
         tags=["my shelves"],
         request=ShelfUpdateInputSerializer,
-        responses={200: ShelfSerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+        responses={200: ShelfSerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
     )
     def patch(self, request, pk: int):
         """Rename a custom shelf and/or make it public or private."""
@@ -212,7 +208,7 @@ class MyShelfDetailApi(APIView):
         shelf_update(shelf=shelf, **data)
         return Response(ShelfSerializer(_my_shelf(request, pk)).data)
 
-    @extend_schema(tags=["my shelves"], responses={204: None, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND})
+    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(400), **error_responses(401), **error_responses(404)})
     def delete(self, request, pk: int):
         """Delete a custom shelf and its entries (standard shelves cannot be deleted: 400)."""
         shelf_delete(shelf=_my_shelf(request, pk))
@@ -224,8 +220,9 @@ class MyShelfEntryListApi(generics.GenericAPIView):
 
     permission_classes = [IsAuthenticated]
     serializer_class = ShelfEntrySerializer
+    queryset = ShelfEntry.objects.none()  # names the model for the schema; entries come from shelf_entries
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer(many=True), **SIGNED_IN, **NOT_FOUND})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer(many=True), **error_responses(401), **error_responses(404)})
     def get(self, request, pk: int):
         page = self.paginate_queryset(shelf_entries(shelf=_my_shelf(request, pk)))
         return self.get_paginated_response(ShelfEntrySerializer(page, many=True).data)
@@ -233,7 +230,7 @@ class MyShelfEntryListApi(generics.GenericAPIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryCreateInputSerializer,
-        responses={201: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+        responses={201: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
     )
     def post(self, request, pk: int):
         """Put a book on the shelf (again: keeps its date, sets the rating if given)."""
@@ -248,14 +245,14 @@ class MyShelfEntryDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer, **SIGNED_IN, **NOT_FOUND})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer, **error_responses(401), **error_responses(404)})
     def get(self, request, pk: int, book_id: int):
         return Response(ShelfEntrySerializer(_my_entry(request, pk, book_id)).data)
 
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryUpdateInputSerializer,
-        responses={200: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+        responses={200: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
     )
     def patch(self, request, pk: int, book_id: int):
         """Rate the book 1–5, or clear the rating with null."""
@@ -263,7 +260,7 @@ class MyShelfEntryDetailApi(APIView):
         data = _valid(ShelfEntryUpdateInputSerializer, request.data)
         return Response(ShelfEntrySerializer(shelf_entry_rate(entry=entry, rating=data["rating"])).data)
 
-    @extend_schema(tags=["my shelves"], responses={204: None, **SIGNED_IN, **NOT_FOUND})
+    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(401), **error_responses(404)})
     def delete(self, request, pk: int, book_id: int):
         """Take the book off the shelf."""
         entry = _my_entry(request, pk, book_id)
@@ -279,11 +276,11 @@ class MyShelfEntryMoveApi(APIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryMoveInputSerializer,
-        responses={200: ShelfEntrySerializer, **BAD_INPUT, **SIGNED_IN, **NOT_FOUND},
+        responses={200: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
     )
     def post(self, request, pk: int, book_id: int):
         entry = _my_entry(request, pk, book_id)
-        data = _valid(ShelfEntryMoveInputSerializer, request.data, source=entry.shelf)
+        data = _valid(ShelfEntryMoveInputSerializer, request.data, context={"source": entry.shelf})
         moved = shelf_move_book(source=entry.shelf, target=data["shelf"], book=entry.book)
         return Response(ShelfEntrySerializer(moved).data)
 
@@ -291,7 +288,7 @@ class MyShelfEntryMoveApi(APIView):
 # --- Other readers' shelves ---------------------------------------------------------------------------
 
 
-@extend_schema(tags=["shelves"], responses={200: ShelfSerializer(many=True), **NOT_FOUND})
+@extend_schema(tags=["shelves"], responses={200: ShelfSerializer(many=True), **error_responses(404)})
 class UserShelfListApi(APIView):
     """A reader's shelves you may see: their public ones (all of them, if they are you)."""
 
@@ -303,7 +300,7 @@ class UserShelfListApi(APIView):
         return Response(ShelfSerializer(shelves, many=True).data)
 
 
-@extend_schema(tags=["shelves"], responses={200: ShelfSerializer, **NOT_FOUND})
+@extend_schema(tags=["shelves"], responses={200: ShelfSerializer, **error_responses(404)})
 class ShelfDetailApi(APIView):
     """A shelf you may see (public, or yours); a private shelf of another reader is 404."""
 
@@ -318,8 +315,9 @@ class ShelfEntryListApi(generics.GenericAPIView):
 
     permission_classes = [AllowAny]
     serializer_class = ShelfEntrySerializer
+    queryset = ShelfEntry.objects.none()  # names the model for the schema; entries come from shelf_entries
 
-    @extend_schema(tags=["shelves"], responses={200: ShelfEntrySerializer(many=True), **NOT_FOUND})
+    @extend_schema(tags=["shelves"], responses={200: ShelfEntrySerializer(many=True), **error_responses(404)})
     def get(self, request, pk: int):
         shelf = get_object_or_404(_visible_shelves(request), pk=pk)
         page = self.paginate_queryset(shelf_entries(shelf=shelf))
@@ -335,7 +333,7 @@ class MyTokenApi(APIView):
     @extend_schema(
         tags=["tokens"],
         request=TokenCreateInputSerializer,
-        responses={201: TokenSerializer, **BAD_INPUT},
+        responses={201: TokenSerializer, **error_responses(400)},
         auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
     )
     def post(self, request):
@@ -349,7 +347,7 @@ class MyTokenApi(APIView):
             token = Token.objects.create(user=user)
         return Response(TokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["tokens"], responses={204: None, **SIGNED_IN})
+    @extend_schema(tags=["tokens"], responses={204: None, **error_responses(401)})
     def delete(self, request):
         """Revoke your token; clients using it are signed out."""
         Token.objects.filter(user=request.user).delete()

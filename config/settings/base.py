@@ -109,12 +109,15 @@ TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=60 * 60)
 EMBEDDING_VERSIONS_KEPT = env.int("EMBEDDING_VERSIONS_KEPT", default=3)
 
 REST_FRAMEWORK = {
+    # Token first, so an anonymous request to a signed-in endpoint gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "books.api.pagination.ApiPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -132,6 +135,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Books, links, shelves and embedding-based recommendations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response bodies as separate components, so read-only fields are not asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LinkKindEnum": "books.models.Link.Kind",
+        "ShelfKindEnum": "books.models.Shelf.Kind",
+        "TrainingRunStatusEnum": "recommender.models.TrainingRun.Status",
+        "HealthStatusEnum": ["ok", "down"],
+    },
 }
 
 LOGGING = {

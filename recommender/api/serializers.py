@@ -5,6 +5,7 @@ from rest_framework import serializers
 from books.api.serializers import MAX_ID, BookSerializer
 from books.models import Book
 from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.selectors import training_run_progress
 from recommender.training.params import VARIANTS
 
 MAX_INPUT_BOOKS = 100
@@ -39,9 +40,11 @@ class RecommendationParamsSerializer(serializers.Serializer):
 class RecommendationSerializer(serializers.Serializer):
     book = BookSerializer()
     score = serializers.FloatField(help_text="How strongly the books asked about point to this one (higher is better).")
-    because = serializers.PrimaryKeyRelatedField(
-        many=True, read_only=True, help_text="Ids of the input (or shelved) books that explain this one."
-    )
+    because = serializers.SerializerMethodField(help_text="Ids of the input (or shelved) books that explain this one.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_because(self, recommendation) -> list[int]:
+        return [book.pk for book in recommendation.because]
 
 
 class RecommendationsSerializer(serializers.Serializer):
@@ -98,12 +101,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.FloatField())
     def get_progress(self, run: TrainingRun) -> float:
-        if run.status == TrainingRun.Status.SUCCEEDED:
-            return 1.0
-        total = run.epochs * run.steps_per_epoch
-        if not total:
-            return 0.0
-        return min(1.0, (max(run.epoch - 1, 0) * run.steps_per_epoch + run.step) / total)
+        return training_run_progress(run=run)["fraction_done"]
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_embedding_version(self, run: TrainingRun) -> int | None:

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ErrorSerializer
+from config.api_errors import error_responses
 from config.celery_app import app as celery_app
 from recommender.api.serializers import (
     EmbeddingVersionSerializer,
@@ -31,12 +31,6 @@ from recommender.services.versions import version_activate, version_rollback
 BROKER_TIMEOUT_S = 2
 WORKER_PING_TIMEOUT_S = 0.5
 
-BAD_INPUT = {400: ErrorSerializer}
-SIGNED_IN = {401: ErrorSerializer}
-STAFF = {401: ErrorSerializer, 403: ErrorSerializer}
-NOT_FOUND = {404: ErrorSerializer}
-CONFLICT = {409: ErrorSerializer}
-
 
 # --- Recommendations ----------------------------------------------------------------------------------
 
@@ -49,7 +43,7 @@ class RecommendationApi(APIView):
     @extend_schema(
         tags=["recommendations"],
         request=RecommendationRequestSerializer,
-        responses={200: RecommendationsSerializer, **BAD_INPUT},
+        responses={200: RecommendationsSerializer, **error_responses(400)},
         auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
     )
     def post(self, request):
@@ -71,7 +65,7 @@ class MyRecommendationApi(APIView):
     @extend_schema(
         tags=["recommendations"],
         parameters=[RecommendationParamsSerializer],
-        responses={200: RecommendationsSerializer, **BAD_INPUT, **SIGNED_IN},
+        responses={200: RecommendationsSerializer, **error_responses(400), **error_responses(401)},
     )
     def get(self, request):
         params = _valid(RecommendationParamsSerializer, request.query_params)
@@ -89,16 +83,17 @@ class TrainingRunListApi(generics.GenericAPIView):
 
     permission_classes = [IsAdminUser]
     serializer_class = TrainingRunSerializer
+    queryset = TrainingRun.objects.select_related("requested_by", "embedding_version")
 
-    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer(many=True), **STAFF, **NOT_FOUND})
+    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer(many=True), **error_responses(401, 403), **error_responses(404)})
     def get(self, request):
-        page = self.paginate_queryset(TrainingRun.objects.select_related("requested_by", "embedding_version"))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TrainingRunSerializer(page, many=True).data)
 
     @extend_schema(
         tags=["training"],
         request=TrainingRunRequestSerializer,
-        responses={202: TrainingRunSerializer, **BAD_INPUT, **STAFF, **CONFLICT, 503: ErrorSerializer},
+        responses={202: TrainingRunSerializer, **error_responses(400), **error_responses(401, 403), **error_responses(409), **error_responses(503)},
     )
     def post(self, request):
         """Queue a training run (optionally with changed parameters); 409 while another is queued or running."""
@@ -114,7 +109,7 @@ class TrainingRunDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer, **STAFF, **NOT_FOUND})
+    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer, **error_responses(401, 403), **error_responses(404)})
     def get(self, request, pk: int):
         return Response(TrainingRunSerializer(_training_run(pk)).data)
 
@@ -125,7 +120,7 @@ class TrainingRunCancelApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        tags=["training"], request=None, responses={202: TrainingRunSerializer, **STAFF, **NOT_FOUND, **CONFLICT}
+        tags=["training"], request=None, responses={202: TrainingRunSerializer, **error_responses(401, 403), **error_responses(404), **error_responses(409)}
     )
     def post(self, request, pk: int):
         """A queued run is cancelled at once; a running one stops at its next progress check (202)."""
@@ -138,10 +133,11 @@ class EmbeddingVersionListApi(generics.GenericAPIView):
 
     permission_classes = [IsAdminUser]
     serializer_class = EmbeddingVersionSerializer
+    queryset = EmbeddingVersion.objects.all()
 
-    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer(many=True), **STAFF, **NOT_FOUND})
+    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer(many=True), **error_responses(401, 403), **error_responses(404)})
     def get(self, request):
-        page = self.paginate_queryset(EmbeddingVersion.objects.all())
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EmbeddingVersionSerializer(page, many=True).data)
 
 
@@ -150,7 +146,7 @@ class EmbeddingVersionDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **STAFF, **NOT_FOUND})
+    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(404)})
     def get(self, request, pk: int):
         return Response(EmbeddingVersionSerializer(get_object_or_404(EmbeddingVersion, pk=pk)).data)
 
@@ -161,7 +157,7 @@ class EmbeddingVersionActivateApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **STAFF, **NOT_FOUND, **CONFLICT}
+        tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(404), **error_responses(409)}
     )
     def post(self, request, pk: int):
         """Activate a ready version; 409 if it is not ready (its vectors or index are incomplete)."""
@@ -174,7 +170,7 @@ class EmbeddingVersionRollbackApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **STAFF, **CONFLICT})
+    @extend_schema(tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(409)})
     def post(self, request):
         """Activate the previously active version; 409 if there is none to go back to."""
         return Response(EmbeddingVersionSerializer(version_rollback()).data)

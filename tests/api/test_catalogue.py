@@ -1,0 +1,204 @@
+"""/api/v1/books/ and /api/v1/links/: lists, search, filters, details and nearest neighbours."""
+import pytest
+
+from books.models import Book
+
+pytestmark = pytest.mark.django_db
+
+BOOKS = "/api/v1/books/"
+LINKS = "/api/v1/links/"
+
+
+def titles(response) -> list[str]:
+    return [book["title"] for book in response.json()["results"]]
+
+
+# --- Book list ---------------------------------------------------------------------------------------
+
+
+def test_books_are_paginated_most_popular_first(anonymous, catalogue):
+    response = anonymous.get(BOOKS, {"page_size": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 7
+    assert body["previous"] is None and "page=2" in body["next"]
+    assert titles(response) == ["The Hunger Games", "Catching Fire"]
+    assert set(body["results"][0]) >= {"id", "external_id", "source", "title", "author", "genre", "popularity"}
+
+
+def test_a_page_past_the_end_is_a_json_404(anonymous, catalogue):
+    response = anonymous.get(BOOKS, {"page": 99})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_search_forgives_case_accents_and_prefixes(anonymous, catalogue):
+    assert titles(anonymous.get(BOOKS, {"search": "WAR pea"})) == ["War and Peace"]
+    assert titles(anonymous.get(BOOKS, {"search": "tolstóy", "ordering": "title"})) == ["Anna Karenina", "War and Peace"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"author": "leo tolstoy"}, {"War and Peace", "Anna Karenina"}),
+        ({"genre": "Historical novel"}, {"War and Peace", "Doctor Zhivago"}),
+        ({"genre": "Romance"}, {"Doctor Zhivago"}),
+        ({"country": "soviet union"}, {"Doctor Zhivago", "The Master and Margarita"}),
+        ({"source": "goodbooks"}, {"The Hunger Games", "Catching Fire", "A New Arrival"}),
+        ({"external_id": "goodbooks:2"}, {"Catching Fire"}),
+        ({"external_id": "goodbooks:999"}, set()),
+        ({"source": "wikipedia", "genre": "Historical novel", "search": "doctor"}, {"Doctor Zhivago"}),
+    ],
+)
+def test_filters(anonymous, catalogue, params, expected):
+    response = anonymous.get(BOOKS, params)
+    assert response.status_code == 200
+    assert set(titles(response)) == expected
+
+
+def test_ordering(anonymous, catalogue):
+    assert titles(anonymous.get(BOOKS, {"ordering": "title", "source": "wikipedia"})) == [
+        "Anna Karenina", "Doctor Zhivago", "The Master and Margarita", "War and Peace",
+    ]
+    assert titles(anonymous.get(BOOKS, {"ordering": "-publication_year", "author": "Leo Tolstoy"})) == [
+        "Anna Karenina", "War and Peace",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"ordering": "secret_field"}, "ordering"), ({"source": "amazon"}, "source"), ({"search": "x" * 201}, "search")],
+)
+def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, params, field):
+    response = anonymous.get(BOOKS, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body["errors"]
+    assert body["detail"].startswith("Invalid input.") and field in body["detail"]
+
+
+def test_the_book_list_makes_the_same_few_queries_for_a_full_page(anonymous, catalogue, django_assert_max_num_queries):
+    Book.objects.bulk_create(
+        Book(external_id=f"goodbooks:{n}", source="goodbooks", title=f"Book {n}", popularity=n) for n in range(10, 40)
+    )
+    with django_assert_max_num_queries(2):  # the count and the page
+        response = anonymous.get(BOOKS, {"page_size": 30})
+    assert len(response.json()["results"]) == 30
+
+
+# --- Book detail -------------------------------------------------------------------------------------
+
+
+def test_book_detail_has_external_id_metadata_links_and_vector_status(anonymous, catalogue, active_version):
+    book = catalogue.books.war_and_peace
+    response = anonymous.get(f"{BOOKS}{book.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["external_id"] == "wikipedia:War and Peace"
+    assert body["metadata"] == {"pages": "1,225"}
+    assert [(link["name"], link["kind"], link["count"]) for link in body["links"]] == [
+        ("napoleon", "wikilink", 7), ("russian literature", "category", 1),
+    ]
+    assert body["has_vector"] is True
+    assert anonymous.get(f"{BOOKS}{catalogue.books.new_arrival.pk}/").json()["has_vector"] is False
+
+
+def test_unknown_book_is_404(anonymous, catalogue):
+    for url in (f"{BOOKS}999999/", f"{BOOKS}999999/similar/", f"{BOOKS}{2**70}/"):
+        response = anonymous.get(url)
+        assert response.status_code == 404, url
+        assert "detail" in response.json()
+
+
+# --- Similar books ------------------------------------------------------------------------------------
+
+
+def test_similar_books_are_nearest_first_and_never_the_book_itself(anonymous, catalogue, active_version):
+    book = catalogue.books.war_and_peace
+    response = anonymous.get(f"{BOOKS}{book.pk}/similar/", {"k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert [result["book"]["title"] for result in body["results"]] == [
+        "Anna Karenina", "Doctor Zhivago", "The Master and Margarita",
+    ]
+    similarities = [result["similarity"] for result in body["results"]]
+    assert similarities == sorted(similarities, reverse=True) and similarities[0] > 0.99
+    assert body["version"] == active_version.pk and body["detail"] is None
+
+
+def test_similar_books_filtered_by_genre(anonymous, catalogue, active_version):
+    response = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/", {"genre": "Dystopian", "k": 5})
+    assert [result["book"]["title"] for result in response.json()["results"]] == ["Catching Fire", "The Hunger Games"]
+
+
+@pytest.mark.parametrize("k", ["0", "101", "-1", "ten", "1.5", "99999999999999999999999"])
+def test_similar_books_k_is_bounded(anonymous, catalogue, active_version, k):
+    response = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/", {"k": k})
+    assert response.status_code == 400
+    assert "k" in response.json()["errors"]
+
+
+def test_a_book_without_a_vector_has_no_similar_books_and_says_why(anonymous, catalogue, active_version):
+    response = anonymous.get(f"{BOOKS}{catalogue.books.new_arrival.pk}/similar/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["results"] == []
+    assert "no vector" in body["detail"]
+
+
+def test_without_an_active_version_similar_books_say_so(anonymous, catalogue):
+    body = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/").json()
+    assert body["results"] == [] and body["version"] is None
+    assert "No embedding version is active" in body["detail"]
+
+
+def test_similar_books_query_count_does_not_grow_with_k(anonymous, catalogue, active_version,
+                                                       django_assert_max_num_queries):
+    url = f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/"
+    with django_assert_max_num_queries(8):
+        assert len(anonymous.get(url, {"k": 5}).json()["results"]) == 5
+
+
+# --- Links ---------------------------------------------------------------------------------------------
+
+
+def test_links_list_with_book_counts_search_kind_and_ordering(anonymous, catalogue):
+    body = anonymous.get(LINKS).json()
+    assert body["count"] == 4
+    assert [(link["name"], link["book_count"]) for link in body["results"]] == [
+        ("dystopian", 2), ("napoleon", 1), ("russian literature", 4), ("unused", 0),
+    ]
+    assert [link["name"] for link in anonymous.get(LINKS, {"search": "RUSS"}).json()["results"]] == ["russian literature"]
+    assert [link["name"] for link in anonymous.get(LINKS, {"kind": "tag"}).json()["results"]] == ["dystopian", "unused"]
+    ordered = anonymous.get(LINKS, {"ordering": "-book_count"}).json()["results"]
+    assert [link["name"] for link in ordered] == ["russian literature", "dystopian", "napoleon", "unused"]
+    assert anonymous.get(LINKS, {"kind": "hyperlink"}).status_code == 400
+
+
+def test_the_link_list_makes_the_same_few_queries_for_a_full_page(anonymous, catalogue,
+                                                                  django_assert_max_num_queries):
+    from books.models import Link
+
+    Link.objects.bulk_create(Link(name=f"link {n}", display_name=f"Link {n}", kind="tag") for n in range(30))
+    with django_assert_max_num_queries(2):
+        response = anonymous.get(LINKS, {"page_size": 30})
+    assert len(response.json()["results"]) == 30
+
+
+def test_link_detail_has_its_most_popular_books(anonymous, catalogue):
+    body = anonymous.get(f"{LINKS}{catalogue.links.russian.pk}/").json()
+    assert body["display_name"] == "Russian literature" and body["book_count"] == 4
+    assert [book["title"] for book in body["top_books"]] == [
+        "War and Peace", "Anna Karenina", "The Master and Margarita", "Doctor Zhivago",
+    ]
+    assert anonymous.get(f"{LINKS}999999/").status_code == 404
+
+
+def test_similar_links(anonymous, catalogue, active_version):
+    response = anonymous.get(f"{LINKS}{catalogue.links.napoleon.pk}/similar/", {"k": 1})
+    assert response.status_code == 200
+    assert [result["link"]["name"] for result in response.json()["results"]] == ["russian literature"]
+    assert anonymous.get(f"{LINKS}{catalogue.links.napoleon.pk}/similar/", {"k": 500}).status_code == 400
+    assert anonymous.get(f"{LINKS}999999/similar/").status_code == 404
+    unused = anonymous.get(f"{LINKS}{catalogue.links.unused.pk}/similar/").json()
+    assert unused["results"] == [] and "no vector" in unused["detail"]
