@@ -176,7 +176,7 @@ def main() -> None:
         f"{len(shelves)} shelf pairs ({shelves.n_links} training readers), "
         f"{len(data['validation'])} validation / {len(data['tuning'])} tuning readers")
 
-    grid = [(p, a) for p in (1.0, 2.0, 4.0, 8.0) for a in (0.0, 0.15, 0.3, 0.5)]
+    grid = [(p, a) for p in (1.0, 2.0, 4.0, 8.0) for a in (0.0, 0.15, 0.3, 0.5, 0.7)]
     results: dict = {"baselines": {}, "runs": {}}
     popularity = data["popularity"]
     results["baselines"]["most_popular"] = shelf_recall_ndcg(popularity_recommender(popularity), data["validation"], K)
@@ -189,19 +189,20 @@ def main() -> None:
         **shelf_recall_ndcg(neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring),
                             data["validation"], K),
         "similarity_power": knn_scoring.similarity_power, "popularity_power": knn_scoring.popularity_power}
+    write_results(args.out, results, args, data, content, shelves)
     log(f"item-kNN on shelves: sum of cosine {fmt(results['baselines']['item_knn_shelves_sum_cosine'])}, "
         f"tuned scoring {fmt(results['baselines']['item_knn_shelves_tuned_scoring'])}")
 
     runs = {
-        "tags_only": (content, {"shelf_weight": 0.0}),
-        "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
         "tags+shelves_w1": (both, {"shelf_weight": 1.0}),
-        "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
-        "shelves_only": (shelves_as_pairset(shelves), {}),
-        "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
+        "tags_only": (content, {"shelf_weight": 0.0}),
         "original_tags_15ep": (content, {"shelf_weight": 0.0, "embedding_dim": 50, "batch_size": 1024,
                                          "negatives_per_positive": 2, "negative_power": 0.0,
-                                         "learning_rate": 0.001, "min_books_per_link": 4}),
+                                         "learning_rate": 0.001}),
+        "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
+        "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
+        "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
+        "shelves_only": (shelves_as_pairset(shelves), {}),
     }
     chosen = list(runs) if args.runs == "all" else args.runs.split(",")
     for name in chosen:
@@ -228,7 +229,13 @@ def main() -> None:
             "history": trained.history,
             **evaluate_vectors(name, trained.book_vectors, has_pairs, data, grid, log),
         }
+        write_results(args.out, results, args, data, content, shelves)
 
+    log(f"wrote {args.out}")
+
+
+def write_results(out: Path, results: dict, args, data, content: PairSet, shelves: PairSet) -> None:
+    """Writes the figures so far with what produced them (called after every run, so a long bench keeps partial results)."""
     results["meta"] = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -237,9 +244,8 @@ def main() -> None:
         "neighbours_per_book": NEIGHBOURS, "k": K,
         "tag_pairs": len(content), "shelf_pairs": len(shelves), "training_readers": shelves.n_links,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    log(f"wrote {args.out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
 
 
 def shelves_as_pairset(shelves: PairSet) -> PairSet:

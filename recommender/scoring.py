@@ -24,7 +24,7 @@ class ShelfScoring:
 
     similarity_power: float = 4.0
     """Votes weigh max(similarity, 0) ** similarity_power."""
-    popularity_power: float = 0.3
+    popularity_power: float = 0.5
     """Scores are multiplied by (1 + popularity) ** popularity_power; 0 ignores popularity."""
     max_because: int = 3
     """How many shelf books are named as the reason of each recommendation."""

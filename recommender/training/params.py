@@ -63,7 +63,7 @@ class TrainingParams:
 
     # Model
     embedding_dim: int = 64
-    """Size of book and link vectors (the original used 50)."""
+    """Size of book and link vectors (the original used 50; 128 measured no better on goodbooks, 4x slower)."""
     variant: str = "classification"
     """"classification": Dense(1, sigmoid) on the cosine, labels 1/0, binary cross-entropy.
     "regression": the cosine itself, labels +1/-1, mean squared error."""
@@ -87,7 +87,8 @@ class TrainingParams:
     holdout_fraction: float = 0.05
     """Share of pairs kept out of training to measure link-prediction AUC; 0 trains on everything."""
     min_books_per_link: int = 2
-    """A link (wikilink, tag) is kept only if at least this many books use it."""
+    """A link (wikilink, tag) is kept only if at least this many books use it. The original used 4 on 37k
+    books; on the 1,413 Wikipedia books 2 gives same-author precision@5 0.509 against 0.482 (3) and 0.463 (4)."""
     removed_links: tuple[str, ...] = DEFAULT_REMOVED_LINKS
     """Normalised link names never used for training."""
     removed_link_patterns: tuple[str, ...] = GOODBOOKS_SHELF_TAG_PATTERNS
