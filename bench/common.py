@@ -48,11 +48,16 @@ def own_peak_rss_mib() -> float:
 
 
 class RssSampler:
-    """Samples the resident memory of a process (and its children) in a thread; ``peak_mib`` is the largest seen."""
+    """Samples the resident memory of a process and its children in a thread.
+
+    ``peak_mib`` is the largest total seen (the process and all its children at one moment),
+    ``largest_process_mib`` the largest single process seen (e.g. one gunicorn worker).
+    """
 
     def __init__(self, pid: int, *, interval: float = 0.2, children: bool = True):
         self.pid, self.interval, self.children = pid, interval, children
         self.peak_mib = 0.0
+        self.largest_process_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -74,8 +79,9 @@ class RssSampler:
         while not self._stop.is_set():
             try:
                 processes = [process] + (process.children(recursive=True) if self.children else [])
-                rss = sum(p.memory_info().rss for p in processes if p.is_running())
-                self.peak_mib = max(self.peak_mib, rss / 2**20)
+                sizes = [p.memory_info().rss / 2**20 for p in processes if p.is_running()]
+                self.peak_mib = max(self.peak_mib, sum(sizes))
+                self.largest_process_mib = max(self.largest_process_mib, *sizes)
             except psutil.Error:
                 pass
             time.sleep(self.interval)

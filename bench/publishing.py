@@ -1,0 +1,98 @@
+"""Publishing a version: all book and link vectors into pgvector plus the HNSW indexes, at seed scale.
+
+Takes the active version's vectors from the scratch database and publishes them again as a new version
+through the product's own service (``recommender.services.versions.version_publish``: binary COPY of the
+book and link vectors in one transaction, a partial HNSW index (cosine, m=16, ef_construction=64) per
+table, then the ANN recall@10 check on 200 books), timing the whole call and each of its stages; the new
+version is then discarded (it was never activated, so readers never see it).
+
+Usage: python -m bench.publishing   (scratch environment: see bench.scratch)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from bench.common import write_result
+
+TARGET_SECONDS = 10.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", default="publishing")
+    args = parser.parse_args(argv)
+    from bench.scratch import django_setup
+
+    django_setup()
+    figures = run()
+    path = write_result(args.name, figures)
+    print(f"publishing: {json.dumps(figures['summary'])}\n  -> {path}")
+
+
+def run() -> dict:
+    """Publishes the active version's vectors as a new version, times it, discards it; returns the figures."""
+    from recommender.models import BookVector, EmbeddingVersion, LinkVector
+    from recommender.services import versions
+
+    active = EmbeddingVersion.objects.filter(is_active=True).first()
+    if active is None:
+        raise SystemExit("no active embedding version in the scratch database: train one first")
+    book_ids, book_vectors = _vectors(BookVector.objects.filter(version=active), "book_id")
+    link_ids, link_vectors = _vectors(LinkVector.objects.filter(version=active), "link_id")
+
+    stages: dict[str, float] = {}
+    with _timed(versions, "_copy_book_vectors", stages, "copy_book_vectors"), \
+            _timed(versions, "_copy_link_vectors", stages, "copy_link_vectors"), \
+            _timed(versions, "_build_indexes", stages, "build_hnsw_indexes"), \
+            _timed(versions, "version_check_ann_recall", stages, "check_ann_recall"):
+        started = time.perf_counter()
+        version = versions.version_publish(run=None, book_ids=book_ids, book_vectors=book_vectors,
+                                           link_ids=link_ids, link_vectors=link_vectors)
+        seconds = time.perf_counter() - started
+    recall = version.ann_recall_at_10
+    versions.version_discard(version=version)
+    return {
+        "source_version_id": active.pk,
+        "book_vectors": len(book_ids), "link_vectors": len(link_ids), "dimensions": int(book_vectors.shape[1]),
+        "seconds": round(seconds, 2),
+        "stages_seconds": {name: round(value, 2) for name, value in stages.items()},
+        "ann_recall_at_10": recall,
+        "summary": {"publish_seconds": round(seconds, 2), "target_seconds": TARGET_SECONDS,
+                    "met": seconds < TARGET_SECONDS, "vectors": len(book_ids) + len(link_ids)},
+    }
+
+
+def _vectors(queryset, id_field: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = list(queryset.order_by(id_field).values_list(id_field, "embedding"))
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    return ids, np.stack([np.asarray(row[1], dtype=np.float32) for row in rows])
+
+
+@contextmanager
+def _timed(module, attribute: str, stages: dict[str, float], label: str):
+    """Wraps ``module.attribute`` so each call adds its duration to ``stages[label]`` (instrumentation only)."""
+    original = getattr(module, attribute)
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            stages[label] = stages.get(label, 0.0) + time.perf_counter() - started
+
+    setattr(module, attribute, timed)
+    try:
+        yield
+    finally:
+        setattr(module, attribute, original)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
