@@ -1,0 +1,53 @@
+"""The catalogue admin pages open for staff, without one query per row."""
+import pytest
+from django.urls import reverse
+
+from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.services import shelves_ensure_standard
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser(username="admin", password="a-long-passphrase")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def catalogue(django_user_model):
+    links = Link.objects.bulk_create(
+        [Link(name=f"link {n}", display_name=f"Link {n}", kind=Link.Kind.WIKILINK) for n in range(30)])
+    books = Book.objects.bulk_create(
+        [Book(external_id=f"goodbooks:{n}", source="goodbooks", title=f"Book {n}") for n in range(30)])
+    BookLink.objects.bulk_create([BookLink(book=books[0], link=link, count=2) for link in links])
+    for n in range(10):
+        reader = django_user_model.objects.create_user(username=f"reader-{n}")
+        shelf = shelves_ensure_standard(user=reader)[0]
+        ShelfEntry.objects.bulk_create([ShelfEntry(shelf=shelf, book=book, added_at="2026-01-01T00:00Z")
+                                        for book in books[:25]])
+    return books
+
+
+@pytest.mark.parametrize("model", ["book", "link", "shelf"])
+def test_changelists_open_with_a_bounded_number_of_queries(admin_client, catalogue, model,
+                                                           django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(reverse(f"admin:books_{model}_changelist"), {"q": ""})
+    assert response.status_code == 200
+
+
+def test_a_book_page_lists_its_links_read_only(admin_client, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        response = admin_client.get(reverse("admin:books_book_change", args=[catalogue[0].pk]))
+    assert response.status_code == 200
+    assert "Link 29" in response.content.decode()
+
+
+def test_a_shelf_page_lists_its_entries(admin_client, catalogue, django_assert_max_num_queries):
+    shelf = Shelf.objects.filter(entries__isnull=False).first()
+    with django_assert_max_num_queries(20):
+        response = admin_client.get(reverse("admin:books_shelf_change", args=[shelf.pk]))
+    assert response.status_code == 200
+    assert "Book 24" in response.content.decode()
