@@ -69,3 +69,34 @@ def planted_catalogue(*, groups: int = 4, books_per_group: int = 10, links_per_g
         for i in rng.choice(books_per_group, shelf_size, replace=False)
     ])
     return PlantedCatalogue(books=books, links=links, group_of_book=group_of_book, readers=readers)
+
+
+def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16, noise: float = 0.35,
+                            seed: int = 0, activate: bool = True):
+    """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training."""
+    from recommender.services.versions import version_activate, version_publish
+
+    rng = np.random.default_rng(seed)
+    n_groups = max(catalogue.group_of_book.values()) + 1
+    centres = rng.normal(size=(n_groups, dimensions))
+    book_ids = np.array([book.pk for book in catalogue.books])
+    book_vectors = centres[[catalogue.group_of_book[pk] for pk in book_ids]]
+    book_vectors = book_vectors + noise * rng.normal(size=book_vectors.shape)
+    links_per_group = len(catalogue.links) // n_groups
+    link_ids = np.array([link.pk for link in catalogue.links])
+    link_vectors = centres[np.arange(len(link_ids)) // links_per_group]
+    link_vectors = link_vectors + noise * rng.normal(size=link_vectors.shape)
+    version = version_publish(
+        run=None,
+        book_ids=book_ids,
+        book_vectors=_unit_rows(book_vectors),
+        link_ids=link_ids,
+        link_vectors=_unit_rows(link_vectors),
+        map_coords=rng.uniform(-1, 1, size=(len(book_ids), 2)),
+        layout_method="test",
+    )
+    return version_activate(version=version) if activate else version
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
