@@ -1,0 +1,148 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against the live test server.
+
+A new reader's path: search (with a typo) → open a book → see similar books → sign up → shelve it → get
+recommendations that explain themselves; and the map draws every book and opens one on click.
+Screenshots of the main pages go to screenshots/ (git-ignored) on each run, to look at.
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(settings.BASE_DIR) / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop; Django's async-safety check would refuse ORM calls under it.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def shoot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=name != "map")
+
+
+def test_a_new_reader_finds_a_book_signs_up_shelves_it_and_gets_recommendations(page, live_server, embeddings,
+                                                                                  catalogue):
+    page.goto(live_server.url)
+    shoot(page, "home")
+    hero = page.locator(".hero-search")
+    hero.get_by_role("searchbox", name="Search books by title or author").fill("war and paece")
+    hero.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"/search/"))
+    assert page.get_by_text("showing results for").is_visible()
+    shoot(page, "search")
+
+    page.get_by_role("link", name="War and Peace", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/books/\d+/$"))
+    book_url = page.url
+    similar = page.locator("[data-testid=similar-books] .book-card")
+    assert similar.count() == 12
+    assert "Historical novel book" in similar.first.inner_text() and "alike" in similar.first.inner_text()
+    shoot(page, "book")
+
+    page.locator(".shelf-controls").get_by_role("link", name="sign up").click()
+    page.get_by_label("Username").fill("tolstoyan")
+    page.get_by_label("Password", exact=True).fill("a-long-passphrase")
+    page.get_by_label("Password confirmation").fill("a-long-passphrase")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(book_url)
+    assert get_user_model().objects.filter(username="tolstoyan").exists()
+
+    page.get_by_label("Add to shelf").select_option(label="Read")
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert page.get_by_text('"War and Peace" is on your shelf "Read".').is_visible()
+    assert page.get_by_role("button", name="Remove from Read").is_visible()
+    shoot(page, "book-shelved")
+
+    page.get_by_role("link", name="For you").click()
+    cards = page.locator("[data-testid=recommendations] .book-card")
+    assert cards.count() >= 10
+    first = cards.first.inner_text()
+    assert "Historical novel book" in first and "Because you shelved War and Peace" in first
+    shoot(page, "for-you")
+
+    cards.first.get_by_role("button", name="Not interested").click()
+    assert page.get_by_text("won't be suggested to you again").is_visible()
+    assert first.splitlines()[0] not in page.locator("[data-testid=recommendations]").inner_text()
+
+    page.get_by_role("link", name="My shelves").click()
+    shoot(page, "shelves")
+
+
+def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embeddings, catalogue):
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector("#map[data-drawn-points='41']")
+    assert page.locator("#map-legend li").count() == 4, "four genres (no Other, no Not given)"
+    page.get_by_label("Find a book on the map").fill("war and")
+    page.get_by_role("option").first.click()
+    focus = page.locator("#map-focus")
+    focus.locator("ol li").first.wait_for()
+    assert focus.locator("ol li").count() == 10 and "Historical novel book" in focus.inner_text()
+    page.wait_for_timeout(700)  # the zoom transition
+    shoot(page, "map")
+
+    page.get_by_label("Country").check()
+    assert "Russia" in page.locator("#map-legend").inner_text()
+
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector("#map[data-drawn-points='41']")
+    target = catalogue["books"][5]
+    x, y = page.evaluate(
+        """(id) => {
+            const map = window.bookvecMap, index = map.indexById.get(id);
+            const [x, y] = map.scatterplot.getScreenPosition(index);
+            const box = document.getElementById('map-canvas').getBoundingClientRect();
+            return [box.left + x, box.top + y];
+        }""",
+        target.pk,
+    )
+    page.mouse.move(x - 5, y - 5)
+    page.mouse.move(x, y, steps=5)
+    page.locator("#map-tooltip").wait_for(state="visible")
+    assert target.title in page.locator("#map-tooltip").inner_text()
+    page.mouse.click(x, y)
+    page.wait_for_url(re.compile(rf"/books/{target.pk}/$"))
+
+
+def test_staff_training_page_and_error_pages_look_finished(page, live_server, embeddings, django_user_model):
+    django_user_model.objects.create_user(username="staffer", password="a-long-passphrase", is_staff=True)
+    page.goto(f"{live_server.url}/accounts/login/?next=/staff/training/")
+    page.get_by_label("Username").fill("staffer")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/staff/training/$"))
+    assert page.get_by_role("button", name="Retrain now").is_visible()
+    shoot(page, "training")
+    page.goto(f"{live_server.url}/books/999999/")
+    assert page.get_by_text("This page is not on any shelf.").is_visible()
+    shoot(page, "404")
