@@ -18,7 +18,10 @@ embeddings like this, and so does this module, step for step:
 
 Departures, all without effect on what is learned: the notebook tests ``link.lower() in links`` against
 a list (a linear scan per wikilink); this uses a set. It removes the six names with ``list.remove``,
-which raises when a name is absent from a data set; this skips absent names. ``fit_generator`` no longer
+which raises when a name is absent from a data set; this skips absent names. It takes each book's
+distinct links with ``set``, whose order changes from one process to the next, so links used by equally
+many books were numbered differently in every run; this keeps their first appearance (``dict.fromkeys``),
+so every process (each trainer, the evaluation) numbers the links the same way. ``fit_generator`` no longer
 exists in Keras 3; ``fit`` takes the generator instead. Each yielded batch is a copy, because Keras 3 may
 read a batch after the generator has refilled its buffer.
 """
@@ -76,7 +79,7 @@ def read_books(path: Path) -> list[list]:
 def prepare(books: list[list]) -> OriginalData:
     """Kept links and (book, link) pairs exactly as the notebook derives them from its books."""
     book_index = {book[0]: index for index, book in enumerate(books)}
-    unique_wikilinks = list(chain(*[list(set(book[2])) for book in books]))
+    unique_wikilinks = list(chain(*[list(dict.fromkeys(book[2])) for book in books]))
     wikilink_counts = Counter(link.lower() for link in unique_wikilinks)
     for name in ORIGINAL_REMOVED_LINKS:
         wikilink_counts.pop(name, None)

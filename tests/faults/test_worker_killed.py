@@ -1,0 +1,61 @@
+"""SIGKILL the Celery worker in the middle of a training run: the live version keeps serving, the run ends
+up failed once a worker is back, and the next run succeeds (a real worker process, real Redis, real TensorFlow)."""
+import time
+
+import pytest
+
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.selectors import active_version, similar_books
+from recommender.services.training_runs import WORKER_STOPPED, training_run_request
+from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+HOSTNAME = "fault-training@bookvec-tests"
+
+
+def wait_for(predicate, *, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def run_status(run_id: int) -> TrainingRun:
+    return TrainingRun.objects.get(pk=run_id)
+
+
+def test_a_killed_worker_leaves_the_live_version_serving_and_its_run_failed(start_worker, broker):
+    catalogue = planted_catalogue()
+    live = publish_planted_version(catalogue)
+    book = catalogue.books[0]
+    served_before = [(n.book.pk, round(n.similarity, 6)) for n in similar_books(book=book, k=5)]
+
+    worker = start_worker(HOSTNAME)
+    long_run = training_run_request(trigger="api", params={**FAST_PARAMS, "epochs": 10_000})
+    wait_for(lambda: run_status(long_run.pk).status == "running" and run_status(long_run.pk).epoch >= 2,
+             timeout=120, what="the run to be training")
+    worker.kill()
+
+    # The live version serves exactly as before; nothing of the killed run went live.
+    assert active_version().pk == live.pk
+    assert [(n.book.pk, round(n.similarity, 6)) for n in similar_books(book=book, k=5)] == served_before
+    assert not EmbeddingVersion.objects.filter(is_ready=True).exclude(pk=live.pk).exists()
+    assert run_status(long_run.pk).status == "running"  # nobody has noticed yet
+
+    # The worker comes back under the same name: it fails the run it can no longer be executing.
+    start_worker(HOSTNAME)
+    failed = wait_for(lambda: (r := run_status(long_run.pk)).status == "failed" and r,
+                      timeout=60, what="the killed run to be marked failed")
+    assert failed.error == WORKER_STOPPED and failed.finished_at is not None
+    assert active_version().pk == live.pk
+
+    # The next run goes through the restarted worker and succeeds.
+    next_run = training_run_request(trigger="api", params=FAST_PARAMS)
+    done = wait_for(lambda: (r := run_status(next_run.pk)).status not in TrainingRun.OPEN_STATUSES and r,
+                    timeout=180, what="the next run to finish")
+    assert done.status == "succeeded", done.error
+    assert EmbeddingVersion.objects.get(training_run=done).is_ready
