@@ -20,8 +20,9 @@ from recommender.services.training_runs import training_run_execute, training_ru
     time_limit=settings.TRAINING_TIME_LIMIT + 120,
 )
 def train_embeddings_task(self, run_id: int) -> str:
-    """Executes training run ``run_id``; returns its final status."""
-    return training_run_execute(run_id=run_id, worker=self.request.hostname or "").status
+    """Executes training run ``run_id``; returns its final status ("missing" if the run was deleted)."""
+    run = training_run_execute(run_id=run_id, worker=self.request.hostname or "")
+    return run.status if run is not None else "missing"
 
 
 @shared_task(name="recommender.tasks.infer_book_vectors_task")

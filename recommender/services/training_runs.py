@@ -96,20 +96,20 @@ def training_run_request(*, trigger: str, requested_by=None, params: dict | None
 
 
 def training_run_execute(*, run_id: int, worker: str = "",
-                         on_progress: Callable[[int, int, int, float], None] | None = None) -> TrainingRun:
+                         on_progress: Callable[[int, int, int, float], None] | None = None) -> TrainingRun | None:
     """Executes a queued run to its end (succeeded, failed or cancelled) and returns it.
 
     A run that is no longer queued (cancelled meanwhile, already executed, failed as lost) is returned
-    untouched. ``on_progress(epoch, step, steps_per_epoch, loss)`` is called besides the row updates.
+    untouched; None when the run does not exist (deleted since it was queued). ``on_progress(epoch, step, steps_per_epoch, loss)`` is called besides the row updates.
     """
     now = timezone.now()
     claimed = TrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker or _this_process(),
         stage="reading pairs",
     )
-    run = TrainingRun.objects.get(pk=run_id)
+    run = TrainingRun.objects.filter(pk=run_id).first()
     if not claimed:
-        logger.info("Training run %s is %s, not queued: nothing to do.", run_id, run.status)
+        logger.info("Training run %s is %s, not queued: nothing to do.", run_id, run.status if run else "gone")
         return run
 
     progress = _Progress(run, on_progress)
@@ -343,7 +343,7 @@ def _enqueue(run: TrainingRun) -> None:
     try:
         result = train_embeddings_task.apply_async(args=[run.pk], retry=False)
     except (BrokerError, ConnectionError, OSError) as error:
-        broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
+        broker = maybe_sanitize_url(train_embeddings_task.app.conf.broker_write_url or "")
         message = f"could not be queued: Redis at {broker} is unreachable ({error})"
         TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
             status=Status.FAILED, stage="failed", error=message, finished_at=timezone.now())

@@ -1,0 +1,127 @@
+"""Embedding versions (publish, activate, roll back, prune, quality gate) and inferred vectors for new books."""
+import numpy as np
+import pytest
+from django.db import connection
+
+from books.models import Book, BookLink, Shelf, ShelfEntry
+from recommender.models import BookVector, EmbeddingVersion, LinkVector
+from recommender.selectors import active_version, similar_books
+from recommender.services.inference import book_vectors_infer
+from recommender.services.quality import quality_gate
+from recommender.services.versions import (
+    NoPreviousVersion,
+    VersionNotReady,
+    book_index_name,
+    version_activate,
+    version_check_ann_recall,
+    version_rollback,
+    versions_prune,
+)
+from tests.recommender.planted import planted_catalogue, publish_planted_version
+
+pytestmark = pytest.mark.django_db
+
+
+def hnsw_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef ILIKE '%%USING hnsw%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.fixture
+def catalogue():
+    return planted_catalogue(groups=4, books_per_group=15)
+
+
+def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(catalogue):
+    version = publish_planted_version(catalogue, activate=False)
+
+    assert version.is_ready and not version.is_active and version.ann_recall_at_10 == 1.0
+    assert book_index_name(version.pk) in hnsw_indexes()
+    stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
+    assert set(stored) == {b.pk for b in catalogue.books}
+    assert all(abs(np.linalg.norm(vector) - 1) < 1e-5 for vector in stored.values())
+    assert LinkVector.objects.filter(version=version).count() == len(catalogue.links)
+    assert version_check_ann_recall(version=version, sample_size=20) == 1.0
+
+
+def test_activation_switches_the_live_version_and_rollback_goes_back(catalogue):
+    first = publish_planted_version(catalogue, seed=1)
+    second = publish_planted_version(catalogue, seed=2)
+
+    assert active_version().pk == second.pk
+    assert version_rollback().pk == first.pk
+    assert active_version().pk == first.pk
+    assert EmbeddingVersion.objects.filter(is_active=True).count() == 1
+    version_activate(version=second)
+    assert active_version().pk == second.pk
+
+
+def test_rollback_without_an_older_version_is_refused(catalogue):
+    publish_planted_version(catalogue)
+
+    with pytest.raises(NoPreviousVersion):
+        version_rollback()
+
+
+def test_a_version_that_is_not_ready_cannot_go_live(catalogue):
+    version = EmbeddingVersion.objects.create(dimensions=16)
+
+    with pytest.raises(VersionNotReady):
+        version_activate(version=version)
+    assert active_version() is None
+
+
+def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(catalogue, settings):
+    settings.EMBEDDING_VERSIONS_KEPT = 2
+    versions = [publish_planted_version(catalogue, seed=seed, activate=seed == 0) for seed in range(4)]
+    half_written = EmbeddingVersion.objects.create(dimensions=16)
+
+    pruned = versions_prune()
+
+    assert sorted(pruned) == sorted([versions[1].pk, half_written.pk])
+    remaining = set(EmbeddingVersion.objects.values_list("pk", flat=True))
+    assert remaining == {versions[0].pk, versions[2].pk, versions[3].pk}
+    assert book_index_name(versions[1].pk) not in hnsw_indexes()
+    assert not BookVector.objects.filter(version_id=versions[1].pk).exists()
+    assert active_version().pk == versions[0].pk
+
+
+def test_the_quality_gate_refuses_a_clearly_worse_version_only():
+    live = {"shelf_recall@20": 0.30, "same_author_precision@5": 0.50, "heldout_auc": 0.90}
+
+    assert quality_gate(new=dict(live), live=live) == (True, [])
+    assert quality_gate(new={**live, "shelf_recall@20": 0.29}, live=live)[0]
+    passed, reasons = quality_gate(new={**live, "same_author_precision@5": 0.30}, live=live)
+    assert not passed and "same_author_precision@5" in reasons[0]
+    assert quality_gate(new={"heldout_auc": 0.5}, live=None) == (True, [])
+
+
+def test_a_new_book_gets_an_inferred_vector_from_its_links_right_away(catalogue):
+    version = publish_planted_version(catalogue)
+    group_links = catalogue.links[8:12]  # links of group 1
+    newcomer = Book.objects.create(external_id="wikipedia:Newcomer", source="wikipedia", title="Newcomer")
+    BookLink.objects.bulk_create([BookLink(book=newcomer, link=link) for link in group_links])
+
+    assert book_vectors_infer(book_ids=[newcomer.pk]) == [newcomer.pk]
+
+    vector = BookVector.objects.get(version=version, book=newcomer)
+    assert vector.is_inferred and vector.map_x is not None and vector.map_y is not None
+    neighbours = similar_books(book=newcomer, k=5)
+    assert [catalogue.group_of_book[n.book.pk] for n in neighbours] == [1] * 5
+    assert book_vectors_infer(book_ids=[newcomer.pk]) == [], "a book with a vector keeps it"
+
+
+def test_a_new_book_on_shelves_only_is_inferred_from_its_shelf_neighbours(catalogue, user):
+    publish_planted_version(catalogue)
+    newcomer = Book.objects.create(external_id="wikipedia:Shelved", source="wikipedia", title="Shelved")
+    shelf = Shelf.objects.create(user=user, name="Want", kind="want-to-read")
+    for book in [newcomer, *catalogue.books_of_group(2)[:3]]:
+        ShelfEntry.objects.create(shelf=shelf, book=book, added_at="2024-01-01T00:00:00Z")
+
+    assert book_vectors_infer() == [newcomer.pk]
+    assert {catalogue.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=3)} == {2}
+
+
+def test_inference_without_a_live_version_does_nothing(catalogue):
+    assert book_vectors_infer(book_ids=[catalogue.books[0].pk]) == []
