@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RESULTS_DIR = PROJECT_DIR / "bench" / "results"
-WORK_DIR = PROJECT_DIR / "var" / "bench"
+# Smoke tests point both elsewhere (child processes inherit the variables).
+RESULTS_DIR = Path(os.environ.get("BOOKVEC_BENCH_RESULTS", PROJECT_DIR / "bench" / "results"))
+WORK_DIR = Path(os.environ.get("BOOKVEC_BENCH_DIR", PROJECT_DIR / "var" / "bench"))
 PYTHON = sys.executable
 
 

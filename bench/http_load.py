@@ -81,12 +81,12 @@ def run(*, duration: int = 60, connections: int = 32, threads: int = 2, workers:
     ids_file.write_text("book_ids = {" + ",".join(map(str, book_ids)) + "}\n")
     static_path = _static_path()
     manage(dict(os.environ), "collectstatic", "--no-input", "--verbosity", "0")  # WhiteNoise serves STATIC_ROOT
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start_gunicorn(port, workers)
+    server = start_gunicorn(port, workers)
     results = {}
     try:
-        _wait_until_up(base + "/api/v1/health/", server)
+        wait_until_up(base + "/api/v1/health/", server)
         checks = _check_endpoints(base, book_ids, static_path)
         wrk_env = {**os.environ, "BOOKVEC_WRK_IDS": str(ids_file), "BOOKVEC_WRK_COMMON": str(WRK_DIR / "common.lua")}
         for endpoint in ENDPOINTS:
@@ -101,7 +101,7 @@ def run(*, duration: int = 60, connections: int = 32, threads: int = 2, workers:
                                  "largest_worker_peak_rss_mib": round(memory.largest_process_mib, 1),
                                  "all_processes_peak_rss_mib": round(memory.peak_mib, 1)}
     finally:
-        _stop(server)
+        stop_server(server)
     similar, health = results["similar"]["requests_per_second"], results["health"]["requests_per_second"]
     ratio = similar / health if health else None
     return {
@@ -196,7 +196,7 @@ def _parse(output: str) -> dict:
     }
 
 
-def _start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     log = open(WORK_DIR / "gunicorn.log", "w")
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -207,7 +207,7 @@ def _start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     return server
 
 
-def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -220,7 +220,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 120.0) -
     raise RuntimeError(f"gunicorn did not answer {url} within {timeout:.0f} s")
 
 
-def _stop(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen) -> None:
     if server.poll() is None:
         server.send_signal(signal.SIGTERM)
         try:
@@ -230,7 +230,7 @@ def _stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

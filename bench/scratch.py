@@ -32,6 +32,13 @@ def stop_servers() -> None:
     stop_embedded_servers(PGDATA, REDIS_DIR)
 
 
+def stop_servers_postgres_only() -> None:
+    """Shuts the scratch PostgreSQL down ("fast": every connection is cut), leaving Redis running."""
+    from config.embedded import stop_embedded_servers
+
+    stop_embedded_servers(PGDATA, WORK_DIR / "no-redis-here")
+
+
 def fresh_database(*, database: str = DATABASE) -> dict[str, str]:
     """Drops and re-creates ``database``, migrates it, and returns the environment for child processes."""
     import psycopg
