@@ -103,6 +103,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                                    "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {}
+# Optional scheduled retraining (celery beat), a crontab "minute hour day-of-month month day-of-week",
+# e.g. TRAINING_SCHEDULE_CRON="0 3 * * 0" retrains every Sunday at 03:00 UTC. Unset: no schedule.
+TRAINING_SCHEDULE_CRON = env("TRAINING_SCHEDULE_CRON", default="")
+if TRAINING_SCHEDULE_CRON:
+    from celery.schedules import crontab
+
+    _minute, _hour, _day_of_month, _month, _day_of_week = TRAINING_SCHEDULE_CRON.split()
+    CELERY_BEAT_SCHEDULE["retrain-embeddings"] = {
+        "task": "recommender.tasks.scheduled_training_task",
+        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_day_of_month, month_of_year=_month,
+                            day_of_week=_day_of_week),
+    }
 
 # Training (see recommender/training/params.py for the model's hyper-parameters).
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=60 * 60)

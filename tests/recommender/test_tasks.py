@@ -51,6 +51,7 @@ def broker_down():
 @pytest.mark.django_db(transaction=True)
 def test_a_requested_run_is_trained_by_a_real_worker_and_goes_live():
     catalogue = planted_catalogue()
+    celery_app.control.purge()  # tasks that earlier tests queued refer to rows rolled back since
 
     run = training_run_request(trigger="api", params=FAST_PARAMS)  # enqueued once committed (autocommit)
     assert run.celery_task_id
@@ -97,3 +98,14 @@ def test_a_starting_worker_fails_the_runs_it_was_executing():
 
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and run.error == WORKER_STOPPED
+
+
+@pytest.mark.django_db
+def test_the_scheduled_task_requests_a_run_unless_one_is_open():
+    from recommender.tasks import scheduled_training_task
+
+    run_id = scheduled_training_task()
+
+    assert TrainingRun.objects.get(pk=run_id).trigger == "schedule"
+    assert scheduled_training_task() is None
+    assert TrainingRun.objects.count() == 1

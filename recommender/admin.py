@@ -1,0 +1,255 @@
+"""Staff controls of the embeddings: training runs (retrain, follow, cancel) and embedding versions
+(activate, roll back). Every action calls a service; nothing here writes a model directly."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.selectors import active_version, training_run_progress
+from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
+from recommender.services.versions import NoPreviousVersion, VersionNotReady, version_activate, version_rollback
+
+SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
+METRIC_ORDER = (
+    "heldout_auc", "same_author_precision@5", "same_author_precision@10", "genre_knn_accuracy@10",
+    "country_knn_accuracy@10", "shelf_recall@20", "shelf_ndcg@20", "popularity_recall@20", "popularity_ndcg@20",
+    "shelf_users",
+)
+
+
+class RetrainForm(forms.Form):
+    """The knobs staff usually turn; every other parameter keeps its default (recommender/training/params.py)."""
+
+    epochs = forms.IntegerField(min_value=1, max_value=10_000)
+    embedding_dim = forms.IntegerField(label="Embedding size", min_value=2, max_value=2000)
+    variant = forms.ChoiceField(choices=[("classification", "classification (sigmoid, cross-entropy)"),
+                                         ("regression", "regression (±1 labels, MSE)")])
+    shelf_weight = forms.FloatField(min_value=0, max_value=1000,
+                                    help_text="How much a reader's shelf pair counts against a content pair; 0 ignores shelves.")
+    seed = forms.IntegerField(min_value=0, max_value=2**32 - 1)
+
+    @classmethod
+    def with_defaults(cls, data=None) -> RetrainForm:
+        from recommender.training.params import TrainingParams
+
+        defaults = TrainingParams()
+        return cls(data, initial={name: getattr(defaults, name) for name in cls.base_fields})
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "trigger", "requested_by", "progress", "loss", "summary_metrics", "queued_at",
+                    "duration")
+    list_filter = ("status", "trigger")
+    actions = ["cancel_runs"]
+    change_list_template = "admin/recommender/trainingrun/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("status", "stage", "progress", "error", "trigger", "requested_by", "worker",
+                           "cancel_requested")}),
+        ("Loss", {"fields": ("loss_curve",)}),
+        ("Quality, against the live version", {"fields": ("metrics_table", "quality_gate", "data_counts")}),
+        ("Timings", {"fields": ("queued_at", "started_at", "heartbeat_at", "finished_at", "timings_table")}),
+        ("Parameters", {"fields": ("params", "celery_task_id")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields] + [
+            "progress", "loss_curve", "metrics_table", "quality_gate", "data_counts", "timings_table"]
+
+    def has_add_permission(self, request):
+        return False  # runs are requested through "Retrain now", which validates and enqueues
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        retrain = path("retrain/", self.admin_site.admin_view(self.retrain_view),
+                       name="recommender_trainingrun_retrain")
+        return [retrain, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "open_run": TrainingRun.objects.filter(status__in=TrainingRun.OPEN_STATUSES).first()}
+        return super().changelist_view(request, extra_context)
+
+    def retrain_view(self, request):
+        """"Retrain now": a parameter form that requests a run (trigger admin)."""
+        if not self.has_view_permission(request) or not request.user.is_staff:
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = RetrainForm.with_defaults(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = training_run_request(trigger=TrainingRun.Trigger.ADMIN, requested_by=request.user,
+                                           params=form.cleaned_data)
+            except TrainingRunError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"Training run {run.pk} queued; this page follows its progress.")
+                return HttpResponseRedirect(reverse("admin:recommender_trainingrun_change", args=[run.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Retrain the embeddings"}
+        return render(request, "admin/recommender/trainingrun/retrain.html", context)
+
+    @admin.action(description="Cancel selected runs")
+    def cancel_runs(self, request, queryset):
+        for run in queryset:
+            try:
+                cancelled = training_run_cancel(run=run)
+            except TrainingRunError as error:
+                messages.warning(request, str(error))
+            else:
+                verb = "cancelled" if cancelled.status == TrainingRun.Status.CANCELLED else "asked to stop"
+                messages.success(request, f"Run {run.pk} {verb}.")
+
+    @admin.display(description="Progress")
+    def progress(self, run: TrainingRun):
+        state = training_run_progress(run=run)
+        if not run.epochs:
+            return run.stage or "—"
+        percent = round(100 * state["fraction_done"])
+        return format_html(
+            '<div style="min-width:10em"><div style="background:#e3e3e3;height:.7em;border-radius:.35em">'
+            '<div style="background:#417690;height:.7em;border-radius:.35em;width:{}%"></div></div>'
+            "<small>epoch {}/{} · step {}/{} · {}</small></div>",
+            percent, run.epoch, run.epochs, run.step, run.steps_per_epoch, run.stage,
+        )
+
+    @admin.display(description="Last epoch loss")
+    def loss(self, run: TrainingRun):
+        return f"{run.loss_history[-1]:.4f}" if run.loss_history else "—"
+
+    @admin.display(description="Quality")
+    def summary_metrics(self, run: TrainingRun):
+        shown = [(name, run.metrics[name]) for name in SUMMARY_METRICS if isinstance(run.metrics.get(name), float)]
+        return format_html_join(mark_safe("<br>"), "{}: {}", ((n, f"{v:.3f}") for n, v in shown)) or "—"
+
+    @admin.display(description="Duration")
+    def duration(self, run: TrainingRun):
+        if run.started_at and run.finished_at:
+            return f"{(run.finished_at - run.started_at).total_seconds():.0f} s"
+        return "—"
+
+    @admin.display(description="Loss per epoch")
+    def loss_curve(self, run: TrainingRun):
+        return loss_curve_svg(run.loss_history)
+
+    @admin.display(description="Metrics")
+    def metrics_table(self, run: TrainingRun):
+        live = active_version()
+        live_metrics = run.metrics.get("live") or (live.metrics if live and live.training_run_id != run.pk else {})
+        return metrics_comparison(run.metrics, live_metrics or {})
+
+    @admin.display(description="Quality gate")
+    def quality_gate(self, run: TrainingRun):
+        gate = run.metrics.get("quality_gate")
+        if not gate:
+            return "—"
+        if gate["passed"]:
+            return "passed: activated"
+        return format_html("not activated: {}", "; ".join(gate["reasons"]))
+
+    @admin.display(description="Training data")
+    def data_counts(self, run: TrainingRun):
+        counts = run.metrics.get("data") or {}
+        return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items()) or "—"
+
+    @admin.display(description="Seconds per stage")
+    def timings_table(self, run: TrainingRun):
+        return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in run.timings.items()) or "—"
+
+
+@admin.register(EmbeddingVersion)
+class EmbeddingVersionAdmin(admin.ModelAdmin):
+    list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count", "ann_recall_at_10",
+                    "summary_metrics", "layout_method", "training_run", "created_at", "activated_at")
+    list_filter = ("is_active", "is_ready")
+    actions = ["activate", "roll_back"]
+    fields = ("is_active", "is_ready", "dimensions", "book_count", "link_count", "ann_recall_at_10",
+              "metrics_table", "layout_method", "training_run", "created_at", "activated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False  # versions are published by training runs
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # pruning keeps the last few; the live one is never deleted
+
+    @admin.display(description="Quality")
+    def summary_metrics(self, version: EmbeddingVersion):
+        return TrainingRunAdmin.summary_metrics(None, version)
+
+    @admin.display(description="Metrics")
+    def metrics_table(self, version: EmbeddingVersion):
+        live = active_version()
+        return metrics_comparison(version.metrics, live.metrics if live and live.pk != version.pk else {})
+
+    @admin.action(description="Activate the selected version")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            messages.error(request, "Select exactly one version to activate.")
+            return
+        try:
+            version = version_activate(version=queryset.get())
+        except VersionNotReady as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Version {version.pk} is live.")
+
+    @admin.action(description="Roll back to the previous version")
+    def roll_back(self, request, queryset):
+        try:
+            version = version_rollback()
+        except NoPreviousVersion as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Rolled back: version {version.pk} is live.")
+
+
+def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
+    """The loss of each epoch as an inline SVG line chart (no JavaScript)."""
+    if not losses:
+        return "—"
+    pad = 30
+    low, high = min(losses), max(losses)
+    span = (high - low) or 1.0
+    step = (width - 2 * pad) / max(len(losses) - 1, 1)
+    points = " ".join(
+        f"{pad + i * step:.1f},{height - pad - (loss - low) / span * (height - 2 * pad):.1f}"
+        for i, loss in enumerate(losses)
+    )
+    return format_html(
+        '<svg class="loss-curve" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        'aria-label="Loss per epoch, from {first} to {last}">'
+        '<line x1="{p}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
+        '<line x1="{p}" y1="{p}" x2="{p}" y2="{b}" stroke="#999"/>'
+        '<text x="2" y="{ty}" font-size="10">{high}</text><text x="2" y="{b}" font-size="10">{low}</text>'
+        '<text x="{r}" y="{h}" font-size="10" text-anchor="end">epoch {n}</text>'
+        '<polyline fill="none" stroke="#417690" stroke-width="2" points="{points}"/></svg>',
+        w=width, h=height, p=pad, b=height - pad, r=width - pad, ty=pad + 4, n=len(losses),
+        high=f"{high:.3f}", low=f"{low:.3f}", first=f"{losses[0]:.4f}", last=f"{losses[-1]:.4f}", points=points,
+    )
+
+
+def metrics_comparison(metrics: dict, live: dict):
+    """A table of this run's or version's metrics beside the live version's."""
+    names = [name for name in METRIC_ORDER if name in metrics or name in live]
+    if not names:
+        return "—"
+
+    def shown(value):
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return "—" if value is None else str(value)
+
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                            ((name, shown(metrics.get(name)), shown(live.get(name))) for name in names))
+    return format_html('<table class="metrics"><thead><tr><th>metric</th><th>this</th><th>live version</th></tr>'
+                       "</thead><tbody>{}</tbody></table>", rows)

@@ -1,0 +1,103 @@
+"""Staff controls in the admin: retrain with parameters, follow a run, cancel it, activate and roll back versions."""
+import pytest
+from django.urls import reverse
+
+from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.selectors import active_version
+from recommender.training.params import TrainingParams
+from tests.recommender.planted import planted_catalogue, publish_planted_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    return client
+
+
+def test_the_run_list_has_a_retrain_button_leading_to_a_form_with_the_defaults(staff_client):
+    changelist = staff_client.get(reverse("admin:recommender_trainingrun_changelist"))
+    retrain_url = reverse("admin:recommender_trainingrun_retrain")
+    assert changelist.status_code == 200 and retrain_url in changelist.content.decode()
+
+    form = staff_client.get(retrain_url)
+
+    assert form.status_code == 200
+    assert form.context["form"]["epochs"].value() == TrainingParams().epochs
+    assert form.context["form"]["embedding_dim"].value() == TrainingParams().embedding_dim
+
+
+def test_retrain_now_requests_a_run_with_the_chosen_parameters(staff_client, staff_user,
+                                                               django_capture_on_commit_callbacks):
+    data = {"epochs": 3, "embedding_dim": 12, "variant": "regression", "shelf_weight": 0.5, "seed": 7}
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff_client.post(reverse("admin:recommender_trainingrun_retrain"), data)
+
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response.url == reverse("admin:recommender_trainingrun_change",
+                                                                   args=[run.pk])
+    assert run.trigger == "admin" and run.requested_by == staff_user and run.status == "queued"
+    assert {k: run.params[k] for k in data} == data and run.params["batch_size"] == TrainingParams().batch_size
+    assert len(callbacks) == 1 and run.celery_task_id == TrainingRun.objects.get().celery_task_id != ""
+
+
+def test_retrain_while_a_run_is_open_says_so(staff_client):
+    open_run = TrainingRun.objects.create(trigger="api", status="running")
+    data = {"epochs": 3, "embedding_dim": 12, "variant": "classification", "shelf_weight": 1, "seed": 1}
+
+    response = staff_client.post(reverse("admin:recommender_trainingrun_retrain"), data, follow=True)
+
+    assert f"Run {open_run.pk} is already running" in response.content.decode()
+    assert TrainingRun.objects.count() == 1
+
+
+def test_retrain_is_for_staff_only(client, user):
+    client.force_login(user)
+    response = client.post(reverse("admin:recommender_trainingrun_retrain"), {"epochs": 3})
+    assert response.status_code == 302 and not TrainingRun.objects.exists()
+
+
+def test_a_run_page_draws_the_loss_curve_and_compares_metrics_with_the_live_version(staff_client):
+    run = TrainingRun.objects.create(
+        trigger="admin", status="succeeded", epochs=3, epoch=3, steps_per_epoch=5, step=5,
+        loss_history=[0.7, 0.5, 0.4],
+        metrics={"shelf_recall@20": 0.31, "heldout_auc": 0.9, "live": {"shelf_recall@20": 0.25},
+                 "quality_gate": {"passed": True, "activated": True, "reasons": []}},
+    )
+
+    page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
+
+    assert '<svg class="loss-curve"' in page and "<polyline" in page
+    assert "<td>0.310</td><td>0.250</td>" in page
+    list_page = staff_client.get(reverse("admin:recommender_trainingrun_changelist")).content.decode()
+    assert "epoch 3/3" in list_page
+
+
+def test_the_cancel_action_cancels_a_queued_run(staff_client):
+    run = TrainingRun.objects.create(trigger="admin")
+
+    staff_client.post(reverse("admin:recommender_trainingrun_changelist"),
+                      {"action": "cancel_runs", "_selected_action": [run.pk]})
+
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+
+
+def test_versions_can_be_activated_and_rolled_back_from_the_admin(staff_client):
+    catalogue = planted_catalogue(groups=2, books_per_group=8)
+    first = publish_planted_version(catalogue, seed=1)
+    second = publish_planted_version(catalogue, seed=2, activate=False)
+    url = reverse("admin:recommender_embeddingversion_changelist")
+
+    listing = staff_client.get(url).content.decode()
+    staff_client.post(url, {"action": "activate", "_selected_action": [second.pk]})
+    assert active_version().pk == second.pk
+    staff_client.post(url, {"action": "roll_back", "_selected_action": [second.pk]})
+
+    assert active_version().pk == first.pk
+    assert '<td class="field-ann_recall_at_10">1.0</td>' in listing
+    assert EmbeddingVersion.objects.filter(is_active=True).count() == 1
