@@ -126,16 +126,17 @@ def test_cancelling_a_queued_run_is_immediate_and_the_worker_then_skips_it():
 
 def test_cancelling_a_running_run_stops_it_at_the_next_progress_report():
     planted_catalogue()
-    run = training_run_request(trigger="admin", params={**FAST_PARAMS, "epochs": 50}, enqueue=False)
+    # Far more epochs than can pass before the worker reads the request (at most a second later).
+    run = training_run_request(trigger="admin", params={**FAST_PARAMS, "epochs": 5000}, enqueue=False)
 
     def cancel_in_epoch_two(epoch, step, steps, loss):
-        if epoch == 2:
+        if epoch == 2 and step == steps:
             training_run_cancel(run=TrainingRun.objects.get(pk=run.pk))
 
     done = training_run_execute(run_id=run.pk, on_progress=cancel_in_epoch_two)
 
     assert done.status == TrainingRun.Status.CANCELLED and done.cancel_requested
-    assert done.epoch < 50
+    assert done.epoch < 5000
     assert not EmbeddingVersion.objects.exists()
 
 
