@@ -85,11 +85,25 @@ def _error_body(data) -> dict:
 
 
 def _summary(errors: dict) -> str:
+    """"Invalid input." and the first message of each field, named by its path (``params.epochs``, ``books[0]``)."""
     parts = []
     for field, field_errors in errors.items():
-        first = next(iter(_messages(field_errors)), "invalid")
-        parts.append(first if field in ("detail", "non_field_errors") else f"{field}: {first}")
-    return "Invalid input. " + " ".join(part if part.endswith(".") else part + "." for part in parts)
+        path, message = _first_error(field_errors, str(field) if field not in ("detail", "non_field_errors") else "")
+        text = f"{path}: {message}" if path else message
+        parts.append(text if text.endswith(".") else text + ".")
+    return " ".join(["Invalid input.", *parts])
+
+
+def _first_error(errors, path: str) -> tuple[str, str]:
+    if isinstance(errors, dict) and errors:
+        key, value = next(iter(errors.items()))
+        if key in ("non_field_errors", "detail"):
+            return _first_error(value, path)
+        child = f"{path}[{key}]" if isinstance(key, int) or str(key).isdigit() else (f"{path}.{key}" if path else str(key))
+        return _first_error(value, child)
+    if isinstance(errors, list) and errors:
+        return _first_error(errors[0], path)
+    return path, str(errors) if errors not in ({}, []) else "invalid"
 
 
 def _messages(errors):

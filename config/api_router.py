@@ -49,4 +49,6 @@ v1 = [
 urlpatterns = [
     path("v1/", include(v1)),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ is a JSON 404, never the site's HTML page.
+    re_path(r"^.*$", books.ApiNotFound.as_view(), name="api-not-found"),
 ]

@@ -10,8 +10,20 @@ from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
 
 
+class OptionalURLField(serializers.URLField):
+    """A URL that may be missing: null rather than an empty string, which is no URL."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class BookSerializer(serializers.ModelSerializer):
     """A book as it appears in lists and results."""
+
+    cover_url = OptionalURLField(help_text="The cover image's address, if known.")
 
     class Meta:
         model = Book

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -355,6 +355,18 @@ class MyTokenApi(APIView):
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+
+class ApiNotFound(APIView):
+    """Every URL under /api/ that names no endpoint: a JSON 404, whatever the method or credentials."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    schema = None  # not an endpoint: left out of the OpenAPI schema
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No API endpoint at this address; see /api/docs/.")
 
 
 # --- Helpers ------------------------------------------------------------------------------------------

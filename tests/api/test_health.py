@@ -1,0 +1,42 @@
+"""/api/v1/health/: 200 while the database and the broker answer, 503 when one does not; each part's status."""
+import pytest
+
+from config.celery_app import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+HEALTH = "/api/v1/health/"
+
+
+def test_healthy_with_database_and_broker_up_and_no_worker(anonymous, active_version):
+    response = anonymous.get(HEALTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"status": "ok", "detail": None}
+    assert body["broker"] == {"status": "ok", "detail": None}
+    # No worker serves this test run's private broker: that shows, but does not fail the check.
+    assert body["worker"] == {"status": "down", "detail": "No worker answered the ping.", "workers": []}
+    assert body["active_version"]["id"] == active_version.pk
+
+
+def test_no_active_version_is_null(anonymous):
+    assert anonymous.get(HEALTH).json()["active_version"] is None
+
+
+def test_a_broker_that_does_not_answer_is_503(anonymous, monkeypatch):
+    # A real connection attempt to a port nothing listens on (Celery reads this variable before its settings).
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
+    assert celery_app.connection_for_read().as_uri() == "redis://127.0.0.1:9/0"
+    response = anonymous.get(HEALTH)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["database"]["status"] == "ok"
+    assert body["broker"]["status"] == "down" and "Error" in body["broker"]["detail"]
+    assert body["worker"]["status"] == "down"
+
+
+def test_the_health_check_ignores_bad_credentials(reader):
+    reader.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert reader.get(HEALTH).status_code == 200

@@ -1,0 +1,101 @@
+"""/api/v1/recommendations/ (any list of books, no account) and /api/v1/me/recommendations/ (from shelves)."""
+import pytest
+
+from books.services import shelf_add_book, shelf_create
+
+pytestmark = pytest.mark.django_db
+
+RECOMMENDATIONS = "/api/v1/recommendations/"
+MINE = "/api/v1/me/recommendations/"
+
+
+def test_recommendations_for_a_list_of_books_never_contain_them(anonymous, catalogue, active_version):
+    b = catalogue.books
+    response = anonymous.post(RECOMMENDATIONS, {"books": [b.war_and_peace.pk, b.anna_karenina.pk], "k": 3},
+                              format="json")
+    assert response.status_code == 200
+    body = response.json()
+    results = body["results"]
+    assert len(results) == 3
+    recommended = {result["book"]["id"] for result in results}
+    assert not recommended & {b.war_and_peace.pk, b.anna_karenina.pk}
+    assert results[0]["book"]["title"] in {"Doctor Zhivago", "The Master and Margarita"}
+    assert set(results[0]["because"]) <= {b.war_and_peace.pk, b.anna_karenina.pk} and results[0]["because"]
+    scores = [result["score"] for result in results]
+    assert scores == sorted(scores, reverse=True)
+    assert body["version"] == active_version.pk and body["detail"] is None
+
+
+def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, catalogue, active_version):
+    book = catalogue.books.hunger_games
+    response = anonymous.post(RECOMMENDATIONS, {"books": [book.pk, book.pk]}, format="json")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 5  # every other book with a vector
+
+
+def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.zhivago.pk, 999998, 999999]}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert "999998, 999999" in body["detail"]
+    assert body["errors"] == {"books": ["Unknown book ids: 999998, 999999."]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "books"),
+        ({"books": []}, "books"),
+        ({"books": list(range(1, 102))}, "books"),
+        ({"books": "1,2"}, "books"),
+        ({"books": ["War and Peace"]}, "books"),
+        ({"books": [0]}, "books"),
+        ({"books": [2**64]}, "books"),
+        ({"books": [1.5]}, "books"),
+        ({"books": [None]}, "books"),
+        ({"books": [1], "k": 0}, "k"),
+        ({"books": [1], "k": 101}, "k"),
+        ({"books": [1], "k": "many"}, "k"),
+        ({"books": [1], "k": None}, "k"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_field(anonymous, catalogue, body, field):
+    response = anonymous.post(RECOMMENDATIONS, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("raw", ['{"books": [1,', "[1, 2]", "null", '"books"', "\x00"])
+def test_malformed_or_non_object_json_is_400(anonymous, raw):
+    response = anonymous.post(RECOMMENDATIONS, raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_without_an_active_version_recommendations_are_empty_and_say_why(anonymous, catalogue):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.war_and_peace.pk]}, format="json")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert "No embedding version is active" in response.json()["detail"]
+
+
+def test_my_recommendations_come_from_my_shelves_and_skip_shelved_books(reader, user, catalogue, active_version):
+    b = catalogue.books
+    shelf = shelf_create(user=user, name="Dystopias")
+    shelf_add_book(shelf=shelf, book=b.hunger_games, rating=5)
+    response = reader.get(MINE, {"k": 2})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results[0]["book"]["title"] == "Catching Fire"
+    assert results[0]["because"] == [b.hunger_games.pk]
+    assert all(result["book"]["id"] != b.hunger_games.pk for result in results)
+
+
+def test_my_recommendations_with_empty_shelves_say_what_to_do(reader, catalogue, active_version):
+    body = reader.get(MINE).json()
+    assert body["results"] == [] and "Put books" in body["detail"]
+
+
+def test_my_recommendations_need_a_reader_and_a_bounded_k(anonymous, reader):
+    assert anonymous.get(MINE).status_code == 401
+    assert reader.get(MINE, {"k": 1000}).status_code == 400

@@ -1,0 +1,93 @@
+"""/api/v1/me/tokens/: a client gets a token with its password, uses it, and revokes it; sessions need CSRF."""
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+TOKENS = "/api/v1/me/tokens/"
+MY_SHELVES = "/api/v1/me/shelves/"
+
+
+def signed_in_with(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def test_a_client_gets_a_token_with_its_password_and_uses_it(anonymous, user):
+    response = anonymous.post(TOKENS, {"username": "reader", "password": "a-long-passphrase"}, format="json")
+    assert response.status_code == 201
+    token = response.json()["token"]
+    assert signed_in_with(token).get(MY_SHELVES).status_code == 200
+
+
+def test_a_new_token_revokes_the_previous_one(anonymous, user):
+    credentials = {"username": "reader", "password": "a-long-passphrase"}
+    first = anonymous.post(TOKENS, credentials, format="json").json()["token"]
+    second = signed_in_with(first).post(TOKENS, format="json").json()["token"]
+    assert first != second
+    assert signed_in_with(first).get(MY_SHELVES).status_code == 401
+    assert signed_in_with(second).get(MY_SHELVES).status_code == 200
+
+
+def test_revoking_the_token_signs_the_client_out(reader):
+    assert reader.delete(TOKENS).status_code == 204
+    response = reader.get(MY_SHELVES)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"username": "reader"}, {"username": "reader", "password": "wrong"}, {"username": "nobody", "password": "x"}]
+)
+def test_no_token_without_the_right_password(anonymous, user, body):
+    response = anonymous.post(TOKENS, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_anonymous_may_not_revoke(anonymous):
+    assert anonymous.delete(TOKENS).status_code == 401
+
+
+def test_the_sites_session_works_and_needs_a_csrf_token_to_write(user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="reader", password="a-long-passphrase")
+    assert client.get(MY_SHELVES).status_code == 200
+    response = client.post(MY_SHELVES, {"name": "From the page"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+@pytest.fixture
+def tight_throttles(monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_anonymous_and_signed_in_clients_are_throttled_but_not_the_health_check(anonymous, reader, tight_throttles):
+    for client, url in ((anonymous, "/api/v1/links/"), (reader, MY_SHELVES)):
+        assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+        response = client.get(url)
+        assert response.status_code == 429
+        assert "throttled" in response.json()["detail"] and int(response["Retry-After"]) > 0
+    assert anonymous.get("/api/v1/health/").status_code in (200, 503)
+
+
+def test_a_forged_session_cookie_is_just_signed_out(anonymous):
+    anonymous.cookies["sessionid"] = "forged\x00key"
+    assert anonymous.get("/api/v1/books/").status_code == 200
+    assert anonymous.get(MY_SHELVES).status_code == 401
+
+
+@pytest.mark.parametrize(("method", "url"), [("get", "/api/v1/nowhere/"), ("post", "/api/v1/books/-1/similar/"),
+                                             ("delete", "/api/v2/books/"), ("get", "/api/v1/me/shelves/null/")])
+def test_an_address_under_api_that_names_no_endpoint_is_a_json_404(anonymous, method, url):
+    response = getattr(anonymous, method)(url)
+    assert response.status_code == 404
+    assert "No API endpoint" in response.json()["detail"]
