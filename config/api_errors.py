@@ -99,7 +99,10 @@ def _first_error(errors, path: str) -> tuple[str, str]:
         key, value = next(iter(errors.items()))
         if key in ("non_field_errors", "detail"):
             return _first_error(value, path)
-        child = f"{path}[{key}]" if isinstance(key, int) or str(key).isdigit() else (f"{path}.{key}" if path else str(key))
+        if isinstance(key, int) or str(key).isdigit():
+            child = f"{path}[{key}]"
+        else:
+            child = f"{path}.{key}" if path else str(key)
         return _first_error(value, child)
     if isinstance(errors, list) and errors:
         return _first_error(errors[0], path)

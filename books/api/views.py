@@ -8,8 +8,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
@@ -58,7 +57,7 @@ LINK_TOP_BOOKS = 20
 # --- The catalogue ------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **error_responses(400), **error_responses(404)})
+@extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **error_responses(400, 404)})
 class BookListApi(generics.ListAPIView):
     """Books, 20 a page: search by title or author, filter by author, genre, country, source or id."""
 
@@ -86,7 +85,7 @@ class BookDetailApi(APIView):
 @extend_schema(
     tags=["books"],
     parameters=[SimilarParamsSerializer],
-    responses={200: SimilarBooksSerializer, **error_responses(400), **error_responses(404)},
+    responses={200: SimilarBooksSerializer, **error_responses(400, 404)},
 )
 class BookSimilarApi(APIView):
     """The ``k`` books nearest this one in the active embedding version, most similar first.
@@ -111,7 +110,7 @@ class BookSimilarApi(APIView):
         ).data)
 
 
-@extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **error_responses(400), **error_responses(404)})
+@extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **error_responses(400, 404)})
 class LinkListApi(generics.ListAPIView):
     """Links (Wikipedia pages, categories, reader tags) with how many books use each, by name."""
 
@@ -138,7 +137,7 @@ class LinkDetailApi(APIView):
 @extend_schema(
     tags=["links"],
     parameters=[SimilarLinkParamsSerializer],
-    responses={200: SimilarLinksSerializer, **error_responses(400), **error_responses(404)},
+    responses={200: SimilarLinksSerializer, **error_responses(400, 404)},
 )
 class LinkSimilarApi(APIView):
     """The ``k`` links nearest this one in the active embedding version, most similar first.
@@ -178,7 +177,7 @@ class MyShelfListApi(APIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfCreateInputSerializer,
-        responses={201: ShelfSerializer, **error_responses(400), **error_responses(401)},
+        responses={201: ShelfSerializer, **error_responses(400, 401)},
     )
     def post(self, request):
         """Create a custom shelf (names are unique per reader)."""
@@ -192,14 +191,14 @@ class MyShelfDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer, **error_responses(401), **error_responses(404)})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfSerializer, **error_responses(401, 404)})
     def get(self, request, pk: int):
         return Response(ShelfSerializer(_my_shelf(request, pk)).data)
 
     @extend_schema(
         tags=["my shelves"],
         request=ShelfUpdateInputSerializer,
-        responses={200: ShelfSerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
+        responses={200: ShelfSerializer, **error_responses(400, 401, 404)},
     )
     def patch(self, request, pk: int):
         """Rename a custom shelf and/or make it public or private."""
@@ -208,7 +207,7 @@ class MyShelfDetailApi(APIView):
         shelf_update(shelf=shelf, **data)
         return Response(ShelfSerializer(_my_shelf(request, pk)).data)
 
-    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(400), **error_responses(401), **error_responses(404)})
+    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(400, 401, 404)})
     def delete(self, request, pk: int):
         """Delete a custom shelf and its entries (standard shelves cannot be deleted: 400)."""
         shelf_delete(shelf=_my_shelf(request, pk))
@@ -222,7 +221,7 @@ class MyShelfEntryListApi(generics.GenericAPIView):
     serializer_class = ShelfEntrySerializer
     queryset = ShelfEntry.objects.none()  # names the model for the schema; entries come from shelf_entries
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer(many=True), **error_responses(401), **error_responses(404)})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer(many=True), **error_responses(401, 404)})
     def get(self, request, pk: int):
         page = self.paginate_queryset(shelf_entries(shelf=_my_shelf(request, pk)))
         return self.get_paginated_response(ShelfEntrySerializer(page, many=True).data)
@@ -230,7 +229,7 @@ class MyShelfEntryListApi(generics.GenericAPIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryCreateInputSerializer,
-        responses={201: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
+        responses={201: ShelfEntrySerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request, pk: int):
         """Put a book on the shelf (again: keeps its date, sets the rating if given)."""
@@ -245,14 +244,14 @@ class MyShelfEntryDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer, **error_responses(401), **error_responses(404)})
+    @extend_schema(tags=["my shelves"], responses={200: ShelfEntrySerializer, **error_responses(401, 404)})
     def get(self, request, pk: int, book_id: int):
         return Response(ShelfEntrySerializer(_my_entry(request, pk, book_id)).data)
 
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryUpdateInputSerializer,
-        responses={200: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
+        responses={200: ShelfEntrySerializer, **error_responses(400, 401, 404)},
     )
     def patch(self, request, pk: int, book_id: int):
         """Rate the book 1–5, or clear the rating with null."""
@@ -260,7 +259,7 @@ class MyShelfEntryDetailApi(APIView):
         data = _valid(ShelfEntryUpdateInputSerializer, request.data)
         return Response(ShelfEntrySerializer(shelf_entry_rate(entry=entry, rating=data["rating"])).data)
 
-    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(401), **error_responses(404)})
+    @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(401, 404)})
     def delete(self, request, pk: int, book_id: int):
         """Take the book off the shelf."""
         entry = _my_entry(request, pk, book_id)
@@ -276,7 +275,7 @@ class MyShelfEntryMoveApi(APIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryMoveInputSerializer,
-        responses={200: ShelfEntrySerializer, **error_responses(400), **error_responses(401), **error_responses(404)},
+        responses={200: ShelfEntrySerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request, pk: int, book_id: int):
         entry = _my_entry(request, pk, book_id)

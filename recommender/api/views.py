@@ -65,7 +65,7 @@ class MyRecommendationApi(APIView):
     @extend_schema(
         tags=["recommendations"],
         parameters=[RecommendationParamsSerializer],
-        responses={200: RecommendationsSerializer, **error_responses(400), **error_responses(401)},
+        responses={200: RecommendationsSerializer, **error_responses(400, 401)},
     )
     def get(self, request):
         params = _valid(RecommendationParamsSerializer, request.query_params)
@@ -85,7 +85,10 @@ class TrainingRunListApi(generics.GenericAPIView):
     serializer_class = TrainingRunSerializer
     queryset = TrainingRun.objects.select_related("requested_by", "embedding_version")
 
-    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer(many=True), **error_responses(401, 403), **error_responses(404)})
+    @extend_schema(
+        tags=["training"],
+        responses={200: TrainingRunSerializer(many=True), **error_responses(401, 403, 404)},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TrainingRunSerializer(page, many=True).data)
@@ -93,7 +96,7 @@ class TrainingRunListApi(generics.GenericAPIView):
     @extend_schema(
         tags=["training"],
         request=TrainingRunRequestSerializer,
-        responses={202: TrainingRunSerializer, **error_responses(400), **error_responses(401, 403), **error_responses(409), **error_responses(503)},
+        responses={202: TrainingRunSerializer, **error_responses(400, 401, 403, 409, 503)},
     )
     def post(self, request):
         """Queue a training run (optionally with changed parameters); 409 while another is queued or running."""
@@ -109,7 +112,7 @@ class TrainingRunDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer, **error_responses(401, 403), **error_responses(404)})
+    @extend_schema(tags=["training"], responses={200: TrainingRunSerializer, **error_responses(401, 403, 404)})
     def get(self, request, pk: int):
         return Response(TrainingRunSerializer(_training_run(pk)).data)
 
@@ -120,7 +123,7 @@ class TrainingRunCancelApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        tags=["training"], request=None, responses={202: TrainingRunSerializer, **error_responses(401, 403), **error_responses(404), **error_responses(409)}
+        tags=["training"], request=None, responses={202: TrainingRunSerializer, **error_responses(401, 403, 404, 409)}
     )
     def post(self, request, pk: int):
         """A queued run is cancelled at once; a running one stops at its next progress check (202)."""
@@ -135,7 +138,10 @@ class EmbeddingVersionListApi(generics.GenericAPIView):
     serializer_class = EmbeddingVersionSerializer
     queryset = EmbeddingVersion.objects.all()
 
-    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer(many=True), **error_responses(401, 403), **error_responses(404)})
+    @extend_schema(
+        tags=["training"],
+        responses={200: EmbeddingVersionSerializer(many=True), **error_responses(401, 403, 404)},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EmbeddingVersionSerializer(page, many=True).data)
@@ -146,7 +152,7 @@ class EmbeddingVersionDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(404)})
+    @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **error_responses(401, 403, 404)})
     def get(self, request, pk: int):
         return Response(EmbeddingVersionSerializer(get_object_or_404(EmbeddingVersion, pk=pk)).data)
 
@@ -157,7 +163,9 @@ class EmbeddingVersionActivateApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(404), **error_responses(409)}
+        tags=["training"],
+        request=None,
+        responses={200: EmbeddingVersionSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, pk: int):
         """Activate a ready version; 409 if it is not ready (its vectors or index are incomplete)."""
@@ -170,7 +178,11 @@ class EmbeddingVersionRollbackApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(tags=["training"], request=None, responses={200: EmbeddingVersionSerializer, **error_responses(401, 403), **error_responses(409)})
+    @extend_schema(
+        tags=["training"],
+        request=None,
+        responses={200: EmbeddingVersionSerializer, **error_responses(401, 403, 409)},
+    )
     def post(self, request):
         """Activate the previously active version; 409 if there is none to go back to."""
         return Response(EmbeddingVersionSerializer(version_rollback()).data)
