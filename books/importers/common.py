@@ -137,7 +137,8 @@ class ImportReport:
         ]
         if self.users_created or self.shelf_entries:
             parts += [f"{self.users_created:,} new readers", f"{self.shelf_entries:,} shelf entries"]
-        text = "Imported " + ", ".join(parts) + f" in {sum(self.seconds.values()):.1f} s"
+        phases = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in self.seconds.items())
+        text = "Imported " + ", ".join(parts) + f" in {sum(self.seconds.values()):.1f} s [{phases}]"
         if self.rates:
             text += " (" + ", ".join(f"{value:,.0f} {name}/s" for name, value in self.rates.items()) + ")"
         text += "."
@@ -293,7 +294,7 @@ def _create_staging_tables(cursor) -> None:
             metadata text, article_length integer, search_text text, popularity integer
         ) ON COMMIT DROP;
         CREATE TEMP TABLE import_link (name text, display_name text, kind text) ON COMMIT DROP;
-        CREATE TEMP TABLE import_pair (external_id text, name text, count integer) ON COMMIT DROP;
+        CREATE TEMP TABLE import_pair (book_id bigint, link_id bigint, count integer) ON COMMIT DROP;
         """
     )
 
@@ -315,13 +316,13 @@ def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> 
         RETURNING external_id, id, (xmax = 0) AS created
         """
     )
-    book_ids = {}
+    book_ids, updated_ids = {}, []
     for external_id, book_id, created in cursor.fetchall():
         book_ids[external_id] = book_id
-        if created:
-            report.books_created += 1
-        else:
-            report.books_updated += 1
+        if not created:
+            updated_ids.append(book_id)
+    report.books_created += len(book_ids) - len(updated_ids)
+    report.books_updated += len(updated_ids)
 
     links: dict[str, tuple[str, str]] = {}
     for book in batch:
@@ -336,35 +337,33 @@ def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> 
         """
     )
     report.links_created += cursor.rowcount
+    cursor.execute("SELECT link.name, link.id FROM books_link AS link JOIN import_link USING (name)")
+    link_ids = dict(cursor.fetchall())
 
-    copy_rows(cursor, "import_pair", ("external_id", "name", "count"), (
-        (book.external_id, name, count) for book in batch for name, (_display, _kind, count) in book.links.items()
+    # Pairs go in by id: no join against catalogue tables whose statistics an import outdates as it grows.
+    copy_rows(cursor, "import_pair", ("book_id", "link_id", "count"), (
+        (book_ids[book.external_id], link_ids[name], count)
+        for book in batch for name, (_display, _kind, count) in book.links.items()
     ))
-    pair_count = sum(len(book.links) for book in batch)
-    cursor.execute("ANALYZE import_book, import_link, import_pair")
-    cursor.execute(
-        """
-        DELETE FROM books_booklink AS pair
-        USING books_book AS book, import_book AS imported
-        WHERE pair.book_id = book.id AND book.external_id = imported.external_id
-          AND NOT EXISTS (
-            SELECT 1 FROM import_pair JOIN books_link AS link ON link.name = import_pair.name
-            WHERE import_pair.external_id = book.external_id AND link.id = pair.link_id
-          )
-        """
-    )
+    if updated_ids:
+        cursor.execute(
+            """
+            DELETE FROM books_booklink AS pair
+            WHERE pair.book_id = ANY(%s) AND NOT EXISTS (
+                SELECT 1 FROM import_pair WHERE import_pair.book_id = pair.book_id AND import_pair.link_id = pair.link_id
+            )
+            """,
+            [updated_ids],
+        )
     cursor.execute(
         """
         INSERT INTO books_booklink (book_id, link_id, count)
-        SELECT book.id, link.id, import_pair.count
-        FROM import_pair
-        JOIN books_book AS book ON book.external_id = import_pair.external_id
-        JOIN books_link AS link ON link.name = import_pair.name
+        SELECT book_id, link_id, count FROM import_pair
         ON CONFLICT (book_id, link_id) DO UPDATE SET count = EXCLUDED.count
             WHERE books_booklink.count <> EXCLUDED.count
         """
     )
-    report.book_links += pair_count
+    report.book_links += sum(len(book.links) for book in batch)
     return book_ids
 
 
