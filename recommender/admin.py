@@ -240,7 +240,8 @@ def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
 
 def metrics_comparison(metrics: dict, live: dict):
     """A table of this run's or version's metrics beside the live version's."""
-    names = [name for name in METRIC_ORDER if name in metrics or name in live]
+    per_source = sorted({name for name in (*metrics, *live) if ":" in name})
+    names = [name for name in (*METRIC_ORDER, *per_source) if name in metrics or name in live]
     if not names:
         return "—"
 

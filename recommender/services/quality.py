@@ -4,6 +4,8 @@ Metric names, stored on the run and its version:
 
 * ``heldout_auc``: link-prediction AUC of held-out (book, link/reader) pairs;
 * ``same_author_precision@5`` / ``@10``: share of a book's nearest books by its author (authors with 2+ books);
+  with books from several sources, also per source (``wikipedia:same_author_precision@5`` ...), counting
+  only that source's books and authors;
 * ``genre_knn_accuracy@10`` / ``country_knn_accuracy@10``: where books have a genre / country;
 * ``shelf_recall@20`` / ``shelf_ndcg@20`` over ``shelf_users`` validation readers, with the same figures of
   the most-popular baseline as ``popularity_recall@20`` / ``popularity_ndcg@20``.
@@ -42,6 +44,12 @@ def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout
     ids, sims = nearest_neighbours(book_vectors, NEIGHBOURS)
     for k in (5, 10):
         metrics[f"same_author_precision@{k}"] = same_author_precision(ids, data.authors, k=k)
+    sources = sorted(set(data.sources))
+    if len(sources) > 1:
+        for source in sources:
+            authors = [a if s == source else "" for a, s in zip(data.authors, data.sources)]
+            for k in (5, 10):
+                metrics[f"{source}:same_author_precision@{k}"] = same_author_precision(ids, authors, k=k)
     metrics["genre_knn_accuracy@10"] = label_knn_accuracy(ids, data.genres, k=10)
     metrics["country_knn_accuracy@10"] = label_knn_accuracy(ids, data.countries, k=10)
     if data.shelf_cases:

@@ -45,6 +45,8 @@ class TrainingData:
     genres: list[str]
     countries: list[str]
     """First author / genre / country of each book index, lowercased ("" when unknown)."""
+    sources: list[str]
+    """Each book index's source ("wikipedia", "goodbooks")."""
 
     @property
     def n_content_links(self) -> int:
@@ -94,7 +96,7 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
 
     popular = shelf_books[train_mask]
     popular = popular[np.isin(popular, book_ids)]
-    authors, genres, countries = _book_labels(book_ids)
+    authors, genres, countries, sources = _book_labels(book_ids)
     return TrainingData(
         pairs=pairs,
         book_ids=book_ids,
@@ -105,6 +107,7 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
         authors=authors,
         genres=genres,
         countries=countries,
+        sources=sources,
     )
 
 
@@ -182,15 +185,15 @@ def _cases_in_index(cases: list[ShelfCase], book_ids: np.ndarray) -> list[ShelfC
     return result
 
 
-def _book_labels(book_ids: np.ndarray) -> tuple[list[str], list[str], list[str]]:
+def _book_labels(book_ids: np.ndarray) -> tuple[list[str], list[str], list[str], list[str]]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, author, genre, country FROM books_book WHERE id = ANY(%s::bigint[])",
+        cursor.execute("SELECT id, author, genre, country, source FROM books_book WHERE id = ANY(%s::bigint[])",
                        [book_ids.tolist()])
         by_id = {row[0]: row[1:] for row in cursor.fetchall()}
 
     def first(value: str) -> str:
         return value.split(",")[0].strip().lower() if value else ""
 
-    labels = [by_id.get(int(book_id), ("", "", "")) for book_id in book_ids]
-    return ([first(a) for a, _, _ in labels], [first(g) for _, g, _ in labels],
-            [first(c) for _, _, c in labels])
+    labels = [by_id.get(int(book_id), ("", "", "", "")) for book_id in book_ids]
+    return ([first(a) for a, _, _, _ in labels], [first(g) for _, g, _, _ in labels],
+            [first(c) for _, _, c, _ in labels], [source for _, _, _, source in labels])

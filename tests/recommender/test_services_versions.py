@@ -125,3 +125,27 @@ def test_a_new_book_on_shelves_only_is_inferred_from_its_shelf_neighbours(catalo
 
 def test_inference_without_a_live_version_does_nothing(catalogue):
     assert book_vectors_infer(book_ids=[catalogue.books[0].pk]) == []
+
+
+def test_same_author_precision_is_also_reported_per_source():
+    from recommender.services.quality import embeddings_evaluate
+    from recommender.services.training_data import TrainingData
+    from recommender.training.dataset import PairSet
+
+    # Books 0-3: wikipedia, two authors whose books sit together. Books 4-7: goodbooks.
+    vectors = np.array([[1, 0, 0], [0.99, 0.1, 0], [0, 1, 0], [0.1, 0.99, 0],
+                        [0, 0, 1], [0.7, 0, 0.7], [0, 0.7, 0.7], [0.6, 0.6, 0.5]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    data = TrainingData(
+        pairs=PairSet.build([0], [0], n_books=8, n_links=1), book_ids=np.arange(8), link_ids=np.arange(1),
+        n_readers=0, shelf_cases=[], shelf_popularity=np.zeros(8),
+        authors=["a", "a", "b", "b", "c", "c", "d", "d"], genres=[""] * 8, countries=[""] * 8,
+        sources=["wikipedia"] * 4 + ["goodbooks"] * 4,
+    )
+
+    metrics = embeddings_evaluate(data=data, book_vectors=vectors, heldout_auc=None)
+
+    assert metrics["wikipedia:same_author_precision@5"] == pytest.approx(1 / 5)  # each finds its co-author
+    # Both sources have 4 eligible books, so the overall figure is the mean of the two.
+    assert metrics["same_author_precision@5"] == pytest.approx(
+        (metrics["wikipedia:same_author_precision@5"] + metrics["goodbooks:same_author_precision@5"]) / 2)
