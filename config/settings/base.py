@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN at run time)
     "books",
     "recommender",
 ]
@@ -149,6 +150,19 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Request and response bodies as separate components, so read-only fields are not asked for.
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "books", "description": "The catalogue, and the books nearest each one."},
+        {"name": "links", "description": "What links books (Wikipedia pages, categories, reader tags)."},
+        {"name": "recommendations", "description": "Books for a list of books, or for your shelves."},
+        {"name": "my shelves", "description": "Your shelves and the books on them (signed in)."},
+        {"name": "shelves", "description": "Other readers' public shelves."},
+        {"name": "tokens", "description": "API tokens: `Authorization: Token <token>`."},
+        {"name": "training", "description": "Training runs and embedding versions (staff only)."},
+        {"name": "health", "description": "Whether the service can serve."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LinkKindEnum": "books.models.Link.Kind",
         "ShelfKindEnum": "books.models.Shelf.Kind",
