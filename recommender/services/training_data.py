@@ -60,10 +60,6 @@ class TrainingData:
     def n_shelf_pairs(self) -> int:
         return len(self.pairs) - self.n_content_pairs
 
-    def index_of_books(self, book_ids) -> np.ndarray:
-        """Book index of each id, -1 for ids that are not in the training data."""
-        return _index_of(self.book_ids, np.asarray(book_ids, dtype=np.int64))
-
 
 class NoTrainingData(ValueError):
     """The database holds nothing to train on (no book with a usable link or shelf)."""

@@ -8,8 +8,6 @@ version or the new one, never a mix.
 """
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,8 +16,6 @@ from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
 from recommender.models import BookVector, EmbeddingVersion, LinkVector, TrainingRun
-
-logger = logging.getLogger(__name__)
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
