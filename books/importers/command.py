@@ -1,4 +1,5 @@
-"""What the import commands share: the --skip-invalid/--report options and turning problems into CommandError."""
+"""What the import commands share: the --skip-invalid/--report options, turning problems into CommandError,
+and giving the new books a vector in the live embedding version right away."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from books.importers.common import ImportReport, InvalidImport, Problem, format_problems
+from recommender.services.inference import book_vectors_infer
 
 
 class ImportCommand(BaseCommand):
@@ -30,6 +32,10 @@ class ImportCommand(BaseCommand):
             ) from None
         self._write_report(options["report"], report.problems)
         self.stdout.write(report.summary())
+        inferred = book_vectors_infer()
+        if inferred:
+            self.stdout.write(f"{len(inferred)} new book(s) got a vector inferred from their links and shelves; "
+                              "the next training run replaces it.")
 
     def run_import(self, options, progress) -> ImportReport:
         raise NotImplementedError
