@@ -84,6 +84,8 @@ def shelf_move_book(*, source: Shelf, target: Shelf, book: Book) -> ShelfEntry:
     """Move ``book`` from one of a reader's shelves to another, keeping its rating."""
     if source.user_id != target.user_id:
         raise ShelfError("Books can only move between shelves of the same reader.")
+    if source.pk == target.pk:
+        raise ShelfError(f'"{book.title}" is already on the shelf "{target.name}".')
     entry = ShelfEntry.objects.select_for_update().filter(shelf=source, book=book).first()
     if entry is None:
         raise ShelfError(f'"{book.title}" is not on the shelf "{source.name}".')

@@ -91,6 +91,14 @@ def test_moving_a_book_keeps_its_rating_and_leaves_the_source(user, book):
     assert not ShelfEntry.objects.filter(shelf=standard[Shelf.Kind.READING]).exists()
 
 
+def test_moving_a_book_to_the_shelf_it_is_on_is_refused_and_keeps_the_entry(user, book):
+    shelf = shelf_create(user=user, name="Summer")
+    shelf_add_book(shelf=shelf, book=book, rating=3)
+    with pytest.raises(ShelfError, match="already on the shelf"):
+        shelf_move_book(source=shelf, target=shelf, book=book)
+    assert ShelfEntry.objects.get(shelf=shelf, book=book).rating == 3
+
+
 def test_books_cannot_move_to_another_readers_shelf(user, other_user, book):
     mine = shelf_create(user=user, name="Mine")
     theirs = shelf_create(user=other_user, name="Theirs")
