@@ -63,7 +63,7 @@ class PairSet:
 
     book_index: np.ndarray  # int32[n_pairs]
     link_index: np.ndarray  # int32[n_pairs]
-    weight: np.ndarray  # float32[n_pairs], > 0
+    weight: np.ndarray  # float32[n_pairs], > 0: a content pair's count, a shelf pair's sampling weight
     kind: np.ndarray  # uint8[n_pairs], CONTENT or SHELF
     n_books: int
     n_links: int
@@ -144,6 +144,27 @@ class PairSet:
             n_books=self.n_books,
             n_links=self.n_links,
         )
+
+    def with_content_weighting(self, count_power: float, idf_power: float) -> PairSet:
+        """Content pairs' weights turned into sampling weights: weight**count_power * idf(link)**idf_power.
+
+        A content pair's weight is read as its count (how many times the book's article links the page);
+        idf = ln(books with content pairs / books using the link), at least 0.01. The new weights are scaled
+        to average 1 over the content pairs, so their share against shelf pairs does not change.
+        """
+        content = self.kind == CONTENT
+        if not content.any() or (count_power == 0 and idf_power == 0):
+            return self
+        weight = self.weight.astype(np.float64)
+        scaled = np.where(content, weight ** count_power, weight)
+        if idf_power:
+            books_per_link = np.bincount(self.link_index[content], minlength=self.n_links)
+            n_books = len(np.unique(self.book_index[content]))
+            idf = np.maximum(np.log(n_books / np.maximum(books_per_link, 1)), 0.01)
+            scaled = np.where(content, scaled * idf[self.link_index] ** idf_power, scaled)
+        scaled[content] /= scaled[content].mean()
+        return PairSet(self.book_index, self.link_index, scaled.astype(np.float32), self.kind, self.n_books,
+                       self.n_links)
 
     def with_shelf_weight(self, shelf_weight: float) -> PairSet:
         """Shelf pairs' weights multiplied by ``shelf_weight``; pairs whose weight becomes 0 are dropped."""

@@ -51,12 +51,15 @@ def train_embeddings(
 ) -> TrainedEmbeddings:
     """Learns book and link vectors from ``pairs`` as ``params`` say.
 
-    Shelf pairs count ``params.shelf_weight`` times a content pair (0 leaves them out). ``on_progress`` is
-    called every ``params.progress_every_steps`` steps and at the end of each epoch; ``should_stop`` is
-    polled as often and, when it returns True, training stops with ``TrainingCancelled``.
+    Content pairs are sampled by count**``link_count_power`` * idf**``link_idf_power`` (a content pair's
+    weight is its count); shelf pairs count ``params.shelf_weight`` times a content pair (0 leaves them
+    out). ``on_progress`` is called every ``params.progress_every_steps`` steps and at the end of each
+    epoch; ``should_stop`` is polled as often and, when it returns True, training stops with
+    ``TrainingCancelled``.
     """
     _configure_tensorflow(params)
-    weighted = pairs.with_shelf_weight(params.shelf_weight)
+    weighted = pairs.with_content_weighting(params.link_count_power, params.link_idf_power).with_shelf_weight(
+        params.shelf_weight)
     train, heldout = split_holdout(weighted, params.holdout_fraction, params.seed)
     sampler = BatchSampler(train, params, np.random.default_rng([params.seed, 2]))
 

@@ -123,6 +123,23 @@ def test_pair_set_merges_duplicates_validates_and_combines_shelves():
     assert combined.with_shelf_weight(0.5).weight[combined.kind == SHELF].tolist() == [0.5, 0.5]
 
 
+def test_content_pairs_are_weighted_by_count_and_idf_and_shelf_pairs_are_not():
+    # Link 0 is on all 4 books (idf ln 1 -> floor 0.01), link 1 on 2 books (idf ln 2); book 0 links link 1 3 times.
+    content = PairSet.build([0, 1, 2, 3, 0, 1], [0, 0, 0, 0, 1, 1], n_books=4, n_links=2,
+                            weight=[1, 1, 1, 1, 3, 1])
+    shelves = PairSet.build([0, 1], [0, 0], n_books=4, n_links=1, weight=[2, 2])
+    weighted = PairSet.combine(content, shelves).with_content_weighting(count_power=2.0, idf_power=1.0)
+
+    by_pair = {(b, l): w for b, l, w in zip(weighted.book_index.tolist(), weighted.link_index.tolist(),
+                                              weighted.weight.tolist())}
+    raw = {(0, 0): 0.01, (1, 0): 0.01, (2, 0): 0.01, (3, 0): 0.01, (0, 1): 9 * np.log(2), (1, 1): np.log(2)}
+    scale = np.mean(list(raw.values()))
+    for pair, value in raw.items():
+        assert by_pair[pair] == pytest.approx(value / scale, rel=1e-5)
+    assert by_pair[(0, 2)] == by_pair[(1, 2)] == 2.0  # shelf pairs keep their weight
+    assert PairSet.combine(content, shelves).with_content_weighting(0.0, 0.0).weight.tolist() == [1, 3, 2, 1, 1, 2, 1, 1]
+
+
 def test_holdout_keeps_every_book_and_link_in_training():
     pairs = planted_pairs(n_books=100, n_links=50, links_per_book=3)
     train, heldout = split_holdout(pairs, 0.3, seed=0)
@@ -146,7 +163,8 @@ def test_params_round_trip_and_name_the_bad_field():
     assert TrainingParams.from_dict({"epochs": 3}).epochs == 3
 
     for field, value in [("epochs", 0), ("variant", "ranking"), ("learning_rate", -1.0), ("holdout_fraction", 0.7),
-                         ("negative_power", 2), ("embedding_dim", 3.5), ("removed_links", "to-read")]:
+                         ("negative_power", 2), ("embedding_dim", 3.5), ("removed_links", "to-read"),
+                         ("link_count_power", -1.0), ("link_idf_power", 5)]:
         with pytest.raises(ValueError, match=field):
             TrainingParams.from_dict({field: value})
     with pytest.raises(ValueError, match="colour"):
