@@ -69,6 +69,7 @@ def _timed_import(env: dict[str, str], command: str, source: str) -> dict:
         "shelf_entries": counts["shelf_entries"],
         "books_per_second_wall": round(counts["books"] / wall),
         "pairs_per_second_wall": round(counts["pairs"] / wall),
+        "rows_per_second_wall": round((counts["pairs"] + counts["shelf_entries"]) / wall),
         "importer_report": result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "",
     }
     reported = re.search(r" in ([\d.]+) s", figures["importer_report"])

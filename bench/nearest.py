@@ -2,9 +2,11 @@
 
 On the active embedding version of the scratch database, for the same randomly drawn books (seeded):
 
-* HNSW: the similar-books selector's SQL (``recommender.selectors.similar_books``: the query vector
-  read by a sub-select, cosine distance on the version's ``vector(dim)`` cast, LIMIT 10) with
-  ``hnsw.ef_search`` set in the same transaction, at pgvector's default (40) and at the selector's (100);
+* served: the product's selector itself (``recommender.selectors.similar_books(book=..., k=10)``, ORM
+  and all), with the plan PostgreSQL chose for its SQL;
+* HNSW: the nearest-neighbour query in its index-friendly form (the version's rows ordered by cosine
+  distance on the ``vector(dim)`` cast to the query book's vector, LIMIT 10, then joined to the books),
+  with ``hnsw.ef_search`` set in the same transaction, at pgvector's default (40) and at the product's (100), and higher (200, 400) to show what recall costs;
 * exact: the same SQL with index scans disabled for the transaction, so PostgreSQL computes every
   distance of the version and sorts (the ground truth);
 * NumPy: every vector of the version in memory, one matrix-vector product and a partial sort per query
@@ -29,9 +31,13 @@ import numpy as np
 from bench.common import percentiles_ms, write_result
 
 K = 10
+EF_SEARCH_VALUES = (40, 100, 200, 400)
 
 
 def main(argv: list[str] | None = None) -> None:
+    from bench.scratch import django_setup
+
+    django_setup()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--exact-queries", type=int, default=300)
@@ -47,7 +53,9 @@ def run(database_url: str, *, queries: int = 1000, exact_queries: int = 300, see
     """Measures the three methods on the active version and returns the figures."""
     import psycopg
 
-    with psycopg.connect(database_url) as connection:
+    # Autocommit, so that each ``connection.transaction()`` is a real transaction and its SET LOCALs end with it.
+    # No prepared statements (as Django's connections): a prepared, generic plan may not use the index.
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as connection:
         version, dimensions = _active_version(connection)
         ids, vectors = _vectors(connection, version)
         rng = np.random.default_rng(seed)
@@ -56,9 +64,10 @@ def run(database_url: str, *, queries: int = 1000, exact_queries: int = 300, see
         sql = _similar_sql(version, dimensions)
 
         exact_ids, exact_times = _timed_sql(connection, sql, exact_sample, ef_search=None)
+        served_ids, served_times, served_sql = _timed_selector(sample)
         methods = {"postgres_exact": {"latency": percentiles_ms(exact_times), "recall_at_10": 1.0,
                                       "plan": _plan(connection, sql, int(exact_sample[0]), ef_search=None)}}
-        for ef_search in (40, 100):
+        for ef_search in EF_SEARCH_VALUES:
             found, times = _timed_sql(connection, sql, sample, ef_search=ef_search)
             methods[f"postgres_hnsw_ef{ef_search}"] = {
                 "latency": percentiles_ms(times),
@@ -66,21 +75,28 @@ def run(database_url: str, *, queries: int = 1000, exact_queries: int = 300, see
                 "plan": _plan(connection, sql, int(sample[0]), ef_search=ef_search),
             }
             methods[f"postgres_hnsw_ef{ef_search}"]["uses_hnsw_index"] = "hnsw" in methods[f"postgres_hnsw_ef{ef_search}"]["plan"]
+        selector_plan = _plan(connection, served_sql, int(sample[0]), ef_search=100, raw=True)
+        methods["selector_as_served"] = {"latency": percentiles_ms(served_times),
+                                         "recall_at_10": _recall(served_ids[: len(exact_sample)], exact_ids),
+                                         "plan": selector_plan, "uses_hnsw_index": "hnsw" in selector_plan}
     found, times = _timed_numpy(ids, vectors, sample)
     methods["numpy_brute_force"] = {"latency": percentiles_ms(times), "recall_at_10": _recall(found[: len(exact_sample)], exact_ids)}
 
-    served = methods["postgres_hnsw_ef100"]
+    hnsw, served = methods["postgres_hnsw_ef100"], methods["selector_as_served"]
     return {
         "version_id": version, "dimensions": dimensions, "books": len(ids), "k": K,
         "queries": len(sample), "exact_queries": len(exact_sample),
         "methods": methods,
         "summary": {
-            "hnsw_p50_ms": served["latency"]["p50_ms"], "hnsw_p99_ms": served["latency"]["p99_ms"],
-            "hnsw_recall_at_10": served["recall_at_10"],
+            "hnsw_p50_ms": hnsw["latency"]["p50_ms"], "hnsw_p99_ms": hnsw["latency"]["p99_ms"],
+            "hnsw_recall_at_10": hnsw["recall_at_10"],
+            "selector_p50_ms": served["latency"]["p50_ms"], "selector_recall_at_10": served["recall_at_10"],
+            "selector_uses_hnsw_index": served["uses_hnsw_index"],
             "exact_p50_ms": methods["postgres_exact"]["latency"]["p50_ms"],
             "numpy_p50_ms": methods["numpy_brute_force"]["latency"]["p50_ms"],
-            "target": "recall@10 >= 0.98 and p50 < 2 ms (HNSW, ef_search 100 as served)",
-            "met": served["recall_at_10"] >= 0.98 and served["latency"]["p50_ms"] < 2.0,
+            "target": "recall@10 >= 0.98 and p50 < 2 ms in the database (HNSW query, ef_search 100)",
+            "met": hnsw["recall_at_10"] >= 0.98 and hnsw["latency"]["p50_ms"] < 2.0,
+            "met_as_served": served["recall_at_10"] >= 0.98 and served["latency"]["p50_ms"] < 2.0,
         },
     }
 
@@ -105,18 +121,41 @@ def _vectors(connection, version: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _similar_sql(version: int, dimensions: int) -> str:
-    """The selector's similar-books query, returning ids and distances only."""
+    """Nearest books of one book by the version's HNSW index: nearest rows first, then the join to the books."""
     cast = f"vector({dimensions})"
     return f"""
-        SELECT b.id, bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
-                                               WHERE q.version_id = {version} AND q.book_id = %(book)s) AS distance
-        FROM recommender_bookvector bv
-        JOIN books_book b ON b.id = bv.book_id
-        WHERE bv.version_id = {version} AND bv.book_id <> %(book)s
-          AND EXISTS (SELECT 1 FROM recommender_bookvector q WHERE q.version_id = {version} AND q.book_id = %(book)s)
-        ORDER BY distance
-        LIMIT {K}
+        WITH nearest AS (
+            SELECT bv.book_id, bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
+                                                       WHERE q.version_id = {version} AND q.book_id = %(book)s) AS distance
+            FROM recommender_bookvector bv
+            WHERE bv.version_id = {version} AND bv.book_id <> %(book)s
+            ORDER BY distance
+            LIMIT {K}
+        )
+        SELECT b.id, nearest.distance FROM nearest JOIN books_book b ON b.id = nearest.book_id ORDER BY nearest.distance
     """
+
+
+def _timed_selector(books: np.ndarray) -> tuple[list[list[int]], list[float], str]:
+    """The product's selector, timed call by call; also returns the SQL of its nearest-neighbour query."""
+    from django.db import connection as django_connection
+    from django.test.utils import CaptureQueriesContext
+
+    from books.models import Book
+    from recommender.selectors import similar_books
+
+    found, times = [], []
+    for i, book in enumerate(np.concatenate([books[:20], books])):
+        started = time.perf_counter()
+        neighbours = similar_books(book=Book(pk=int(book)), k=K)
+        elapsed = time.perf_counter() - started
+        if i >= 20:
+            times.append(elapsed)
+            found.append([n.book.pk for n in neighbours])
+    with CaptureQueriesContext(django_connection) as queries:
+        similar_books(book=Book(pk=int(books[0])), k=K)
+    sql = max((q["sql"] for q in queries.captured_queries if "<=>" in q["sql"]), key=len, default="")
+    return found, times, sql
 
 
 def _timed_sql(connection, sql: str, books: np.ndarray, *, ef_search: int | None) -> tuple[list[list[int]], list[float]]:
@@ -140,14 +179,23 @@ def _configure(connection, ef_search: int | None) -> None:
         connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
 
 
-def _plan(connection, sql: str, book: int, *, ef_search: int | None) -> str:
+def _plan(connection, sql: str, book: int, *, ef_search: int | None, raw: bool = False) -> str:
+    """The plan's scan, sort and limit lines; ``raw`` SQL has its parameters already in place."""
     with connection.transaction():
         _configure(connection, ef_search)
-        rows = connection.execute("EXPLAIN " + sql, {"book": book}).fetchall()
+        rows = connection.execute("EXPLAIN " + sql, None if raw else {"book": book}).fetchall()
     return " | ".join(row[0].strip() for row in rows if "Scan" in row[0] or "Sort" in row[0] or "Limit" in row[0])
 
 
 def _timed_numpy(ids: np.ndarray, vectors: np.ndarray, books: np.ndarray) -> tuple[list[list[int]], list[float]]:
+    """One matrix-vector product and a partial sort per query, on one BLAS thread (a query is too small to share)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _numpy_queries(ids, vectors, books)
+
+
+def _numpy_queries(ids: np.ndarray, vectors: np.ndarray, books: np.ndarray) -> tuple[list[list[int]], list[float]]:
     rows = np.searchsorted(ids, books)
     found, times = [], []
     for i, row in enumerate(np.concatenate([rows[:20], rows])):
