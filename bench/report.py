@@ -57,6 +57,10 @@ def _header(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _times(ratio) -> str:
+    return "n/a (no request finished)" if ratio is None else f"{ratio}x"
+
+
 def _met(flag) -> str:
     return "**met**" if flag else "**not met**"
 
@@ -66,7 +70,8 @@ def _training(r: dict) -> str:
     p = b.get("params", {})
     rows = [
         ("epochs", b["epochs"], ref["epochs"], "", ""),
-        ("training loop wall time (s)", b["train_seconds"], ref["train_seconds"], f"{s['wall_time_ratio']}x faster", ""),
+        ("training loop wall time (s)", b["train_seconds"], ref["train_seconds"],
+         f"{s['wall_time_ratio']}x (reference ÷ Bookvec)", ""),
         ("seconds per epoch (mean)", b["epoch_seconds_mean"], ref["epoch_seconds_mean"], "", ""),
         ("true pairs per second", f"{b['pairs_per_second']:,}", f"{ref['pairs_per_second']:,}",
          f"**{s['throughput_ratio']}x**", f"≥ 10x: {_met(s['throughput_met'])}"),
@@ -104,7 +109,8 @@ def _training(r: dict) -> str:
         "with NumPy and runs its steps inside one compiled `tf.function`, so what is left is TensorFlow's own "
         "forward and backward pass over every example on the CPU, which both pay. Pairs a second count true "
         "pairs only; Bookvec also trains twice as many negatives per pair (4 vs 2), hence the examples-a-second "
-        "row. Quality is measured after the last epoch of each.",
+        "row. Quality is measured after the last epoch of each"
+        + (" (note: the two ran different numbers of epochs here)." if b["epochs"] != ref["epochs"] else "."),
         "",
     ])
 
@@ -252,8 +258,8 @@ def _http(r: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Similar books at **{s['similar_vs_health'] if s['similar_vs_health'] is not None else 'n/a'}x** the health "
-        f"endpoint's throughput and {s.get('similar_vs_static')}x the static file's; target (≥ 0.5x health, zero errors "
+        f"Similar books at **{_times(s['similar_vs_health'])}** the health "
+        f"endpoint's throughput and {_times(s.get('similar_vs_static'))} the static file's; target (≥ 0.5x health, zero errors "
         f"on the three app endpoints): {_met(s['met'])}. Errors in all: {s['errors']} "
         f"(app endpoints: {s.get('app_errors')}).",
         "",
