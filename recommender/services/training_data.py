@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from books.models import Link
+
 from recommender.evaluation import ShelfCase, split_shelves
 from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
 from recommender.training.params import TrainingParams
@@ -67,7 +69,7 @@ class NoTrainingData(ValueError):
 
 def training_data_build(*, params: TrainingParams) -> TrainingData:
     """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left."""
-    link_ids, content_books, content_links = _content_pairs(params)
+    link_ids, content_books, content_links, content_counts = _content_pairs(params)
     shelf_users, shelf_books = _shelf_rows()
 
     train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
@@ -84,7 +86,7 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
         raise NoTrainingData("nothing to train on: import books with links (or readers' shelves) first")
     n_books = len(book_ids)
     content = PairSet.build(np.searchsorted(book_ids, content_books), content_links,
-                            n_books=n_books, n_links=len(link_ids))
+                            n_books=n_books, n_links=len(link_ids), weight=content_counts)
     readers, reader_index = np.unique(train_users, return_inverse=True)
     shelves = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
                             n_books=n_books, n_links=len(readers))
@@ -107,18 +109,26 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
     )
 
 
-def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(kept link ids, book id of each pair, dense link index of each pair)."""
+def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kept link ids, book id of each pair, dense link index of each pair, count of each pair).
+
+    The count is how many times a Wikipedia article links the page (the trainer weights pairs by it,
+    ``link_count_power``); a tag's count (how many readers gave it) is another quantity and reads as 1.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT l.id, l.name, count(DISTINCT bl.book_id) FROM books_link l"
             " JOIN books_booklink bl ON bl.link_id = l.id GROUP BY l.id ORDER BY l.id"
         )
         links = cursor.fetchall()
-        cursor.execute("SELECT book_id, link_id FROM books_booklink")
-        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+        cursor.execute(
+            "SELECT bl.book_id, bl.link_id, CASE WHEN l.kind = %s THEN 1 ELSE bl.count END"
+            " FROM books_booklink bl JOIN books_link l ON l.id = bl.link_id",
+            [Link.Kind.TAG],
+        )
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
     if not links:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     all_ids = np.array([link_id for link_id, _, _ in links], dtype=np.int64)
     names = [normalise_link_name(name) for _, name, _ in links]
     books_per_link = np.array([count for _, _, count in links], dtype=np.int64)
@@ -137,7 +147,7 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
         first_of_dense[dense] = link_id
     pair_dense = dense_of_link[np.searchsorted(all_ids, rows[:, 1])]
     usable = pair_dense >= 0
-    return first_of_dense, rows[usable, 0], pair_dense[usable]
+    return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2]
 
 
 def _shelf_rows() -> tuple[np.ndarray, np.ndarray]:

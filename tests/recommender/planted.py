@@ -15,7 +15,7 @@ from django.utils import timezone
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 
 FAST_PARAMS = {
-    "epochs": 6,
+    "epochs": 10,
     "embedding_dim": 8,
     "batch_size": 32,
     "learning_rate": 0.05,
