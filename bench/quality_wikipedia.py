@@ -63,12 +63,15 @@ def content_pairs(books: list[dict], params: TrainingParams) -> PairSet:
     """(book, wikilink) pairs after the removal list and ``min_books_per_link``."""
     book_index = np.repeat(np.arange(len(books)), [len(b["links"]) for b in books])
     vocabulary, link_index = np.unique([link for b in books for link in b["links"]], return_inverse=True)
-    pairs = PairSet.build(book_index, link_index, n_books=len(books), n_links=len(vocabulary))
+    # As the importer stores them: one pair per (book, link) with how many times the article links it.
+    unique_codes, counts = np.unique(book_index * len(vocabulary) + link_index, return_counts=True)
+    pairs = PairSet.build(unique_codes // len(vocabulary), unique_codes % len(vocabulary), n_books=len(books),
+                          n_links=len(vocabulary), weight=counts)
     keep = links_to_keep(list(vocabulary), np.bincount(pairs.link_index, minlength=len(vocabulary)), params)
     new_index = np.cumsum(keep) - 1
     kept = keep[pairs.link_index]
     return PairSet.build(pairs.book_index[kept], new_index[pairs.link_index[kept]], n_books=len(books),
-                         n_links=int(keep.sum()))
+                         n_links=int(keep.sum()), weight=pairs.weight[kept])
 
 
 def tfidf_vectors(pairs: PairSet) -> np.ndarray:
