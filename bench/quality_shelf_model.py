@@ -19,6 +19,7 @@ Writes bench/results/quality_shelf_model.json (``--quick``: quality_shelf_model_
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ from recommender.evaluation import neighbour_recommender, popularity_recommender
 from recommender.training import TrainingParams  # noqa: E402
 from recommender.training.shelf_model import (  # noqa: E402
     ShelfModelParams,
+    reader_vector,
     recommend_from_shelf_vectors,
     train_shelf_model,
 )
@@ -111,6 +113,63 @@ def training_matrix(users: np.ndarray, books: np.ndarray, n_books: int) -> sp.cs
     return matrix
 
 
+def hnsw_recall(vectors, cases, *, readers: int = 500, ef_search_values=(40, 100, 200), seed: int = 0) -> dict:
+    """Recall@20 of the serving query on an HNSW ``vector_ip_ops`` index against exact scores, in PostgreSQL.
+
+    Starts a private embedded PostgreSQL + pgvector (under var/bench/), stores ``serving_vectors``,
+    builds the index, and runs the product's query (shelf books excluded, iterative scan) for
+    ``readers`` validation readers at each ``hnsw.ef_search``; the server is stopped at the end.
+    """
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from bench.common import WORK_DIR
+    from config.embedded import _terminate, embedded_postgres_url
+
+    pgdata = WORK_DIR / "shelf_model_pg"
+    url = embedded_postgres_url(pgdata, database="shelf_model")
+    serving = vectors.serving_vectors
+    dim = serving.shape[1]
+    books = np.flatnonzero(vectors.trained)
+    chosen = [cases[i] for i in np.random.default_rng(seed).permutation(len(cases))[:readers]]
+    result: dict = {"readers": len(chosen), "dimensions": dim, "books": int(len(books))}
+    try:
+        with psycopg.connect(url, autocommit=True) as connection:
+            register_vector(connection)
+            connection.execute("DROP TABLE IF EXISTS shelf_vector")
+            connection.execute(f"CREATE TABLE shelf_vector (book_id bigint PRIMARY KEY, embedding vector({dim}))")
+            with connection.cursor().copy("COPY shelf_vector (book_id, embedding) FROM STDIN") as copy:
+                for book in books:
+                    copy.write_row((int(book), "[" + ",".join(f"{x:.7g}" for x in serving[book]) + "]"))
+            started = time.perf_counter()
+            connection.execute("CREATE INDEX ON shelf_vector USING hnsw (embedding vector_ip_ops)"
+                               " WITH (m = 16, ef_construction = 64)")
+            result["index_seconds"] = time.perf_counter() - started
+            connection.execute("ANALYZE shelf_vector")
+            sql = ("SELECT book_id FROM shelf_vector WHERE book_id <> ALL(%s) "
+                   f"ORDER BY embedding <#> %s::vector({dim}) LIMIT {K}")
+            exact = []
+            for case in chosen:
+                top = recommend_from_shelf_vectors(case.visible, vectors, k=K)
+                exact.append({r.book_index for r in top})
+            for ef in ef_search_values:
+                found, seconds = 0, []
+                for case, truth in zip(chosen, exact):
+                    query = np.append(reader_vector(case.visible, vectors.input_vectors), 1.0).astype(np.float32)
+                    with connection.transaction():
+                        connection.execute("SELECT set_config('hnsw.ef_search', %s, true),"
+                                           " set_config('hnsw.iterative_scan', 'relaxed_order', true)", [str(ef)])
+                        started = time.perf_counter()
+                        rows = connection.execute(sql, [case.visible.tolist(), query]).fetchall()
+                        seconds.append(time.perf_counter() - started)
+                    found += len({row[0] for row in rows} & truth)
+                result[f"ef_search_{ef}"] = {"recall@20_vs_exact": found / (K * len(chosen)),
+                                             "median_ms": 1000 * float(np.median(seconds))}
+    finally:
+        _terminate(pgdata / "postmaster.pid", signal.SIGINT)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/goodbooks")
@@ -120,6 +179,8 @@ def main() -> None:
     parser.add_argument("--ease-lambdas", default="50,100",
                         help="EASE lambdas tried on the tuning readers (20 to 300 measured: 50 and 100 best)")
     parser.add_argument("--skip-fewer-readers", action="store_true")
+    parser.add_argument("--hnsw-readers", type=int, default=500,
+                        help="validation readers for the HNSW-vs-exact check of the first run (0 skips it)")
     args = parser.parse_args()
 
     def log(message: str) -> None:
@@ -202,6 +263,9 @@ def main() -> None:
             assert abs(batched[f"recall@{K}"] - expected[f"recall@{K}"]) < 1e-9, name
         figures["runs"][name] = result
         log(f"  {name}: {vectors.seconds:.0f}s, tuning {result['tuning']}, validation {result['validation']}")
+        if name == chosen[0] and args.hnsw_readers:
+            result["hnsw_vector_ip_ops"] = hnsw_recall(vectors, validation, readers=args.hnsw_readers)
+            log(f"  HNSW (vector_ip_ops) vs exact: {result['hnsw_vector_ip_ops']}")
         save()
 
     if not args.skip_fewer_readers and figures["runs"]:
