@@ -14,6 +14,10 @@ becomes a ``Link`` of kind ``tag`` and ``BookLink.count`` is how many users gave
 Each goodbooks user becomes a Django user ``goodbooks-<user_id>`` with an unusable password (nobody can
 log in as one until the account is claimed) and the four standard shelves; ``to_read.csv`` fills
 "Want to read" and ``ratings.csv`` fills "Read" with the rating.
+
+goodbooks has no genre column: a book's ``genre`` is read from its tags (``GENRE_OF_TAG``), the two
+genres most users tagged it with, named as Wikipedia's infoboxes name them so that browsing by genre and
+the map's colours mean the same for both sources.
 """
 from __future__ import annotations
 
@@ -51,6 +55,23 @@ REQUIRED_COLUMNS = {
     "ratings.csv": ("user_id", "book_id", "rating"),
 }
 OPTIONAL_FILES = ("to_read.csv", "ratings.csv")
+GENRE_OF_TAG = {
+    "fantasy": "Fantasy", "urban-fantasy": "Fantasy", "paranormal": "Paranormal",
+    "science-fiction": "Science fiction", "sci-fi": "Science fiction", "dystopian": "Dystopian",
+    "romance": "Romance", "chick-lit": "Romance", "mystery": "Mystery", "crime": "Crime",
+    "thriller": "Thriller", "suspense": "Thriller", "true-crime": "True crime", "horror": "Horror",
+    "historical-fiction": "Historical novel", "classics": "Classics", "classic": "Classics",
+    "non-fiction": "Non-fiction", "nonfiction": "Non-fiction", "young-adult": "Young adult", "ya": "Young adult",
+    "biography": "Biography", "memoir": "Memoir", "poetry": "Poetry", "graphic-novels": "Graphic novel",
+    "comics": "Graphic novel", "manga": "Graphic novel", "childrens": "Children's", "children": "Children's",
+    "picture-books": "Children's", "middle-grade": "Children's", "humor": "Humour", "history": "History",
+    "philosophy": "Philosophy", "religion": "Religion", "christian": "Religion", "psychology": "Psychology",
+    "science": "Science", "self-help": "Self-help", "business": "Business", "short-stories": "Short stories",
+    "plays": "Plays", "travel": "Travel", "politics": "Politics",
+}
+"""Reader tags that name a genre → the genre, as Wikipedia's infoboxes write it. Chosen from the most used
+tags of goodbooks-10k; generic ones ("fiction", "contemporary", "drama") say too little to colour a map."""
+GENRES_PER_BOOK = 2
 READER_USERNAME = "goodbooks-{}"
 NO_PHOTO = "/nophoto/"
 ENTRY_BATCH_SIZE = 100_000
@@ -71,6 +92,8 @@ def goodbooks_import(*, folder: Path, skip_invalid: bool = False, batch_size: in
     with clock("read books"):
         books = reading.books()
         reading.tags_onto(books)
+        for book in books.values():
+            book.genre = genre_from_tags(book.links)
     with clock("read shelves"):
         want_to_read = reading.to_read()
         read = reading.ratings()
@@ -215,6 +238,17 @@ class _Reading:
 
     def _problem(self, name: str, number: int, bad: BadLine) -> None:
         self.problems.add(Problem(str(self.folder / name), number, bad.message, bad.field))
+
+
+def genre_from_tags(links: dict[str, tuple[str, str, int]]) -> str:
+    """The (at most two) genres most users tagged a book with, most tagged first: "Fantasy, Young adult"."""
+    users_of_genre: dict[str, int] = {}
+    for name, (_display_name, _kind, count) in links.items():
+        if name in GENRE_OF_TAG:
+            genre = GENRE_OF_TAG[name]
+            users_of_genre[genre] = users_of_genre.get(genre, 0) + count
+    ranked = sorted(users_of_genre, key=lambda genre: (-users_of_genre[genre], genre))
+    return ", ".join(ranked[:GENRES_PER_BOOK])
 
 
 def _book_record(row: dict[str, str], book_id: int) -> BookRecord:

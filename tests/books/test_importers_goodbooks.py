@@ -72,6 +72,18 @@ def test_books_and_tags_are_imported_with_book_tags_keyed_by_goodreads_id(folder
         ("fantasy", "tag"), ("favorites", "tag"), ("to-read", "tag"), ("young-adult", "tag")}, "unused tags are left out"
 
 
+def test_a_books_genre_comes_from_its_genre_tags_most_tagged_first(folder):
+    append(folder, "tags.csv", "40000,sci-fi")
+    append(folder, "book_tags.csv", "2767052,40000,4000")
+    import_folder(folder)
+    genres = dict(Book.objects.values_list("external_id", "genre"))
+    # Hunger Games: sci-fi 4000 > young-adult 3000; to-read and favorites name no genre.
+    assert genres["goodbooks:1"] == "Science fiction, Young adult"
+    assert genres["goodbooks:2"] == "Fantasy", "'Fantasy' and 'fantasy' are one genre"
+    assert genres["goodbooks:3"] == "Young adult"
+    assert genres["goodbooks:4"] == "", "a book with no genre tag has no genre"
+
+
 def test_readers_get_standard_shelves_from_to_read_and_ratings_keyed_by_book_id(folder):
     output = import_folder(folder)
 
