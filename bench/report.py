@@ -57,6 +57,10 @@ def _header(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _number(value) -> str:
+    return f"{value:,}" if isinstance(value, int | float) else "?"
+
+
 def _times(ratio) -> str:
     return "n/a (no request finished)" if ratio is None else f"{ratio}x"
 
@@ -154,8 +158,8 @@ def _importing(r: dict) -> str:
             continue
         x = r[key]
         rows.append(f"| {label} | {x['books']:,} | {x['pairs']:,} | {x['wall_seconds']} | "
-                    f"{x['books_per_second_wall']:,} / {x.get('books_per_second_importer', '?'):,} | "
-                    f"{x['pairs_per_second_wall']:,} / {x.get('pairs_per_second_importer', '?'):,} | "
+                    f"{x['books_per_second_wall']:,} / {_number(x.get('books_per_second_importer'))} | "
+                    f"{x['pairs_per_second_wall']:,} / {_number(x.get('pairs_per_second_importer'))} | "
                     f"{x['shelf_entries']:,} | {x.get('rows_per_second_wall', 0):,} |")
     return "\n".join([
         "## 3. Import",
