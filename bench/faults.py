@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_tests:
         rows += quick_faults()
     checked = [row for row in rows if row["result"] != "info"]
-    figures = {"faults": rows, "summary": {"faults": len(checked), "passed": sum(r["result"] == "passed" for r in checked)}}
+    passed = sum(row["result"] == "passed" for row in checked)
+    figures = {"faults": rows, "summary": {"faults": len(checked), "passed": passed}}
     path = write_result(args.name, figures)
     print(f"faults: {json.dumps(figures['summary'])}\n  -> {path}")
 
@@ -77,11 +78,13 @@ def postgres_stopped_while_serving(*, recovery_timeout: float = 30.0) -> dict:
     problems: list[str] = []
     try:
         wait_until_up(base + "/api/v1/health/", server)
-        pages = {"health": "/api/v1/health/", "book page": f"/books/{book}/", "similar API": f"/api/v1/books/{book}/similar/"}
+        pages = {"health": "/api/v1/health/", "book page": f"/books/{book}/",
+                 "similar API": f"/api/v1/books/{book}/similar/"}
         before = {name: _get(base + path) for name, path in pages.items()}
         workers_before = _worker_pids(server.pid)
         observations["before"] = {name: answer["status"] for name, answer in before.items()}
-        problems += [f"{name} answered {a['status']} before the fault" for name, a in before.items() if a["status"] != 200]
+        problems += [f"{name} answered {a['status']} before the fault"
+                     for name, a in before.items() if a["status"] != 200]
 
         scratch.stop_servers_postgres_only()
         during = {name: _get(base + path) for name, path in pages.items()}

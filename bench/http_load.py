@@ -134,7 +134,8 @@ def _books_with_vectors(database_url: str) -> list[int]:
 
     with psycopg.connect(database_url) as connection:
         rows = connection.execute(
-            "SELECT bv.book_id FROM recommender_bookvector bv JOIN recommender_embeddingversion v ON v.id = bv.version_id"
+            "SELECT bv.book_id FROM recommender_bookvector bv"
+            " JOIN recommender_embeddingversion v ON v.id = bv.version_id"
             " WHERE v.is_active ORDER BY bv.book_id"
         ).fetchall()
     if not rows:

@@ -6,7 +6,8 @@ On the active embedding version of the scratch database, for the same randomly d
   and all), with the plan PostgreSQL chose for its SQL;
 * HNSW: the nearest-neighbour query in its index-friendly form (the version's rows ordered by cosine
   distance on the ``vector(dim)`` cast to the query book's vector, LIMIT 10, then joined to the books),
-  with ``hnsw.ef_search`` set in the same transaction, at pgvector's default (40) and at the product's (100), and higher (200, 400) to show what recall costs;
+  with ``hnsw.ef_search`` set in the same transaction, at pgvector's default (40), at the product's (100),
+  and higher (200, 400) to show what recall costs;
 * exact: the same SQL with index scans disabled for the transaction, so PostgreSQL computes every
   distance of the version and sorts (the ground truth);
 * NumPy: every vector of the version in memory, one matrix-vector product and a partial sort per query
@@ -74,13 +75,15 @@ def run(database_url: str, *, queries: int = 1000, exact_queries: int = 300, see
                 "recall_at_10": _recall(found[: len(exact_sample)], exact_ids),
                 "plan": _plan(connection, sql, int(sample[0]), ef_search=ef_search),
             }
-            methods[f"postgres_hnsw_ef{ef_search}"]["uses_hnsw_index"] = "hnsw" in methods[f"postgres_hnsw_ef{ef_search}"]["plan"]
+            method = methods[f"postgres_hnsw_ef{ef_search}"]
+            method["uses_hnsw_index"] = "hnsw" in method["plan"]
         selector_plan = _plan(connection, served_sql, int(sample[0]), ef_search=100, raw=True)
         methods["selector_as_served"] = {"latency": percentiles_ms(served_times),
                                          "recall_at_10": _recall(served_ids[: len(exact_sample)], exact_ids),
                                          "plan": selector_plan, "uses_hnsw_index": "hnsw" in selector_plan}
     found, times = _timed_numpy(ids, vectors, sample)
-    methods["numpy_brute_force"] = {"latency": percentiles_ms(times), "recall_at_10": _recall(found[: len(exact_sample)], exact_ids)}
+    methods["numpy_brute_force"] = {"latency": percentiles_ms(times),
+                                    "recall_at_10": _recall(found[: len(exact_sample)], exact_ids)}
 
     hnsw, served = methods["postgres_hnsw_ef100"], methods["selector_as_served"]
     return {
@@ -125,8 +128,9 @@ def _similar_sql(version: int, dimensions: int) -> str:
     cast = f"vector({dimensions})"
     return f"""
         WITH nearest AS (
-            SELECT bv.book_id, bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
-                                                       WHERE q.version_id = {version} AND q.book_id = %(book)s) AS distance
+            SELECT bv.book_id,
+                   bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
+                                             WHERE q.version_id = {version} AND q.book_id = %(book)s) AS distance
             FROM recommender_bookvector bv
             WHERE bv.version_id = {version} AND bv.book_id <> %(book)s
             ORDER BY distance
@@ -158,7 +162,8 @@ def _timed_selector(books: np.ndarray) -> tuple[list[list[int]], list[float], st
     return found, times, sql
 
 
-def _timed_sql(connection, sql: str, books: np.ndarray, *, ef_search: int | None) -> tuple[list[list[int]], list[float]]:
+def _timed_sql(connection, sql: str, books: np.ndarray, *,
+               ef_search: int | None) -> tuple[list[list[int]], list[float]]:
     found, times = [], []
     for i, book in enumerate(np.concatenate([books[:20], books])):  # the first 20 warm the caches
         started = time.perf_counter()
@@ -174,7 +179,8 @@ def _timed_sql(connection, sql: str, books: np.ndarray, *, ef_search: int | None
 
 def _configure(connection, ef_search: int | None) -> None:
     if ef_search is None:
-        connection.execute("SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true)")
+        connection.execute("SELECT set_config('enable_indexscan', 'off', true),"
+                           " set_config('enable_bitmapscan', 'off', true)")
     else:
         connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
 

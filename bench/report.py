@@ -152,7 +152,8 @@ def _changed_params(params: dict) -> str:
 
 def _importing(r: dict) -> str:
     rows = []
-    for key, label in (("wikipedia_seed", "seed file (Wikipedia ndjson format)"), ("goodbooks", "goodbooks-10k folder")):
+    inputs = (("wikipedia_seed", "seed file (Wikipedia ndjson format)"), ("goodbooks", "goodbooks-10k folder"))
+    for key, label in inputs:
         if key not in r:
             rows.append(f"| {label} | not measured | | | | | | |")
             continue
@@ -213,7 +214,8 @@ def _nearest(r: dict) -> str:
         if m:
             lat = m["latency"]
             index = {True: "yes", False: "**no**"}.get(m.get("uses_hnsw_index"), "")
-            rows.append(f"| {label} | {lat['p50_ms']} | {lat['p90_ms']} | {lat['p99_ms']} | {m['recall_at_10']} | {index} |")
+            rows.append(f"| {label} | {lat['p50_ms']} | {lat['p90_ms']} | {lat['p99_ms']} | {m['recall_at_10']} "
+                        f"| {index} |")
     return "\n".join([
         "## 5. Nearest-neighbour queries",
         "",
@@ -240,7 +242,8 @@ def _nearest(r: dict) -> str:
 
 def _http(r: dict) -> str:
     s = r["summary"]
-    labels = {"similar": "GET /api/v1/books/{id}/similar/", "recommendations": "POST /api/v1/recommendations/ (5 books)",
+    labels = {"similar": "GET /api/v1/books/{id}/similar/",
+              "recommendations": "POST /api/v1/recommendations/ (5 books)",
               "book_page": "GET /books/{id}/ (HTML page)", "health": "GET /api/v1/health/ (reference)",
               "static": "GET /static/… (WhiteNoise, the stack's floor)"}
     rows = []
@@ -253,9 +256,11 @@ def _http(r: dict) -> str:
     return "\n".join([
         "## 6. HTTP under load",
         "",
-        f"gunicorn ({r['gunicorn_workers']} {r['gunicorn_worker_class']} workers) serving the real app on the seed-scale "
+        f"gunicorn ({r['gunicorn_workers']} {r['gunicorn_worker_class']} workers) serving the real app on the "
+        "seed-scale "
         f"database, driven by Debian's `wrk` ({r['wrk_threads']} threads, {r['connections']} connections, "
-        f"{r['duration_seconds']} s per endpoint (the static file 10 s) after a 2 s warm-up; Lua scripts in `bench/wrk/` draw a random book "
+        f"{r['duration_seconds']} s per endpoint (the static file 10 s) after a 2 s warm-up; Lua scripts in "
+        "`bench/wrk/` draw a random book "
         f"among {r['books_in_id_pool']:,} each request). API throttling is lifted for the run.",
         "",
         "| endpoint | requests | req/s | p50 ms | p90 ms | p99 ms | errors | largest worker peak RSS MiB |",
@@ -263,7 +268,8 @@ def _http(r: dict) -> str:
         *rows,
         "",
         f"Similar books at **{_times(s['similar_vs_health'])}** the health "
-        f"endpoint's throughput and {_times(s.get('similar_vs_static'))} the static file's; target (≥ 0.5x health, zero errors "
+        f"endpoint's throughput and {_times(s.get('similar_vs_static'))} the static file's; "
+        "target (≥ 0.5x health, zero errors "
         f"on the three app endpoints): {_met(s['met'])}. Errors in all: {s['errors']} "
         f"(app endpoints: {s.get('app_errors')}).",
         "",

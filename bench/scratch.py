@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path
-
 from bench.common import PROJECT_DIR, PYTHON, WORK_DIR
 
 PGDATA = WORK_DIR / "pgdata"

@@ -16,7 +16,8 @@ RESULTS = ("training", "importing", "product_training", "publishing", "nearest",
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("wrk") is None, reason="the HTTP benchmark needs Debian's wrk (apt-get install wrk)"),
+    pytest.mark.skipif(shutil.which("wrk") is None,
+                       reason="the HTTP benchmark needs Debian's wrk (apt-get install wrk)"),
 ]
 
 
@@ -62,5 +63,6 @@ def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(bench_dirs):
     assert figures["faults"]["faults"][0]["fault"].startswith("PostgreSQL stopped")
     assert [step["status"] for step in figures["run_all"]["steps"]] == ["ok"] * 8
     tables = (results / "BENCHMARKS.md").read_text()
-    for heading in ("## 1. Training", "## 3. Import", "## 4. Publishing", "## 5. Nearest", "## 6. HTTP", "## 7. Faults"):
+    headings = ("## 1. Training", "## 3. Import", "## 4. Publishing", "## 5. Nearest", "## 6. HTTP", "## 7. Faults")
+    for heading in headings:
         assert heading in tables
