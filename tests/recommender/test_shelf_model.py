@@ -104,3 +104,22 @@ def test_params_round_trip_and_reject_bad_values():
         ShelfModelParams(dropout=1.0)
     with pytest.raises(ValueError, match="unknown"):
         ShelfModelParams.from_dict({"epoch": 3})
+
+
+def test_links_give_a_vector_to_a_book_on_no_shelf_close_to_its_group():
+    readers, books = planted_shelves(readers_per_group=30)
+    keep = books != 5
+    # Every book links to its group's two tags; book 5 (group 0) is on no shelf, known only by its links.
+    link_books = np.repeat(np.arange(N_BOOKS), 2)
+    links = np.stack([2 * (np.arange(N_BOOKS) // BOOKS_PER_GROUP), 2 * (np.arange(N_BOOKS) // BOOKS_PER_GROUP) + 1],
+                     axis=1).ravel()
+    params = ShelfModelParams(tied=True, link_weight=1.0, **FAST)
+    vectors = train_shelf_model(readers[keep], books[keep], N_BOOKS, params,
+                                link_book_index=link_books, link_index=links, n_links=2 * N_GROUPS)
+
+    assert vectors.trained.all()
+    others = vectors.output_vectors / np.linalg.norm(vectors.output_vectors, axis=1, keepdims=True)
+    similarity = others @ others[5]
+    same_group = [b for b in range(BOOKS_PER_GROUP) if b != 5]
+    other_groups = range(BOOKS_PER_GROUP, N_BOOKS)
+    assert similarity[same_group].mean() > similarity[list(other_groups)].mean() + 0.2
