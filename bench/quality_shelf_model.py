@@ -34,7 +34,7 @@ from bench.common import write_result  # noqa: E402
 from bench.quality_goodbooks import item_knn_neighbours, load_goodbooks, tune_scoring  # noqa: E402
 from recommender.evaluation import neighbour_recommender, popularity_recommender, shelf_recall_ndcg  # noqa: E402
 from recommender.training import TrainingParams  # noqa: E402
-from recommender.training.shelf_model import (  # noqa: E402
+from bench.shelf_model import (  # noqa: E402
     ShelfModelParams,
     reader_vector,
     recommend_from_shelf_vectors,

@@ -4,7 +4,7 @@ shelves, is deterministic for a seed, and its NumPy reference never recommends a
 import numpy as np
 import pytest
 
-from recommender.training.shelf_model import (
+from bench.shelf_model import (
     ShelfModelParams,
     ShelfVectors,
     reader_vector,
