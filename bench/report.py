@@ -36,6 +36,9 @@ def _header(results: dict) -> str:
     run = results.get("run_all", {})
     machine = run.get("machine") or next((r["machine"] for r in results.values() if "machine" in r), {})
     steps = run.get("steps", [])
+    started = run.get("started", {})
+    date = started.get("date", machine.get("date", "?"))
+    load = started.get("load_average", machine.get("load_average_at_start", "?"))
     lines = [
         "# Benchmarks",
         "",
@@ -45,10 +48,10 @@ def _header(results: dict) -> str:
         "and this file is regenerated from them (`python -m bench.report`). CI does not run them; "
         "`tests/bench/` runs a small smoke version of each.",
         "",
-        f"Measured {machine.get('date', '?')} at commit `{machine.get('git_commit', '?')}` on "
+        f"Measured from {date} at commit `{machine.get('git_commit', '?')}` on "
         f"{machine.get('cpus', '?')} CPU cores ({machine.get('cpu_model', '?')}), "
-        f"{machine.get('memory_gib', '?')} GiB RAM, {machine.get('platform', '?')}; load average at the start "
-        f"{machine.get('load_average_at_start', '?')}.",
+        f"{machine.get('memory_gib', '?')} GiB RAM, {machine.get('platform', '?')}; load average (1, 5, 15 min) "
+        f"at the start {load}.",
     ]
     if run:
         lines += ["", f"`make bench` took **{run.get('total_seconds', 0) / 60:.1f} min** in all "

@@ -23,6 +23,7 @@ Usage: python -m bench.run_all [--books N] [--from PATH] [--goodbooks DIR] [--ht
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -62,6 +63,8 @@ def run(args) -> bool:
     from bench.http_load import ensure_wrk
 
     started = time.perf_counter()
+    started_at = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                  "load_average": [round(x, 2) for x in os.getloadavg()]}
     steps: list[dict] = []
     ensure_wrk()
     seed = WORK_DIR / "seed.ndjson"
@@ -106,7 +109,7 @@ def run(args) -> bool:
         scratch.stop_servers()
 
     total = round(time.perf_counter() - started, 1)
-    write_result("run_all", {"steps": steps, "total_seconds": total, "goodbooks": str(goodbooks) if goodbooks else None,
+    write_result("run_all", {"steps": steps, "total_seconds": total, "started": started_at, "goodbooks": str(goodbooks) if goodbooks else None,
                              "options": {key: (str(value) if isinstance(value, Path) else value)
                                          for key, value in vars(args).items()}})
     if not args.no_markdown:
