@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from books.models import Link
+from books.models import Book
 
 from recommender.evaluation import ShelfCase, split_shelves
 from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
@@ -113,7 +113,8 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
     """(kept link ids, book id of each pair, dense link index of each pair, count of each pair).
 
     The count is how many times a Wikipedia article links the page (the trainer weights pairs by it,
-    ``link_count_power``); a tag's count (how many readers gave it) is another quantity and reads as 1.
+    ``link_count_power``); a goodbooks book's count (how many readers gave the tag) is another quantity and
+    reads as 1 — squared, it would drown every other pair.
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -121,10 +122,11 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
             " JOIN books_booklink bl ON bl.link_id = l.id GROUP BY l.id ORDER BY l.id"
         )
         links = cursor.fetchall()
+        # By the book's source, not the link's kind: a tag and a wikilink of the same name share one Link.
         cursor.execute(
-            "SELECT bl.book_id, bl.link_id, CASE WHEN l.kind = %s THEN 1 ELSE bl.count END"
-            " FROM books_booklink bl JOIN books_link l ON l.id = bl.link_id",
-            [Link.Kind.TAG],
+            "SELECT bl.book_id, bl.link_id, CASE WHEN b.source = %s THEN bl.count ELSE 1 END"
+            " FROM books_booklink bl JOIN books_book b ON b.id = bl.book_id",
+            [Book.Source.WIKIPEDIA],
         )
         rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
     if not links:

@@ -1,0 +1,23 @@
+"""Pairs read from the database for training."""
+import pytest
+
+from books.models import Book, BookLink, Link
+from recommender.services.training_data import training_data_build
+from recommender.training.params import TrainingParams
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_an_articles_link_count_weighs_a_pair_not_a_tags_reader_count():
+    # A goodbooks tag and a Wikipedia link of the same name share one Link; the tag's count is how many
+    # readers gave it (tens of thousands), which squared would drown every other pair if read as a count.
+    fantasy = Link.objects.create(name="fantasy", display_name="Fantasy", kind=Link.Kind.WIKILINK)
+    article = Book.objects.create(external_id="wikipedia:The Hobbit", source="wikipedia", title="The Hobbit")
+    tagged = Book.objects.create(external_id="goodbooks:7", source="goodbooks", title="The Hobbit")
+    BookLink.objects.create(book=article, link=fantasy, count=3)
+    BookLink.objects.create(book=tagged, link=fantasy, count=47478)
+
+    data = training_data_build(params=TrainingParams(min_books_per_link=1))
+
+    weight_of_book = {int(data.book_ids[b]): float(w) for b, w in zip(data.pairs.book_index, data.pairs.weight)}
+    assert weight_of_book == {article.pk: 3.0, tagged.pk: 1.0}
