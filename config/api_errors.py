@@ -5,6 +5,7 @@ per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}
 always show ``detail`` and may point at fields with ``errors``.
 """
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler
@@ -42,7 +43,7 @@ ERROR_MEANINGS = {
     403: "Signed in, but not allowed (staff only).",
     404: "No such object, or not one you may see.",
     409: "Conflicts with the current state (`detail` says how).",
-    503: "A service it needs (the Celery broker) is unreachable.",
+    503: "A service it needs (the database or the Celery broker) is unreachable.",
 }
 
 
@@ -72,6 +73,9 @@ def _as_api_exception(exc):
         return Conflict(str(exc))
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
+        # The database is down or restarting: say so in JSON; the app reconnects by itself when it is back.
+        return ServiceUnavailable("The database is unavailable; try again shortly.")
     return exc
 
 

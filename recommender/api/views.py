@@ -4,6 +4,8 @@ Recommendations for a list of books are open to everyone; a reader's own need a 
 training runs and embedding versions are for staff only; the health check is open, unthrottled and
 unauthenticated so load balancers can call it.
 """
+import time
+
 from django.db import connection
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -30,6 +32,8 @@ from recommender.services.versions import version_activate, version_rollback
 
 BROKER_TIMEOUT_S = 2
 WORKER_PING_TIMEOUT_S = 0.5
+WORKER_PING_CACHE_S = 10
+_last_worker_ping: list = [float("-inf"), []]
 
 
 # --- Recommendations ----------------------------------------------------------------------------------
@@ -264,8 +268,13 @@ def _ping_broker() -> dict:
 
 
 def _ping_workers() -> dict:
-    replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_S)
-    workers = sorted(name for reply in replies for name in reply)
+    # A worker ping waits out its whole timeout; load balancers poll health often, so the answer is
+    # reused for WORKER_PING_CACHE_S in this process.
+    answered_at, workers = _last_worker_ping
+    if time.monotonic() - answered_at > WORKER_PING_CACHE_S:
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_S)
+        workers = sorted(name for reply in replies for name in reply)
+        _last_worker_ping[:] = [time.monotonic(), workers]
     if not workers:
         return {"status": "down", "detail": "No worker answered the ping.", "workers": []}
     return {"workers": workers}
