@@ -1,19 +1,10 @@
 """Catalogue search: forgiving of case, accents and typos, filtered, ranked."""
 import pytest
 
-from books.models import Book
 from books.selectors import book_search, book_search_words, country_list, genre_list
-from books.text import fold
+from tests.factories import make_book
 
 pytestmark = pytest.mark.django_db
-
-
-def make_book(title, author="", **fields):
-    source = fields.pop("source", "wikipedia")
-    return Book.objects.create(
-        external_id=f"{source}:{title}", source=source, title=title, author=author,
-        search_text=fold(f"{title} {author}"), **fields,
-    )
 
 
 @pytest.fixture

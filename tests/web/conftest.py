@@ -3,9 +3,9 @@ services (vectors clustered by genre, so "books like this" has a right answer)."
 import numpy as np
 import pytest
 
-from books.models import Book, BookLink, Link
-from books.text import fold
+from books.models import BookLink, Link
 from recommender.services.versions import version_activate, version_publish
+from tests.factories import make_book
 
 GENRES = {
     "Science fiction": ("United States", ["space", "robots", "aliens"]),
@@ -16,13 +16,6 @@ GENRES = {
 BOOKS_PER_GENRE = 10
 DIMENSIONS = 8
 
-
-def make_book(title, author="", **fields):
-    source = fields.pop("source", "wikipedia")
-    return Book.objects.create(
-        external_id=f"{source}:{title}", source=source, title=title, author=author,
-        search_text=fold(f"{title} {author}"), **fields,
-    )
 
 
 @pytest.fixture
