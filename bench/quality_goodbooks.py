@@ -33,11 +33,13 @@ from recommender.evaluation import (  # noqa: E402
     nearest_neighbours,
     neighbour_recommender,
     popularity_recommender,
+    shelf_model_recommender,
     shelf_recall_ndcg,
     split_shelves,
 )
 from recommender.scoring import ShelfScoring  # noqa: E402
 from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings  # noqa: E402
+from recommender.training.shelf_model import train_shelf_model  # noqa: E402
 
 NEIGHBOURS = 100  # neighbours per shelf book, as the selector's pgvector query returns them
 K = 20
@@ -204,8 +206,27 @@ def main() -> None:
         "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
         "shelves_only": (shelves_as_pairset(shelves), {}),
     }
-    chosen = list(runs) if args.runs == "all" else args.runs.split(",")
-    for name in chosen:
+    shelf_models = {
+        "shelf_model": {},
+        "shelf_model_dim1536": {"shelf_model_dimensions": 1536},
+        "shelf_model_no_tags": {"shelf_model_link_weight": 0.0},
+    }
+    chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")
+    for name in [name for name in chosen if name in shelf_models]:
+        params = TrainingParams.from_dict({**base.to_dict(), **shelf_models[name]})
+        started = time.perf_counter()
+        model = train_shelf_model(shelves=shelves, content=content, params=params, on_stage=log)
+        seconds = time.perf_counter() - started
+        figures = {part: shelf_recall_ndcg(shelf_model_recommender(model), data[part], K)
+                   for part in ("tuning", "validation")}
+        log(f"  {name}: {len(model)} books, {model.dimensions}-d, fitted in {seconds:.0f}s: "
+            f"validation {fmt(figures['validation'])} (tuning {fmt(figures['tuning'])})")
+        results["runs"][name] = {
+            "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
+            "fit_seconds": seconds, "books": len(model), **figures,
+        }
+        write_results(args.out, results, args, data, content, shelves)
+    for name in [name for name in chosen if name in runs]:
         pairs, overrides = runs[name]
         if args.epochs is not None:
             overrides = {**overrides, "epochs": args.epochs}

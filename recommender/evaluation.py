@@ -5,8 +5,8 @@
   books by the same author, of the same genre or country?
 * ``split_shelves`` + ``shelf_recall_ndcg``: hide part of unseen readers' shelves and count how many
   hidden books the top-k recommendations find (Recall@k, NDCG@k), for any recommender; ``popularity_recommender``,
-  ``centroid_recommender`` and ``neighbour_recommender`` (the product's ``scoring.recommend_for_shelf``)
-  are the ones compared in bench/.
+  ``centroid_recommender``, ``neighbour_recommender`` (``scoring.recommend_for_shelf``) and
+  ``shelf_model_recommender`` (the shelf model) are the ones compared in bench/.
 
 Everything is vectorised NumPy and seeded; nothing here knows about Django.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recommender.scoring import ShelfScoring, recommend_for_shelf
+from recommender.training.shelf_model import ShelfModel, recommend_from_shelf_model
 
 
 def link_auc(book_vectors: np.ndarray, link_vectors: np.ndarray, heldout, *, known_pairs, seed: int = 0) -> float:
@@ -202,6 +203,15 @@ def centroid_recommender(book_vectors: np.ndarray) -> Recommender:
         sims[shelf] = -np.inf
         top = np.argpartition(-sims, k)[:k]
         return top[np.argsort(-sims[top], kind="stable")]
+
+    return recommend
+
+
+def shelf_model_recommender(model: ShelfModel) -> Recommender:
+    """The shelf model's recommendations (``recommend_from_shelf_model``, what the serving query returns)."""
+
+    def recommend(shelf: np.ndarray, k: int) -> np.ndarray:
+        return recommend_from_shelf_model(model, shelf, k)
 
     return recommend
 

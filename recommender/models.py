@@ -7,7 +7,7 @@ HNSW index (cosine), and dropping an old version is a cheap delete.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from pgvector.django import VectorField
+from pgvector.django import HalfVectorField, VectorField
 
 from books.models import Book, Link
 
@@ -74,6 +74,8 @@ class EmbeddingVersion(models.Model):
     dimensions = models.PositiveSmallIntegerField()
     book_count = models.PositiveIntegerField(default=0)
     link_count = models.PositiveIntegerField(default=0)
+    shelf_model_book_count = models.PositiveIntegerField(
+        default=0, help_text="Books with shelf-model vectors (0: shelves are served by neighbour voting).")
     is_active = models.BooleanField(default=False)
     is_ready = models.BooleanField(default=False, help_text="Vectors written, index built and checked.")
     ann_recall_at_10 = models.FloatField(null=True, blank=True)
@@ -118,6 +120,22 @@ class LinkVector(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "link"], name="linkvector_unique")]
+
+
+class ShelfVector(models.Model):
+    """A book's two shelf-model vectors in one version (``recommender.training.shelf_model``).
+
+    A shelf's query is the sum of its books' ``query`` vectors; the books to suggest are those whose
+    ``answer`` vector has the largest inner product with it. Half precision: they are large (1,024-d).
+    """
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="shelf_vectors")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
+    query = HalfVectorField()
+    answer = HalfVectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "book"], name="shelfvector_unique")]
 
 
 class DismissedBook(models.Model):

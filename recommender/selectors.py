@@ -2,19 +2,23 @@
 
 Every nearest-neighbour read is one pgvector query on the active version's HNSW index (cosine), with
 ``hnsw.ef_search`` (and, where results are filtered, ``hnsw.iterative_scan``) set for that query alone by
-``set_config(..., true)`` inside the same transaction. The number of queries never depends on how many
-books come back.
+``set_config(..., true)`` inside the same transaction; shelf recommendations from the shelf model are an
+exact inner-product scan of the active version's shelf vectors instead. The number of queries never
+depends on how many books come back.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection, transaction
+from pgvector import HalfVector
+from pgvector.django import MaxInnerProduct
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
-from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
+from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 
 NEIGHBOURS_PER_BOOK = 100
@@ -114,12 +118,67 @@ def book_recommendations(
     """Up to ``k`` books for someone who liked ``book_ids``, best first, each naming the input books that
     explain it. Never returns an input or excluded book; returns fewer than ``k`` only when fewer
     candidates exist. ``weights`` (by book id, default 1) say how much each input book counts.
+
+    When the active version has a shelf model and it knows an input book, the shelf model ranks (input
+    books it does not know are left out); otherwise neighbour voting on the book vectors does.
     """
     sources = list(dict.fromkeys(int(book_id) for book_id in book_ids))
     version = active_version()
     if version is None or not sources or k <= 0:
         return []
     excluded = sorted(set(sources) | {int(book_id) for book_id in exclude_ids})
+    weights = weights or {}
+    ranked = None
+    if version.shelf_model_book_count:
+        ranked = _shelf_model_ranking(version, sources, excluded, weights, k)
+    if ranked is None:
+        ranked = _neighbour_vote_ranking(version, sources, excluded, weights, k)
+    books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
+    return [
+        Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books])
+        for r in ranked
+        if r.book_id in books
+    ]
+
+
+def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
+                         weights: dict[int, float], k: int) -> list[scoring.Recommendation] | None:
+    """The shelf model's ranking (``recommender.training.shelf_model``), or None when no input book is in it.
+
+    Two queries: the input books' query vectors, then the books whose answer vectors have the largest inner
+    product with their weighted sum — an exact scan of the version's shelf vectors (a few thousand rows),
+    which also returns the answer vectors so that each suggestion names the input books adding most to it.
+    """
+    inputs = list(ShelfVector.objects.filter(version=version, book_id__in=sources).values_list("book_id", "query"))
+    if not inputs:
+        return None
+    input_ids = np.array([book_id for book_id, _ in inputs], dtype=np.int64)
+    input_vectors = np.stack([vector.to_numpy() for _, vector in inputs]).astype(np.float32)
+    input_weights = np.array([float(weights.get(int(book_id), 1.0)) for book_id in input_ids], dtype=np.float32)
+    query = input_weights @ input_vectors
+    rows = list(
+        ShelfVector.objects.filter(version=version)
+        .exclude(book_id__in=excluded)
+        .annotate(distance=MaxInnerProduct("answer", HalfVector(query)))
+        .order_by("distance", "book_id")
+        .values_list("book_id", "answer")[:k]
+    )
+    if not rows:
+        return []
+    answers = np.stack([vector.to_numpy() for _, vector in rows]).astype(np.float32)
+    shares = (input_vectors * input_weights[:, None]) @ answers.T  # [input book, suggestion]
+    ranked = []
+    for column, (book_id, _) in enumerate(rows):
+        order = np.lexsort((input_ids, -shares[:, column]))
+        because = tuple(int(input_ids[i]) for i in order[: scoring.ShelfScoring.max_because] if shares[i, column] > 0)
+        ranked.append(scoring.Recommendation(int(book_id), float(shares[:, column].sum()), because))
+    return ranked
+
+
+def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
+                            weights: dict[int, float], k: int) -> list[scoring.Recommendation]:
+    """Neighbour voting on the book vectors (``recommender.scoring``): one pgvector query for every input
+    book's nearest books, leaving out excluded ones (iterative index scan, so none is lost)."""
     neighbours = max(NEIGHBOURS_PER_BOOK, k)
     cast = vector_sql(version.dimensions)
     sql = f"""
@@ -141,8 +200,7 @@ def book_recommendations(
         rows = cursor.fetchall()
     if not rows:
         return []
-    weights = weights or {}
-    ranked = scoring.recommend_for_shelf(
+    return scoring.recommend_for_shelf(
         sources,
         [row[0] for row in rows],
         [row[1] for row in rows],
@@ -151,12 +209,6 @@ def book_recommendations(
         shelf_weights=[float(weights.get(book_id, 1.0)) for book_id in sources],
         k=k,
     )
-    books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
-    return [
-        Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books])
-        for r in ranked
-        if r.book_id in books
-    ]
 
 
 def reader_recommendations(*, user, k: int = 20) -> list[Recommendation]:

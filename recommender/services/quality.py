@@ -8,7 +8,8 @@ Metric names, stored on the run and its version:
   only that source's books and authors;
 * ``genre_knn_accuracy@10`` / ``country_knn_accuracy@10``: where books have a genre / country;
 * ``shelf_recall@20`` / ``shelf_ndcg@20`` over ``shelf_users`` validation readers, with the same figures of
-  the most-popular baseline as ``popularity_recall@20`` / ``popularity_ndcg@20``.
+  the most-popular baseline as ``popularity_recall@20`` / ``popularity_ndcg@20`` and, when the shelf model
+  serves shelves, of neighbour voting on the book vectors as ``votes_recall@20`` / ``votes_ndcg@20``.
 """
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from recommender.evaluation import (
     neighbour_recommender,
     popularity_recommender,
     same_author_precision,
+    shelf_model_recommender,
     shelf_recall_ndcg,
 )
 from recommender.services.training_data import TrainingData
+from recommender.training.shelf_model import ShelfModel
 
 NEIGHBOURS = 100
 """Neighbours per shelf book, as the serving selector's pgvector query fetches them."""
@@ -34,8 +37,13 @@ GATE_RELATIVE_DROP = 0.10
 GATE_ABSOLUTE_DROP = 0.02
 
 
-def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout_auc: float | None) -> dict:
-    """Every metric above that the data allows, as a JSON-ready dict (missing ones left out)."""
+def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout_auc: float | None,
+                        shelf_model: ShelfModel | None = None) -> dict:
+    """Every metric above that the data allows, as a JSON-ready dict (missing ones left out).
+
+    The shelf figures are those of what serves shelves: the shelf model when there is one (neighbour
+    voting on the book vectors is then reported beside it as ``votes_recall@20`` / ``votes_ndcg@20``).
+    """
     metrics: dict[str, float | int] = {}
     if heldout_auc is not None:
         metrics["heldout_auc"] = heldout_auc
@@ -53,13 +61,17 @@ def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout
     metrics["genre_knn_accuracy@10"] = label_knn_accuracy(ids, data.genres, k=10)
     metrics["country_knn_accuracy@10"] = label_knn_accuracy(ids, data.countries, k=10)
     if data.shelf_cases:
-        shelf = shelf_recall_ndcg(neighbour_recommender(ids, sims, popularity=data.shelf_popularity),
+        votes = shelf_recall_ndcg(neighbour_recommender(ids, sims, popularity=data.shelf_popularity),
                                   data.shelf_cases, k=20)
+        shelf = votes if shelf_model is None else shelf_recall_ndcg(
+            shelf_model_recommender(shelf_model), data.shelf_cases, k=20)
         popular = shelf_recall_ndcg(popularity_recommender(data.shelf_popularity), data.shelf_cases, k=20)
         metrics.update({
             "shelf_recall@20": shelf["recall@20"], "shelf_ndcg@20": shelf["ndcg@20"], "shelf_users": shelf["users"],
             "popularity_recall@20": popular["recall@20"], "popularity_ndcg@20": popular["ndcg@20"],
         })
+        if shelf_model is not None:
+            metrics.update({"votes_recall@20": votes["recall@20"], "votes_ndcg@20": votes["ndcg@20"]})
     return {name: value for name, value in metrics.items() if not _missing(value)}
 
 

@@ -6,6 +6,8 @@
 * Shelf pairs: a book and a reader whose shelves hold it, the reader being one more "link" entity
   numbered after the content links (``PairSet.combine``); ``shelf_weight`` sets how much they count.
   Readers with a single shelved book teach nothing and are left out.
+* Shelf-model shelves: a book and a training reader whose shelves of ``shelf_model_shelf_kinds`` (want to
+  read, by default) hold it — what ``recommender.training.shelf_model`` learns from.
 * Validation readers: a seeded sample of readers is carved out of the shelves and never trained on;
   each one's shelf is split into a visible 80 % and a hidden 20 % for Recall@20 / NDCG@20.
 """
@@ -33,7 +35,14 @@ class TrainingData:
     """The pairs of one run and how their dense indices map back to database ids."""
 
     pairs: PairSet
-    """Content links first (indices ``< n_content_links``), then readers."""
+    """What the book–link embeddings train on: content links first (indices ``< n_content_links``), then
+    readers (any shelf) when ``shelf_weight`` > 0."""
+    content: PairSet
+    """Books and their content links; a pair's weight is the book's count of the link (tag count, wikilink
+    repeats)."""
+    shelves: PairSet
+    """Books and the training readers who have 2+ of them on shelves of ``shelf_model_shelf_kinds``,
+    readers numbered from 0: what the shelf model learns from."""
     book_ids: np.ndarray
     """int64[n_books]: the ``Book.id`` of each book index."""
     link_ids: np.ndarray
@@ -56,11 +65,11 @@ class TrainingData:
 
     @property
     def n_content_pairs(self) -> int:
-        return int((self.pairs.link_index < self.n_content_links).sum())
+        return len(self.content)
 
     @property
     def n_shelf_pairs(self) -> int:
-        return len(self.pairs) - self.n_content_pairs
+        return len(self.shelves)
 
 
 class NoTrainingData(ValueError):
@@ -70,33 +79,38 @@ class NoTrainingData(ValueError):
 def training_data_build(*, params: TrainingParams) -> TrainingData:
     """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left."""
     link_ids, content_books, content_links, content_counts = _content_pairs(params)
-    shelf_users, shelf_books = _shelf_rows()
+    shelf_users, shelf_books, of_model_kind = _shelf_rows(params.shelf_model_shelf_kinds)
 
     train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
     train_users, train_books = shelf_users[train_mask], shelf_books[train_mask]
-    if params.shelf_weight > 0:
-        _, reader_of_row, shelf_size = np.unique(train_users, return_inverse=True, return_counts=True)
-        useful = shelf_size[reader_of_row] >= 2
-        train_users, train_books = train_users[useful], train_books[useful]
-    else:
-        train_users, train_books = train_users[:0], train_books[:0]
+    embedding_rows = _of_readers_with_two_books(train_users) & (params.shelf_weight > 0)
+    model_rows = of_model_kind[train_mask] & params.shelf_model
+    model_rows[model_rows] = _of_readers_with_two_books(train_users[model_rows])
+    model_users, model_books = train_users[model_rows], train_books[model_rows]
+    train_users, train_books = train_users[embedding_rows], train_books[embedding_rows]
 
-    book_ids = np.unique(np.concatenate([content_books, train_books]))
+    book_ids = np.unique(np.concatenate([content_books, train_books]) if params.shelf_weight > 0 else content_books)
     if len(book_ids) < 2:
         raise NoTrainingData("nothing to train on: import books with links (or readers' shelves) first")
     n_books = len(book_ids)
     content = PairSet.build(np.searchsorted(book_ids, content_books), content_links,
                             n_books=n_books, n_links=len(link_ids), weight=content_counts)
     readers, reader_index = np.unique(train_users, return_inverse=True)
-    shelves = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
-                            n_books=n_books, n_links=len(readers))
-    pairs = PairSet.combine(content, shelves) if len(shelves) else content
+    reader_pairs = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
+                                 n_books=n_books, n_links=len(readers))
+    pairs = PairSet.combine(content, reader_pairs) if len(reader_pairs) else content
+    known = np.isin(model_books, book_ids)
+    _, model_reader_index = np.unique(model_users[known], return_inverse=True)
+    shelves = PairSet.build(np.searchsorted(book_ids, model_books[known]), model_reader_index,
+                            n_books=n_books, n_links=int(model_reader_index.max()) + 1 if known.any() else 0)
 
     popular = shelf_books[train_mask]
     popular = popular[np.isin(popular, book_ids)]
     authors, genres, countries, sources = _book_labels(book_ids)
     return TrainingData(
         pairs=pairs,
+        content=content,
+        shelves=shelves,
         book_ids=book_ids,
         link_ids=link_ids,
         n_readers=len(readers),
@@ -152,15 +166,24 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
     return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2]
 
 
-def _shelf_rows() -> tuple[np.ndarray, np.ndarray]:
-    """(user id, book id) of every book on any shelf, each pair once."""
+def _shelf_rows(model_kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user id, book id, on a shelf of ``model_kinds``) of every book on any shelf, each (user, book) once."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT s.user_id, e.book_id FROM books_shelfentry e"
-            " JOIN books_shelf s ON s.id = e.shelf_id ORDER BY 1, 2"
+            "SELECT s.user_id, e.book_id, bool_or(s.kind = ANY(%s)) FROM books_shelfentry e"
+            " JOIN books_shelf s ON s.id = e.shelf_id GROUP BY 1, 2 ORDER BY 1, 2",
+            [list(model_kinds)],
         )
-        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
-    return rows[:, 0], rows[:, 1]
+        rows = cursor.fetchall()
+    users = np.array([row[0] for row in rows], dtype=np.int64)
+    books = np.array([row[1] for row in rows], dtype=np.int64)
+    return users, books, np.array([row[2] for row in rows], dtype=bool)
+
+
+def _of_readers_with_two_books(users: np.ndarray) -> np.ndarray:
+    """Which rows belong to a reader with 2+ rows (a reader with a single book teaches nothing)."""
+    _, reader_of_row, size = np.unique(users, return_inverse=True, return_counts=True)
+    return size[reader_of_row] >= 2
 
 
 def _carve_validation_readers(users: np.ndarray, books: np.ndarray, *, seed: int):

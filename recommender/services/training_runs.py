@@ -2,7 +2,8 @@
 
 A request creates a ``TrainingRun`` (status queued) and enqueues ``train_embeddings_task`` once the row is
 committed. The database allows one open (queued or running) run at a time, so a second request is refused.
-The worker claims the run, reads the pairs, trains with live progress written to the row, evaluates,
+The worker claims the run, reads the pairs, trains the book–link embeddings with live progress written to
+the row, fits the shelf model (where readers' shelves exist), evaluates,
 publishes a new embedding version (COPY, HNSW index, recall check), activates it unless it is clearly
 worse than the live one, and prunes old versions. Any failure marks the run failed with the error and
 leaves the live version serving.
@@ -184,6 +185,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     from recommender.services.quality import embeddings_evaluate, quality_gate
     from recommender.services.training_data import training_data_build
     from recommender.services.versions import version_activate, version_publish, versions_prune
+    from recommender.training.shelf_model import train_shelf_model
     from recommender.training.trainer import TrainingCancelled, train_embeddings
 
     params = TrainingParams.from_dict(run.params)
@@ -208,11 +210,18 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     lap("read_pairs", "training")
 
     trained = train_embeddings(data.pairs, params, on_progress=progress, should_stop=progress.should_stop)
-    lap("train", "evaluating")
     timings["train_optimisation"] = round(trained.seconds, 3)
     timings["pairs_per_second"] = round(trained.pairs_per_second, 1)
+    lap("train", "fitting the shelf model")
 
-    metrics = embeddings_evaluate(data=data, book_vectors=trained.book_vectors, heldout_auc=trained.heldout_auc)
+    shelf_model = None
+    if params.shelf_model and len(data.shelves):
+        shelf_model = train_shelf_model(shelves=data.shelves, content=data.content, params=params,
+                                        on_stage=lambda description: _update(run.pk, stage=description))
+    lap("shelf_model", "evaluating")
+
+    metrics = embeddings_evaluate(data=data, book_vectors=trained.book_vectors, heldout_auc=trained.heldout_auc,
+                                  shelf_model=shelf_model)
     lap("evaluate", "computing the map")
 
     coords, layout_method = book_layout(trained.book_vectors, seed=params.seed)
@@ -221,7 +230,8 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     version = version_publish(
         run=run, book_ids=data.book_ids, book_vectors=trained.book_vectors, link_ids=data.link_ids,
         link_vectors=trained.link_vectors[: data.n_content_links], map_coords=coords,
-        layout_method=layout_method, metrics=metrics,
+        layout_method=layout_method, metrics=metrics, shelf_model=shelf_model,
+        shelf_book_ids=None if shelf_model is None else data.book_ids[shelf_model.book_index],
     )
     lap("publish", "activating")
 

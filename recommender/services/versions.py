@@ -12,10 +12,13 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from pgvector import HalfVector
+from pgvector.psycopg.halfvec import register_halfvec_info
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-from recommender.models import BookVector, EmbeddingVersion, LinkVector, TrainingRun
+from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
+from recommender.training.shelf_model import ShelfModel
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
@@ -63,20 +66,26 @@ def version_publish(
     map_coords: np.ndarray | None = None,
     layout_method: str = "",
     metrics: dict | None = None,
+    shelf_model: ShelfModel | None = None,
+    shelf_book_ids: np.ndarray | None = None,
 ) -> EmbeddingVersion:
     """Writes a new, inactive version and makes it ready: vectors COPYed, HNSW indexes built, recall checked.
 
-    On any failure the half-written version is deleted and the error re-raised; the live version is
-    never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+    ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside
+    the book vectors, in the same transaction. On any failure the half-written version is deleted and the
+    error re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
     dimensions = int(book_vectors.shape[1])
     with transaction.atomic():
         version = EmbeddingVersion.objects.create(
             training_run=run, dimensions=dimensions, book_count=len(book_ids), link_count=len(link_ids),
             metrics=metrics or {}, layout_method=layout_method,
+            shelf_model_book_count=0 if shelf_model is None else len(shelf_model),
         )
         _copy_book_vectors(version, book_ids, book_vectors, map_coords)
         _copy_link_vectors(version, link_ids, link_vectors)
+        if shelf_model is not None:
+            _copy_shelf_vectors(version, shelf_book_ids, shelf_model)
     try:
         _build_indexes(version)
         recall = version_check_ann_recall(version=version)
@@ -200,6 +209,7 @@ def version_discard(*, version: EmbeddingVersion) -> None:
             # Plain DELETEs: the ORM's cascade would load every vector row first.
             cursor.execute("DELETE FROM recommender_bookvector WHERE version_id = %s", [locked.pk])
             cursor.execute("DELETE FROM recommender_linkvector WHERE version_id = %s", [locked.pk])
+            cursor.execute("DELETE FROM recommender_shelfvector WHERE version_id = %s", [locked.pk])
         locked.delete()
 
 
@@ -219,12 +229,22 @@ def _copy_link_vectors(version, link_ids, vectors) -> None:
     _copy(LinkVector._meta.db_table, ["version_id", "link_id", "embedding"], ["bigint", "bigint", "vector"], rows)
 
 
+def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
+    if len(book_ids) != len(model):
+        raise ValueError("shelf_book_ids must name every book of the shelf model")
+    rows = ((version.pk, int(book_id), HalfVector(query), HalfVector(answer))
+            for book_id, query, answer in zip(book_ids, model.query_vectors, model.answer_vectors))
+    _copy(ShelfVector._meta.db_table, ["version_id", "book_id", "query", "answer"],
+          ["bigint", "bigint", "halfvec", "halfvec"], rows)
+
+
 def _copy(table: str, columns: list[str], types: list[str], rows) -> None:
     """Binary COPY of rows into ``table`` on Django's connection (inside the caller's transaction)."""
     with connection.cursor() as cursor:
         psycopg_cursor = cursor.cursor
         # pgvector's dumpers on this cursor only, so Django's own queries keep their usual adaptation.
         register_vector_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "vector"))
+        register_halfvec_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "halfvec"))
         with psycopg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
             copy.set_types(types)
             for row in rows:

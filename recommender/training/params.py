@@ -102,6 +102,23 @@ class TrainingParams:
     removed_link_patterns: tuple[str, ...] = GOODBOOKS_SHELF_TAG_PATTERNS
     """Regular expressions (full match) of normalised link names never used for training."""
 
+    # Shelf model (recommender/training/shelf_model.py): "books for your shelf"
+    shelf_model: bool = True
+    """Fit the shelf model where readers' shelves exist; False serves shelves by neighbour voting on the
+    book vectors (``recommender.scoring``)."""
+    shelf_model_link_weight: float = 50.0
+    """Weight of the books' content links against readers' shelves in the shelf model's Gram matrix."""
+    shelf_model_regularisation: float = 500.0
+    """L2 penalty of the shelf model's book × book weights."""
+    shelf_model_dimensions: int = 1024
+    """Size of the shelf model's query and answer vectors (rank of its factorisation)."""
+    shelf_model_max_books: int = 12000
+    """At most this many of the most shelved books are in the shelf model (its solve is cubic in them)."""
+    shelf_model_shelf_kinds: tuple[str, ...] = ("want-to-read",)
+    """Kinds of shelves the shelf model learns from. On goodbooks, adding readers' rated ("read") books to
+    their want-to-read shelves lowers Recall@20 on held-out want-to-read shelves from 0.183 to 0.172, and
+    as separate shelves to 0.177 (bench/quality_goodbooks.py)."""
+
     # Run
     seed: int = 42
     """Seeds NumPy, TensorFlow and Python: the same seed and data give the same vectors."""
@@ -121,6 +138,7 @@ class TrainingParams:
         data = dataclasses.asdict(self)
         data["removed_links"] = list(self.removed_links)
         data["removed_link_patterns"] = list(self.removed_link_patterns)
+        data["shelf_model_shelf_kinds"] = list(self.shelf_model_shelf_kinds)
         return data
 
     @classmethod
@@ -131,7 +149,7 @@ class TrainingParams:
         if unknown:
             raise ValueError(f"unknown training parameter(s): {', '.join(unknown)}")
         values = dict(data)
-        for name in ("removed_links", "removed_link_patterns"):
+        for name in ("removed_links", "removed_link_patterns", "shelf_model_shelf_kinds"):
             if name in values:
                 if isinstance(values[name], str) or not isinstance(values[name], (list, tuple)):
                     raise ValueError(f"{name}: expected a list of strings")
@@ -176,6 +194,17 @@ def _validate(params: TrainingParams) -> None:
           and all(isinstance(name, str) for name in params.removed_links), "a tuple of strings")
     check("removed_link_patterns", isinstance(params.removed_link_patterns, tuple)
           and all(isinstance(name, str) for name in params.removed_link_patterns), "a tuple of strings")
+    check("shelf_model", isinstance(params.shelf_model, bool), "true or false")
+    check("shelf_model_link_weight", is_number(params.shelf_model_link_weight)
+          and 0 <= params.shelf_model_link_weight <= 1e6, "a number between 0 and 1000000")
+    check("shelf_model_regularisation", is_number(params.shelf_model_regularisation)
+          and 0 < params.shelf_model_regularisation <= 1e9, "a number in (0, 1000000000]")
+    check("shelf_model_dimensions", is_int(params.shelf_model_dimensions)
+          and 2 <= params.shelf_model_dimensions <= 4000, "an integer between 2 and 4000")
+    check("shelf_model_max_books", is_int(params.shelf_model_max_books)
+          and 2 <= params.shelf_model_max_books <= 30000, "an integer between 2 and 30000")
+    check("shelf_model_shelf_kinds", isinstance(params.shelf_model_shelf_kinds, tuple)
+          and all(isinstance(kind, str) for kind in params.shelf_model_shelf_kinds), "a tuple of strings")
     check("seed", is_int(params.seed) and 0 <= params.seed < 2**32, "an integer in [0, 2**32)")
     check("threads", is_int(params.threads) and 0 <= params.threads <= 1024, "an integer between 0 and 1024")
     check("progress_every_steps", is_int(params.progress_every_steps) and params.progress_every_steps >= 1,

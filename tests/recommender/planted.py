@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from recommender.training.dataset import PairSet
 
 FAST_PARAMS = {
     "epochs": 10,
@@ -72,8 +73,9 @@ def planted_catalogue(*, groups: int = 4, books_per_group: int = 10, links_per_g
 
 
 def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16, noise: float = 0.35,
-                            seed: int = 0, activate: bool = True):
-    """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training."""
+                            seed: int = 0, activate: bool = True, shelf_model: bool = False):
+    """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training;
+    with ``shelf_model``, also a shelf model fitted on the catalogue's shelves."""
     from recommender.services.versions import version_activate, version_publish
 
     rng = np.random.default_rng(seed)
@@ -94,8 +96,23 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
         link_vectors=_unit_rows(link_vectors),
         map_coords=rng.uniform(-1, 1, size=(len(book_ids), 2)),
         layout_method="test",
+        **(planted_shelf_model(book_ids) if shelf_model else {}),
     )
     return version_activate(version=version) if activate else version
+
+
+def planted_shelf_model(book_ids: np.ndarray) -> dict:
+    """``version_publish``'s shelf-model arguments: the model fitted on every shelf of the books."""
+    from recommender.training.params import TrainingParams
+    from recommender.training.shelf_model import train_shelf_model
+
+    entries = np.array(ShelfEntry.objects.values_list("book_id", "shelf__user_id"), dtype=np.int64)
+    _, readers = np.unique(entries[:, 1], return_inverse=True)
+    shelves = PairSet.build(np.searchsorted(book_ids, entries[:, 0]), readers, n_books=len(book_ids),
+                            n_links=int(readers.max()) + 1)
+    model = train_shelf_model(shelves=shelves, content=None,
+                              params=TrainingParams(shelf_model_regularisation=1.0, shelf_model_dimensions=64))
+    return {"shelf_model": model, "shelf_book_ids": book_ids[model.book_index]}
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from recommender.models import BookVector, EmbeddingVersion, LinkVector, TrainingRun
+from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
 from recommender.selectors import active_version, similar_books
 from recommender.services.training_runs import (
     WORKER_STOPPED,
@@ -53,9 +53,11 @@ def test_a_run_publishes_an_active_indexed_checked_version():
     assert run.epoch == FAST_PARAMS["epochs"] and run.step == run.steps_per_epoch > 0
     assert len(run.loss_history) == FAST_PARAMS["epochs"] and seen
     assert run.params["embedding_dim"] == 8 and "removed_links" in run.params
-    assert {"read_pairs", "train", "evaluate", "layout", "publish"} <= set(run.timings)
+    assert {"read_pairs", "train", "shelf_model", "evaluate", "layout", "publish"} <= set(run.timings)
+    # Shelves are served by the shelf model, fitted on the training readers' shelves.
+    assert ShelfVector.objects.filter(version=version).count() == version.shelf_model_book_count > 0
     for name in ("heldout_auc", "same_author_precision@5", "genre_knn_accuracy@10", "shelf_recall@20",
-                 "popularity_recall@20"):
+                 "popularity_recall@20", "votes_recall@20"):
         assert name in run.metrics and name in version.metrics
     assert run.metrics["data"]["shelf_pairs"] > 0 and run.metrics["data"]["validation_readers"] == 2
     assert run.metrics["quality_gate"] == {"passed": True, "activated": True, "reasons": []}

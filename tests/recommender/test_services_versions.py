@@ -137,7 +137,8 @@ def test_same_author_precision_is_also_reported_per_source():
                         [0, 0, 1], [0.7, 0, 0.7], [0, 0.7, 0.7], [0.6, 0.6, 0.5]], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     data = TrainingData(
-        pairs=PairSet.build([0], [0], n_books=8, n_links=1), book_ids=np.arange(8), link_ids=np.arange(1),
+        pairs=PairSet.build([0], [0], n_books=8, n_links=1), content=PairSet.build([0], [0], n_books=8, n_links=1),
+        shelves=PairSet.build([], [], n_books=8, n_links=0), book_ids=np.arange(8), link_ids=np.arange(1),
         n_readers=0, shelf_cases=[], shelf_popularity=np.zeros(8),
         authors=["a", "a", "b", "b", "c", "c", "d", "d"], genres=[""] * 8, countries=[""] * 8,
         sources=["wikipedia"] * 4 + ["goodbooks"] * 4,

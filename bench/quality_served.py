@@ -1,0 +1,181 @@
+"""The shelf-quality bar measured the way readers get it: through ``POST /api/v1/recommendations/``.
+
+``bench/quality_goodbooks.py`` measures the recommenders in NumPy. This benchmark measures the product:
+
+1. the same validation and tuning readers are carved out of goodbooks' ``to_read.csv`` (same seed, same
+   split); a copy of the goodbooks folder without any of their rows (want-to-read or rated) is written;
+2. a fresh scratch database imports that folder with ``import_goodbooks`` and trains with
+   ``train_embeddings --sync`` and the default parameters (book–link embeddings and shelf model);
+3. gunicorn serves the app, and each validation reader's visible shelf is POSTed to
+   ``/api/v1/recommendations/`` (``k`` = 20); Recall@20 and NDCG@20 are computed from the answers exactly
+   as ``recommender.evaluation.shelf_recall_ndcg`` does, with the popularity baseline beside them.
+
+Usage: python -m bench.quality_served --data ../shared/data/goodbooks   (about 10 minutes on 2 cores)
+Writes bench/results/quality_served.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import PROJECT_DIR, WORK_DIR, write_result
+
+DATABASE = "bookvec_served"
+K = 20
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=PROJECT_DIR.parent / "shared" / "data" / "goodbooks")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--validation-users", type=int, default=6800)
+    parser.add_argument("--tuning-users", type=int, default=2000)
+    parser.add_argument("--params", default="{}", help="training parameters as JSON")
+    args = parser.parse_args(argv)
+
+    from bench.quality_goodbooks import load_goodbooks
+    from bench.scratch import drop_database, fresh_database, manage
+    from recommender.training import TrainingParams
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    data = load_goodbooks(args.data, TrainingParams(seed=args.seed), n_validation=args.validation_users,
+                          n_tuning=args.tuning_users, seed=args.seed)
+    held_out = {case.user_id for case in data["validation"] + data["tuning"]}
+    folder = WORK_DIR / "goodbooks-without-held-out-readers"
+    removed = write_training_folder(args.data, folder, held_out)
+    log(f"{folder}: {removed} rows of {len(held_out)} held-out readers removed")
+
+    env = fresh_database(database=DATABASE)
+    timings = {}
+    try:
+        started = time.perf_counter()
+        manage(env, "import_goodbooks", str(folder))
+        timings["import_seconds"] = round(time.perf_counter() - started, 1)
+        log(f"imported in {timings['import_seconds']} s")
+        started = time.perf_counter()
+        params = [f"--param={key}={json.dumps(value)}" for key, value in json.loads(args.params).items()]
+        manage(env, "train_embeddings", "--sync", *params)
+        timings["training_run_seconds"] = round(time.perf_counter() - started, 1)
+        log(f"trained in {timings['training_run_seconds']} s")
+        figures = measure_served(env, data, log)
+    finally:
+        drop_database(DATABASE)
+    figures.update(timings)
+    figures["summary"] = {key: figures[key] for key in ("served_recall@20", "served_ndcg@20",
+                                                        "popularity_recall@20", "popularity_ndcg@20")}
+    path = write_result("quality_served", figures)
+    log(f"{json.dumps(figures['summary'])} -> {path}")
+
+
+def write_training_folder(source: Path, folder: Path, held_out: set[int]) -> int:
+    """Copies the goodbooks folder without the held-out readers' rows; returns how many rows were left out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("books.csv", "tags.csv", "book_tags.csv"):
+        shutil.copyfile(source / name, folder / name)
+    removed = 0
+    for name in ("to_read.csv", "ratings.csv"):
+        with open(source / name, newline="", encoding="utf-8") as src, \
+                open(folder / name, "w", newline="", encoding="utf-8") as dst:
+            reader, writer = csv.reader(src), csv.writer(dst)
+            writer.writerow(next(reader))
+            for row in reader:
+                if int(row[0]) in held_out:
+                    removed += 1
+                else:
+                    writer.writerow(row)
+    return removed
+
+
+def measure_served(env: dict[str, str], data: dict, log) -> dict:
+    """Starts gunicorn on the scratch database, POSTs every validation shelf, returns the figures."""
+    import os
+
+    from bench.http_load import free_port, start_gunicorn, stop_server, wait_until_up
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    port = free_port()
+    server = start_gunicorn(port, workers=2)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/api/v1/health/", server)
+        book_id = book_ids_by_goodbooks_id(port)
+        goodbooks_id = {db_id: gb_id for gb_id, db_id in book_id.items()}
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        recalls, ndcgs, popular_recalls, popular_ndcgs, latencies, errors = [], [], [], [], [], 0
+        discounts = 1.0 / np.log2(np.arange(2, K + 2))
+        ranking = np.argsort(-data["popularity"], kind="stable")
+        started = time.perf_counter()
+        for number, case in enumerate(data["validation"], 1):
+            hidden = set((case.hidden + 1).tolist())  # goodbooks book_id = index + 1
+            visible = [book_id[b + 1] for b in case.visible.tolist() if b + 1 in book_id]
+            began = time.perf_counter()
+            status, answer = post(connection, {"books": visible, "k": K})
+            latencies.append(time.perf_counter() - began)
+            if status != 200:
+                errors += 1
+                suggested = []
+            else:
+                suggested = [goodbooks_id.get(item["book"]["id"]) for item in answer["results"]]
+            ideal = min(len(hidden), K)
+            hits = np.array([g in hidden for g in suggested[:K]], dtype=float)
+            recalls.append(hits.sum() / ideal)
+            ndcgs.append((discounts[: len(hits)] * hits).sum() / discounts[:ideal].sum())
+            popular = ranking[~np.isin(ranking, case.visible)][:K] + 1
+            popular_hits = np.array([g in hidden for g in popular], dtype=float)
+            popular_recalls.append(popular_hits.sum() / ideal)
+            popular_ndcgs.append((discounts * popular_hits).sum() / discounts[:ideal].sum())
+            if number % 1000 == 0:
+                log(f"  {number} readers: Recall@20 {np.mean(recalls):.4f} NDCG@20 {np.mean(ndcgs):.4f}")
+        seconds = time.perf_counter() - started
+    finally:
+        stop_server(server)
+        os.environ.clear()
+        os.environ.update(saved)
+    latencies_ms = np.array(latencies) * 1000
+    return {
+        "protocol": "validation readers carved from to_read.csv (seeded), none of their rows imported; "
+                    "80 % of each shuffled want-to-read shelf POSTed, 20 hidden-book recommendations scored",
+        "readers": len(recalls),
+        "served_recall@20": round(float(np.mean(recalls)), 4),
+        "served_ndcg@20": round(float(np.mean(ndcgs)), 4),
+        "popularity_recall@20": round(float(np.mean(popular_recalls)), 4),
+        "popularity_ndcg@20": round(float(np.mean(popular_ndcgs)), 4),
+        "http_errors": errors,
+        "requests_seconds": round(seconds, 1),
+        "latency_ms": {"p50": round(float(np.percentile(latencies_ms, 50)), 1),
+                       "p99": round(float(np.percentile(latencies_ms, 99)), 1)},
+    }
+
+
+def book_ids_by_goodbooks_id(port: int) -> dict[int, int]:
+    """The database id of every goodbooks book (its ``external_id`` is ``goodbooks:<book_id>``)."""
+    import psycopg
+
+    from bench.scratch import existing_environment
+
+    with psycopg.connect(existing_environment(database=DATABASE)["DATABASE_URL"]) as connection:
+        rows = connection.execute("SELECT id, external_id FROM books_book WHERE source = 'goodbooks'").fetchall()
+    return {int(external.split(":", 1)[1]): db_id for db_id, external in rows}
+
+
+def post(connection: http.client.HTTPConnection, body: dict) -> tuple[int, dict]:
+    connection.request("POST", "/api/v1/recommendations/", body=json.dumps(body),
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    payload = response.read()
+    return response.status, json.loads(payload) if response.status == 200 else {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The shelf model: book vectors learned for "books for your shelf" itself, from readers' shelves and links.
+
+The book–link embeddings (``trainer.py``) place similar books close together, which is what "books like
+this one" and the map need. A shelf is a different question — which books go with *this set* of books —
+and on real goodbooks shelves a model trained for it directly recommends better (bench/quality_goodbooks.py).
+
+It is a shallow linear autoencoder of shelves with content links as side information (EASE, Steck 2019,
+"Embarrassingly Shallow Autoencoders for Sparse Data"): book ``j`` scores ``sum(B[i, j] for i in shelf)``,
+where the book × book weights ``B`` minimise
+
+    || X - X B ||² + link_weight · || T'(I - B) ||² + regularisation · || B ||²,   diag(B) = 0
+
+``X`` being the training readers' shelves (reader × book, 1 when shelved) and ``T'`` the books' content
+links (link × book: L2-normalised TF-IDF rows of each book, weights log(1 + count) · idf), so books that
+share tags or wikilinks predict each other even when few readers shelved them together. The solution is
+closed-form: with the Gram matrix ``G = XᵀX + link_weight · T Tᵀ``, ``P = (G + regularisation · I)⁻¹`` and
+``B = −P / diag(P)`` — training is one matrix inversion, exact and deterministic, no epochs.
+
+To serve it from pgvector, ``B`` is factorised (truncated SVD, ``dimensions`` components) into two
+vectors per book, ``B ≈ query_vectors · answer_vectorsᵀ``: a shelf's query is the sum of its books'
+query vectors, and the books to suggest are the answer vectors with the largest inner product with it —
+one pgvector ``<#>`` query. Each shelf book's share of a suggestion's score is its own
+``query · answer`` term, which names the books that explain it.
+
+Books on no training shelf are not in the model (``ShelfModel.book_index``); at most
+``params.shelf_model_max_books`` of the most shelved books are, because the inversion is cubic in their number. Pure NumPy; nothing here knows
+about Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from recommender.training.dataset import PairSet
+from recommender.training.params import TrainingParams
+
+StageCallback = Callable[[str], None]
+"""on_stage(description): called as the model moves from one step to the next (for live status)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ShelfModel:
+    """Two vectors for each modelled book: score(book j | shelf) ≈ sum of shelf query vectors · answer_j."""
+
+    book_index: np.ndarray  # int64[n]: which books (indices of the training data) the model covers
+    query_vectors: np.ndarray  # float32[n, dimensions]
+    answer_vectors: np.ndarray  # float32[n, dimensions]
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.query_vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.book_index)
+
+
+def train_shelf_model(
+    *,
+    shelves: PairSet,
+    content: PairSet | None,
+    params: TrainingParams,
+    on_stage: StageCallback | None = None,
+) -> ShelfModel | None:
+    """Fits the shelf model on training readers' shelves and the books' content links.
+
+    ``shelves`` pairs each book with the training readers who shelved it (readers as links);
+    ``content`` (same books) pairs books with their links, a pair's weight being how many times the book
+    has the link. Returns None when fewer than two books are on training shelves.
+    """
+    stage = on_stage or (lambda description: None)
+    n_books = shelves.n_books
+    shelved = np.bincount(shelves.book_index, minlength=n_books)
+    modelled = np.flatnonzero(shelved > 0)
+    if len(modelled) > params.shelf_model_max_books:
+        most_shelved = np.argsort(-shelved[modelled], kind="stable")[: params.shelf_model_max_books]
+        modelled = np.sort(modelled[most_shelved])
+    if len(modelled) < 2:
+        return None
+    position = np.full(n_books, -1, np.int64)
+    position[modelled] = np.arange(len(modelled))
+
+    stage(f"shelf model: Gram matrix of {len(modelled):,} books")
+    gram = _shelf_gram(position, shelves, len(modelled))
+    if params.shelf_model_link_weight > 0 and content is not None and len(content):
+        gram += params.shelf_model_link_weight * _link_gram(position, content, len(modelled))
+
+    stage(f"shelf model: solving for {len(modelled):,} books")
+    gram[np.diag_indices_from(gram)] += params.shelf_model_regularisation
+    inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+    del gram
+    weights = inverse / -np.diag(inverse)  # B[i, j] = -P[i, j] / P[j, j]
+    np.fill_diagonal(weights, 0.0)
+    del inverse
+
+    stage(f"shelf model: factorising into {min(params.shelf_model_dimensions, len(modelled)):,}-d vectors")
+    query, answer = _factorise(weights.astype(np.float32), params.shelf_model_dimensions, seed=params.seed)
+    return ShelfModel(book_index=modelled, query_vectors=query, answer_vectors=answer)
+
+
+def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
+                               weights: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` best modelled books for ``shelf`` (book indices), best first, none of them on the shelf.
+
+    The NumPy twin of the serving query; shelf books the model does not cover are ignored.
+    """
+    position = np.searchsorted(model.book_index, shelf)
+    position = np.clip(position, 0, len(model.book_index) - 1)
+    covered = model.book_index[position] == shelf
+    if not covered.any():
+        return np.zeros(0, np.int64)
+    shelf_weights = np.ones(len(shelf)) if weights is None else np.asarray(weights, np.float64)
+    query = shelf_weights[covered] @ model.query_vectors[position[covered]]
+    scores = model.answer_vectors @ query.astype(np.float32)
+    scores[position[covered]] = -np.inf
+    k = min(k, len(scores) - int(covered.sum()))
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    top = top[np.lexsort((top, -scores[top]))][:k]
+    return model.book_index[top]
+
+
+def _shelf_gram(position: np.ndarray, shelves: PairSet, n: int) -> np.ndarray:
+    """XᵀX of the modelled books: how many training readers shelved each pair of books (float64, dense)."""
+    at = position[shelves.book_index]
+    keep = at >= 0
+    matrix = sp.csr_matrix((np.ones(int(keep.sum())), (shelves.link_index[keep], at[keep])),
+                           shape=(shelves.n_links, n))
+    return (matrix.T @ matrix).toarray()
+
+
+def _link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
+    """T Tᵀ of the modelled books' L2-normalised TF-IDF link rows (weights log(1 + count) · idf)."""
+    at = position[content.book_index]
+    keep = at >= 0
+    n_links = content.n_links
+    rows = sp.csr_matrix((np.log1p(content.weight[keep].astype(np.float64)), (at[keep], content.link_index[keep])),
+                         shape=(n, n_links))
+    books_per_link = np.bincount(rows.indices, minlength=n_links)
+    rows = rows @ sp.diags(np.log((n + 1.0) / (books_per_link + 1.0)))
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    rows = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows
+    return (rows @ rows.T).toarray()
+
+
+def _factorise(weights: np.ndarray, dimensions: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(query, answer) with query · answerᵀ the best rank-``dimensions`` approximation of ``weights``.
+
+    Randomised SVD (Halko, Martinsson & Tropp 2011): a seeded Gaussian sketch with 4 power iterations,
+    exact enough for ranking at a fraction of a full SVD's time. Singular values are split evenly
+    (√s on each side) so both vectors have comparable norms.
+    """
+    n = len(weights)
+    if dimensions >= n:
+        u, s, vt = np.linalg.svd(weights)
+    else:
+        rng = np.random.default_rng([seed, 7])
+        sketch = min(n, dimensions + 64)
+        basis, _ = np.linalg.qr(weights @ rng.standard_normal((n, sketch), dtype=np.float32))
+        for _ in range(4):
+            basis, _ = np.linalg.qr(weights @ (weights.T @ basis))
+        small_u, s, vt = np.linalg.svd(basis.T @ weights, full_matrices=False)
+        u = basis @ small_u
+    d = min(dimensions, n)
+    root = np.sqrt(s[:d])
+    return (u[:, :d] * root).astype(np.float32), (vt[:d].T * root).astype(np.float32)

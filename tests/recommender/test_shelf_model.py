@@ -1,0 +1,161 @@
+"""The shelf model: its closed-form fit and factorisation, and serving shelves from its vectors in pgvector."""
+import numpy as np
+import pytest
+
+from recommender.models import ShelfVector
+from recommender.selectors import active_version, book_recommendations
+from recommender.training.dataset import PairSet
+from recommender.training.params import TrainingParams
+from recommender.training.shelf_model import recommend_from_shelf_model, train_shelf_model
+from tests.recommender.planted import planted_catalogue, publish_planted_version
+
+GROUPS, BOOKS_PER_GROUP = 5, 20
+
+
+def grouped_shelves(*, readers_per_group: int = 40, shelf_size: int = 6, extra_books: int = 0, seed: int = 0):
+    """Readers each shelving books of one group (book b is in group b // BOOKS_PER_GROUP)."""
+    rng = np.random.default_rng(seed)
+    books, readers = [], []
+    for reader in range(readers_per_group * GROUPS):
+        group = reader % GROUPS
+        books += list(group * BOOKS_PER_GROUP + rng.choice(BOOKS_PER_GROUP, shelf_size, replace=False))
+        readers += [reader] * shelf_size
+    return PairSet.build(books, readers, n_books=GROUPS * BOOKS_PER_GROUP + extra_books,
+                         n_links=readers_per_group * GROUPS)
+
+
+def exact_weights(shelves: PairSet, regularisation: float) -> np.ndarray:
+    """EASE's closed form, written out directly: B = -P / diag(P), P = (XᵀX + λI)⁻¹, diag(B) = 0."""
+    x = np.zeros((shelves.n_links, shelves.n_books))
+    x[shelves.link_index, shelves.book_index] = 1.0
+    p = np.linalg.inv(x.T @ x + regularisation * np.eye(shelves.n_books))
+    b = -p / np.diag(p)
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def test_with_full_rank_the_vectors_reproduce_the_exact_weights():
+    shelves = grouped_shelves()
+    params = TrainingParams(shelf_model_link_weight=0.0, shelf_model_regularisation=10.0, shelf_model_dimensions=500)
+
+    model = train_shelf_model(shelves=shelves, content=None, params=params)
+
+    assert len(model) == shelves.n_books and model.dimensions == shelves.n_books
+    np.testing.assert_allclose(model.query_vectors @ model.answer_vectors.T, exact_weights(shelves, 10.0), atol=1e-5)
+
+
+def test_recommendations_come_from_the_shelf_s_group_and_leave_the_shelf_out():
+    model = train_shelf_model(shelves=grouped_shelves(), content=None,
+                              params=TrainingParams(shelf_model_regularisation=10.0, shelf_model_dimensions=32))
+    shelf = np.array([40, 41, 45])  # group 2
+
+    suggested = recommend_from_shelf_model(model, shelf, 10)
+
+    assert len(suggested) == 10 and not set(suggested) & set(shelf)
+    assert all(book // BOOKS_PER_GROUP == 2 for book in suggested)
+
+
+def test_shared_links_connect_books_no_reader_shelved_together():
+    shelves = grouped_shelves(extra_books=0)
+    # Books 0 and 99 (groups 0 and 4) share a link no other book has.
+    content = PairSet.build([0, 99], [0, 0], n_books=shelves.n_books, n_links=1, weight=[3, 3])
+    base = dict(shelf_model_regularisation=10.0, shelf_model_dimensions=500)
+
+    without = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(shelf_model_link_weight=0.0,
+                                                                                         **base))
+    with_links = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(shelf_model_link_weight=50.0,
+                                                                                           **base))
+
+    def weight(model, i, j):
+        return float(model.query_vectors[i] @ model.answer_vectors[j])
+
+    assert weight(with_links, 0, 99) > 0.1 > abs(weight(without, 0, 99))
+    assert 99 in recommend_from_shelf_model(with_links, np.array([0]), 5)
+
+
+def test_only_shelved_books_and_at_most_the_most_shelved_are_modelled():
+    shelves = grouped_shelves(extra_books=7)  # 7 books on no shelf
+    capped = TrainingParams(shelf_model_max_books=30, shelf_model_dimensions=8)
+    popularity = np.bincount(shelves.book_index, minlength=shelves.n_books)
+
+    model = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(shelf_model_dimensions=8))
+    small = train_shelf_model(shelves=shelves, content=None, params=capped)
+
+    assert list(model.book_index) == list(np.flatnonzero(popularity))
+    assert len(small) == 30 and popularity[small.book_index].min() >= np.sort(popularity)[::-1][29]
+    outside = np.setdiff1d(np.arange(shelves.n_books), small.book_index)[:3]
+    assert len(recommend_from_shelf_model(small, outside, 5)) == 0, "books outside the model are ignored"
+
+
+def test_fewer_than_two_shelved_books_give_no_model():
+    shelves = PairSet.build([3, 3], [0, 1], n_books=10, n_links=2)
+
+    assert train_shelf_model(shelves=shelves, content=None, params=TrainingParams()) is None
+
+
+@pytest.mark.django_db
+class TestServing:
+    @pytest.fixture
+    def catalogue(self):
+        catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
+                                      readers_per_group=12, shelf_size=8)
+        publish_planted_version(catalogue, shelf_model=True)
+        return catalogue
+
+    def test_the_version_holds_the_shelf_vectors(self, catalogue):
+        version = active_version()
+
+        stored = ShelfVector.objects.filter(version=version)
+        assert stored.count() == version.shelf_model_book_count > 0
+        assert len(stored.first().query.to_numpy()) == len(stored.first().answer.to_numpy())
+
+    def test_recommendations_are_of_the_shelf_s_group_explained_and_leave_out_excluded_books(
+            self, catalogue, django_assert_max_num_queries):
+        group = catalogue.books_of_group(3)
+        inputs, excluded = [b.pk for b in group[:4]], [b.pk for b in group[4:10]]
+
+        with django_assert_max_num_queries(4):
+            results = book_recommendations(book_ids=inputs, k=12, exclude_ids=excluded)
+            explained = [b.pk for r in results for b in r.because]
+
+        ids = [r.book.pk for r in results]
+        assert len(ids) == 12 == len(set(ids)) and not set(ids) & set(inputs + excluded)
+        assert all(catalogue.group_of_book[pk] == 3 for pk in ids)
+        assert set(explained) <= set(inputs) and all(r.because for r in results)
+        scores = [r.score for r in results]
+        assert scores == sorted(scores, reverse=True)
+
+    def test_the_ranking_is_the_shelf_model_s(self, catalogue):
+        """What the selector serves is what the NumPy shelf model ranks (the figures in bench/ are of it)."""
+        version = active_version()
+        rows = list(ShelfVector.objects.filter(version=version).order_by("book_id").values_list(
+            "book_id", "query", "answer"))
+        ids = np.array([r[0] for r in rows])
+        query = np.stack([r[1].to_numpy() for r in rows]).astype(np.float32)
+        answer = np.stack([r[2].to_numpy() for r in rows]).astype(np.float32)
+        inputs = [catalogue.books_of_group(1)[0].pk, catalogue.books_of_group(4)[0].pk]
+        scores = answer @ query[np.searchsorted(ids, inputs)].sum(axis=0)
+        scores[np.searchsorted(ids, inputs)] = -np.inf
+
+        results = book_recommendations(book_ids=inputs, k=8)
+
+        assert [r.book.pk for r in results] == list(ids[np.argsort(-scores, kind="stable")[:8]])
+        assert [r.score for r in results] == pytest.approx(sorted(scores, reverse=True)[:8], rel=1e-3)
+
+    def test_weights_steer_the_recommendations(self, catalogue):
+        first, second = catalogue.books_of_group(1)[0], catalogue.books_of_group(2)[0]
+
+        results = book_recommendations(book_ids=[first.pk, second.pk], k=5, weights={first.pk: 0.05, second.pk: 1})
+
+        assert all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
+
+    def test_books_outside_the_shelf_model_fall_back_to_neighbour_voting(self, catalogue):
+        unshelved = [pk for pk in (b.pk for b in catalogue.books)
+                     if not ShelfVector.objects.filter(book_id=pk).exists()][:2]
+        assert unshelved, "the planted shelves leave some books off every shelf"
+
+        results = book_recommendations(book_ids=unshelved, k=5)
+
+        assert len(results) == 5 and all(set(b.pk for b in r.because) <= set(unshelved) for r in results)
+        assert all(catalogue.group_of_book[r.book.pk] in {catalogue.group_of_book[pk] for pk in unshelved}
+                   for r in results)
