@@ -19,7 +19,7 @@ SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
 METRIC_ORDER = (
     "heldout_auc", "same_author_precision@5", "same_author_precision@10", "genre_knn_accuracy@10",
     "country_knn_accuracy@10", "shelf_recall@20", "shelf_ndcg@20", "popularity_recall@20", "popularity_ndcg@20",
-    "shelf_users",
+    "votes_recall@20", "votes_ndcg@20", "shelf_users",
 )
 
 
@@ -166,12 +166,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 @admin.register(EmbeddingVersion)
 class EmbeddingVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count", "ann_recall_at_10",
-                    "summary_metrics", "layout_method", "training_run", "created_at", "activated_at")
+    list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count",
+                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "layout_method", "training_run", "created_at", "activated_at")
     list_filter = ("is_active", "is_ready")
     actions = ["activate", "roll_back"]
-    fields = ("is_active", "is_ready", "dimensions", "book_count", "link_count", "ann_recall_at_10",
-              "metrics_table", "layout_method", "training_run", "created_at", "activated_at")
+    fields = ("is_active", "is_ready", "dimensions", "book_count", "link_count", "shelf_model_book_count",
+              "ann_recall_at_10", "metrics_table", "layout_method", "training_run", "created_at", "activated_at")
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
