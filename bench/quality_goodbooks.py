@@ -1,4 +1,5 @@
-"""Shelf-recommendation quality on goodbooks-10k: tags vs tags+shelves, variants, and scorings.
+"""Shelf-recommendation quality on goodbooks-10k: the shelf model, the book–link embeddings (tags vs
+tags+shelves, variants, scorings) and baselines, on the same readers.
 
 Protocol: validation readers (seeded, default 6,800) and tuning readers (default 2,000) are carved out of
 ``to_read.csv``; neither is ever trained on. Each of their shelves is shuffled (seeded), 80 % is visible,
@@ -7,8 +8,12 @@ min(hidden, 20) and NDCG@20 are averaged over readers. Scoring knobs are chosen 
 figures are reported on the validation readers. Baselines (most popular, item-kNN cosine on the
 training readers' shelves) run in the same script on the same split.
 
-Usage: python bench/quality_goodbooks.py --data ../shared/data/goodbooks [--quick]
-Writes bench/results/quality_goodbooks.json.
+The shelf model runs (``shelf_model*``) fit ``recommender.training.shelf_model`` on the training readers'
+want-to-read shelves and the books' kept tags, as a training run does. ``bench/quality_served.py``
+measures the same readers through the product's API.
+
+Usage: python bench/quality_goodbooks.py --data ../shared/data/goodbooks [--runs NAME,...]
+Writes bench/results/quality_goodbooks.json (with ``--runs``, only those runs' figures are replaced).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -180,6 +186,8 @@ def main() -> None:
 
     grid = [(p, a) for p in (1.0, 2.0, 4.0, 8.0) for a in (0.0, 0.15, 0.3, 0.5, 0.7)]
     results: dict = {"baselines": {}, "runs": {}}
+    if args.runs != "all" and args.out.exists():  # a partial run updates its runs, keeping the others' figures
+        results["runs"] = json.loads(args.out.read_text()).get("runs", {})
     popularity = data["popularity"]
     results["baselines"]["most_popular"] = shelf_recall_ndcg(popularity_recommender(popularity), data["validation"], K)
     log(f"most popular: {fmt(results['baselines']['most_popular'])}")
@@ -223,7 +231,7 @@ def main() -> None:
             f"validation {fmt(figures['validation'])} (tuning {fmt(figures['tuning'])})")
         results["runs"][name] = {
             "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
-            "fit_seconds": seconds, "books": len(model), **figures,
+            "fit_seconds": seconds, "books": len(model), **figures, "measured": measured(),
         }
         write_results(args.out, results, args, data, content, shelves)
     for name in [name for name in chosen if name in runs]:
@@ -247,7 +255,7 @@ def main() -> None:
             "params": {k: v for k, v in params.to_dict().items() if k not in ("removed_links", "removed_link_patterns")},
             "training_seconds": trained.seconds, "pairs_per_second": trained.pairs_per_second,
             "train_pairs": trained.n_train_pairs, "heldout_link_auc": trained.heldout_auc,
-            "history": trained.history,
+            "history": trained.history, "measured": measured(),
             **evaluate_vectors(name, trained.book_vectors, has_pairs, data, grid, log),
         }
         write_results(args.out, results, args, data, content, shelves)
@@ -267,6 +275,13 @@ def write_results(out: Path, results: dict, args, data, content: PairSet, shelve
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
+
+
+def measured() -> dict:
+    """When and at which commit a run's figures were taken (a partial bench keeps older runs' figures)."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent).stdout.strip()
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "git_commit": commit}
 
 
 def shelves_as_pairset(shelves: PairSet) -> PairSet:
