@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from pgvector import HalfVector
-from pgvector.django import MaxInnerProduct
+from pgvector import HalfVector, Vector
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
@@ -145,34 +144,52 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
                          weights: dict[int, float], k: int) -> list[scoring.Recommendation] | None:
     """The shelf model's ranking (``recommender.training.shelf_model``), or None when no input book is in it.
 
-    Two queries: the input books' query vectors, then the books whose answer vectors have the largest inner
-    product with their weighted sum — an exact scan of the version's shelf vectors (a few thousand rows),
-    which also returns the answer vectors so that each suggestion names the input books adding most to it.
+    Two queries, and no vector parsed in Python but the query: the sum of the input books' query vectors
+    for each distinct weight (their weighted total is the shelf's query), then the books whose answer
+    vectors have the largest inner product with it — an exact scan of the version's shelf vectors (a few
+    thousand rows) — each with every input book's own term of its score, which names the input books
+    that explain it.
     """
-    inputs = list(ShelfVector.objects.filter(version=version, book_id__in=sources).values_list("book_id", "query"))
-    if not inputs:
-        return None
-    input_ids = np.array([book_id for book_id, _ in inputs], dtype=np.int64)
-    input_vectors = np.stack([vector.to_numpy() for _, vector in inputs]).astype(np.float32)
-    input_weights = np.array([float(weights.get(int(book_id), 1.0)) for book_id in input_ids], dtype=np.float32)
-    query = input_weights @ input_vectors
-    rows = list(
-        ShelfVector.objects.filter(version=version)
-        .exclude(book_id__in=excluded)
-        .annotate(distance=MaxInnerProduct("answer", HalfVector(query)))
-        .order_by("distance", "book_id")
-        .values_list("book_id", "answer")[:k]
-    )
-    if not rows:
-        return []
-    answers = np.stack([vector.to_numpy() for _, vector in rows]).astype(np.float32)
-    shares = (input_vectors * input_weights[:, None]) @ answers.T  # [input book, suggestion]
-    ranked = []
-    for column, (book_id, _) in enumerate(rows):
-        order = np.lexsort((input_ids, -shares[:, column]))
-        because = tuple(int(input_ids[i]) for i in order[: scoring.ShelfScoring.max_because] if shares[i, column] > 0)
-        ranked.append(scoring.Recommendation(int(book_id), float(shares[:, column].sum()), because))
-    return ranked
+    weight_of = [float(weights.get(book_id, 1.0)) for book_id in sources]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.weight, sum(sv.query::vector)::text FROM recommender_shelfvector sv"
+            " JOIN unnest(%s::bigint[], %s::float8[]) AS w(book_id, weight) ON w.book_id = sv.book_id"
+            " WHERE sv.version_id = %s GROUP BY w.weight",
+            [sources, weight_of, version.pk],
+        )
+        sums = cursor.fetchall()
+        if not sums:
+            return None
+        query = sum(float(weight) * Vector.from_text(total).to_numpy().astype(np.float64)
+                    for weight, total in sums)
+        cursor.execute(
+            """
+            WITH suggested AS (
+                SELECT book_id, answer, answer <#> %(query)s::halfvec AS distance
+                FROM recommender_shelfvector
+                WHERE version_id = %(version)s AND book_id <> ALL(%(excluded)s::bigint[])
+                ORDER BY distance, book_id
+                LIMIT %(k)s
+            )
+            SELECT suggested.book_id, -suggested.distance, s.book_id, -(s.query <#> suggested.answer)
+            FROM suggested
+            JOIN recommender_shelfvector s ON s.version_id = %(version)s AND s.book_id = ANY(%(sources)s::bigint[])
+            ORDER BY suggested.distance, suggested.book_id
+            """,
+            {"query": HalfVector(query.astype(np.float32)).to_text(), "version": version.pk, "excluded": excluded,
+             "k": k, "sources": sources},
+        )
+        rows = cursor.fetchall()
+    weight_by_book = dict(zip(sources, weight_of))
+    ranked: dict[int, tuple[float, list[tuple[float, int]]]] = {}
+    for book_id, score, source_id, term in rows:
+        ranked.setdefault(book_id, (float(score), []))[1].append((weight_by_book[source_id] * float(term), source_id))
+    return [
+        scoring.Recommendation(book_id, score, tuple(source for share, source in sorted(
+            terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
+        for book_id, (score, terms) in ranked.items()
+    ]
 
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],

@@ -8,13 +8,16 @@ It is a shallow linear autoencoder of shelves with content links as side informa
 "Embarrassingly Shallow Autoencoders for Sparse Data"): book ``j`` scores ``sum(B[i, j] for i in shelf)``,
 where the book × book weights ``B`` minimise
 
-    || X - X B ||² + link_weight · || T'(I - B) ||² + regularisation · || B ||²,   diag(B) = 0
+    || X - X B ||² + link_weight · || T'(I - B) ||² + || Λ^½ B ||²,   diag(B) = 0
 
 ``X`` being the training readers' shelves (reader × book, 1 when shelved) and ``T'`` the books' content
 links (link × book: L2-normalised TF-IDF rows of each book, weights log(1 + count) · idf), so books that
 share tags or wikilinks predict each other even when few readers shelved them together. The solution is
-closed-form: with the Gram matrix ``G = XᵀX + link_weight · T Tᵀ``, ``P = (G + regularisation · I)⁻¹`` and
-``B = −P / diag(P)`` — training is one matrix inversion, exact and deterministic, no epochs.
+closed-form: with the Gram matrix ``G = XᵀX + link_weight · T Tᵀ``, ``P = (G + Λ)⁻¹`` and
+``B = −P / diag(P)`` — training is one matrix inversion, exact and deterministic, no epochs. ``Λ`` is
+diagonal, ``regularisation + dropout / (1 − dropout) · G_jj`` for book ``j``: the L2 penalty that training
+with a ``dropout`` share of each shelf hidden amounts to (Steck 2020, "Autoencoders that don't overfit
+towards the identity", EDLAE), which regularises popular books more.
 
 To serve it from pgvector, ``B`` is factorised (truncated SVD, ``dimensions`` components) into two
 vectors per book, ``B ≈ query_vectors · answer_vectorsᵀ``: a shelf's query is the sum of its books'
@@ -90,7 +93,8 @@ def train_shelf_model(
         gram += params.shelf_model_link_weight * _link_gram(position, content, len(modelled))
 
     stage(f"shelf model: solving for {len(modelled):,} books")
-    gram[np.diag_indices_from(gram)] += params.shelf_model_regularisation
+    dropout = params.shelf_model_dropout
+    gram[np.diag_indices_from(gram)] += params.shelf_model_regularisation + dropout / (1 - dropout) * np.diag(gram)
     inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
     del gram
     weights = inverse / -np.diag(inverse)  # B[i, j] = -P[i, j] / P[j, j]

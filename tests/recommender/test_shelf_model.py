@@ -24,24 +24,29 @@ def grouped_shelves(*, readers_per_group: int = 40, shelf_size: int = 6, extra_b
                          n_links=readers_per_group * GROUPS)
 
 
-def exact_weights(shelves: PairSet, regularisation: float) -> np.ndarray:
-    """EASE's closed form, written out directly: B = -P / diag(P), P = (XᵀX + λI)⁻¹, diag(B) = 0."""
+def exact_weights(shelves: PairSet, regularisation: float, dropout: float) -> np.ndarray:
+    """The closed form, written out directly: B = -P / diag(P), P = (XᵀX + Λ)⁻¹, diag(B) = 0, with
+    Λ = diag(λ + dropout / (1 - dropout) · diag(XᵀX))."""
     x = np.zeros((shelves.n_links, shelves.n_books))
     x[shelves.link_index, shelves.book_index] = 1.0
-    p = np.linalg.inv(x.T @ x + regularisation * np.eye(shelves.n_books))
+    gram = x.T @ x
+    p = np.linalg.inv(gram + np.diag(regularisation + dropout / (1 - dropout) * np.diag(gram)))
     b = -p / np.diag(p)
     np.fill_diagonal(b, 0.0)
     return b
 
 
-def test_with_full_rank_the_vectors_reproduce_the_exact_weights():
+@pytest.mark.parametrize("dropout", [0.0, 0.25])
+def test_with_full_rank_the_vectors_reproduce_the_exact_weights(dropout):
     shelves = grouped_shelves()
-    params = TrainingParams(shelf_model_link_weight=0.0, shelf_model_regularisation=10.0, shelf_model_dimensions=500)
+    params = TrainingParams(shelf_model_link_weight=0.0, shelf_model_regularisation=10.0, shelf_model_dimensions=500,
+                            shelf_model_dropout=dropout)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
     assert len(model) == shelves.n_books and model.dimensions == shelves.n_books
-    np.testing.assert_allclose(model.query_vectors @ model.answer_vectors.T, exact_weights(shelves, 10.0), atol=1e-5)
+    np.testing.assert_allclose(model.query_vectors @ model.answer_vectors.T, exact_weights(shelves, 10.0, dropout),
+                               atol=1e-5)
 
 
 def test_recommendations_come_from_the_shelf_s_group_and_leave_the_shelf_out():
