@@ -217,7 +217,8 @@ def main() -> None:
     shelf_models = {
         "shelf_model": {},
         "shelf_model_plain_ease": {"shelf_model_dropout": 0.0, "shelf_model_regularisation": 500.0},
-        "shelf_model_dropout0.25": {"shelf_model_dropout": 0.25},
+        "shelf_model_dropout0.1": {"shelf_model_dropout": 0.1},
+        "shelf_model_dropout0.5": {"shelf_model_dropout": 0.5},
         "shelf_model_dim1536": {"shelf_model_dimensions": 1536},
         "shelf_model_no_tags": {"shelf_model_link_weight": 0.0},
     }

@@ -110,9 +110,10 @@ class TrainingParams:
     """Weight of the books' content links against readers' shelves in the shelf model's Gram matrix."""
     shelf_model_regularisation: float = 300.0
     """L2 penalty of the shelf model's book × book weights."""
-    shelf_model_dropout: float = 0.1
-    """Adds dropout / (1 - dropout) x (the book's Gram diagonal) to each book's L2 penalty (EDLAE): on goodbooks
-    0.1 with penalty 300 gives Recall@20 0.186 / NDCG@20 0.126 against 0.185 / 0.123 for plain EASE (0, 500)."""
+    shelf_model_dropout: float = 0.25
+    """Adds dropout / (1 - dropout) x (the book's Gram diagonal) to each book's L2 penalty (EDLAE). On goodbooks
+    tuning readers at 1,024-d: Recall@20 / NDCG@20 0.182 / 0.121 (0.25), 0.180 / 0.121 (0.1, 0.5), 0.177 / 0.118
+    for plain EASE (0, penalty 500) — bench/quality_goodbooks.py."""
     shelf_model_dimensions: int = 1024
     """Size of the shelf model's query and answer vectors (rank of its factorisation)."""
     shelf_model_max_books: int = 12000
