@@ -55,10 +55,12 @@ def load_goodbooks(data: Path, params: TrainingParams, *, n_validation: int, n_t
     """Tag pairs, training shelf pairs, tuning and validation cases, popularity and authors."""
     with open(data / "books.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    n_books = len(rows)
+    n_books = max(int(r["book_id"]) for r in rows)  # book i has index i - 1 (a sample's ids have gaps)
     book_of_goodreads = {int(r["goodreads_book_id"]): int(r["book_id"]) - 1 for r in rows}
-    authors = [r["authors"].split(",")[0].strip() for r in rows]
-    titles = [r["title"] for r in rows]
+    authors, titles = [""] * n_books, [""] * n_books
+    for r in rows:
+        authors[int(r["book_id"]) - 1] = r["authors"].split(",")[0].strip()
+        titles[int(r["book_id"]) - 1] = r["title"]
 
     with open(data / "tags.csv", newline="", encoding="utf-8") as f:
         tag_names = {int(r["tag_id"]): normalise_link_name(r["tag_name"]) for r in csv.DictReader(f)}

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         figures = measure_served(env, data, log)
     finally:
         drop_database(DATABASE)
-    figures.update(timings)
+    figures.update(timings, held_out_readers=len(held_out), rows_left_out=removed)
     figures["summary"] = {key: figures[key] for key in ("served_recall@20", "served_ndcg@20",
                                                         "popularity_recall@20", "popularity_ndcg@20")}
     path = write_result("quality_served", figures)
