@@ -9,9 +9,12 @@ from recommender.selectors import active_version, similar_books
 from recommender.services.inference import book_vectors_infer
 from recommender.services.quality import quality_gate
 from recommender.services.versions import (
+    HNSW_EF_CONSTRUCTION,
+    LINK_HNSW_EF_CONSTRUCTION,
     NoPreviousVersion,
     VersionNotReady,
     book_index_name,
+    link_index_name,
     version_activate,
     version_check_ann_recall,
     version_rollback,
@@ -43,6 +46,39 @@ def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(catal
     assert all(abs(np.linalg.norm(vector) - 1) < 1e-5 for vector in stored.values())
     assert LinkVector.objects.filter(version=version).count() == len(catalogue.links)
     assert version_check_ann_recall(version=version, sample_size=20) == 1.0
+
+
+def test_the_link_index_is_built_with_its_own_candidate_list_and_both_tables_have_statistics(catalogue):
+    version = publish_planted_version(catalogue, activate=False)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN (%s, %s)",
+                       [book_index_name(version.pk), link_index_name(version.pk)])
+        definitions = dict(cursor.fetchall())
+        # Statistics that know the new version's rows: without them the planner takes it for a handful of
+        # rows and sorts them instead of using its index.
+        cursor.execute("SELECT tablename, most_common_vals::text FROM pg_stats"
+                       " WHERE tablename IN (%s, %s) AND attname = 'version_id'",
+                       [BookVector._meta.db_table, LinkVector._meta.db_table])
+        versions_in_statistics = dict(cursor.fetchall())
+    assert f"ef_construction='{HNSW_EF_CONSTRUCTION}'" in definitions[book_index_name(version.pk)]
+    assert f"ef_construction='{LINK_HNSW_EF_CONSTRUCTION}'" in definitions[link_index_name(version.pk)]
+    assert versions_in_statistics == {BookVector._meta.db_table: f"{{{version.pk}}}",
+                                      LinkVector._meta.db_table: f"{{{version.pk}}}"}
+
+
+def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from_the_stored_ones(catalogue):
+    version = publish_planted_version(catalogue, activate=False, noise=1.5)
+    stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
+    ids = np.array(list(stored))[::-1]  # any order: the check sorts by id, as the stored vectors are read
+    vectors = np.stack([np.asarray(stored[book_id]) for book_id in ids])
+
+    from_database = version_check_ann_recall(version=version, sample_size=30)
+    in_hand = version_check_ann_recall(version=version, sample_size=30, ids=ids, vectors=vectors)
+
+    assert in_hand == from_database
+    links = version_check_ann_recall(version=version, sample_size=30, model=LinkVector)
+    assert 0.5 < links <= 1.0
 
 
 def test_activation_switches_the_live_version_and_rollback_goes_back(catalogue):
