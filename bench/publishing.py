@@ -2,11 +2,12 @@
 
 Takes the active version's vectors from the scratch database and publishes them again as a new version
 through the product's own service (``recommender.services.versions.version_publish``: binary COPY of the
-book and link vectors in one transaction, a partial HNSW index (cosine) per table, then the ANN recall@10
-check on 200 books), timing the whole call and each of its stages. After the timed call the link index's
-recall@10 is measured the same way (on 1,000 links: it has no check of its own when publishing, and is
-built with a smaller ``ef_construction``); the new version is then discarded (it was never activated, so
-readers never see it).
+book and link vectors in one transaction, a partial HNSW index (cosine) per table — the link index over the
+links listed as similar links only, those used by ``SIMILAR_LINK_MIN_BOOKS`` books or more, as the active
+version listed them — then the ANN recall@10 check on 200 books), timing the whole call and each of its
+stages. After the timed call the link index's recall@10 is measured the same way (on 1,000 listed links:
+it has no check of its own when publishing); the new version is then discarded (it was never activated,
+so readers never see it).
 
 Usage: python -m bench.publishing   (scratch environment: see bench.scratch)
 """
@@ -49,6 +50,8 @@ def run() -> dict:
         raise SystemExit("no active embedding version in the scratch database: train one first")
     book_ids, book_vectors = _vectors(BookVector.objects.filter(version=active), "book_id")
     link_ids, link_vectors = _vectors(LinkVector.objects.filter(version=active), "link_id")
+    listed = set(LinkVector.objects.filter(version=active, is_listed=True).values_list("link_id", flat=True))
+    link_book_counts = np.where(np.isin(link_ids, list(listed)), versions.SIMILAR_LINK_MIN_BOOKS, 0)
 
     stages: dict[str, float] = {}
     with _timed(versions, "_copy_book_vectors", stages, "copy_book_vectors"), \
@@ -57,17 +60,21 @@ def run() -> dict:
             _timed(versions, "version_check_ann_recall", stages, "check_ann_recall"):
         started = time.perf_counter()
         version = versions.version_publish(run=None, book_ids=book_ids, book_vectors=book_vectors,
-                                           link_ids=link_ids, link_vectors=link_vectors)
+                                           link_ids=link_ids, link_vectors=link_vectors,
+                                           link_book_counts=link_book_counts)
         seconds = time.perf_counter() - started
     recall = version.ann_recall_at_10
+    is_listed = link_book_counts >= versions.SIMILAR_LINK_MIN_BOOKS
     link_recall = versions.version_check_ann_recall(version=version, sample_size=LINK_RECALL_SAMPLE_SIZE,
-                                                    ids=link_ids, vectors=link_vectors, model=LinkVector)
+                                                    ids=link_ids[is_listed], vectors=link_vectors[is_listed],
+                                                    model=LinkVector)
     versions.version_discard(version=version)
     return {
         "source_version_id": active.pk,
         "book_vectors": len(book_ids), "link_vectors": len(link_ids), "dimensions": int(book_vectors.shape[1]),
-        "hnsw": {"m": versions.HNSW_M, "book_ef_construction": versions.HNSW_EF_CONSTRUCTION,
-                 "link_ef_construction": versions.LINK_HNSW_EF_CONSTRUCTION, "ef_search": versions.HNSW_EF_SEARCH},
+        "listed_link_vectors": int(is_listed.sum()), "similar_link_min_books": versions.SIMILAR_LINK_MIN_BOOKS,
+        "hnsw": {"m": versions.HNSW_M, "ef_construction": versions.HNSW_EF_CONSTRUCTION,
+                 "ef_search": versions.HNSW_EF_SEARCH},
         "seconds": round(seconds, 2),
         "stages_seconds": {name: round(value, 2) for name, value in stages.items()},
         "ann_recall_at_10": recall,

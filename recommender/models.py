@@ -117,6 +117,9 @@ class LinkVector(models.Model):
     version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="link_vectors")
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="vectors")
     embedding = VectorField()
+    is_listed = models.BooleanField(
+        default=True, help_text="Offered as a similar link and in the version's HNSW index (links used by enough "
+                                "books; rarer links keep a vector for inferring new books' vectors).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "link"], name="linkvector_unique")]

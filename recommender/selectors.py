@@ -96,7 +96,7 @@ def similar_links(*, link: Link, k: int = 10) -> list[SimilarLink]:
                AS distance
         FROM recommender_linkvector lv
         JOIN books_link l ON l.id = lv.link_id
-        WHERE lv.version_id = {version.pk} AND lv.link_id <> %(link)s
+        WHERE lv.version_id = {version.pk} AND lv.is_listed AND lv.link_id <> %(link)s
           AND EXISTS (SELECT 1 FROM recommender_linkvector q WHERE q.version_id = {version.pk} AND q.link_id = %(link)s)
         ORDER BY distance
         LIMIT %(k)s

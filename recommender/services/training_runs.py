@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+import numpy as np
 from kombu.exceptions import OperationalError as BrokerError
 from kombu.utils.url import maybe_sanitize_url
 
@@ -232,6 +233,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         link_vectors=trained.link_vectors[: data.n_content_links], map_coords=coords,
         layout_method=layout_method, metrics=metrics, shelf_model=shelf_model,
         shelf_book_ids=None if shelf_model is None else data.book_ids[shelf_model.book_index],
+        link_book_counts=np.bincount(data.content.link_index, minlength=data.n_content_links),
     )
     lap("publish", "activating")
 

@@ -22,14 +22,14 @@ from recommender.training.shelf_model import ShelfModel
 
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
-"""Candidate list of the book index build: at 40 the book index found only 0.977 of the exact 10 nearest
-books at ``HNSW_EF_SEARCH`` (seed scale), below the 0.98 the product serves at."""
-LINK_HNSW_EF_CONSTRUCTION = 32
-"""Candidate list of the link index build (the least pgvector allows for ``HNSW_M``). The link index holds
-twice as many vectors as the book index and its build took three quarters of publishing. Links sit far
-apart (at seed scale a link's 10th and 11th nearest links are 0.002 apart in cosine), so a shorter list
-costs the link pages little: 0.88-0.91 of the exact 10 nearest links found at ``HNSW_EF_SEARCH`` instead of
-0.94-0.95 at 64, the links found 99.5 % as similar as the exact ones, for about 0.7x the build time."""
+"""Candidate list of the index builds: at 40 the book index found only 0.977 of the exact 10 nearest books
+at ``HNSW_EF_SEARCH`` (seed scale), below the 0.98 the product serves at; at 32 the link index found 0.88 of
+the exact 10 nearest links instead of 0.94."""
+SIMILAR_LINK_MIN_BOOKS = 4
+"""Links used by fewer books keep a vector (new books' vectors are inferred from their links) but are not
+offered as similar links nor put in the link index: the original method kept only links used by 4 books or
+more, and at seed scale the links used by 2 or 3 books are half of all links, so leaving them out halves the
+link index build, the larger part of publishing."""
 HNSW_EF_SEARCH = 200
 """``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default is 40). At the
 original's scale (37k books) 100 found 0.974 of the exact 10 nearest, 200 finds 0.986 at p50 1.1 ms
@@ -76,11 +76,14 @@ def version_publish(
     metrics: dict | None = None,
     shelf_model: ShelfModel | None = None,
     shelf_book_ids: np.ndarray | None = None,
+    link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
     """Writes a new, inactive version and makes it ready: vectors COPYed, HNSW indexes built, recall checked.
 
     ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside
-    the book vectors, in the same transaction. On any failure the half-written version is deleted and the
+    the book vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists
+    only links used by ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index);
+    without it every link is listed. On any failure the half-written version is deleted and the
     error re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
     dimensions = int(book_vectors.shape[1])
@@ -91,7 +94,9 @@ def version_publish(
             shelf_model_book_count=0 if shelf_model is None else len(shelf_model),
         )
         _copy_book_vectors(version, book_ids, book_vectors, map_coords)
-        _copy_link_vectors(version, link_ids, link_vectors)
+        listed = np.ones(len(link_ids), bool) if link_book_counts is None else (
+            np.asarray(link_book_counts) >= SIMILAR_LINK_MIN_BOOKS)
+        _copy_link_vectors(version, link_ids, link_vectors, listed)
         if shelf_model is not None:
             _copy_shelf_vectors(version, shelf_book_ids, shelf_model)
     try:
@@ -139,6 +144,7 @@ def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RE
 
     cast = vector_sql(version.dimensions)
     table, key = model._meta.db_table, _vector_key(model)
+    listed_only = " AND v.is_listed" if model is LinkVector else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
         cursor.execute(
@@ -147,7 +153,7 @@ def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RE
             FROM {table} s
             CROSS JOIN LATERAL (
                 SELECT v.{key} FROM {table} v
-                WHERE v.version_id = {int(version.pk)}
+                WHERE v.version_id = {int(version.pk)}{listed_only}
                 ORDER BY v.embedding::{cast} <=> s.embedding::{cast}
                 LIMIT {k + 1}
             ) nn
@@ -241,9 +247,11 @@ def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:
     _copy(BookVector._meta.db_table, columns, types, rows)
 
 
-def _copy_link_vectors(version, link_ids, vectors) -> None:
-    rows = ((version.pk, int(link_id), vector) for link_id, vector in zip(link_ids, vectors.astype(np.float32)))
-    _copy(LinkVector._meta.db_table, ["version_id", "link_id", "embedding"], ["bigint", "bigint", "vector"], rows)
+def _copy_link_vectors(version, link_ids, vectors, listed) -> None:
+    rows = ((version.pk, int(link_id), vector, bool(is_listed))
+            for link_id, vector, is_listed in zip(link_ids, vectors.astype(np.float32), listed))
+    _copy(LinkVector._meta.db_table, ["version_id", "link_id", "embedding", "is_listed"],
+          ["bigint", "bigint", "vector", "bool"], rows)
 
 
 def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
@@ -281,13 +289,13 @@ def _build_indexes(version: EmbeddingVersion) -> None:
         # still holds the COPY, e.g. in tests): run those checks now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for name, table, ef_construction in (
-            (book_index_name(version.pk), BookVector._meta.db_table, HNSW_EF_CONSTRUCTION),
-            (link_index_name(version.pk), LinkVector._meta.db_table, LINK_HNSW_EF_CONSTRUCTION),
+        for name, table, ef_construction, only in (
+            (book_index_name(version.pk), BookVector._meta.db_table, HNSW_EF_CONSTRUCTION, ""),
+            (link_index_name(version.pk), LinkVector._meta.db_table, HNSW_EF_CONSTRUCTION, " AND is_listed"),
         ):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING hnsw ((embedding::{cast}) vector_cosine_ops)"
-                f" WITH (m = {HNSW_M}, ef_construction = {ef_construction}) WHERE version_id = {int(version.pk)}"
+                f" WITH (m = {HNSW_M}, ef_construction = {ef_construction}) WHERE version_id = {int(version.pk)}{only}"
             )
         # Fresh statistics for both tables: without them the planner takes the new version for a handful of
         # rows and sorts them exactly instead of using its index (similar links did, until autovacuum came).
@@ -301,7 +309,10 @@ def _vector_key(model: type[BookVector] | type[LinkVector]) -> str:
 
 def _stored_vectors(version: EmbeddingVersion, model) -> tuple[np.ndarray, np.ndarray]:
     key = _vector_key(model)
-    rows = list(model.objects.filter(version=version).order_by(key).values_list(key, "embedding"))
+    rows = model.objects.filter(version=version)
+    if model is LinkVector:
+        rows = rows.filter(is_listed=True)
+    rows = list(rows.order_by(key).values_list(key, "embedding"))
     if not rows:
         return np.zeros(0, np.int64), np.zeros((0, version.dimensions), np.float32)
     ids = np.array([row_id for row_id, _ in rows], dtype=np.int64)

@@ -73,7 +73,8 @@ def planted_catalogue(*, groups: int = 4, books_per_group: int = 10, links_per_g
 
 
 def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16, noise: float = 0.35,
-                            seed: int = 0, activate: bool = True, shelf_model: bool = False):
+                            seed: int = 0, activate: bool = True, shelf_model: bool = False,
+                            link_book_counts: np.ndarray | None = None):
     """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training;
     with ``shelf_model``, also a shelf model fitted on the catalogue's shelves."""
     from recommender.services.versions import version_activate, version_publish
@@ -96,6 +97,7 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
         link_vectors=_unit_rows(link_vectors),
         map_coords=rng.uniform(-1, 1, size=(len(book_ids), 2)),
         layout_method="test",
+        link_book_counts=link_book_counts,
         **(planted_shelf_model(book_ids) if shelf_model else {}),
     )
     return version_activate(version=version) if activate else version

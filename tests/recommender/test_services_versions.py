@@ -5,12 +5,12 @@ from django.db import connection
 
 from books.models import Book, BookLink, Shelf, ShelfEntry
 from recommender.models import BookVector, EmbeddingVersion, LinkVector
-from recommender.selectors import active_version, similar_books
+from recommender.selectors import active_version, similar_books, similar_links
 from recommender.services.inference import book_vectors_infer
 from recommender.services.quality import quality_gate
 from recommender.services.versions import (
     HNSW_EF_CONSTRUCTION,
-    LINK_HNSW_EF_CONSTRUCTION,
+    SIMILAR_LINK_MIN_BOOKS,
     NoPreviousVersion,
     VersionNotReady,
     book_index_name,
@@ -48,8 +48,10 @@ def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(catal
     assert version_check_ann_recall(version=version, sample_size=20) == 1.0
 
 
-def test_the_link_index_is_built_with_its_own_candidate_list_and_both_tables_have_statistics(catalogue):
-    version = publish_planted_version(catalogue, activate=False)
+def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_have_statistics(catalogue):
+    counts = np.where(np.arange(len(catalogue.links)) % 2 == 0, SIMILAR_LINK_MIN_BOOKS, SIMILAR_LINK_MIN_BOOKS - 1)
+    version = publish_planted_version(catalogue, link_book_counts=counts)
+    listed = {link.pk for link, count in zip(catalogue.links, counts) if count >= SIMILAR_LINK_MIN_BOOKS}
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN (%s, %s)",
@@ -62,7 +64,12 @@ def test_the_link_index_is_built_with_its_own_candidate_list_and_both_tables_hav
                        [BookVector._meta.db_table, LinkVector._meta.db_table])
         versions_in_statistics = dict(cursor.fetchall())
     assert f"ef_construction='{HNSW_EF_CONSTRUCTION}'" in definitions[book_index_name(version.pk)]
-    assert f"ef_construction='{LINK_HNSW_EF_CONSTRUCTION}'" in definitions[link_index_name(version.pk)]
+    assert "is_listed" in definitions[link_index_name(version.pk)]
+    assert LinkVector.objects.filter(version=version).count() == len(catalogue.links), "every link keeps its vector"
+    assert set(LinkVector.objects.filter(version=version, is_listed=True).values_list("link_id", flat=True)) == listed
+    rare = next(link for link in catalogue.links if link.pk not in listed)
+    similar = similar_links(link=rare, k=5)
+    assert len(similar) == 5 and {s.link.pk for s in similar} <= listed, "a rare link still finds listed links"
     assert versions_in_statistics == {BookVector._meta.db_table: f"{{{version.pk}}}",
                                       LinkVector._meta.db_table: f"{{{version.pk}}}"}
 
