@@ -5,7 +5,8 @@ Both trainers see the same (book, link) pairs, built by the original's own prepa
 and the same held-out pairs: Bookvec's trainer holds out ``TrainingParams().holdout_fraction`` of the
 pairs with ``split_holdout`` and its seed; the reference trains on exactly the remaining pairs.
 
-* Bookvec: ``recommender.training.train_embeddings`` with its default ``TrainingParams``.
+* Bookvec: ``recommender.training.train_embeddings`` with its default ``TrainingParams`` (each true pair
+  scored against the other pairs of its group of ``group_size`` and ``drawn_negatives`` drawn links and books).
 * Reference: ``bench.original_reference.train_reference`` (Python generator + Keras ``fit``, 1,024
   positives + 2,048 negatives a batch, 50-d, regression), 15 epochs unless told otherwise.
 
@@ -15,7 +16,8 @@ same held-out pairs, same negatives) and the share of each book's 10 nearest boo
 planted genre (infobox ``genre``), plus same-author precision@5.
 
 Throughput is true pairs a second: epochs × steps × positives per step / wall time of the training loop
-(data preparation and model building excluded for both).
+(data preparation and model building excluded for both). Examples a second count each true pair with the
+negatives it is scored against: 2 for the reference, ``group_size - 1 + 2 * drawn_negatives`` for Bookvec.
 
 Usage: python -m bench.training --data var/bench/seed.ndjson [--reference-epochs 15] [--bookvec-epochs N]
 """
@@ -130,10 +132,12 @@ def _train_in_this_process(args) -> None:
     if args.worker == "bookvec":
         params = TrainingParams(**({"epochs": args.bookvec_epochs} if args.bookvec_epochs else {}))
         result = train_embeddings(pairs, params)
+        negatives = params.group_size - 1 + 2 * params.drawn_negatives
         stats = {
             "trainer": "bookvec", "params": params.to_dict(), "epochs": params.epochs,
             "train_seconds": round(result.seconds, 2), "pairs_per_second": round(result.pairs_per_second),
-            "examples_per_second": round(result.pairs_per_second * (1 + params.negatives_per_positive)),
+            "negatives_per_true_pair": negatives,
+            "examples_per_second": round(result.pairs_per_second * (1 + negatives)),
             "epoch_seconds_mean": round(result.seconds / params.epochs, 2),
             "loss_history": [round(x, 5) for x in result.history],
             "trainer_reported_auc": result.heldout_auc,
@@ -148,7 +152,7 @@ def _train_in_this_process(args) -> None:
                                  classification=classification)
         stats = {
             "trainer": "reference", "variant": args.reference_variant, "seed": 100, "epochs": args.reference_epochs,
-            "embedding_size": 50, "positives_per_step": 1024, "negatives_per_step": 2048,
+            "embedding_size": 50, "positives_per_step": 1024, "negatives_per_step": 2048, "negatives_per_true_pair": 2,
             "train_seconds": round(result.seconds, 2), "pairs_per_second": round(result.pairs_per_second),
             "examples_per_second": round(result.pairs_per_second * 3),
             "epoch_seconds": [round(s, 2) for s in result.epoch_seconds],

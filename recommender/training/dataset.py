@@ -7,8 +7,8 @@ The Django side reads pairs from PostgreSQL, maps its ids to dense indices and h
 
 ``PairSet.combine(content, shelves)`` puts both in one index space (readers after the content links),
 ``split_holdout`` keeps a few pairs back for link-prediction AUC, and ``BatchSampler`` draws whole
-epochs of batches at once: true pairs sampled by weight, negatives corrupting one side of each true pair
-with a popularity-aware distribution, and every negative that happens to be a true pair redrawn.
+epochs of steps at once: true pairs sampled by weight, in groups that serve as one another's negatives,
+and for each group books and links drawn as further negatives.
 """
 
 from __future__ import annotations
@@ -198,14 +198,33 @@ def split_holdout(pairs: PairSet, fraction: float, seed: int) -> tuple[PairSet, 
     return pairs.subset(~held), pairs.subset(held)
 
 
-class BatchSampler:
-    """Draws whole epochs of training batches from a pair set, deterministically for a seed.
+@dataclass(frozen=True, eq=False)
+class EpochBatches:
+    """One epoch of training steps; row ``s`` of every array is step ``s``.
 
-    Each batch is ``batch_size`` true pairs (sampled with probability proportional to weight, without
-    replacement within an epoch when all weights are equal) followed by ``negatives_per_positive`` negatives
-    per true pair. Negative ``j`` of a true pair (b, l) keeps b and draws a new link when ``j`` is even,
-    keeps l and draws a new book when odd; new books and links are drawn with probability
-    weighted-degree**``negative_power``. A negative that is a training pair is redrawn.
+    The true pairs of a step, ``books[s, i]`` with ``links[s, i]``, come in consecutive groups of the
+    sampler's ``group_size``; group ``g`` of step ``s`` also gets the drawn negatives
+    ``drawn_links[s, g * drawn_negatives:(g + 1) * drawn_negatives]`` (and as many ``drawn_books``).
+    """
+
+    books: np.ndarray  # int32[steps, pairs_per_step]
+    links: np.ndarray  # int32[steps, pairs_per_step]
+    drawn_books: np.ndarray  # int32[steps, groups_per_step * drawn_negatives]
+    drawn_links: np.ndarray  # int32[steps, groups_per_step * drawn_negatives]
+
+
+class BatchSampler:
+    """Draws whole epochs of training steps from a pair set, deterministically for a seed.
+
+    A step is ``batch_size`` true pairs (rounded up to whole groups of ``group_size``). They are sampled in
+    proportion to weight by systematic sampling: over an epoch a pair comes up its expected number of times
+    rounded down or up, so with equal weights every pair comes once an epoch. Negatives are not drawn pair by
+    pair: the trainer scores each book of a group against the links of the group's other pairs (and each link
+    against their books), and against ``drawn_negatives`` links and as many books drawn here for the group
+    with probability weighted-degree**``negative_power``. A negative that happens to be a true pair is not
+    rejected (word2vec does not either): at seed scale (37,020 books, 41,758 links) 0.37 % of in-group
+    negatives and 0.06 % of uniformly drawn ones are true pairs, and checking all ``group_size - 1 + 2 *
+    drawn_negatives`` negatives of every pair would cost more than the step that trains them.
     """
 
     def __init__(self, pairs: PairSet, params: TrainingParams, rng: np.random.Generator):
@@ -213,80 +232,74 @@ class BatchSampler:
             raise ValueError("no pairs to train on")
         self.pairs = pairs
         self.rng = rng
-        self.batch_size = params.batch_size
-        self.negatives = params.negatives_per_positive
-        self.steps_per_epoch = max(1, -(-len(pairs) // params.batch_size))
-        self._true_codes = pairs.codes()  # sorted and unique (see PairSet.build)
-        if not np.all(self._true_codes[1:] > self._true_codes[:-1]):
-            self._true_codes = np.unique(self._true_codes)
-        if len(self._true_codes) >= 0.9 * pairs.n_books * pairs.n_links and self.negatives:
-            raise ValueError("too few non-pairs to draw negatives from")
-        weight = pairs.weight.astype(np.float64)
-        self._uniform = bool(np.all(weight == weight[0]))
-        self._pair_cdf = _cdf(weight)
-        self._book_cdf = _cdf(np.bincount(pairs.book_index, weight, pairs.n_books) ** params.negative_power
-                              * (np.bincount(pairs.book_index, minlength=pairs.n_books) > 0)
-                              if params.negative_power > 0 else np.ones(pairs.n_books))
-        self._link_cdf = _cdf(np.bincount(pairs.link_index, weight, pairs.n_links) ** params.negative_power
-                              * (np.bincount(pairs.link_index, minlength=pairs.n_links) > 0)
-                              if params.negative_power > 0 else np.ones(pairs.n_links))
+        self.group_size = min(params.group_size, params.batch_size)
+        self.groups_per_step = -(-params.batch_size // self.group_size)
+        self.pairs_per_step = self.groups_per_step * self.group_size
+        self.drawn_negatives = params.drawn_negatives
+        self.steps_per_epoch = max(1, -(-len(pairs) // self.pairs_per_step))
+        self._pair_cdf = _cdf(pairs.weight.astype(np.float64))
+        power = params.negative_power
+        self._draw_book = AliasTable(_drawing_weight(pairs.book_index, pairs.weight, pairs.n_books, power))
+        self._draw_link = AliasTable(_drawing_weight(pairs.link_index, pairs.weight, pairs.n_links, power))
 
-    def epoch(self) -> tuple[np.ndarray, np.ndarray]:
-        """One epoch as (books, links), each int32[steps_per_epoch, batch_size * (1 + negatives)].
-
-        Row ``s`` is step ``s``: its first ``batch_size`` entries are true pairs, the rest negatives.
-        """
-        n_true = self.steps_per_epoch * self.batch_size
-        chosen = self._positive_indices(n_true)
-        books = self.pairs.book_index[chosen].astype(np.int64)
-        links = self.pairs.link_index[chosen].astype(np.int64)
-        neg_books = np.repeat(books, self.negatives).reshape(n_true, self.negatives)
-        neg_links = np.repeat(links, self.negatives).reshape(n_true, self.negatives)
-        new_link = np.zeros(neg_books.shape, bool)
-        new_link[:, 0::2] = True
-        neg_books, neg_links = neg_books.ravel(), neg_links.ravel()
-        new_link = new_link.ravel()
-        redraw = np.ones(len(neg_books), bool)
-        for _ in range(100):
-            rows = np.flatnonzero(redraw)
-            if len(rows) == 0:
-                break
-            swap_link = rows[new_link[rows]]
-            swap_book = rows[~new_link[rows]]
-            neg_links[swap_link] = _draw(self._link_cdf, len(swap_link), self.rng)
-            neg_books[swap_book] = _draw(self._book_cdf, len(swap_book), self.rng)
-            redraw[:] = False
-            redraw[rows] = self.is_true_pair(neg_books[rows], neg_links[rows])
-            # A pair whose side cannot be corrupted (a book holding every popular link) gets the other side.
-            new_link[rows[redraw[rows]]] ^= True
-        else:
-            raise RuntimeError("could not draw negatives that are not true pairs")
-        shape = (self.steps_per_epoch, self.batch_size)
-        neg_shape = (self.steps_per_epoch, self.batch_size * self.negatives)
-        return (
-            np.concatenate([books.reshape(shape), neg_books.reshape(neg_shape)], axis=1).astype(np.int32),
-            np.concatenate([links.reshape(shape), neg_links.reshape(neg_shape)], axis=1).astype(np.int32),
+    def epoch(self) -> EpochBatches:
+        """The next epoch's steps (see ``EpochBatches``)."""
+        chosen = self._positive_indices(self.steps_per_epoch * self.pairs_per_step)
+        shape = (self.steps_per_epoch, self.pairs_per_step)
+        drawn_shape = (self.steps_per_epoch, self.groups_per_step * self.drawn_negatives)
+        n_drawn = drawn_shape[0] * drawn_shape[1]
+        return EpochBatches(
+            books=self.pairs.book_index[chosen].reshape(shape),
+            links=self.pairs.link_index[chosen].reshape(shape),
+            drawn_books=self._draw_book(n_drawn, self.rng).reshape(drawn_shape),
+            drawn_links=self._draw_link(n_drawn, self.rng).reshape(drawn_shape),
         )
 
-    def is_true_pair(self, books: np.ndarray, links: np.ndarray) -> np.ndarray:
-        """Vectorised membership test of (book, link) pairs in the training pairs."""
-        codes = books.astype(np.int64) * self.pairs.n_links + links
-        at = np.searchsorted(self._true_codes, codes)
-        at[at == len(self._true_codes)] = 0
-        return self._true_codes[at] == codes
-
     def _positive_indices(self, n_true: int) -> np.ndarray:
-        n = len(self.pairs)
-        if not self._uniform:
-            return _draw(self._pair_cdf, n_true, self.rng)
-        rounds = -(-n_true // n)
-        return np.concatenate([self.rng.permutation(n) for _ in range(rounds)])[:n_true]
+        """``n_true`` pair indices, shuffled: pair i comes floor or ceil of n_true * its weight share times."""
+        ends = np.floor(self._pair_cdf * n_true + self.rng.random()).astype(np.int64)
+        counts = np.diff(ends, prepend=0)
+        chosen = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        self.rng.shuffle(chosen)
+        return chosen
+
+
+class AliasTable:
+    """Draws indices with probability proportional to ``weight`` in constant time each (Walker's alias method).
+
+    Slot i of n is drawn uniformly; it keeps i with probability ``keep[i]`` and otherwise gives ``alias[i]``.
+    About four times quicker than inverting the CDF by binary search, which took most of an epoch's sampling.
+    """
+
+    def __init__(self, weight: np.ndarray):
+        n = len(weight)
+        scaled = (np.asarray(weight, np.float64) * (n / np.sum(weight))).tolist()
+        keep = [1.0] * n
+        alias = list(range(n))
+        small = [i for i, w in enumerate(scaled) if w < 1.0]
+        large = [i for i, w in enumerate(scaled) if w >= 1.0]
+        while small and large:
+            short, tall = small.pop(), large[-1]
+            keep[short], alias[short] = scaled[short], tall
+            scaled[tall] -= 1.0 - scaled[short]
+            if scaled[tall] < 1.0:
+                small.append(large.pop())
+        self.keep = np.array(keep)
+        self.alias = np.array(alias, np.int32)
+
+    def __call__(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` indices, int32."""
+        slots = rng.random(size) * len(self.keep)
+        slot = slots.astype(np.int32)
+        return np.where(slots - slot < self.keep[slot], slot, self.alias[slot])
+
+
+def _drawing_weight(index: np.ndarray, weight: np.ndarray, size: int, power: float) -> np.ndarray:
+    """weighted-degree**power of each entity; 0 (never drawn) for entities without pairs."""
+    degree = np.bincount(index, weight, size)
+    return np.where(degree > 0, degree ** power, 0.0)
 
 
 def _cdf(weight: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(weight, dtype=np.float64)
     return cdf / cdf[-1]
-
-
-def _draw(cdf: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(cdf) - 1)

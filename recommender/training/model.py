@@ -1,8 +1,12 @@
 """The embedding model of the original method: book and link embeddings, their cosine, and a head.
 
-``build_model`` returns a Keras model mapping (book index, link index) to a prediction, and
-``loss_for`` the matching loss: "classification" puts ``Dense(1, sigmoid)`` on the cosine and learns
-labels 1/0 with binary cross-entropy; "regression" learns labels +1/-1 on the raw cosine with MSE.
+The original notebook's Keras model is two ``Embedding`` layers, ``Dot(normalize=True)`` and, for
+"classification", ``Dense(1, sigmoid)`` on the cosine (labels 1/0, binary cross-entropy); "regression"
+learns labels +1/-1 on the raw cosine with mean squared error. ``EmbeddingModel`` holds the same weights
+as plain TensorFlow variables and ``step_loss`` computes the same scores and losses, written out so that a
+training step reads and updates only the embedding rows it uses (a Keras ``Embedding`` trained by a Keras
+optimiser touches its whole table every step), and so that a step scores every true pair against the
+other pairs of its group at the cost of one small matrix product.
 """
 
 from __future__ import annotations
@@ -11,41 +15,59 @@ import tensorflow as tf
 
 from recommender.training.params import TrainingParams
 
-BOOK_EMBEDDING = "book_embedding"
-LINK_EMBEDDING = "link_embedding"
+INITIAL_SCALE = 0.05
+"""Embeddings start uniform in [-0.05, 0.05], the default of Keras' ``Embedding``."""
 
 
-def build_model(n_books: int, n_links: int, params: TrainingParams) -> tf.keras.Model:
-    """The two-tower embedding model; its weights are created (and seeded) here."""
-    book = tf.keras.Input(shape=(), dtype="int32", name="book")
-    link = tf.keras.Input(shape=(), dtype="int32", name="link")
-    book_vector = tf.keras.layers.Embedding(n_books, params.embedding_dim, name=BOOK_EMBEDDING)(book)
-    link_vector = tf.keras.layers.Embedding(n_links, params.embedding_dim, name=LINK_EMBEDDING)(link)
-    cosine = tf.keras.layers.Dot(axes=1, normalize=True, name="cosine")([book_vector, link_vector])
-    if params.variant == "classification":
-        output = tf.keras.layers.Dense(1, activation="sigmoid", name="probability")(cosine)
-    else:
-        output = cosine
-    return tf.keras.Model(inputs=[book, link], outputs=tf.keras.layers.Flatten()(output), name="bookvec")
+class EmbeddingModel(tf.Module):
+    """Book and link embedding tables, plus the ``Dense(1)`` head's weight and bias for "classification"."""
+
+    def __init__(self, n_books: int, n_links: int, params: TrainingParams):
+        super().__init__(name="bookvec")
+        self.variant = params.variant
+        shape = (params.embedding_dim,)
+        self.book_embedding = tf.Variable(_initial((n_books, *shape), params.seed, 0), name="book_embedding")
+        self.link_embedding = tf.Variable(_initial((n_links, *shape), params.seed, 1), name="link_embedding")
+        # Dense(1) on the cosine: starts as the identity (a positive weight), so that "close" means "linked".
+        self.head = tf.Variable([1.0, 0.0], name="probability") if params.variant == "classification" else None
+
+    def loss(self, cosines: tf.Tensor, positive: bool) -> tf.Tensor:
+        """Element-wise loss of cosines that should be true pairs (``positive``) or not."""
+        if self.variant == "classification":
+            logits = self.head[0] * cosines + self.head[1]
+            labels = tf.fill(tf.shape(logits), 1.0 if positive else 0.0)
+            return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+        return tf.square(cosines - (1.0 if positive else -1.0))
 
 
-def labels_for(variant: str, positive: bool) -> float:
-    """The training label of a true pair (positive) or a negative under a variant."""
-    if variant == "classification":
-        return 1.0 if positive else 0.0
-    return 1.0 if positive else -1.0
+def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_books: tf.Tensor,
+              drawn_links: tf.Tensor, *, group_size: int, drawn_negatives: int, negative_weight: float) -> tf.Tensor:
+    """The loss of one step from the embedding rows it gathered.
+
+    ``books[i]`` and ``links[i]`` are the rows of true pair i, in consecutive groups of ``group_size``;
+    ``drawn_books`` and ``drawn_links`` hold ``drawn_negatives`` drawn rows for every group. A pair's
+    negatives are its book against the group's other links and drawn links, and its link against the
+    group's drawn books; their mean loss counts ``negative_weight`` times the pair's own.
+    """
+    dim = books.shape[-1]
+    book = tf.reshape(tf.math.l2_normalize(books, axis=1), (-1, group_size, dim))
+    link = tf.reshape(tf.math.l2_normalize(links, axis=1), (-1, group_size, dim))
+    groups = books.shape[0] // group_size
+    drawn = drawn_negatives
+    drawn_book = tf.reshape(tf.math.l2_normalize(drawn_books, axis=1), (groups, drawn, dim))
+    drawn_link = tf.reshape(tf.math.l2_normalize(drawn_links, axis=1), (groups, drawn, dim))
+
+    loss = tf.reduce_mean(model.loss(tf.reduce_sum(book * link, axis=-1), positive=True))
+    n_negatives = group_size - 1 + 2 * drawn
+    if negative_weight == 0 or n_negatives == 0:
+        return loss
+    book_vs_links = tf.matmul(book, tf.concat([link, drawn_link], axis=1), transpose_b=True)  # [groups, S, S + P]
+    others = 1.0 - tf.eye(group_size, group_size + drawn)  # the diagonal is the true pair itself
+    link_vs_books = tf.matmul(link, drawn_book, transpose_b=True)  # [groups, S, P]
+    negatives = (tf.reduce_sum(model.loss(book_vs_links, positive=False) * others)
+                 + tf.reduce_sum(model.loss(link_vs_books, positive=False)))
+    return loss + negative_weight * negatives / (groups * group_size * n_negatives)
 
 
-def loss_for(variant: str):
-    """The per-batch mean loss function ``loss(labels, predictions)`` of a variant."""
-    if variant == "classification":
-        return tf.keras.losses.BinaryCrossentropy()
-    return tf.keras.losses.MeanSquaredError()
-
-
-def embedding_weights(model: tf.keras.Model) -> tuple[tf.Tensor, tf.Tensor]:
-    """The raw (book, link) embedding matrices of a model built by ``build_model``."""
-    return (
-        model.get_layer(BOOK_EMBEDDING).embeddings,
-        model.get_layer(LINK_EMBEDDING).embeddings,
-    )
+def _initial(shape: tuple[int, int], seed: int, table: int) -> tf.Tensor:
+    return tf.random.stateless_uniform(shape, seed=[seed, table], minval=-INITIAL_SCALE, maxval=INITIAL_SCALE)

@@ -1,23 +1,28 @@
 """Training: pairs in, L2-normalised book and link vectors out.
 
 ``train_embeddings`` is the one entry point. It holds out pairs for link-prediction AUC, draws a whole
-epoch of batches at a time with NumPy (``BatchSampler``), and runs ``progress_every_steps`` optimisation
-steps per call of one compiled TensorFlow function, reporting progress and checking for cancellation
-between calls. Given the same pairs and params (seed included) it returns the same vectors.
+epoch of steps at a time with NumPy (``BatchSampler``), and runs ``progress_every_steps`` optimisation
+steps per call of one TensorFlow function compiled by XLA, reporting progress and checking for
+cancellation between calls. A step gathers the embedding rows of its pairs and drawn negatives, takes the
+gradient of ``model.step_loss`` with respect to those rows only, and subtracts it from them in place
+(``scatter_sub``): plain gradient descent, which keeps no optimiser state to read and write. (The cosine's
+gradient is orthogonal to a row and shrinks as the row grows, so every step lengthens the rows it moves and
+the rows moved most take the smallest turns: the scale-free schedule Adam was used for before, at a
+fraction of the cost.) Given the same pairs and params (seed included) it returns the same vectors.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from recommender.evaluation import link_auc
 from recommender.training.dataset import BatchSampler, PairSet, split_holdout
-from recommender.training.model import build_model, embedding_weights, labels_for, loss_for
+from recommender.training.model import EmbeddingModel, step_loss
 from recommender.training.params import TrainingParams
 
 ProgressCallback = Callable[[int, int, int, float], None]
@@ -63,32 +68,29 @@ def train_embeddings(
     train, heldout = split_holdout(weighted, params.holdout_fraction, params.seed)
     sampler = BatchSampler(train, params, np.random.default_rng([params.seed, 2]))
 
-    model = build_model(pairs.n_books, pairs.n_links, params)
-    optimizer = tf.keras.optimizers.Adam(learning_rate=params.learning_rate)
-    optimizer.build(model.trainable_variables)
-    run_steps = _compiled_steps(model, optimizer, params)
+    model = EmbeddingModel(pairs.n_books, pairs.n_links, params)
+    run_steps = _compiled_steps(model, sampler, params)
 
     steps = sampler.steps_per_epoch
     chunk = params.progress_every_steps
     history: list[float] = []
     started = time.perf_counter()
     for epoch in range(1, params.epochs + 1):
-        books, links = sampler.epoch()
+        batches = [tf.constant(array) for array in astuple(sampler.epoch())]
         epoch_loss = 0.0
         for start in range(0, steps, chunk):
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(f"cancelled in epoch {epoch} at step {start}")
             stop = min(start + chunk, steps)
-            loss = float(run_steps(tf.constant(books[start:stop]), tf.constant(links[start:stop])))
+            loss = float(run_steps(*batches, tf.constant(start), tf.constant(stop)))
             epoch_loss += loss * (stop - start)
             if on_progress is not None:
                 on_progress(epoch, stop, steps, loss)
         history.append(epoch_loss / steps)
     seconds = time.perf_counter() - started
 
-    book_weights, link_weights = embedding_weights(model)
-    book_vectors = _l2_normalised(book_weights.numpy())
-    link_vectors = _l2_normalised(link_weights.numpy())
+    book_vectors = _l2_normalised(model.book_embedding.numpy())
+    link_vectors = _l2_normalised(model.link_embedding.numpy())
     auc = None
     if len(heldout):
         auc = link_auc(book_vectors, link_vectors, heldout, known_pairs=weighted, seed=params.seed)
@@ -97,7 +99,7 @@ def train_embeddings(
         link_vectors=link_vectors,
         history=history,
         heldout_auc=auc,
-        pairs_per_second=params.epochs * steps * params.batch_size / seconds,
+        pairs_per_second=params.epochs * steps * sampler.pairs_per_step / seconds,
         seconds=seconds,
         n_train_pairs=len(train),
         n_heldout_pairs=len(heldout),
@@ -114,28 +116,37 @@ def _configure_tensorflow(params: TrainingParams) -> None:
         pass  # TensorFlow already initialised its thread pools in this process.
 
 
-def _compiled_steps(model: tf.keras.Model, optimizer, params: TrainingParams):
-    """A tf.function running one optimisation step per row of (books, links); returns their mean loss."""
-    batch = params.batch_size
-    width = batch * (1 + params.negatives_per_positive)
-    labels = np.full(width, labels_for(params.variant, positive=False), np.float32)
-    labels[:batch] = labels_for(params.variant, positive=True)
-    labels = tf.constant(labels)
-    loss_fn = loss_for(params.variant)
-    variables = model.trainable_variables
-    spec = tf.TensorSpec(shape=(None, width), dtype=tf.int32)
+def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: TrainingParams):
+    """An XLA-compiled function running steps ``start`` to ``stop`` of an epoch; returns their mean loss.
 
-    @tf.function(input_signature=[spec, spec], jit_compile=False)
-    def run_steps(books, links):
+    The gradient is taken for the summed loss of a step's true pairs (the mean times ``pairs_per_step``), so
+    that ``learning_rate`` means the same whatever the batch size; the classification head, two numbers
+    shared by every pair, steps by the gradient of the mean loss.
+    """
+    rate = params.learning_rate
+    per_step = sampler.pairs_per_step
+    tables = (model.book_embedding, model.link_embedding)
+
+    @tf.function(jit_compile=True)
+    def run_steps(books, links, drawn_books, drawn_links, start, stop):
         total = tf.constant(0.0)
-        n = tf.shape(books)[0]
-        for step in tf.range(n):
+        for step in tf.range(start, stop):
+            rows = (tf.concat([books[step], drawn_books[step]], 0), tf.concat([links[step], drawn_links[step]], 0))
+            gathered = [tf.gather(table, index) for table, index in zip(tables, rows)]
             with tf.GradientTape() as tape:
-                predictions = model([books[step], links[step]], training=True)
-                loss = loss_fn(labels, predictions)
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+                tape.watch(gathered)
+                book, link = gathered
+                loss = step_loss(model, book[:per_step], link[:per_step], book[per_step:], link[per_step:],
+                                 group_size=sampler.group_size, drawn_negatives=sampler.drawn_negatives,
+                                 negative_weight=params.negatives_per_positive)
+            heads = [model.head] if model.head is not None else []
+            gradients = tape.gradient(loss, gathered + heads)
+            for table, index, gradient in zip(tables, rows, gradients):
+                table.scatter_sub(tf.IndexedSlices(rate * per_step * gradient, index))
+            if heads:
+                model.head.assign_sub(rate * gradients[2])
             total += loss
-        return total / tf.cast(n, tf.float32)
+        return total / tf.cast(stop - start, tf.float32)
 
     return run_steps
 

@@ -78,31 +78,37 @@ def test_progress_is_reported_and_cancel_stops_training():
         train_embeddings(pairs, TrainingParams(**FAST), should_stop=should_stop)
 
 
-def test_negatives_are_never_true_pairs_even_on_dense_data():
-    # 20 books x 10 links with 60 % of all pairs true: collisions are frequent.
-    rng = np.random.default_rng(1)
-    dense = rng.random((20, 10)) < 0.6
-    dense[:, 0] = True  # a link every book holds: it can never be a book's corrupted link
-    books, links = np.nonzero(dense)
-    pairs = PairSet.build(books, links, n_books=20, n_links=10)
-    params = TrainingParams(batch_size=32, negatives_per_positive=6, negative_power=0.75)
+def test_an_epoch_holds_every_pair_once_in_groups_with_drawn_negatives():
+    pairs = planted_pairs(n_books=120, n_links=60)
+    params = TrainingParams(batch_size=100, group_size=16, drawn_negatives=4)
     sampler = BatchSampler(pairs, params, np.random.default_rng(0))
+    batches = sampler.epoch()
 
-    for _ in range(3):
-        epoch_books, epoch_links = sampler.epoch()
-        assert epoch_books.shape == (sampler.steps_per_epoch, 32 * 7)
-        true_part = dense[epoch_books[:, :32], epoch_links[:, :32]]
-        negative_part = dense[epoch_books[:, 32:], epoch_links[:, 32:]]
-        assert true_part.all()
-        assert not negative_part.any()
+    assert sampler.pairs_per_step == 112  # rounded up to 7 whole groups
+    assert batches.books.shape == batches.links.shape == (sampler.steps_per_epoch, 112)
+    assert batches.drawn_books.shape == batches.drawn_links.shape == (sampler.steps_per_epoch, 7 * 4)
+    codes = np.sort(batches.books.ravel().astype(np.int64) * pairs.n_links + batches.links.ravel())
+    assert np.isin(pairs.codes(), codes).all()  # equal weights: each pair once, then some a second time
+    assert np.unique(codes, return_counts=True)[1].max() == 2
+
+
+def test_drawn_negatives_follow_degree_power_and_never_entities_without_pairs():
+    # Book 0 holds 8 pairs, books 1-4 one each; book 5 and link 8 have none.
+    pairs = PairSet.build([0] * 8 + [1, 2, 3, 4], list(range(8)) + [0, 1, 2, 3], n_books=6, n_links=9)
+    for power, expected_share_of_book_0 in ((0.0, 1 / 5), (1.0, 8 / 12)):
+        sampler = BatchSampler(pairs, TrainingParams(batch_size=8, group_size=8, drawn_negatives=1000,
+                                                     negative_power=power), np.random.default_rng(0))
+        batches = sampler.epoch()
+        assert not (batches.drawn_books == 5).any() and not (batches.drawn_links == 8).any()
+        assert (batches.drawn_books == 0).mean() == pytest.approx(expected_share_of_book_0, abs=0.03)
 
 
 def test_batches_follow_pair_weights():
     pairs = PairSet.build([0, 1, 2, 3], [0, 1, 2, 3], n_books=4, n_links=4, weight=[1, 1, 1, 7])
-    sampler = BatchSampler(pairs, TrainingParams(batch_size=1000, negatives_per_positive=1), np.random.default_rng(0))
-    books, _ = sampler.epoch()
-    share_of_book_3 = (books[:, :1000] == 3).mean()
-    assert 0.65 < share_of_book_3 < 0.75
+    sampler = BatchSampler(pairs, TrainingParams(batch_size=1000, group_size=8), np.random.default_rng(0))
+    books = sampler.epoch().books
+    assert books.shape == (1, 1000)
+    assert (books == 3).sum() in (699, 700, 701)  # systematic sampling: 70 % of the draws, give or take one
 
 
 def test_pair_set_merges_duplicates_validates_and_combines_shelves():
@@ -164,7 +170,7 @@ def test_params_round_trip_and_name_the_bad_field():
 
     for field, value in [("epochs", 0), ("variant", "ranking"), ("learning_rate", -1.0), ("holdout_fraction", 0.7),
                          ("negative_power", 2), ("embedding_dim", 3.5), ("removed_links", "to-read"),
-                         ("link_count_power", -1.0), ("link_idf_power", 5)]:
+                         ("link_count_power", -1.0), ("link_idf_power", 5), ("group_size", 0), ("drawn_negatives", -1)]:
         with pytest.raises(ValueError, match=field):
             TrainingParams.from_dict({field: value})
     with pytest.raises(ValueError, match="colour"):
