@@ -31,6 +31,12 @@ from bench.common import PROJECT_DIR, WORK_DIR, write_result
 
 DATABASE = "bookvec_served"
 K = 20
+SIMILAR_EXAMPLES = (1, 2, 7, 10, 13, 16)
+"""goodbooks book_ids of well-known books whose 5 most similar books the results list (The Hunger Games,
+Harry Potter and the Sorcerer's Stone, The Hobbit, Pride and Prejudice, 1984, The Girl with the Dragon
+Tattoo)."""
+SHELF_EXAMPLES = ((2, 7), (10, 4), (13, 14), (16, 30))
+"""Example shelves (goodbooks book_ids) whose 5 recommendations, with the books that explain them, are listed."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,6 +144,7 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
             if number % 1000 == 0:
                 log(f"  {number} readers: Recall@20 {np.mean(recalls):.4f} NDCG@20 {np.mean(ndcgs):.4f}")
         seconds = time.perf_counter() - started
+        examples = served_examples(connection, book_id)
     finally:
         stop_server(server)
         os.environ.clear()
@@ -155,7 +162,39 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
         "requests_seconds": round(seconds, 1),
         "latency_ms": {"p50": round(float(np.percentile(latencies_ms, 50)), 1),
                        "p99": round(float(np.percentile(latencies_ms, 99)), 1)},
+        "examples": examples,
     }
+
+
+def served_examples(connection: http.client.HTTPConnection, book_id: dict[int, int]) -> dict:
+    """What the API answers for a few well-known books: their 5 most similar books, and 5 books for a few
+    shelves with the shelf books that explain each."""
+    def fetch(method: str, path: str, body: dict | None = None) -> dict:
+        connection.request(method, path, body=None if body is None else json.dumps(body),
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return json.loads(response.read())
+
+    titles: dict[int, str] = {}
+
+    def title(db_id: int) -> str:
+        if db_id not in titles:
+            titles[db_id] = fetch("GET", f"/api/v1/books/{db_id}/")["title"]
+        return titles[db_id]
+
+    similar = {}
+    for goodbooks_id in (g for g in SIMILAR_EXAMPLES if g in book_id):
+        answer = fetch("GET", f"/api/v1/books/{book_id[goodbooks_id]}/similar/?k=5")
+        similar[title(book_id[goodbooks_id])] = [
+            f"{item['book']['title']} ({item['similarity']:.2f})" for item in answer["results"]]
+    shelves = []
+    for shelf in SHELF_EXAMPLES:
+        ids = [book_id[g] for g in shelf if g in book_id]
+        answer = fetch("POST", "/api/v1/recommendations/", {"books": ids, "k": 5})
+        shelves.append({"shelf": [title(i) for i in ids], "recommended": [
+            f"{item['book']['title']} (because: {'; '.join(title(b) for b in item['because'])})"
+            for item in answer["results"]]})
+    return {"similar_books": similar, "shelves": shelves}
 
 
 def book_ids_by_goodbooks_id(port: int) -> dict[int, int]:

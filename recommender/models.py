@@ -126,19 +126,23 @@ class LinkVector(models.Model):
 
 
 class ShelfVector(models.Model):
-    """A book's two shelf-model vectors in one version (``recommender.training.shelf_model``).
+    """A book's shelf-model vector in one version (``recommender.training.shelf_model``).
 
-    A shelf's query is the sum of its books' ``query`` vectors; the books to suggest are those whose
-    ``answer`` vector has the largest inner product with it. Half precision: they are large (1,024-d).
+    One component per book of the shelf model: ``vector[i]`` is how much this book on a shelf says for the
+    book at ``position`` i. A shelf's scores are the sum of its books' vectors. Half precision, stored
+    uncompressed (migration 0005): a version's are its shelf-model books squared (77 MB for goodbooks).
     """
 
     version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="shelf_vectors")
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
-    query = HalfVectorField()
-    answer = HalfVectorField()
+    position = models.PositiveIntegerField(help_text="This book's component (1-based) in every shelf vector.")
+    vector = HalfVectorField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "book"], name="shelfvector_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "book"], name="shelfvector_unique"),
+            models.UniqueConstraint(fields=["version", "position"], name="shelfvector_position_unique"),
+        ]
 
 
 class DismissedBook(models.Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from pgvector import HalfVector, Vector
+from pgvector import Vector
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
@@ -144,16 +144,16 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
                          weights: dict[int, float], k: int) -> list[scoring.Recommendation] | None:
     """The shelf model's ranking (``recommender.training.shelf_model``), or None when no input book is in it.
 
-    Two queries, and no vector parsed in Python but the query: the sum of the input books' query vectors
-    for each distinct weight (their weighted total is the shelf's query), then the books whose answer
-    vectors have the largest inner product with it — an exact scan of the version's shelf vectors (a few
-    thousand rows) — each with every input book's own term of its score, which names the input books
-    that explain it.
+    Two queries. The first sums the input books' shelf vectors (one sum per distinct weight; their weighted
+    total scores every book of the model). The second takes the best-scored books — as many more than ``k``
+    as there are excluded books, so that leaving those out still leaves ``k`` — drops the excluded ones, and
+    returns each suggestion's component of every input book's vector: its share of the score, which names
+    the input books that explain it.
     """
     weight_of = [float(weights.get(book_id, 1.0)) for book_id in sources]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT w.weight, sum(sv.query::vector)::text FROM recommender_shelfvector sv"
+            "SELECT w.weight, sum(sv.vector::vector)::text FROM recommender_shelfvector sv"
             " JOIN unnest(%s::bigint[], %s::float8[]) AS w(book_id, weight) ON w.book_id = sv.book_id"
             " WHERE sv.version_id = %s GROUP BY w.weight",
             [sources, weight_of, version.pk],
@@ -161,24 +161,29 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
         sums = cursor.fetchall()
         if not sums:
             return None
-        query = sum(float(weight) * Vector.from_text(total).to_numpy().astype(np.float64)
-                    for weight, total in sums)
+        scores = sum(float(weight) * Vector.from_text(total).to_numpy().astype(np.float64)
+                     for weight, total in sums)
+        best = min(len(scores), k + len(excluded))
+        top = np.argpartition(-scores, best - 1)[:best] if best < len(scores) else np.arange(len(scores))
         cursor.execute(
             """
             WITH suggested AS (
-                SELECT book_id, answer, answer <#> %(query)s::halfvec AS distance
-                FROM recommender_shelfvector
-                WHERE version_id = %(version)s AND book_id <> ALL(%(excluded)s::bigint[])
-                ORDER BY distance, book_id
+                SELECT sv.book_id, sv.position, candidate.score
+                FROM unnest(%(positions)s::int[], %(scores)s::float8[]) AS candidate(position, score)
+                JOIN recommender_shelfvector sv ON sv.version_id = %(version)s AND sv.position = candidate.position
+                WHERE sv.book_id <> ALL(%(excluded)s::bigint[])
+                ORDER BY candidate.score DESC, sv.book_id
                 LIMIT %(k)s
+            ), source AS MATERIALIZED (
+                SELECT book_id, vector::real[] AS components FROM recommender_shelfvector
+                WHERE version_id = %(version)s AND book_id = ANY(%(sources)s::bigint[])
             )
-            SELECT suggested.book_id, -suggested.distance, s.book_id, -(s.query <#> suggested.answer)
-            FROM suggested
-            JOIN recommender_shelfvector s ON s.version_id = %(version)s AND s.book_id = ANY(%(sources)s::bigint[])
-            ORDER BY suggested.distance, suggested.book_id
+            SELECT suggested.book_id, suggested.score, source.book_id, source.components[suggested.position]
+            FROM suggested CROSS JOIN source
+            ORDER BY suggested.score DESC, suggested.book_id
             """,
-            {"query": HalfVector(query.astype(np.float32)).to_text(), "version": version.pk, "excluded": excluded,
-             "k": k, "sources": sources},
+            {"positions": (top + 1).tolist(), "scores": scores[top].tolist(), "version": version.pk,
+             "excluded": excluded, "k": k, "sources": sources},
         )
         rows = cursor.fetchall()
     weight_by_book = dict(zip(sources, weight_of))

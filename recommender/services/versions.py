@@ -257,10 +257,10 @@ def _copy_link_vectors(version, link_ids, vectors, listed) -> None:
 def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
     if len(book_ids) != len(model):
         raise ValueError("shelf_book_ids must name every book of the shelf model")
-    rows = ((version.pk, int(book_id), HalfVector(query), HalfVector(answer))
-            for book_id, query, answer in zip(book_ids, model.query_vectors, model.answer_vectors))
-    _copy(ShelfVector._meta.db_table, ["version_id", "book_id", "query", "answer"],
-          ["bigint", "bigint", "halfvec", "halfvec"], rows)
+    rows = ((version.pk, int(book_id), position, HalfVector(vector))
+            for position, (book_id, vector) in enumerate(zip(book_ids, model.shelf_vectors), start=1))
+    _copy(ShelfVector._meta.db_table, ["version_id", "book_id", "position", "vector"],
+          ["bigint", "bigint", "int4", "halfvec"], rows)
 
 
 def _copy(table: str, columns: list[str], types: list[str], rows) -> None:

@@ -19,11 +19,12 @@ diagonal, ``regularisation + dropout / (1 − dropout) · G_jj`` for book ``j``:
 with a ``dropout`` share of each shelf hidden amounts to (Steck 2020, "Autoencoders that don't overfit
 towards the identity", EDLAE), which regularises popular books more.
 
-To serve it from pgvector, ``B`` is factorised (truncated SVD, ``dimensions`` components) into two
-vectors per book, ``B ≈ query_vectors · answer_vectorsᵀ``: a shelf's query is the sum of its books'
-query vectors, and the books to suggest are the answer vectors with the largest inner product with it —
-one pgvector ``<#>`` query. Each shelf book's share of a suggestion's score is its own
-``query · answer`` term, which names the books that explain it.
+To serve it from pgvector each modelled book keeps its row of ``B`` as its *shelf vector*: one component
+per modelled book (``ShelfModel.book_index`` gives their order), how much having this book on a shelf
+says for each other book. A shelf's scores are the sum of its books' shelf vectors (pgvector's ``sum``)
+and each shelf book's share of a suggestion's score is its own component, which names the books that
+explain it. ``B`` is served exactly: factorising it into 1,024-d vectors lost 3 % of Recall@20 on
+goodbooks (bench/quality_goodbooks.py), and summing a shelf's rows reads less than scanning every book.
 
 Books on no training shelf are not in the model (``ShelfModel.book_index``); at most
 ``params.shelf_model_max_books`` of the most shelved books are, because the inversion is cubic in their number. Pure NumPy; nothing here knows
@@ -48,15 +49,10 @@ StageCallback = Callable[[str], None]
 
 @dataclass(frozen=True, eq=False)
 class ShelfModel:
-    """Two vectors for each modelled book: score(book j | shelf) ≈ sum of shelf query vectors · answer_j."""
+    """One shelf vector for each modelled book: score(book j | shelf) = sum of the shelf's vectors' j-th component."""
 
-    book_index: np.ndarray  # int64[n]: which books (indices of the training data) the model covers
-    query_vectors: np.ndarray  # float32[n, dimensions]
-    answer_vectors: np.ndarray  # float32[n, dimensions]
-
-    @property
-    def dimensions(self) -> int:
-        return int(self.query_vectors.shape[1])
+    book_index: np.ndarray  # int64[n]: which books (indices of the training data) the model covers, in order
+    shelf_vectors: np.ndarray  # float32[n, n]: B, row i the shelf vector of book_index[i]
 
     def __len__(self) -> int:
         return len(self.book_index)
@@ -97,13 +93,9 @@ def train_shelf_model(
     gram[np.diag_indices_from(gram)] += params.shelf_model_regularisation + dropout / (1 - dropout) * np.diag(gram)
     inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
     del gram
-    weights = inverse / -np.diag(inverse)  # B[i, j] = -P[i, j] / P[j, j]
-    np.fill_diagonal(weights, 0.0)
-    del inverse
-
-    stage(f"shelf model: factorising into {min(params.shelf_model_dimensions, len(modelled)):,}-d vectors")
-    query, answer = _factorise(weights.astype(np.float32), params.shelf_model_dimensions, seed=params.seed)
-    return ShelfModel(book_index=modelled, query_vectors=query, answer_vectors=answer)
+    inverse /= -np.diag(inverse).copy()  # in place: B[i, j] = -P[i, j] / P[j, j]
+    np.fill_diagonal(inverse, 0.0)
+    return ShelfModel(book_index=modelled, shelf_vectors=inverse.astype(np.float32))
 
 
 def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
@@ -118,8 +110,7 @@ def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
     if not covered.any():
         return np.zeros(0, np.int64)
     shelf_weights = np.ones(len(shelf)) if weights is None else np.asarray(weights, np.float64)
-    query = shelf_weights[covered] @ model.query_vectors[position[covered]]
-    scores = model.answer_vectors @ query.astype(np.float32)
+    scores = shelf_weights[covered].astype(np.float32) @ model.shelf_vectors[position[covered]]
     scores[position[covered]] = -np.inf
     k = min(k, len(scores) - int(covered.sum()))
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
@@ -148,26 +139,3 @@ def _link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
     rows = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows
     return (rows @ rows.T).toarray()
-
-
-def _factorise(weights: np.ndarray, dimensions: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(query, answer) with query · answerᵀ the best rank-``dimensions`` approximation of ``weights``.
-
-    Randomised SVD (Halko, Martinsson & Tropp 2011): a seeded Gaussian sketch with 4 power iterations,
-    exact enough for ranking at a fraction of a full SVD's time. Singular values are split evenly
-    (√s on each side) so both vectors have comparable norms.
-    """
-    n = len(weights)
-    if dimensions >= n:
-        u, s, vt = np.linalg.svd(weights)
-    else:
-        rng = np.random.default_rng([seed, 7])
-        sketch = min(n, dimensions + 64)
-        basis, _ = np.linalg.qr(weights @ rng.standard_normal((n, sketch), dtype=np.float32))
-        for _ in range(4):
-            basis, _ = np.linalg.qr(weights @ (weights.T @ basis))
-        small_u, s, vt = np.linalg.svd(basis.T @ weights, full_matrices=False)
-        u = basis @ small_u
-    d = min(dimensions, n)
-    root = np.sqrt(s[:d])
-    return (u[:, :d] * root).astype(np.float32), (vt[:d].T * root).astype(np.float32)

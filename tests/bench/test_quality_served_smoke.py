@@ -33,7 +33,7 @@ def test_held_out_readers_shelves_are_scored_through_the_api(bench_dirs):
     finished = subprocess.run(
         [sys.executable, "-m", "bench.quality_served", "--data", str(PROJECT_DIR / "data" / "goodbooks"),
          "--validation-users", "60", "--tuning-users", "20",
-         "--params", '{"epochs": 1, "embedding_dim": 8, "shelf_model_dimensions": 32}'],
+         "--params", '{"epochs": 1, "embedding_dim": 8}'],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900,
     )
 

@@ -113,7 +113,7 @@ def planted_shelf_model(book_ids: np.ndarray) -> dict:
     shelves = PairSet.build(np.searchsorted(book_ids, entries[:, 0]), readers, n_books=len(book_ids),
                             n_links=int(readers.max()) + 1)
     model = train_shelf_model(shelves=shelves, content=None,
-                              params=TrainingParams(shelf_model_regularisation=1.0, shelf_model_dimensions=64))
+                              params=TrainingParams(shelf_model_regularisation=1.0))
     return {"shelf_model": model, "shelf_book_ids": book_ids[model.book_index]}
 
 
