@@ -179,5 +179,13 @@ def train_reference(pairs: Iterable[tuple[int, int]], n_books: int, n_links: int
     )
 
 
+def train_reference_on_pair_set(pairs, *, seed: int = 100) -> ReferenceResult:
+    """``train_reference`` on a ``PairSet``: each (book, link) pair repeated ``weight`` times, as the notebook
+    lists a link once for every time the article links it."""
+    repeats = np.asarray(pairs.weight, dtype=np.int64)
+    listed = zip(np.repeat(pairs.book_index, repeats).tolist(), np.repeat(pairs.link_index, repeats).tolist())
+    return train_reference(listed, pairs.n_books, pairs.n_links, seed=seed)
+
+
 def _normalised(weights: np.ndarray) -> np.ndarray:
     return (weights / np.maximum(np.linalg.norm(weights, axis=1, keepdims=True), 1e-12)).astype(np.float32)

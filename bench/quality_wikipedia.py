@@ -4,7 +4,7 @@ A book's links are its article's wikilinks, normalised (lower-case, whitespace f
 list, kept when at least ``min_books_per_link`` books use them. Authors come from the infobox "author"
 (wiki markup stripped); precision@5 counts, for books whose author wrote at least 2 of the books, how many
 of their 5 nearest books share the author. TF-IDF on the same links (cosine) and the original notebook's
-settings are measured in the same run.
+training (``bench.original_reference``) are measured in the same run.
 
 Usage: python bench/quality_wikipedia.py --data ../shared/data/wikipedia/p15_books.ndjson
 Writes bench/results/quality_wikipedia.json.
@@ -29,9 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender.evaluation import label_knn_accuracy, nearest_neighbours, same_author_precision  # noqa: E402
 from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings  # noqa: E402
+from bench.original_reference import train_reference_on_pair_set  # noqa: E402
 
-ORIGINAL = {"embedding_dim": 50, "batch_size": 1024, "negatives_per_positive": 2, "negative_power": 0.0,
-            "learning_rate": 0.001, "min_books_per_link": 4, "epochs": 15}
+EXAMPLES = ("The Son of Tarzan", "The League of the Scarlet Pimpernel", "Dragonsdawn", "King Conan",
+            "Blonde (novel)", "Where's Wally? (book)")
+"""Well-known books of the sample whose 5 nearest books (default run, first seed) the results list."""
+
+ORIGINAL = {"min_books_per_link": 4}
+"""The original method's data: links used by at least 4 books; it is trained by ``bench.original_reference``
+(the notebook's generator and Keras model: 50-d, Adam, 15 epochs, 1,024 pairs + 2,048 negatives a step)."""
 
 
 def clean_infobox_value(value: str | None) -> str:
@@ -96,6 +102,20 @@ def quality(vectors: np.ndarray, books: list[dict], has_links: np.ndarray) -> di
     }
 
 
+def nearest_titles(vectors: np.ndarray, books: list[dict], has_links: np.ndarray, titles: tuple[str, ...],
+                   k: int = 5) -> dict[str, list[str]]:
+    """The titles of the ``k`` nearest books (cosine, among books with links) of each title in ``titles``."""
+    index = np.flatnonzero(has_links)
+    unit = vectors[index] / np.maximum(np.linalg.norm(vectors[index], axis=1, keepdims=True), 1e-12)
+    at = {books[i]["title"]: row for row, i in enumerate(index)}
+    examples = {}
+    for title in (t for t in titles if t in at):
+        similarity = unit @ unit[at[title]]
+        similarity[at[title]] = -np.inf
+        examples[title] = [books[index[row]]["title"] for row in np.argsort(-similarity, kind="stable")[:k]]
+    return examples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path,
@@ -130,10 +150,17 @@ def main() -> None:
         for seed in seeds:
             params = TrainingParams.from_dict({**TrainingParams().to_dict(), **overrides, "seed": seed})
             pairs = content_pairs(books, params)
-            trained = train_embeddings(pairs, params)
             has_links = np.bincount(pairs.book_index, minlength=len(books)) > 0
+            if name == "original_method":
+                reference = train_reference_on_pair_set(pairs, seed=seed)
+                per_seed.append({**quality(reference.book_vectors, books, has_links),
+                                 "training_seconds": reference.seconds, "pairs": len(pairs)})
+                continue
+            trained = train_embeddings(pairs, params)
             per_seed.append({**quality(trained.book_vectors, books, has_links), "heldout_link_auc": trained.heldout_auc,
                              "training_seconds": trained.seconds, "pairs": len(pairs)})
+            if name == "default" and seed == seeds[0]:
+                results["examples"] = nearest_titles(trained.book_vectors, books, has_links, EXAMPLES)
         summary = {key: float(np.mean([r[key] for r in per_seed])) for key in per_seed[0]}
         results["runs"][name] = {"overrides": overrides, "mean_over_seeds": summary, "per_seed": per_seed,
                                  "params": {k: v for k, v in params.to_dict().items()

@@ -111,8 +111,16 @@ def _training(r: dict) -> str:
         *table,
         "",
         f"Throughput target (≥ 10x): {_met(s['throughput_met'])}. Quality target (equal or better AUC and "
-        f"genre precision): {_met(s['quality_met'])}.",
+        f"genre precision): {_met(s['quality_met'])} by the default variant ({p.get('variant')}).",
         "",
+        *([f"The other variant ({s['other_variant']}), same run, same data: "
+           f"{r['bookvec_other_variant']['pairs_per_second']:,} true pairs a second "
+           f"(**{s['other_variant_throughput_ratio']}x** the reference), held-out link AUC {s['other_variant_auc']}, "
+           f"same-genre precision@10 {s['other_variant_genre_p10']}: quality target "
+           f"{_met(s['other_variant_quality_met'])}. The default is the variant that recommends better on the real "
+           "data (goodbooks and Wikipedia: `bench/results/quality_*.json`, and the `variant` docs in "
+           "`recommender/training/params.py`); these planted genres favour the other.", ""]
+          if "other_variant" in s else []),
         "Where the speed comes from: the reference spends each step in Python building 2,048 negatives one at a "
         "time, then Keras computes the gradient of both whole embedding tables and Adam updates every row of them. "
         "Bookvec draws a whole epoch of batches with NumPy and runs its steps in one XLA-compiled `tf.function` "

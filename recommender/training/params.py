@@ -64,12 +64,16 @@ class TrainingParams:
     # Model
     embedding_dim: int = 64
     """Size of book and link vectors (the original used 50; 128 measured no better on goodbooks, 4x slower)."""
-    variant: str = "regression"
-    """"regression": the cosine itself, labels +1/-1, mean squared error (the original's first model).
-    "classification": Dense(1, sigmoid) on the cosine, labels 1/0, binary cross-entropy. On the seed-scale
-    data (bench/training.py) regression reaches held-out link AUC 0.889 and planted-genre precision@10 0.996,
-    classification 0.865 and 0.975 (its head sharpens as it learns, and it over-fits); on the 1,413 Wikipedia
-    books same-author precision@5 is 0.562 and 0.555."""
+    variant: str = "classification"
+    """"classification": Dense(1, sigmoid) on the cosine, labels 1/0, binary cross-entropy (the original's
+    classification model). "regression": the cosine itself, labels +1/-1, mean squared error. On real data
+    classification is clearly better: goodbooks (tags + shelves, bench/quality_goodbooks.py) held-out link
+    AUC 0.941 against 0.915, same-author precision@5 0.563 against 0.421, neighbour-voted shelf Recall@20
+    0.173 against 0.126; the 1,413 Wikipedia books: see bench/results/quality_wikipedia.json. On the
+    synthetic seed-scale data (bench/training.py) regression does better (link AUC 0.889 against 0.865,
+    planted-genre precision@10 0.996 against 0.975): a fixed, softer head (5) would win there but loses on
+    goodbooks (0.524), where the learned head grows sharper.
+    The figures in the optimisation docs below were measured with regression (the default then)."""
 
     # Optimisation
     epochs: int = 15
@@ -129,21 +133,25 @@ class TrainingParams:
     """Fit the shelf model where readers' shelves exist; False serves shelves by neighbour voting on the
     book vectors (``recommender.scoring``)."""
     shelf_model_link_weight: float = 50.0
-    """Weight of the books' content links against readers' shelves in the shelf model's Gram matrix."""
+    """Weight of the books' content links against readers' shelves in the shelf model's Gram matrix. On
+    goodbooks tuning readers, Recall@20 / NDCG@20: 0.166 / 0.111 without links (0), 0.186 / 0.126 (25),
+    0.186 / 0.128 (50), 0.179 / 0.125 (100) — bench/quality_goodbooks.py."""
     shelf_model_regularisation: float = 300.0
-    """L2 penalty of the shelf model's book × book weights."""
+    """L2 penalty of the shelf model's book × book weights: 0.185 / 0.128 (150), 0.186 / 0.128 (300),
+    0.187 / 0.125 (600) on the same readers."""
     shelf_model_dropout: float = 0.25
-    """Adds dropout / (1 - dropout) x (the book's Gram diagonal) to each book's L2 penalty (EDLAE). On goodbooks
-    tuning readers at 1,024-d: Recall@20 / NDCG@20 0.182 / 0.121 (0.25), 0.180 / 0.121 (0.1, 0.5), 0.177 / 0.118
-    for plain EASE (0, penalty 500) — bench/quality_goodbooks.py."""
-    shelf_model_dimensions: int = 1024
-    """Size of the shelf model's query and answer vectors (rank of its factorisation)."""
+    """Adds dropout / (1 - dropout) x (the book's Gram diagonal) to each book's L2 penalty (EDLAE): 0.185 /
+    0.127 (0.1), 0.186 / 0.128 (0.25), 0.186 / 0.127 (0.5), 0.185 / 0.125 for plain EASE (0, penalty 500)."""
     shelf_model_max_books: int = 12000
-    """At most this many of the most shelved books are in the shelf model (its solve is cubic in them)."""
+    """At most this many of the most shelved books are in the shelf model: its solve is cubic in them, each
+    book's shelf vector has one component per modelled book (pgvector's halfvec holds up to 16,000), and a
+    version stores their square (6,214 goodbooks books: 77 MB in half precision)."""
     shelf_model_shelf_kinds: tuple[str, ...] = ("want-to-read",)
     """Kinds of shelves the shelf model learns from. On goodbooks, adding readers' rated ("read") books to
-    their want-to-read shelves lowers Recall@20 on held-out want-to-read shelves from 0.183 to 0.172, and
-    as separate shelves to 0.177 (bench/quality_goodbooks.py)."""
+    their want-to-read shelves lowered Recall@20 on held-out want-to-read shelves from 0.183 to 0.172, and
+    as separate shelves to 0.177 (with the earlier 1,024-d factorised model); with the exact model, adding
+    the rated books' co-occurrences to the Gram matrix at weights 0.03 to 0.3 gave 0.185 to 0.183 against
+    0.185 (an exploration, not kept in bench/)."""
 
     # Run
     seed: int = 42
@@ -230,10 +238,8 @@ def _validate(params: TrainingParams) -> None:
           and 0 < params.shelf_model_regularisation <= 1e9, "a number in (0, 1000000000]")
     check("shelf_model_dropout", is_number(params.shelf_model_dropout) and 0 <= params.shelf_model_dropout < 1,
           "a number in [0, 1)")
-    check("shelf_model_dimensions", is_int(params.shelf_model_dimensions)
-          and 2 <= params.shelf_model_dimensions <= 4000, "an integer between 2 and 4000")
     check("shelf_model_max_books", is_int(params.shelf_model_max_books)
-          and 2 <= params.shelf_model_max_books <= 30000, "an integer between 2 and 30000")
+          and 2 <= params.shelf_model_max_books <= 16000, "an integer between 2 and 16000")
     check("shelf_model_shelf_kinds", isinstance(params.shelf_model_shelf_kinds, tuple)
           and all(isinstance(kind, str) for kind in params.shelf_model_shelf_kinds), "a tuple of strings")
     check("seed", is_int(params.seed) and 0 <= params.seed < 2**32, "an integer in [0, 2**32)")
