@@ -213,7 +213,7 @@ def main() -> None:
         "tags+shelves_w1": (both, {"shelf_weight": 1.0}),
         "tags_only": (content, {"shelf_weight": 0.0}),
         "original_tags_15ep": (content, {"shelf_weight": 0.0}),  # trained by bench.original_reference
-        "tags+shelves_w1_classification": (both, {"shelf_weight": 1.0, "variant": "classification"}),
+        "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
         "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
         "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
         "shelves_only": (shelves_as_pairset(shelves), {}),

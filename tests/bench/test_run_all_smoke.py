@@ -1,17 +1,12 @@
 """A small smoke version of every benchmark (300 books, one epoch, 2 s of load): `make bench`'s command runs
 end to end on its own scratch servers and writes every results file and the tables."""
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from config.embedded import VAR_DIR, stop_embedded_servers
+from tests.bench.conftest import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 RESULTS = ("training", "importing", "product_training", "publishing", "nearest", "http", "faults", "run_all")
 
 pytestmark = [
@@ -21,35 +16,18 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def bench_dirs():
-    """Scratch servers and results of this smoke run, apart from a real `make bench` (var/bench, bench/results)."""
-    work = VAR_DIR / f"bench-smoke-{os.getpid()}"
-    results = work / "results"
-    yield work, results
-    stop_embedded_servers(work / "pgdata", work / "redis")
-    shutil.rmtree(work, ignore_errors=True)
+def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(run_bench):
+    results = run_bench(
+        "bench.run_all", "--books", "300", "--reference-epochs", "1", "--bookvec-epochs", "1",
+        "--product-params", '{"epochs": 2, "embedding_dim": 16}', "--http-duration", "2", "--http-connections", "4",
+        "--goodbooks", str(PROJECT_DIR / "tests" / "fixtures" / "goodbooks"), "--skip-fault-tests")
 
-
-def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(bench_dirs):
-    work, results = bench_dirs
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(BOOKVEC_BENCH_DIR=str(work), BOOKVEC_BENCH_RESULTS=str(results))
-
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.run_all", "--books", "300", "--reference-epochs", "1", "--bookvec-epochs", "1",
-         "--product-params", '{"epochs": 2, "embedding_dim": 16}', "--http-duration", "2", "--http-connections", "4",
-         "--goodbooks", str(PROJECT_DIR / "tests" / "fixtures" / "goodbooks"), "--skip-fault-tests"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900,
-    )
-
-    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-4000:]
     figures = {name: json.loads((results / f"{name}.json").read_text()) for name in RESULTS}
     for name, document in figures.items():
         assert document["machine"]["cpus"] >= 1 and document["command"], name
     assert figures["training"]["data"]["books"] == 300
     assert figures["training"]["bookvec"]["pairs_per_second"] > 0 < figures["training"]["reference"]["pairs_per_second"]
+    assert figures["training"]["bookvec_other_variant"]["params"]["variant"] != figures["training"]["bookvec"]["params"]["variant"]
     assert 0 <= figures["training"]["bookvec"]["heldout_link_auc"] <= 1
     assert figures["importing"]["wikipedia_seed"]["books"] == 300
     assert figures["importing"]["goodbooks"]["books"] > 0 and figures["importing"]["goodbooks"]["shelf_entries"] > 0
