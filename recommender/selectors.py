@@ -17,7 +17,7 @@ from pgvector import Vector
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
-from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
+from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 
 NEIGHBOURS_PER_BOOK = 100
