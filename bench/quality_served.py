@@ -6,8 +6,8 @@
    split); a copy of the goodbooks folder without any of their rows (want-to-read or rated) is written;
 2. a fresh scratch database imports that folder with ``import_goodbooks`` and trains with
    ``train_embeddings --sync`` and the default parameters (book–link embeddings and shelf model);
-3. gunicorn serves the app, and each validation reader's visible shelf is POSTed to
-   ``/api/v1/recommendations/`` (``k`` = 20); Recall@20 and NDCG@20 are computed from the answers exactly
+3. gunicorn serves the app, and each validation reader's visible shelf is POSTed by goodbooks id to
+   ``/api/v1/recommendations/`` (``external_ids``, ``k`` = 20), as an outside client would; Recall@20 and NDCG@20 are computed from the answers exactly
    as ``recommender.evaluation.shelf_recall_ndcg`` does, with the popularity baseline beside them.
 
 Usage: python -m bench.quality_served --data ../shared/data/goodbooks   (about 10 minutes on 2 cores)
@@ -115,8 +115,6 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
     server = start_gunicorn(port, workers=2)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/api/v1/health/", server)
-        book_id = book_ids_by_goodbooks_id(port)
-        goodbooks_id = {db_id: gb_id for gb_id, db_id in book_id.items()}
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         recalls, ndcgs, popular_recalls, popular_ndcgs, latencies, errors = [], [], [], [], [], 0
         discounts = 1.0 / np.log2(np.arange(2, K + 2))
@@ -124,15 +122,15 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
         started = time.perf_counter()
         for number, case in enumerate(data["validation"], 1):
             hidden = set((case.hidden + 1).tolist())  # goodbooks book_id = index + 1
-            visible = [book_id[b + 1] for b in case.visible.tolist() if b + 1 in book_id]
+            visible = [f"goodbooks:{b + 1}" for b in case.visible.tolist()]
             began = time.perf_counter()
-            status, answer = post(connection, {"books": visible, "k": K})
+            status, answer = post(connection, {"external_ids": visible, "k": K})
             latencies.append(time.perf_counter() - began)
             if status != 200:
                 errors += 1
                 suggested = []
             else:
-                suggested = [goodbooks_id.get(item["book"]["id"]) for item in answer["results"]]
+                suggested = [goodbooks_id(item["book"]["external_id"]) for item in answer["results"]]
             ideal = min(len(hidden), K)
             hits = np.array([g in hidden for g in suggested[:K]], dtype=float)
             recalls.append(hits.sum() / ideal)
@@ -144,7 +142,7 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
             if number % 1000 == 0:
                 log(f"  {number} readers: Recall@20 {np.mean(recalls):.4f} NDCG@20 {np.mean(ndcgs):.4f}")
         seconds = time.perf_counter() - started
-        examples = served_examples(connection, book_id)
+        examples = served_examples(connection)
     finally:
         stop_server(server)
         os.environ.clear()
@@ -166,7 +164,7 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
     }
 
 
-def served_examples(connection: http.client.HTTPConnection, book_id: dict[int, int]) -> dict:
+def served_examples(connection: http.client.HTTPConnection) -> dict:
     """What the API answers for a few well-known books: their 5 most similar books, and 5 books for a few
     shelves with the shelf books that explain each."""
     def fetch(method: str, path: str, body: dict | None = None) -> dict:
@@ -182,30 +180,26 @@ def served_examples(connection: http.client.HTTPConnection, book_id: dict[int, i
             titles[db_id] = fetch("GET", f"/api/v1/books/{db_id}/")["title"]
         return titles[db_id]
 
+    def book(example: int) -> dict:
+        return fetch("GET", f"/api/v1/books/?external_id=goodbooks:{example}")["results"][0]
+
     similar = {}
-    for goodbooks_id in (g for g in SIMILAR_EXAMPLES if g in book_id):
-        answer = fetch("GET", f"/api/v1/books/{book_id[goodbooks_id]}/similar/?k=5")
-        similar[title(book_id[goodbooks_id])] = [
+    for example in SIMILAR_EXAMPLES:
+        answer = fetch("GET", f"/api/v1/books/{book(example)['id']}/similar/?k=5")
+        similar[book(example)["title"]] = [
             f"{item['book']['title']} ({item['similarity']:.2f})" for item in answer["results"]]
     shelves = []
     for shelf in SHELF_EXAMPLES:
-        ids = [book_id[g] for g in shelf if g in book_id]
-        answer = fetch("POST", "/api/v1/recommendations/", {"books": ids, "k": 5})
-        shelves.append({"shelf": [title(i) for i in ids], "recommended": [
+        answer = fetch("POST", "/api/v1/recommendations/", {"external_ids": [f"goodbooks:{g}" for g in shelf], "k": 5})
+        shelves.append({"shelf": [book(g)["title"] for g in shelf], "recommended": [
             f"{item['book']['title']} (because: {'; '.join(title(b) for b in item['because'])})"
             for item in answer["results"]]})
     return {"similar_books": similar, "shelves": shelves}
 
 
-def book_ids_by_goodbooks_id(port: int) -> dict[int, int]:
-    """The database id of every goodbooks book (its ``external_id`` is ``goodbooks:<book_id>``)."""
-    import psycopg
-
-    from bench.scratch import existing_environment
-
-    with psycopg.connect(existing_environment(database=DATABASE)["DATABASE_URL"]) as connection:
-        rows = connection.execute("SELECT id, external_id FROM books_book WHERE source = 'goodbooks'").fetchall()
-    return {int(external.split(":", 1)[1]): db_id for db_id, external in rows}
+def goodbooks_id(external_id: str) -> int:
+    """``goodbooks:<book_id>`` → book_id."""
+    return int(external_id.split(":", 1)[1])
 
 
 def post(connection: http.client.HTTPConnection, body: dict) -> tuple[int, dict]:

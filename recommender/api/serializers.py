@@ -12,13 +12,19 @@ MAX_INPUT_BOOKS = 100
 
 
 class RecommendationRequestSerializer(serializers.Serializer):
-    """Books someone likes; answers the books most like them together."""
+    """Books someone likes, by id or by the source's id; answers the books most like them together."""
 
     books = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        min_length=1,
+        required=False,
         max_length=MAX_INPUT_BOOKS,
-        help_text=f"Ids of the books to start from (1–{MAX_INPUT_BOOKS}; repeats are ignored).",
+        help_text=f"Ids of the books to start from (1–{MAX_INPUT_BOOKS} in all; repeats are ignored).",
+    )
+    external_ids = serializers.ListField(
+        child=serializers.CharField(max_length=600),
+        required=False,
+        max_length=MAX_INPUT_BOOKS,
+        help_text="The same by the source's ids, e.g. goodbooks:1 or wikipedia:Dune (with or instead of books).",
     )
     k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
 
@@ -29,6 +35,23 @@ class RecommendationRequestSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(f"Unknown book ids: {', '.join(map(str, unknown))}.")
         return book_ids
+
+    def validate_external_ids(self, external_ids: list[str]) -> list[int]:
+        """The books' ids, in the order given."""
+        external_ids = list(dict.fromkeys(external_ids))
+        book_of = dict(Book.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
+        unknown = [external_id for external_id in external_ids if external_id not in book_of]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown external ids: {', '.join(unknown)}.")
+        return [book_of[external_id] for external_id in external_ids]
+
+    def validate(self, data: dict) -> dict:
+        book_ids = list(dict.fromkeys(data.get("books", []) + data.pop("external_ids", [])))
+        if not book_ids:
+            raise serializers.ValidationError({"books": ["Give at least one book, in books or external_ids."]})
+        if len(book_ids) > MAX_INPUT_BOOKS:
+            raise serializers.ValidationError({"books": [f"At most {MAX_INPUT_BOOKS} books, got {len(book_ids)}."]})
+        return {**data, "books": book_ids}
 
 
 class RecommendationParamsSerializer(serializers.Serializer):

@@ -53,7 +53,8 @@ class RecommendationApi(APIView):
     def post(self, request):
         """The ``k`` books most like the given ones together, never one of them.
 
-        Each result names the input books that explain it (``because``). Unknown ids are a 400 that
+        Books are given by id (``books``), by the source's id (``external_ids``, e.g. ``goodbooks:1``), or
+        both. Each result names the input books that explain it (``because``). Unknown ids are a 400 that
         names them.
         """
         data = _valid(RecommendationRequestSerializer, request.data)

@@ -41,12 +41,36 @@ def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_versi
     assert body["errors"] == {"books": ["Unknown book ids: 999998, 999999."]}
 
 
+def test_books_can_be_given_by_their_sources_ids(anonymous, catalogue, active_version):
+    b = catalogue.books
+    by_id = anonymous.post(RECOMMENDATIONS, {"books": [b.war_and_peace.pk, b.anna_karenina.pk], "k": 3}, format="json")
+    by_source = anonymous.post(RECOMMENDATIONS, {"external_ids": [b.war_and_peace.external_id,
+                                                                  b.anna_karenina.external_id], "k": 3}, format="json")
+    mixed = anonymous.post(RECOMMENDATIONS, {"books": [b.war_and_peace.pk], "k": 3,
+                                             "external_ids": [b.anna_karenina.external_id, b.war_and_peace.external_id]},
+                           format="json")
+    assert by_id.status_code == by_source.status_code == mixed.status_code == 200
+    assert by_id.json()["results"] == by_source.json()["results"] == mixed.json()["results"]
+
+
+def test_unknown_external_ids_are_400_naming_them(anonymous, catalogue, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"external_ids": [catalogue.books.zhivago.external_id, "goodbooks:0",
+                                                                 "wikipedia:No Such Book"]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "external_ids": ["Unknown external ids: goodbooks:0, wikipedia:No Such Book."]}
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({}, "books"),
         ({"books": []}, "books"),
         ({"books": list(range(1, 102))}, "books"),
+        ({"external_ids": []}, "books"),
+        ({"external_ids": "goodbooks:1"}, "external_ids"),
+        ({"external_ids": [1]}, "external_ids"),
+        ({"external_ids": ["x" * 601]}, "external_ids"),
         ({"books": "1,2"}, "books"),
         ({"books": ["War and Peace"]}, "books"),
         ({"books": [0]}, "books"),
