@@ -213,6 +213,7 @@ def main() -> None:
         "tags+shelves_w1": (both, {"shelf_weight": 1.0}),
         "tags_only": (content, {"shelf_weight": 0.0}),
         "tags_only_regression": (content, {"shelf_weight": 0.0, "variant": "regression"}),
+        "tags+shelves_w1_dim50": (both, {"shelf_weight": 1.0, "embedding_dim": 50}),
         "original_tags_15ep": (content, {"shelf_weight": 0.0}),  # trained by bench.original_reference
         "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
         "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
