@@ -84,18 +84,24 @@ def train_shelf_model(
     position[modelled] = np.arange(len(modelled))
 
     stage(f"shelf model: Gram matrix of {len(modelled):,} books")
-    gram = _shelf_gram(position, shelves, len(modelled))
+    shelf_matrix = reader_book_matrix(position, shelves, len(modelled))
+    gram = (shelf_matrix.T @ shelf_matrix).toarray()
     if params.shelf_model_link_weight > 0 and content is not None and len(content):
-        gram += params.shelf_model_link_weight * _link_gram(position, content, len(modelled))
+        gram += params.shelf_model_link_weight * link_gram(position, content, len(modelled))
 
     stage(f"shelf model: solving for {len(modelled):,} books")
+    return ShelfModel(book_index=modelled, shelf_vectors=solve_shelf_weights(gram, params))
+
+
+def solve_shelf_weights(gram: np.ndarray, params: TrainingParams) -> np.ndarray:
+    """B (float32) from the (symmetric) Gram matrix of the modelled books, inverted in its own memory."""
     dropout = params.shelf_model_dropout
     gram[np.diag_indices_from(gram)] += params.shelf_model_regularisation + dropout / (1 - dropout) * np.diag(gram)
-    inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
-    del gram
+    # Its transpose is the same matrix in Fortran order, which LAPACK inverts in place instead of copying.
+    inverse = scipy.linalg.inv(gram.T, overwrite_a=True, check_finite=False)
     inverse /= -np.diag(inverse).copy()  # in place: B[i, j] = -P[i, j] / P[j, j]
     np.fill_diagonal(inverse, 0.0)
-    return ShelfModel(book_index=modelled, shelf_vectors=inverse.astype(np.float32))
+    return inverse.astype(np.float32, order="C")
 
 
 def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
@@ -118,16 +124,15 @@ def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
     return model.book_index[top]
 
 
-def _shelf_gram(position: np.ndarray, shelves: PairSet, n: int) -> np.ndarray:
-    """XᵀX of the modelled books: how many training readers shelved each pair of books (float64, dense)."""
+def reader_book_matrix(position: np.ndarray, shelves: PairSet, n: int) -> sp.csr_matrix:
+    """X: training reader × modelled book (``position`` of each book, -1 if not modelled), 1 when shelved."""
     at = position[shelves.book_index]
     keep = at >= 0
-    matrix = sp.csr_matrix((np.ones(int(keep.sum())), (shelves.link_index[keep], at[keep])),
-                           shape=(shelves.n_links, n))
-    return (matrix.T @ matrix).toarray()
+    return sp.csr_matrix((np.ones(int(keep.sum())), (shelves.link_index[keep], at[keep])),
+                         shape=(shelves.n_links, n))
 
 
-def _link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
+def link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     """T Tᵀ of the modelled books' L2-normalised TF-IDF link rows (weights log(1 + count) · idf)."""
     at = position[content.book_index]
     keep = at >= 0
