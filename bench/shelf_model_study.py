@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,7 @@ class Study:
         """Scores = the sum of the shelf books' rows of ``weights`` (what pgvector serves)."""
         return self.scored(lambda rows: weights[rows].sum(axis=0))
 
-    def scored(self, score: callable) -> Recommender:
+    def scored(self, score: Callable[[np.ndarray], np.ndarray]) -> Recommender:
         """A recommender from ``score(positions of the shelf's modelled books) -> score of every modelled book``."""
         def recommend(shelf: np.ndarray, k: int) -> np.ndarray:
             rows = self.position[shelf]
