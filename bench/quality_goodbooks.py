@@ -214,6 +214,7 @@ def main() -> None:
         "tags_only": (content, {"shelf_weight": 0.0}),
         "tags_only_regression": (content, {"shelf_weight": 0.0, "variant": "regression"}),
         "tags+shelves_w1_dim50": (both, {"shelf_weight": 1.0, "embedding_dim": 50}),
+        "tags+shelves_w1_reject_true_pairs": (both, {"shelf_weight": 1.0, "reject_true_pairs": True}),
         "original_tags_15ep": (content, {"shelf_weight": 0.0}),  # trained by bench.original_reference
         "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
         "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),

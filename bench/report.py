@@ -121,6 +121,12 @@ def _training(r: dict) -> str:
            "data (goodbooks and Wikipedia: `bench/results/quality_*.json`, and the `variant` docs in "
            "`recommender/training/params.py`); these planted genres favour the other.", ""]
           if "other_variant" in s else []),
+        *([f"With `reject_true_pairs` (negatives that are true pairs left out, looked up in a bitmap of the "
+           f"training pairs), same run: {r['bookvec_reject_true_pairs']['pairs_per_second']:,} true pairs a second "
+           f"(**{s['reject_true_pairs_throughput_ratio']}x** the reference), held-out link AUC "
+           f"{s['reject_true_pairs_auc']}, same-genre precision@10 {s['reject_true_pairs_genre_p10']}; it is off by "
+           "default because it is slower and no better here or on the real data (`TrainingParams.reject_true_pairs`).",
+           ""] if "reject_true_pairs_auc" in s else []),
         "Where the speed comes from: the reference spends each step in Python building 2,048 negatives one at a "
         "time, then Keras computes the gradient of both whole embedding tables and Adam updates every row of them. "
         "Bookvec draws a whole epoch of batches with NumPy and runs its steps in one XLA-compiled `tf.function` "

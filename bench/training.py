@@ -8,7 +8,7 @@ pairs with ``split_holdout`` and its seed; the reference trains on exactly the r
 * Bookvec: ``recommender.training.train_embeddings`` with its default ``TrainingParams`` (each true pair
   scored against the other pairs of its group of ``group_size`` and ``drawn_negatives`` drawn links and books),
   and again with the other ``variant`` (regression / classification), since the two rank differently here
-  and on the real data.
+  and on the real data, and with ``reject_true_pairs``.
 * Reference: ``bench.original_reference.train_reference`` (Python generator + Keras ``fit``, 1,024
   positives + 2,048 negatives a batch, 50-d, regression), 15 epochs unless told otherwise.
 
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="training", help="results file name")
     parser.add_argument("--worker", choices=["bookvec", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--bookvec-variant", choices=["regression", "classification"], help=argparse.SUPPRESS)
+    parser.add_argument("--bookvec-reject-true-pairs", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -77,6 +78,7 @@ def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = 
     for trainer, worker, extra in (
         ("bookvec", "bookvec", bookvec_extra),
         (f"bookvec_{other_variant}", "bookvec", [*bookvec_extra, "--bookvec-variant", other_variant]),
+        ("bookvec_reject_true_pairs", "bookvec", [*bookvec_extra, "--bookvec-reject-true-pairs"]),
         ("reference", "reference", ["--reference-epochs", str(reference_epochs), "--reference-variant", reference_variant]),
     ):
         out = WORK_DIR / f"training-{trainer}.npz"
@@ -109,6 +111,7 @@ def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = 
                  "pairs": len(pairs), "pairs_with_repeats": len(prepared.pairs), "heldout_pairs": len(heldout)},
         "bookvec": bookvec,
         "bookvec_other_variant": other,
+        "bookvec_reject_true_pairs": runs["bookvec_reject_true_pairs"],
         "reference": reference,
         "summary": {
             "throughput_ratio": round(speedup, 2),
@@ -125,6 +128,10 @@ def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = 
             "other_variant_auc": other["heldout_link_auc"],
             "other_variant_genre_p10": other["same_genre_precision_at_10"],
             "other_variant_quality_met": quality_met(other),
+            "reject_true_pairs_throughput_ratio": round(
+                runs["bookvec_reject_true_pairs"]["pairs_per_second"] / reference["pairs_per_second"], 2),
+            "reject_true_pairs_auc": runs["bookvec_reject_true_pairs"]["heldout_link_auc"],
+            "reject_true_pairs_genre_p10": runs["bookvec_reject_true_pairs"]["same_genre_precision_at_10"],
         },
     }
 
@@ -147,7 +154,8 @@ def _train_in_this_process(args) -> None:
     pairs, heldout = _pairs_and_heldout(prepared)
     if args.worker == "bookvec":
         params = TrainingParams(**({"epochs": args.bookvec_epochs} if args.bookvec_epochs else {}),
-                                **({"variant": args.bookvec_variant} if args.bookvec_variant else {}))
+                                **({"variant": args.bookvec_variant} if args.bookvec_variant else {}),
+                                reject_true_pairs=args.bookvec_reject_true_pairs)
         result = train_embeddings(pairs, params)
         negatives = params.group_size - 1 + 2 * params.drawn_negatives
         stats = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -211,6 +211,12 @@ class EpochBatches:
     links: np.ndarray  # int32[steps, pairs_per_step]
     drawn_books: np.ndarray  # int32[steps, groups_per_step * drawn_negatives]
     drawn_links: np.ndarray  # int32[steps, groups_per_step * drawn_negatives]
+    # With ``reject_true_pairs``, which negatives count (False where book and link are a true pair),
+    # flattened per step from [groups, group_size, group_size + drawn_negatives]: pair i's book against the
+    # group's links, then the drawn links (the diagonal, pair i itself, is a true pair and so False) ...
+    book_negatives: np.ndarray | None = None  # bool[steps, pairs_per_step * (group_size + drawn_negatives)]
+    # ... and from [groups, group_size, drawn_negatives]: pair i's link against the drawn books.
+    link_negatives: np.ndarray | None = None  # bool[steps, pairs_per_step * drawn_negatives]
 
 
 class BatchSampler:
@@ -221,10 +227,10 @@ class BatchSampler:
     rounded down or up, so with equal weights every pair comes once an epoch. Negatives are not drawn pair by
     pair: the trainer scores each book of a group against the links of the group's other pairs (and each link
     against their books), and against ``drawn_negatives`` links and as many books drawn here for the group
-    with probability weighted-degree**``negative_power``. A negative that happens to be a true pair is not
-    rejected (word2vec does not either): at seed scale (37,020 books, 41,758 links) 0.37 % of in-group
-    negatives and 0.06 % of uniformly drawn ones are true pairs, and checking all ``group_size - 1 + 2 *
-    drawn_negatives`` negatives of every pair would cost more than the step that trains them.
+    with probability weighted-degree**``negative_power``. With ``reject_true_pairs`` every (book, link)
+    negative of an epoch is looked up at once in a bitmap of the true pairs (``TruePairs``), and masks say
+    which ones count; without it (the default, see ``TrainingParams.reject_true_pairs``) the few true
+    pairs among the negatives stay, as in word2vec.
     """
 
     def __init__(self, pairs: PairSet, params: TrainingParams, rng: np.random.Generator):
@@ -241,18 +247,26 @@ class BatchSampler:
         power = params.negative_power
         self._draw_book = AliasTable(_drawing_weight(pairs.book_index, pairs.weight, pairs.n_books, power))
         self._draw_link = AliasTable(_drawing_weight(pairs.link_index, pairs.weight, pairs.n_links, power))
+        self.true_pairs = TruePairs(pairs) if params.reject_true_pairs else None
 
     def epoch(self) -> EpochBatches:
         """The next epoch's steps (see ``EpochBatches``)."""
         chosen = self._positive_indices(self.steps_per_epoch * self.pairs_per_step)
-        shape = (self.steps_per_epoch, self.pairs_per_step)
-        drawn_shape = (self.steps_per_epoch, self.groups_per_step * self.drawn_negatives)
-        n_drawn = drawn_shape[0] * drawn_shape[1]
-        return EpochBatches(
-            books=self.pairs.book_index[chosen].reshape(shape),
-            links=self.pairs.link_index[chosen].reshape(shape),
-            drawn_books=self._draw_book(n_drawn, self.rng).reshape(drawn_shape),
-            drawn_links=self._draw_link(n_drawn, self.rng).reshape(drawn_shape),
+        steps, size, drawn = self.steps_per_epoch, self.group_size, self.drawn_negatives
+        groups = steps * self.groups_per_step
+        books = self.pairs.book_index[chosen].reshape(groups, size)
+        links = self.pairs.link_index[chosen].reshape(groups, size)
+        drawn_books = self._draw_book(groups * drawn, self.rng).reshape(groups, drawn)
+        drawn_links = self._draw_link(groups * drawn, self.rng).reshape(groups, drawn)
+        batches = EpochBatches(books=books.reshape(steps, -1), links=links.reshape(steps, -1),
+                               drawn_books=drawn_books.reshape(steps, -1), drawn_links=drawn_links.reshape(steps, -1))
+        if self.true_pairs is None:
+            return batches
+        candidate_links = np.concatenate([links, drawn_links], axis=1)  # [groups, size + drawn]
+        return replace(
+            batches,
+            book_negatives=~self.true_pairs.contain(books[:, :, None], candidate_links[:, None, :]).reshape(steps, -1),
+            link_negatives=~self.true_pairs.contain(drawn_books[:, None, :], links[:, :, None]).reshape(steps, -1),
         )
 
     def _positive_indices(self, n_true: int) -> np.ndarray:
@@ -262,6 +276,44 @@ class BatchSampler:
         chosen = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         self.rng.shuffle(chosen)
         return chosen
+
+
+_BIT = (1 << np.arange(8)).astype(np.uint8)
+
+
+class TruePairs:
+    """Set membership of (book, link) pairs for whole arrays at once: one bit per possible pair.
+
+    Exact while books × links fits in ``MAX_BITS`` (512 MiB of bits; 37,020 books × 41,758 links take 193
+    MiB); beyond that pairs share bits by their code modulo a prime, so a few other pairs (about pairs /
+    ``MAX_BITS`` of them) read as true too, which only drops that share of negatives. True pairs always
+    read as true.
+    """
+
+    MAX_BITS = 2**32
+    _PRIME_BITS = 4_294_967_291  # the largest prime below 2**32
+
+    def __init__(self, pairs: PairSet):
+        self.n_links = pairs.n_links
+        space = pairs.n_books * pairs.n_links
+        self.exact = space <= self.MAX_BITS
+        self.slots = space if self.exact else self._PRIME_BITS
+        self.bits = np.zeros((self.slots + 7) // 8, np.uint8)
+        slot = self._slot(pairs.book_index, pairs.link_index)
+        np.bitwise_or.at(self.bits, slot >> 3, np.take(_BIT, slot & 7))
+
+    def contain(self, book_index: np.ndarray, link_index: np.ndarray) -> np.ndarray:
+        """bool array (the arguments broadcast together): which (book, link) are true pairs."""
+        slot = self._slot(book_index, link_index)
+        byte = np.take(self.bits, slot >> 3)
+        slot &= 7
+        return (byte & np.take(_BIT, slot)) != 0
+
+    def _slot(self, book_index: np.ndarray, link_index: np.ndarray) -> np.ndarray:
+        dtype = np.uint32 if self.exact else np.uint64  # 32-bit arithmetic is quicker, and exact below 2**32
+        codes = (np.asarray(book_index).astype(dtype, copy=False) * dtype(self.n_links)
+                 + np.asarray(link_index).astype(dtype, copy=False))
+        return codes if self.exact else codes % self.slots
 
 
 class AliasTable:

@@ -1,7 +1,7 @@
 """Training: pairs in, L2-normalised book and link vectors out.
 
 ``train_embeddings`` is the one entry point. It holds out pairs for link-prediction AUC, draws a whole
-epoch of steps at a time with NumPy (``BatchSampler``), and runs ``progress_every_steps`` optimisation
+epoch of steps at a time with NumPy (``BatchSampler``, in a thread, while the epoch before trains), and runs ``progress_every_steps`` optimisation
 steps per call of one TensorFlow function compiled by XLA, reporting progress and checking for
 cancellation between calls. A step gathers the embedding rows of its pairs and drawn negatives, takes the
 gradient of ``model.step_loss`` with respect to those rows only, and subtracts it from them in place
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 
 import numpy as np
@@ -75,18 +76,22 @@ def train_embeddings(
     chunk = params.progress_every_steps
     history: list[float] = []
     started = time.perf_counter()
-    for epoch in range(1, params.epochs + 1):
-        batches = [tf.constant(array) for array in astuple(sampler.epoch())]
-        epoch_loss = 0.0
-        for start in range(0, steps, chunk):
-            if should_stop is not None and should_stop():
-                raise TrainingCancelled(f"cancelled in epoch {epoch} at step {start}")
-            stop = min(start + chunk, steps)
-            loss = float(run_steps(*batches, tf.constant(start), tf.constant(stop)))
-            epoch_loss += loss * (stop - start)
-            if on_progress is not None:
-                on_progress(epoch, stop, steps, loss)
-        history.append(epoch_loss / steps)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bookvec-sampler") as sampling:
+        next_epoch = sampling.submit(sampler.epoch)  # each epoch is drawn while the one before trains
+        for epoch in range(1, params.epochs + 1):
+            batches = [tf.constant(array) for array in astuple(next_epoch.result()) if array is not None]
+            if epoch < params.epochs:
+                next_epoch = sampling.submit(sampler.epoch)
+            epoch_loss = 0.0
+            for start in range(0, steps, chunk):
+                if should_stop is not None and should_stop():
+                    raise TrainingCancelled(f"cancelled in epoch {epoch} at step {start}")
+                stop = min(start + chunk, steps)
+                loss = float(run_steps(tf.constant(start), tf.constant(stop), *batches))
+                epoch_loss += loss * (stop - start)
+                if on_progress is not None:
+                    on_progress(epoch, stop, steps, loss)
+            history.append(epoch_loss / steps)
     seconds = time.perf_counter() - started
 
     book_vectors = _l2_normalised(model.book_embedding.numpy())
@@ -128,7 +133,7 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
     tables = (model.book_embedding, model.link_embedding)
 
     @tf.function(jit_compile=True)
-    def run_steps(books, links, drawn_books, drawn_links, start, stop):
+    def run_steps(start, stop, books, links, drawn_books, drawn_links, *negatives):
         total = tf.constant(0.0)
         for step in tf.range(start, stop):
             rows = (tf.concat([books[step], drawn_books[step]], 0), tf.concat([links[step], drawn_links[step]], 0))
@@ -137,6 +142,7 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
                 tape.watch(gathered)
                 book, link = gathered
                 loss = step_loss(model, book[:per_step], link[:per_step], book[per_step:], link[per_step:],
+                                 *(counted[step] for counted in negatives),
                                  group_size=sampler.group_size, drawn_negatives=sampler.drawn_negatives,
                                  negative_weight=params.negatives_per_positive)
             heads = [model.head] if model.head is not None else []

@@ -14,7 +14,7 @@ from recommender.training import (
     split_holdout,
     train_embeddings,
 )
-from recommender.training.dataset import BatchSampler
+from recommender.training.dataset import BatchSampler, TruePairs
 
 FAST = dict(epochs=8, batch_size=256, embedding_dim=16, progress_every_steps=4)
 
@@ -31,10 +31,11 @@ def planted_pairs(n_books=300, n_links=150, n_groups=6, links_per_book=8, seed=0
     return PairSet.build(books, links, n_books=n_books, n_links=n_links)
 
 
-@pytest.mark.parametrize("variant", ["classification", "regression"])
-def test_trainer_learns_planted_structure(variant):
+@pytest.mark.parametrize(("variant", "reject_true_pairs"),
+                         [("classification", False), ("regression", False), ("classification", True)])
+def test_trainer_learns_planted_structure(variant, reject_true_pairs):
     pairs = planted_pairs()
-    result = train_embeddings(pairs, TrainingParams(variant=variant, **FAST))
+    result = train_embeddings(pairs, TrainingParams(variant=variant, reject_true_pairs=reject_true_pairs, **FAST))
 
     assert result.heldout_auc > 0.9
     assert result.book_vectors.shape == (300, 16) and result.link_vectors.shape == (150, 16)
@@ -90,6 +91,51 @@ def test_an_epoch_holds_every_pair_once_in_groups_with_drawn_negatives():
     codes = np.sort(batches.books.ravel().astype(np.int64) * pairs.n_links + batches.links.ravel())
     assert np.isin(pairs.codes(), codes).all()  # equal weights: each pair once, then some a second time
     assert np.unique(codes, return_counts=True)[1].max() == 2
+
+
+@pytest.mark.parametrize("max_bits", [TruePairs.MAX_BITS, 64])  # exact, and sharing bits by a modulus
+def test_true_pairs_are_always_found_and_others_only_where_bits_are_shared(monkeypatch, max_bits):
+    monkeypatch.setattr(TruePairs, "MAX_BITS", max_bits)
+    monkeypatch.setattr(TruePairs, "_PRIME_BITS", 61)
+    pairs = planted_pairs(n_books=40, n_links=30, links_per_book=3)
+    lookup = TruePairs(pairs)
+    books, links = np.meshgrid(np.arange(40), np.arange(30), indexing="ij")
+    found = lookup.contain(books, links)
+    true = np.zeros((40, 30), bool)
+    true[pairs.book_index, pairs.link_index] = True
+    assert found[true].all()
+    if lookup.exact:
+        assert (found == true).all()
+    else:
+        assert found.mean() > true.mean()  # 120 pairs in 61 slots: others share their bits
+
+
+def test_with_rejection_the_masks_leave_out_exactly_the_negatives_that_are_true_pairs():
+    pairs = planted_pairs(n_books=60, n_links=12, n_groups=2, links_per_book=4)  # dense: many true negatives
+    params = TrainingParams(batch_size=64, group_size=8, drawn_negatives=5, reject_true_pairs=True)
+    batches = BatchSampler(pairs, params, np.random.default_rng(0)).epoch()
+    true = set(pairs.codes().tolist())
+
+    def is_true(book, link):
+        return book * pairs.n_links + link in true
+
+    step, group = 1, 3
+    books = batches.books[step].reshape(-1, 8)[group]
+    links = batches.links[step].reshape(-1, 8)[group]
+    drawn_books = batches.drawn_books[step].reshape(-1, 5)[group]
+    drawn_links = batches.drawn_links[step].reshape(-1, 5)[group]
+    book_negatives = batches.book_negatives[step].reshape(-1, 8, 13)[group]
+    link_negatives = batches.link_negatives[step].reshape(-1, 8, 5)[group]
+    candidates = np.concatenate([links, drawn_links])
+    for i in range(8):
+        assert not book_negatives[i, i]  # the pair itself
+        for j in range(13):
+            assert book_negatives[i, j] == (not is_true(books[i], candidates[j]))
+        for j in range(5):
+            assert link_negatives[i, j] == (not is_true(drawn_books[j], links[i]))
+    assert not batches.book_negatives.all() and batches.book_negatives.mean() > 0.5
+    assert BatchSampler(pairs, TrainingParams(batch_size=64, group_size=8), np.random.default_rng(0)).epoch() \
+        .book_negatives is None  # without rejection no masks are drawn
 
 
 def test_drawn_negatives_follow_degree_power_and_never_entities_without_pairs():
