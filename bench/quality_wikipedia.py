@@ -137,6 +137,7 @@ def main() -> None:
         "default_min_books_4": {"min_books_per_link": 4},
         "default_regression": {"variant": "regression"},
         "default_dim_50": {"embedding_dim": 50},
+        "default_reject_true_pairs": {"reject_true_pairs": True},
     }
     results: dict = {"baselines": {}, "runs": {}}
     for min_books in (2, 4):

@@ -110,9 +110,10 @@ class TrainingParams:
     """Leave out negatives that are true pairs (looked up for a whole epoch at once in a bitmap of the
     training pairs, ``dataset.TruePairs``). Measured no better and slower, so off: goodbooks (tags + shelves)
     held-out link AUC 0.943 against 0.941, neighbour-voted shelf Recall@20 / NDCG@20 0.166 / 0.111 against
-    0.169 / 0.112, training 16.4 s against 11.1 s; Wikipedia same-author precision@5 0.553 against 0.555;
-    seed scale link AUC 0.866 against 0.865 and 1.3x the time. Without it 0.37 % of in-group negatives and
-    0.06 % of drawn ones are true pairs at seed scale (word2vec does not reject them either)."""
+    0.169 / 0.112, training 13.9 s against 10.9 s; Wikipedia same-author precision@5 0.553 against 0.555;
+    seed scale link AUC 0.866 against 0.865 and 1.4x the time (bench/training.py). Without it 0.37 % of
+    in-group negatives and 0.06 % of drawn ones are true pairs at seed scale (word2vec does not reject them
+    either)."""
     learning_rate: float = 0.05
     """Step size of the gradient descent on the rows a step uses, for the summed loss of a step's true pairs
     (so it does not change with ``batch_size``). Wikipedia same-author precision@5 is 0.527 at 0.2, 0.555 at
