@@ -31,9 +31,9 @@ import scipy.sparse as sp
 
 from bench.common import write_result
 from bench.quality_goodbooks import load_goodbooks, shelf_pairs
-from recommender.evaluation import Recommender, ShelfCase, shelf_recall_ndcg
+from recommender.evaluation import Recommender, ShelfCase, shelf_model_recommender, shelf_recall_ndcg
 from recommender.training import PairSet, TrainingParams, train_embeddings
-from recommender.training.shelf_model import link_gram, reader_book_matrix, solve_shelf_weights
+from recommender.training.shelf_model import ShelfModel, link_gram, reader_book_matrix, solve_shelf_weights
 
 K = 20
 
@@ -61,8 +61,15 @@ class Study:
         return solve_shelf_weights(gram + params.shelf_model_link_weight * tags, params)
 
     def linear(self, weights: np.ndarray) -> Recommender:
-        """Scores = the sum of the shelf books' rows of ``weights`` (what pgvector serves)."""
-        return self.scored(lambda rows: weights[rows].sum(axis=0))
+        """Scores = the sum of the shelf books' rows of ``weights``: served as the product serves its shelf model."""
+        return shelf_model_recommender(ShelfModel(book_index=self.books, shelf_vectors=weights))
+
+    def item_knn(self) -> np.ndarray:
+        """Cosine similarity of every two modelled books by the training readers who shelved them."""
+        norms = np.sqrt(np.diag(self.shelf_gram))
+        cosine = self.shelf_gram / np.maximum(np.outer(norms, norms), 1e-12)
+        np.fill_diagonal(cosine, 0.0)
+        return cosine
 
     def scored(self, score: Callable[[np.ndarray], np.ndarray]) -> Recommender:
         """A recommender from ``score(positions of the shelf's modelled books) -> score of every modelled book``."""
@@ -164,9 +171,7 @@ def _blends(study: Study, row, default: np.ndarray, seed: int) -> None:
     def scaled(matrix: np.ndarray) -> np.ndarray:
         return matrix / (np.abs(matrix).sum() / len(matrix))
 
-    norms = np.sqrt(np.diag(study.shelf_gram))
-    cosine = study.shelf_gram / np.maximum(np.outer(norms, norms), 1e-12)
-    np.fill_diagonal(cosine, 0.0)
+    cosine = study.item_knn()
     row("item-kNN cosine alone", study.linear(cosine))
     for weight in (0.1, 0.25):
         row(f"shelf model + {weight} item-kNN", study.linear(scaled(default) + weight * scaled(cosine)))
@@ -231,10 +236,8 @@ def _folds(data_dir: Path, params: TrainingParams, per_fold: int, seed: int) -> 
         fold_data = {**data, "train_users": users[~held], "train_books": books[~held]}
         study = Study(fold_data, params)
         popularity = np.diag(study.shelf_gram)
-        norms = np.sqrt(popularity)
-        cosine = study.shelf_gram / np.maximum(np.outer(norms, norms), 1e-12)
-        np.fill_diagonal(cosine, 0.0)
-        for name, recommend in (("shelf model", study.linear(study.weights())), ("item-kNN", study.linear(cosine)),
+        for name, recommend in (("shelf model", study.linear(study.weights())),
+                                ("item-kNN", study.linear(study.item_knn())),
                                 ("most popular", study.scored(lambda rows: popularity))):
             for smallest in (2, 5):
                 chosen = [case for case in cases if len(case.visible) + len(case.hidden) >= smallest]
@@ -242,11 +245,13 @@ def _folds(data_dir: Path, params: TrainingParams, per_fold: int, seed: int) -> 
                 results.setdefault(f"{name}, readers with {smallest}+ books", []).append(
                     (figures["users"], figures["recall@20"], figures["ndcg@20"]))
         print(f"[{time.strftime('%H:%M:%S')}] fold {fold + 1}/4: {study.readers.shape[0]} training readers", flush=True)
-    return {"readers_per_fold": per_fold, "training_readers_per_fold": int(study.readers.shape[0]), **{
-        name: {"readers": int(sum(n for n, _, _ in per_fold_figures)),
-               "recall@20": round(sum(n * r for n, r, _ in per_fold_figures) / sum(n for n, _, _ in per_fold_figures), 4),
-               "ndcg@20": round(sum(n * g for n, _, g in per_fold_figures) / sum(n for n, _, _ in per_fold_figures), 4)}
-        for name, per_fold_figures in results.items()}}
+    summary = {}
+    for name, per_fold_figures in results.items():
+        readers = np.array([n for n, _, _ in per_fold_figures])
+        summary[name] = {"readers": int(readers.sum()), **{
+            metric: round(float(np.average([f[i] for f in per_fold_figures], weights=readers)), 4)
+            for i, metric in ((1, "recall@20"), (2, "ndcg@20"))}}
+    return {"readers_per_fold": per_fold, "training_readers_per_fold": int(study.readers.shape[0]), **summary}
 
 
 def _one_hot(keys: list[str]) -> sp.csr_matrix:

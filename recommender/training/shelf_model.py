@@ -27,8 +27,8 @@ explain it. ``B`` is served exactly: factorising it into 1,024-d vectors lost 3 
 goodbooks (bench/quality_goodbooks.py), and summing a shelf's rows reads less than scanning every book.
 
 Books on no training shelf are not in the model (``ShelfModel.book_index``); at most
-``params.shelf_model_max_books`` of the most shelved books are, because the inversion is cubic in their number. Pure NumPy; nothing here knows
-about Django.
+``params.shelf_model_max_books`` of the most shelved books are, because the inversion is cubic in their
+number. Pure NumPy; nothing here knows about Django.
 """
 
 from __future__ import annotations
