@@ -273,10 +273,10 @@ def main() -> None:
             continue
         last = [0.0]
 
-        def progress(epoch, step, steps, loss, _last=last):
+        def progress(epoch, epochs, step, steps, loss, _last=last):
             if time.perf_counter() - _last[0] > 20 or step == steps:
                 _last[0] = time.perf_counter()
-                log(f"    epoch {epoch}/{params.epochs} step {step}/{steps} loss {loss:.4f}")
+                log(f"    epoch {epoch}/{epochs} step {step}/{steps} loss {loss:.4f}")
 
         trained = train_embeddings(pairs, params, on_progress=progress)
         log(f"  trained in {trained.seconds:.1f}s ({trained.pairs_per_second:,.0f} true pairs/s), "

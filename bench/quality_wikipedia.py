@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path,
                         default=Path(__file__).resolve().parents[2] / "shared/data/wikipedia/p15_books.ndjson")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/quality_wikipedia.json")
-    parser.add_argument("--seeds", default="42,7,2024", help="comma-separated seeds; figures are averaged")
+    parser.add_argument("--seeds", default="42,7,2024,1,2,3", help="comma-separated seeds; figures are averaged")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
 
@@ -133,6 +133,7 @@ def main() -> None:
     runs = {
         "original_method": ORIGINAL,
         "default": {},
+        "default_15_epochs": {"min_steps": 0},
         "default_min_books_3": {"min_books_per_link": 3},
         "default_min_books_4": {"min_books_per_link": 4},
         "default_regression": {"variant": "regression"},

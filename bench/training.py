@@ -159,11 +159,11 @@ def _train_in_this_process(args) -> None:
         result = train_embeddings(pairs, params)
         negatives = params.group_size - 1 + 2 * params.drawn_negatives
         stats = {
-            "trainer": "bookvec", "params": params.to_dict(), "epochs": params.epochs,
+            "trainer": "bookvec", "params": params.to_dict(), "epochs": result.epochs,
             "train_seconds": round(result.seconds, 2), "pairs_per_second": round(result.pairs_per_second),
             "negatives_per_true_pair": negatives,
             "examples_per_second": round(result.pairs_per_second * (1 + negatives)),
-            "epoch_seconds_mean": round(result.seconds / params.epochs, 2),
+            "epoch_seconds_mean": round(result.seconds / result.epochs, 2),
             "loss_history": [round(x, 5) for x in result.history],
             "trainer_reported_auc": result.heldout_auc,
         }

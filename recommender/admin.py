@@ -26,7 +26,8 @@ METRIC_ORDER = (
 class RetrainForm(forms.Form):
     """The knobs staff usually turn; every other parameter keeps its default (recommender/training/params.py)."""
 
-    epochs = forms.IntegerField(min_value=1, max_value=10_000)
+    epochs = forms.IntegerField(min_value=1, max_value=10_000,
+                                help_text="At least: a small catalogue runs more, to make min_steps steps (250).")
     embedding_dim = forms.IntegerField(label="Embedding size", min_value=2, max_value=2000)
     variant = forms.ChoiceField(choices=[("classification", "classification (sigmoid, cross-entropy)"),
                                          ("regression", "regression (±1 labels, MSE)")])

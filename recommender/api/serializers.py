@@ -83,7 +83,10 @@ class TrainingParamsInputSerializer(serializers.Serializer):
 
     embedding_dim = serializers.IntegerField(required=False, help_text="Size of the vectors (2–2000).")
     variant = serializers.ChoiceField(choices=VARIANTS, required=False)
-    epochs = serializers.IntegerField(required=False, help_text="Passes over the training pairs (1–10000).")
+    epochs = serializers.IntegerField(required=False, help_text="Passes over the training pairs (1–10000), at least.")
+    min_steps = serializers.IntegerField(
+        required=False, help_text="Small catalogues run more epochs, to make at least this many steps (0–1000000)."
+    )
     batch_size = serializers.IntegerField(required=False, help_text="True pairs per step (1–1000000).")
     negatives_per_positive = serializers.IntegerField(required=False, help_text="Non-pairs per true pair (0–100).")
     negative_power = serializers.FloatField(required=False, help_text="Negative sampling power (0–1).")

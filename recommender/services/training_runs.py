@@ -15,8 +15,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -27,6 +27,9 @@ from kombu.utils.url import maybe_sanitize_url
 
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.training.params import TrainingParams
+
+if TYPE_CHECKING:  # the trainer imports TensorFlow, which web processes must not pay for
+    from recommender.training.trainer import ProgressCallback
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +101,12 @@ def training_run_request(*, trigger: str, requested_by=None, params: dict | None
 
 
 def training_run_execute(*, run_id: int, worker: str = "",
-                         on_progress: Callable[[int, int, int, float], None] | None = None) -> TrainingRun | None:
+                         on_progress: ProgressCallback | None = None) -> TrainingRun | None:
     """Executes a queued run to its end (succeeded, failed or cancelled) and returns it.
 
     A run that is no longer queued (cancelled meanwhile, already executed, failed as lost) is returned
-    untouched; None when the run does not exist (deleted since it was queued). ``on_progress(epoch, step, steps_per_epoch, loss)`` is called besides the row updates.
+    untouched; None when the run does not exist (deleted since it was queued). ``on_progress`` (the trainer's
+    callback) is called besides the row updates.
     """
     now = timezone.now()
     claimed = TrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
@@ -281,7 +285,7 @@ def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: Ba
 class _Progress:
     """The trainer's ``on_progress`` and ``should_stop``: epoch/step/loss to the row at most once a second."""
 
-    def __init__(self, run: TrainingRun, also: Callable[[int, int, int, float], None] | None):
+    def __init__(self, run: TrainingRun, also: ProgressCallback | None):
         self.run_id = run.pk
         self.also = also
         self.deadline = time.monotonic() + settings.TRAINING_TIME_LIMIT
@@ -292,7 +296,7 @@ class _Progress:
         self.last_check = 0.0
         self.stop_reason: str | None = None
 
-    def __call__(self, epoch: int, step: int, steps_per_epoch: int, loss: float) -> None:
+    def __call__(self, epoch: int, epochs: int, step: int, steps_per_epoch: int, loss: float) -> None:
         self.epoch_loss += loss * (step - self.last_step)
         self.last_step = step
         epoch_done = step >= steps_per_epoch
@@ -302,10 +306,10 @@ class _Progress:
         now = time.monotonic()
         if epoch_done or now - self.last_write >= PROGRESS_SECONDS:
             self.last_write = now
-            _update(self.run_id, epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
+            _update(self.run_id, epoch=epoch, epochs=epochs, step=step, steps_per_epoch=steps_per_epoch,
                     loss_history=list(self.history), stage=f"training (loss {loss:.4f})")
         if self.also is not None:
-            self.also(epoch, step, steps_per_epoch, loss)
+            self.also(epoch, epochs, step, steps_per_epoch, loss)
 
     def should_stop(self) -> bool:
         if time.monotonic() > self.deadline:

@@ -27,8 +27,9 @@ from recommender.training.dataset import BatchSampler, PairSet, split_holdout
 from recommender.training.model import EmbeddingModel, step_loss
 from recommender.training.params import TrainingParams
 
-ProgressCallback = Callable[[int, int, int, float], None]
-"""on_progress(epoch, step, steps_per_epoch, loss): epoch from 1, step within the epoch from 1, mean recent loss."""
+ProgressCallback = Callable[[int, int, int, int, float], None]
+"""on_progress(epoch, epochs, step, steps_per_epoch, loss): epoch from 1 of ``epochs``, step within the epoch
+from 1, mean recent loss."""
 
 
 class TrainingCancelled(Exception):
@@ -42,6 +43,7 @@ class TrainedEmbeddings:
     book_vectors: np.ndarray  # float32[n_books, dim]
     link_vectors: np.ndarray  # float32[n_links, dim]
     history: list[float]  # mean loss of each epoch
+    epochs: int  # epochs run: params.epochs, or more to reach params.min_steps
     heldout_auc: float | None  # link-prediction AUC on held-out pairs; None when nothing was held out
     pairs_per_second: float  # true pairs trained per second (each comes with its negatives)
     seconds: float  # wall time of the optimisation loop
@@ -60,9 +62,9 @@ def train_embeddings(
 
     Content pairs are sampled by count**``link_count_power`` * idf**``link_idf_power`` (a content pair's
     weight is its count); shelf pairs count ``params.shelf_weight`` times a content pair (0 leaves them
-    out). ``on_progress`` is called every ``params.progress_every_steps`` steps and at the end of each
-    epoch; ``should_stop`` is polled as often and, when it returns True, training stops with
-    ``TrainingCancelled``.
+    out). It runs ``epochs_to_run`` epochs. ``on_progress`` is called every ``params.progress_every_steps``
+    steps and at the end of each epoch; ``should_stop`` is polled as often and, when it returns True,
+    training stops with ``TrainingCancelled``.
     """
     _configure_tensorflow(params)
     weighted = pairs.with_content_weighting(params.link_count_power, params.link_idf_power).with_shelf_weight(
@@ -74,14 +76,15 @@ def train_embeddings(
     run_steps = _compiled_steps(model, sampler, params)
 
     steps = sampler.steps_per_epoch
+    epochs = epochs_to_run(params, steps)
     chunk = params.progress_every_steps
     history: list[float] = []
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bookvec-sampler") as sampling:
         next_epoch = sampling.submit(sampler.epoch)  # each epoch is drawn while the one before trains
-        for epoch in range(1, params.epochs + 1):
+        for epoch in range(1, epochs + 1):
             batches = [tf.constant(array) for array in astuple(next_epoch.result()) if array is not None]
-            if epoch < params.epochs:
+            if epoch < epochs:
                 next_epoch = sampling.submit(sampler.epoch)
             epoch_loss = 0.0
             for start in range(0, steps, chunk):
@@ -91,7 +94,7 @@ def train_embeddings(
                 loss = float(run_steps(tf.constant(start), tf.constant(stop), *batches))
                 epoch_loss += loss * (stop - start)
                 if on_progress is not None:
-                    on_progress(epoch, stop, steps, loss)
+                    on_progress(epoch, epochs, stop, steps, loss)
             history.append(epoch_loss / steps)
     seconds = time.perf_counter() - started
 
@@ -104,12 +107,18 @@ def train_embeddings(
         book_vectors=book_vectors,
         link_vectors=link_vectors,
         history=history,
+        epochs=epochs,
         heldout_auc=auc,
-        pairs_per_second=params.epochs * steps * sampler.pairs_per_step / seconds,
+        pairs_per_second=epochs * steps * sampler.pairs_per_step / seconds,
         seconds=seconds,
         n_train_pairs=len(train),
         n_heldout_pairs=len(heldout),
     )
+
+
+def epochs_to_run(params: TrainingParams, steps_per_epoch: int) -> int:
+    """``params.epochs``, or as many more as make ``params.min_steps`` steps of ``steps_per_epoch``."""
+    return max(params.epochs, -(-params.min_steps // steps_per_epoch))
 
 
 def _configure_tensorflow(params: TrainingParams) -> None:

@@ -17,6 +17,7 @@ from recommender.training.dataset import PairSet
 
 FAST_PARAMS = {
     "epochs": 10,
+    "min_steps": 0,
     "embedding_dim": 8,
     "batch_size": 32,
     "learning_rate": 0.05,

@@ -99,11 +99,22 @@ def test_a_run_with_nothing_to_train_on_fails_and_the_live_version_keeps_serving
     assert set(EmbeddingVersion.objects.values_list("pk", flat=True)) == before
 
 
+def test_a_small_catalogue_runs_more_epochs_than_asked_and_the_run_says_how_many():
+    planted_catalogue()
+
+    run = train({"epochs": 2, "min_steps": 60})
+
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert run.steps_per_epoch < 30, "the planted catalogue must be small for this test"
+    assert run.params["epochs"] == 2 and run.params["min_steps"] == 60
+    assert run.epochs == run.epoch == len(run.loss_history) == -(-60 // run.steps_per_epoch) > 2
+
+
 def test_an_error_while_training_leaves_no_half_written_version():
     planted_catalogue()
     first = train()
 
-    def explode(epoch, step, steps, loss):
+    def explode(epoch, epochs, step, steps, loss):
         if epoch == 2:
             raise RuntimeError("disk on fire")
 
@@ -131,7 +142,7 @@ def test_cancelling_a_running_run_stops_it_at_the_next_progress_report():
     # Far more epochs than can pass before the worker reads the request (at most a second later).
     run = training_run_request(trigger="admin", params={**FAST_PARAMS, "epochs": 5000}, enqueue=False)
 
-    def cancel_in_epoch_two(epoch, step, steps, loss):
+    def cancel_in_epoch_two(epoch, epochs, step, steps, loss):
         if epoch == 2 and step == steps:
             training_run_cancel(run=TrainingRun.objects.get(pk=run.pk))
 

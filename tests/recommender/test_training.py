@@ -15,8 +15,9 @@ from recommender.training import (
     train_embeddings,
 )
 from recommender.training.dataset import BatchSampler, TruePairs
+from recommender.training.trainer import epochs_to_run
 
-FAST = dict(epochs=8, batch_size=256, embedding_dim=16, progress_every_steps=4)
+FAST = dict(epochs=8, min_steps=0, batch_size=256, embedding_dim=16, progress_every_steps=4)
 
 
 def planted_pairs(n_books=300, n_links=150, n_groups=6, links_per_book=8, seed=0) -> PairSet:
@@ -61,13 +62,27 @@ def test_same_seed_gives_identical_vectors_and_other_seed_does_not():
     assert not np.array_equal(first.book_vectors, other.book_vectors)
 
 
+def test_small_catalogues_train_for_more_epochs_up_to_min_steps():
+    pairs = planted_pairs(n_books=120, n_links=60)
+    calls = []
+    params = TrainingParams(**{**FAST, "epochs": 2, "min_steps": 7})
+    result = train_embeddings(pairs, params, on_progress=lambda *args: calls.append(args))
+    steps = calls[0][3]
+    assert steps < 7, "the planted pairs must make fewer steps an epoch than min_steps for this test"
+    expected = -(-7 // steps)
+    assert result.epochs == expected == epochs_to_run(params, steps) and len(result.history) == expected
+    assert calls[-1][:4] == (expected, expected, steps, steps)
+    # A larger catalogue, or min_steps 0, keeps the epochs asked for.
+    assert epochs_to_run(params, 7) == 2 and epochs_to_run(TrainingParams(**{**FAST, "epochs": 2}), 1) == 2
+
+
 def test_progress_is_reported_and_cancel_stops_training():
     pairs = planted_pairs(n_books=120, n_links=60)
     calls = []
     train_embeddings(pairs, TrainingParams(**{**FAST, "epochs": 2}), on_progress=lambda *args: calls.append(args))
-    steps = calls[0][2]
-    assert [c[:2] for c in calls][-1] == (2, steps)
-    assert all(np.isfinite(c[3]) for c in calls)
+    steps = calls[0][3]
+    assert [c[:4] for c in calls][-1] == (2, 2, steps, steps)
+    assert all(np.isfinite(c[4]) for c in calls)
 
     polls = []
 

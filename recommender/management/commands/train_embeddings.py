@@ -41,7 +41,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Training run {run.pk}, in this process.")
         run = training_run_execute(run_id=run.pk, worker="manage.py train_embeddings --sync",
-                                   on_progress=_progress_bar(run.epochs) if verbosity else None)
+                                   on_progress=_progress_bar() if verbosity else None)
         self._report(run)
 
     def _report(self, run: TrainingRun) -> None:
@@ -63,13 +63,13 @@ def _parse_param(item: str) -> tuple[str, object]:
         return key.strip(), value
 
 
-def _progress_bar(epochs: int):
+def _progress_bar():
     """An on_progress callback drawing one tqdm bar over every epoch's steps."""
     from tqdm import tqdm
 
     bar = None
 
-    def update(epoch: int, step: int, steps_per_epoch: int, loss: float) -> None:
+    def update(epoch: int, epochs: int, step: int, steps_per_epoch: int, loss: float) -> None:
         nonlocal bar
         if bar is None:
             bar = tqdm(total=epochs * steps_per_epoch, unit="step", desc="training")
