@@ -22,6 +22,8 @@ Usage: python -m bench.http_load [--duration 60] [--connections 32]   (scratch e
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -205,12 +207,35 @@ def _parse(output: str) -> dict:
     }
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+@contextlib.contextmanager
+def app_served(env: dict[str, str], workers: int = 2):
+    """gunicorn serving the app on the database and broker of ``env`` (a scratch database's, see
+    ``bench.scratch.fresh_database``); yields an HTTP connection to it and stops it afterwards."""
+    port = free_port()
+    server = start_gunicorn(port, workers, env={**os.environ, **env})
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/api/v1/health/", server)
+        yield http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    finally:
+        stop_server(server)
+
+
+def request_json(connection: http.client.HTTPConnection, method: str, path: str,
+                 body: dict | None = None) -> tuple[int, dict]:
+    """One JSON request on ``connection``: (status, decoded answer; {} unless the status is 200)."""
+    connection.request(method, path, body=None if body is None else json.dumps(body),
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    payload = response.read()
+    return response.status, json.loads(payload) if response.status == 200 else {}
+
+
+def start_gunicorn(port: int, workers: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     log = open(WORK_DIR / "gunicorn.log", "w")
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "sync", "--timeout", "60", "--backlog", "2048"],
-        cwd=PROJECT_DIR, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_DIR, env=os.environ.copy() if env is None else env, stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()
     return server

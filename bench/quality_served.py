@@ -106,17 +106,9 @@ def write_training_folder(source: Path, folder: Path, held_out: set[int]) -> int
 
 def measure_served(env: dict[str, str], data: dict, log) -> dict:
     """Starts gunicorn on the scratch database, POSTs every validation shelf, returns the figures."""
-    import os
+    from bench.http_load import app_served, request_json
 
-    from bench.http_load import free_port, start_gunicorn, stop_server, wait_until_up
-
-    saved = dict(os.environ)
-    os.environ.update(env)
-    port = free_port()
-    server = start_gunicorn(port, workers=2)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/api/v1/health/", server)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    with app_served(env) as connection:
         recalls, ndcgs, popular_recalls, popular_ndcgs, latencies, errors = [], [], [], [], [], 0
         discounts = 1.0 / np.log2(np.arange(2, K + 2))
         ranking = np.argsort(-data["popularity"], kind="stable")
@@ -125,7 +117,8 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
             hidden = set((case.hidden + 1).tolist())  # goodbooks book_id = index + 1
             visible = [f"goodbooks:{b + 1}" for b in case.visible.tolist()]
             began = time.perf_counter()
-            status, answer = post(connection, {"external_ids": visible, "k": K})
+            status, answer = request_json(connection, "POST", "/api/v1/recommendations/",
+                                          {"external_ids": visible, "k": K})
             latencies.append(time.perf_counter() - began)
             if status != 200:
                 errors += 1
@@ -144,10 +137,6 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
                 log(f"  {number} readers: Recall@20 {np.mean(recalls):.4f} NDCG@20 {np.mean(ndcgs):.4f}")
         seconds = time.perf_counter() - started
         examples = served_examples(connection)
-    finally:
-        stop_server(server)
-        os.environ.clear()
-        os.environ.update(saved)
     latencies_ms = np.array(latencies) * 1000
     return {
         "protocol": "validation readers carved from to_read.csv (seeded), none of their rows imported; "
@@ -168,11 +157,10 @@ def measure_served(env: dict[str, str], data: dict, log) -> dict:
 def served_examples(connection: http.client.HTTPConnection) -> dict:
     """What the API answers for a few well-known books: their 5 most similar books, and 5 books for a few
     shelves with the shelf books that explain each."""
+    from bench.http_load import request_json
+
     def fetch(method: str, path: str, body: dict | None = None) -> dict:
-        connection.request(method, path, body=None if body is None else json.dumps(body),
-                           headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        return json.loads(response.read())
+        return request_json(connection, method, path, body)[1]
 
     titles: dict[int, str] = {}
 
@@ -201,14 +189,6 @@ def served_examples(connection: http.client.HTTPConnection) -> dict:
 def goodbooks_id(external_id: str) -> int:
     """``goodbooks:<book_id>`` → book_id."""
     return int(external_id.split(":", 1)[1])
-
-
-def post(connection: http.client.HTTPConnection, body: dict) -> tuple[int, dict]:
-    connection.request("POST", "/api/v1/recommendations/", body=json.dumps(body),
-                       headers={"Content-Type": "application/json"})
-    response = connection.getresponse()
-    payload = response.read()
-    return response.status, json.loads(payload) if response.status == 200 else {}
 
 
 if __name__ == "__main__":
