@@ -88,7 +88,7 @@ class TrainingParams:
     more). The 1,413 Wikipedia books' 17,281 pairs make 5 steps an epoch, so 15 epochs were 75 steps: over 6
     seeds, same-author precision@5 0.552 (0.545 to 0.562 by seed) and genre 10-NN accuracy 0.380, against
     0.561 (0.555 to 0.563) and 0.404 with 250 steps (50 epochs, bench/quality_wikipedia.py); 600 steps gave
-    0.561 too. Goodbooks (200 steps an epoch), the bundled sample (about 30) and the seed-scale data (189) train as
+    0.561 too. Goodbooks (200 steps an epoch), the bundled sample (26) and the seed-scale data (189) train as
     before. The other figures in these docs were measured with 15 epochs."""
     batch_size: int = 4096
     """True pairs per step, rounded up to whole groups of ``group_size``. 8,192 trains as fast and as well at
