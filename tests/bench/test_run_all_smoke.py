@@ -27,7 +27,8 @@ def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(run_bench):
         assert document["machine"]["cpus"] >= 1 and document["command"], name
     assert figures["training"]["data"]["books"] == 300
     assert figures["training"]["bookvec"]["pairs_per_second"] > 0 < figures["training"]["reference"]["pairs_per_second"]
-    assert figures["training"]["bookvec_other_variant"]["params"]["variant"] != figures["training"]["bookvec"]["params"]["variant"]
+    training = figures["training"]
+    assert training["bookvec_other_variant"]["params"]["variant"] != training["bookvec"]["params"]["variant"]
     assert 0 <= figures["training"]["bookvec"]["heldout_link_auc"] <= 1
     assert figures["importing"]["wikipedia_seed"]["books"] == 300
     assert figures["importing"]["goodbooks"]["books"] > 0 and figures["importing"]["goodbooks"]["shelf_entries"] > 0
