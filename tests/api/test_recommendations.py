@@ -2,6 +2,7 @@
 import pytest
 
 from books.services import shelf_add_book, shelf_create
+from recommender.api.serializers import MAX_INPUT_BOOKS
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_unknown_external_ids_are_400_naming_them(anonymous, catalogue, active_v
     [
         ({}, "books"),
         ({"books": []}, "books"),
-        ({"books": list(range(1, 102))}, "books"),
+        ({"books": list(range(1, MAX_INPUT_BOOKS + 2))}, "books"),
         ({"external_ids": []}, "books"),
         ({"external_ids": "goodbooks:1"}, "external_ids"),
         ({"external_ids": [1]}, "external_ids"),
