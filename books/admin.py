@@ -1,5 +1,6 @@
 """The catalogue in the admin: books with their links, links, and readers' shelves with their entries."""
 from django.contrib import admin
+from django.db import models
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 
@@ -35,6 +36,7 @@ class BookAdmin(admin.ModelAdmin):
     inlines = [BookLinkInline]
     show_full_result_count = False
     list_per_page = 50
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a cover typed without a scheme
 
 
 @admin.register(Link)
