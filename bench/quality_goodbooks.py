@@ -9,8 +9,10 @@ figures are reported on the validation readers. Baselines (most popular, item-kN
 training readers' shelves) run in the same script on the same split.
 
 The shelf model runs (``shelf_model*``) fit ``recommender.training.shelf_model`` on the training readers'
-want-to-read shelves and the books' kept tags, as a training run does. ``bench/quality_served.py``
-measures the same readers through the product's API.
+want-to-read shelves, their rated books (``ratings.csv``: the importer's "read" shelves) as shelves of
+their own, and the books' kept tags, as a training run does. Besides the bar's protocol they are measured
+on the validation readers' whole shelves (want-to-read and rated books, split the same way), as a run's
+stored metrics are. ``bench/quality_served.py`` measures the same readers through the product's API.
 
 Usage: python bench/quality_goodbooks.py --data ../shared/data/goodbooks [--runs NAME,...]
 Writes bench/results/quality_goodbooks.json (with ``--runs``, only those runs' figures are replaced).
@@ -40,6 +42,7 @@ from recommender.evaluation import (  # noqa: E402
     neighbour_recommender,
     popularity_recommender,
     shelf_model_recommender,
+    ShelfCase,
     shelf_recall_ndcg,
     split_shelves,
 )
@@ -87,11 +90,48 @@ def load_goodbooks(data: Path, params: TrainingParams, *, n_validation: int, n_t
     validation = [cases[i] for i in order[n_tuning:]]
     train_users, train_books = users[train_mask], shelf_books[train_mask]
     popularity = np.bincount(train_books, minlength=n_books).astype(np.float64)
+    # Readers' rated books are their "read" shelves (the importer's): the training readers' ones are trained
+    # on, and the held-out readers' ones complete their whole shelves.
+    rated = (np.loadtxt(data / "ratings.csv", delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)[:, :2]
+             if (data / "ratings.csv").exists() else np.zeros((0, 2), np.int64))
+    held_out = np.isin(rated[:, 0], [case.user_id for case in cases])
     return dict(
         n_books=n_books, content=content, train_users=train_users, train_books=train_books,
-        tuning=tuning, validation=validation, popularity=popularity, authors=authors, titles=titles,
+        rated_users=rated[~held_out, 0], rated_books=rated[~held_out, 1] - 1,
+        tuning=tuning, validation=validation, whole_shelves=whole_shelves(validation, rated[held_out], seed),
+        popularity=popularity, authors=authors, titles=titles,
         n_tags_kept=int(keep.sum()), n_tags_total=len(vocabulary),
     )
+
+
+def whole_shelves(cases: list[ShelfCase], rated: np.ndarray, seed: int) -> list[ShelfCase]:
+    """The same readers' whole shelves (want-to-read and rated books together), split 80 / 20 the same way:
+    what a run's stored shelf metrics measure."""
+    rng = np.random.default_rng([seed, 6])
+    rated_by = {}
+    for user, book in rated.tolist():
+        rated_by.setdefault(user, set()).add(book - 1)
+    whole = []
+    for case in cases:
+        shelf = rng.permutation(sorted(set(case.visible.tolist()) | set(case.hidden.tolist())
+                                       | rated_by.get(case.user_id, set())))
+        n_visible = max(1, int(np.floor(0.8 * len(shelf))))
+        whole.append(ShelfCase(case.user_id, shelf[:n_visible], shelf[n_visible:]))
+    return whole
+
+
+def shelf_model_shelves(data: dict, params: TrainingParams) -> PairSet:
+    """What the product's shelf model learns from (``recommender.services.training_data``): each training
+    reader's want-to-read shelf, and their rated books as a shelf counting ``shelf_model_other_shelves_weight``."""
+    want = shelf_pairs(data["train_users"], data["train_books"], data["n_books"])
+    weight = params.shelf_model_other_shelves_weight
+    if weight <= 0 or not len(data["rated_users"]):
+        return want
+    read = shelf_pairs(data["rated_users"], data["rated_books"], data["n_books"])
+    return PairSet.build(np.concatenate([want.book_index, read.book_index]),
+                         np.concatenate([want.link_index, read.link_index + want.n_links]),
+                         n_books=data["n_books"], n_links=want.n_links + read.n_links,
+                         weight=np.concatenate([np.ones(len(want)), np.full(len(read), weight)]))
 
 
 def shelf_pairs(train_users: np.ndarray, train_books: np.ndarray, n_books: int, min_shelf: int = 2) -> PairSet:
@@ -196,6 +236,9 @@ def main() -> None:
             results["protocol_readings"] = previous["protocol_readings"]
     popularity = data["popularity"]
     results["baselines"]["most_popular"] = shelf_recall_ndcg(popularity_recommender(popularity), data["validation"], K)
+    results["baselines"]["most_popular_whole_shelves"] = shelf_recall_ndcg(
+        popularity_recommender(popularity + np.bincount(data["rated_books"], minlength=n_books)),
+        data["whole_shelves"], K)
     log(f"most popular: {fmt(results['baselines']['most_popular'])}")
     knn_ids, knn_sims = item_knn_neighbours(data["train_users"], data["train_books"], n_books)
     results["baselines"]["item_knn_shelves_sum_cosine"] = shelf_recall_ndcg(
@@ -231,18 +274,24 @@ def main() -> None:
         "shelf_model_link_weight25": {"shelf_model_link_weight": 25.0},
         "shelf_model_link_weight100": {"shelf_model_link_weight": 100.0},
         "shelf_model_no_tags": {"shelf_model_link_weight": 0.0},
+        "shelf_model_want_to_read_only": {"shelf_model_other_shelves_weight": 0.0},
+        "shelf_model_read_shelves0.03": {"shelf_model_other_shelves_weight": 0.03},
+        "shelf_model_read_shelves0.3": {"shelf_model_other_shelves_weight": 0.3},
+        "shelf_model_read_shelves1": {"shelf_model_other_shelves_weight": 1.0},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")
     for name in [name for name in chosen if name in shelf_models]:
         params = TrainingParams.from_dict({**base.to_dict(), **shelf_models[name]})
         started = time.perf_counter()
-        model = train_shelf_model(shelves=shelves, content=content, params=params, on_stage=log)
+        model = train_shelf_model(shelves=shelf_model_shelves(data, params), content=content, params=params,
+                                  on_stage=log)
         seconds = time.perf_counter() - started
         figures = {part: shelf_recall_ndcg(shelf_model_recommender(model), data[part], K)
-                   for part in ("tuning", "validation")}
+                   for part in ("tuning", "validation", "whole_shelves")}
         log(f"  {name}: {len(model)} books, fitted in {seconds:.0f}s: "
-            f"validation {fmt(figures['validation'])} (tuning {fmt(figures['tuning'])})")
+            f"validation {fmt(figures['validation'])} (tuning {fmt(figures['tuning'])}; "
+            f"whole shelves {fmt(figures['whole_shelves'])})")
         results["runs"][name] = {
             "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
             "fit_seconds": seconds, "books": len(model), **figures, "measured": measured(),

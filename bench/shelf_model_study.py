@@ -1,7 +1,9 @@
 """What else we tried for "books for your shelf": changes to the shelf model, measured on the readers of
 ``bench/quality_goodbooks.py`` (same seed, same tuning and validation readers, none of them trained on).
 
-Each row is the shelf model (``recommender.training.shelf_model``, default parameters) with one change:
+Each row is the shelf model (``recommender.training.shelf_model``, default parameters, learning from
+want-to-read shelves only: ``shelf_model_other_shelves_weight`` 0, as it did when this study was made) with
+one change:
 
 * less training data (a share of the training readers), to see how far more readers would take it;
 * other terms in its Gram matrix: readers weighted by shelf length, authors or series (read from goodbooks
@@ -33,7 +35,7 @@ from bench.common import write_result
 from bench.quality_goodbooks import load_goodbooks, shelf_pairs
 from recommender.evaluation import Recommender, ShelfCase, shelf_model_recommender, shelf_recall_ndcg
 from recommender.training import PairSet, TrainingParams, train_embeddings
-from recommender.training.shelf_model import ShelfModel, link_gram, reader_book_matrix, solve_shelf_weights
+from recommender.training.shelf_model import ShelfModel, link_gram, shelf_book_matrix, solve_shelf_weights
 
 K = 20
 
@@ -47,7 +49,7 @@ class Study:
         self.books = np.flatnonzero(np.bincount(shelves.book_index, minlength=data["n_books"]) > 0)
         self.position = np.full(data["n_books"], -1, np.int64)
         self.position[self.books] = np.arange(len(self.books))
-        self.readers = reader_book_matrix(self.position, shelves, len(self.books))
+        self.readers = shelf_book_matrix(self.position, shelves, len(self.books))
         self.shelf_gram = (self.readers.T @ self.readers).toarray()
         self.tag_gram = link_gram(self.position, data["content"], len(self.books))
         self.shelves = shelves
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tuning-users", type=int, default=2000)
     parser.add_argument("--fold-readers", type=int, default=2000, help="readers measured in each of the 4 folds")
     args = parser.parse_args(argv)
-    params = TrainingParams(seed=args.seed)
+    params = TrainingParams(seed=args.seed, shelf_model_other_shelves_weight=0.0)
     started = time.perf_counter()
     data = load_goodbooks(args.data, params, n_validation=args.validation_users, n_tuning=args.tuning_users,
                           seed=args.seed)

@@ -6,8 +6,9 @@
 * Shelf pairs: a book and a reader whose shelves hold it, the reader being one more "link" entity
   numbered after the content links (``PairSet.combine``); ``shelf_weight`` sets how much they count.
   Readers with a single shelved book teach nothing and are left out.
-* Shelf-model shelves: a book and a training reader whose shelves of ``shelf_model_shelf_kinds`` (want to
-  read, by default) hold it — what ``recommender.training.shelf_model`` learns from.
+* Shelf-model shelves: what ``recommender.training.shelf_model`` learns from. Each training reader's books
+  on shelves of ``shelf_model_shelf_kinds`` (want to read, by default) make one shelf, and their books on
+  shelves of other kinds another, which counts ``shelf_model_other_shelves_weight`` as much.
 * Validation readers: a seeded sample of readers is carved out of the shelves and never trained on;
   each one's shelf is split into a visible 80 % and a hidden 20 % for Recall@20 / NDCG@20.
 """
@@ -41,8 +42,9 @@ class TrainingData:
     """Books and their content links; a pair's weight is the book's count of the link (tag count, wikilink
     repeats)."""
     shelves: PairSet
-    """Books and the training readers who have 2+ of them on shelves of ``shelf_model_shelf_kinds``,
-    readers numbered from 0: what the shelf model learns from."""
+    """Books and the training readers' shelves that hold them, numbered from 0, for the shelf model: a
+    reader's 2+ books of ``shelf_model_shelf_kinds`` (weight 1), then a reader's 2+ books of other kinds
+    (weight ``shelf_model_other_shelves_weight``)."""
     book_ids: np.ndarray
     """int64[n_books]: the ``Book.id`` of each book index."""
     link_ids: np.ndarray
@@ -79,14 +81,20 @@ class NoTrainingData(ValueError):
 def training_data_build(*, params: TrainingParams) -> TrainingData:
     """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left."""
     link_ids, content_books, content_links, content_counts = _content_pairs(params)
-    shelf_users, shelf_books, of_model_kind = _shelf_rows(params.shelf_model_shelf_kinds)
+    shelf_users, shelf_books, of_model_kind, of_other_kind = _shelf_rows(params.shelf_model_shelf_kinds)
 
     train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
     train_users, train_books = shelf_users[train_mask], shelf_books[train_mask]
     embedding_rows = _of_readers_with_two_books(train_users) & (params.shelf_weight > 0)
-    model_rows = of_model_kind[train_mask] & params.shelf_model
-    model_rows[model_rows] = _of_readers_with_two_books(train_users[model_rows])
-    model_users, model_books = train_users[model_rows], train_books[model_rows]
+    model_users, model_books, model_weights = [], [], []
+    for group, (rows, weight) in enumerate([(of_model_kind[train_mask], 1.0),
+                                            (of_other_kind[train_mask], params.shelf_model_other_shelves_weight)]):
+        rows = rows & params.shelf_model & (weight > 0)
+        rows[rows] = _of_readers_with_two_books(train_users[rows])
+        model_users.append(train_users[rows] * 2 + group)  # one shelf per reader and group of kinds
+        model_books.append(train_books[rows])
+        model_weights.append(np.full(int(rows.sum()), weight))
+    model_users, model_books, model_weights = map(np.concatenate, (model_users, model_books, model_weights))
     train_users, train_books = train_users[embedding_rows], train_books[embedding_rows]
 
     book_ids = np.unique(np.concatenate([content_books, train_books]) if params.shelf_weight > 0 else content_books)
@@ -100,9 +108,10 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
                                  n_books=n_books, n_links=len(readers))
     pairs = PairSet.combine(content, reader_pairs) if len(reader_pairs) else content
     known = np.isin(model_books, book_ids)
-    _, model_reader_index = np.unique(model_users[known], return_inverse=True)
-    shelves = PairSet.build(np.searchsorted(book_ids, model_books[known]), model_reader_index,
-                            n_books=n_books, n_links=int(model_reader_index.max()) + 1 if known.any() else 0)
+    _, model_shelf_index = np.unique(model_users[known], return_inverse=True)
+    shelves = PairSet.build(np.searchsorted(book_ids, model_books[known]), model_shelf_index,
+                            n_books=n_books, n_links=int(model_shelf_index.max()) + 1 if known.any() else 0,
+                            weight=model_weights[known])
 
     popular = shelf_books[train_mask]
     popular = popular[np.isin(popular, book_ids)]
@@ -166,18 +175,19 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
     return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2]
 
 
-def _shelf_rows(model_kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(user id, book id, on a shelf of ``model_kinds``) of every book on any shelf, each (user, book) once."""
+def _shelf_rows(model_kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(user id, book id, on a shelf of ``model_kinds``, on a shelf of another kind) of every book on any
+    shelf, each (user, book) once."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.user_id, e.book_id, bool_or(s.kind = ANY(%s)) FROM books_shelfentry e"
-            " JOIN books_shelf s ON s.id = e.shelf_id GROUP BY 1, 2 ORDER BY 1, 2",
-            [list(model_kinds)],
+            "SELECT s.user_id, e.book_id, bool_or(s.kind = ANY(%s)), bool_or(s.kind <> ALL(%s))"
+            " FROM books_shelfentry e JOIN books_shelf s ON s.id = e.shelf_id GROUP BY 1, 2 ORDER BY 1, 2",
+            [list(model_kinds), list(model_kinds)],
         )
         rows = cursor.fetchall()
     users = np.array([row[0] for row in rows], dtype=np.int64)
     books = np.array([row[1] for row in rows], dtype=np.int64)
-    return users, books, np.array([row[2] for row in rows], dtype=bool)
+    return users, books, np.array([row[2] for row in rows], dtype=bool), np.array([row[3] for row in rows], dtype=bool)
 
 
 def _of_readers_with_two_books(users: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ where the book × book weights ``B`` minimise
 
     || X - X B ||² + link_weight · || T'(I - B) ||² + || Λ^½ B ||²,   diag(B) = 0
 
-``X`` being the training readers' shelves (reader × book, 1 when shelved) and ``T'`` the books' content
+``X`` being the training readers' shelves (shelf × book, 1 when shelved; a shelf that counts ``w`` times
+as much, √w) and ``T'`` the books' content
 links (link × book: L2-normalised TF-IDF rows of each book, weights log(1 + count) · idf), so books that
 share tags or wikilinks predict each other even when few readers shelved them together. The solution is
 closed-form: with the Gram matrix ``G = XᵀX + link_weight · T Tᵀ``, ``P = (G + Λ)⁻¹`` and
@@ -67,7 +68,8 @@ def train_shelf_model(
 ) -> ShelfModel | None:
     """Fits the shelf model on training readers' shelves and the books' content links.
 
-    ``shelves`` pairs each book with the training readers who shelved it (readers as links);
+    ``shelves`` pairs each book with the training readers' shelves that hold it (shelves as links; a pair's
+    weight is how much its shelf counts);
     ``content`` (same books) pairs books with their links, a pair's weight being how many times the book
     has the link. Returns None when fewer than two books are on training shelves.
     """
@@ -84,7 +86,7 @@ def train_shelf_model(
     position[modelled] = np.arange(len(modelled))
 
     stage(f"shelf model: Gram matrix of {len(modelled):,} books")
-    shelf_matrix = reader_book_matrix(position, shelves, len(modelled))
+    shelf_matrix = shelf_book_matrix(position, shelves, len(modelled))
     gram = (shelf_matrix.T @ shelf_matrix).toarray()
     if params.shelf_model_link_weight > 0 and content is not None and len(content):
         gram += params.shelf_model_link_weight * link_gram(position, content, len(modelled))
@@ -124,11 +126,12 @@ def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
     return model.book_index[top]
 
 
-def reader_book_matrix(position: np.ndarray, shelves: PairSet, n: int) -> sp.csr_matrix:
-    """X: training reader × modelled book (``position`` of each book, -1 if not modelled), 1 when shelved."""
+def shelf_book_matrix(position: np.ndarray, shelves: PairSet, n: int) -> sp.csr_matrix:
+    """X: training shelf × modelled book (``position`` of each book, -1 if not modelled): √(the pair's
+    weight) when shelved, so that XᵀX counts each shelf as much as its weight says."""
     at = position[shelves.book_index]
     keep = at >= 0
-    return sp.csr_matrix((np.ones(int(keep.sum())), (shelves.link_index[keep], at[keep])),
+    return sp.csr_matrix((np.sqrt(shelves.weight[keep].astype(np.float64)), (shelves.link_index[keep], at[keep])),
                          shape=(shelves.n_links, n))
 
 

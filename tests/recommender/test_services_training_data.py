@@ -23,7 +23,7 @@ def test_only_an_articles_link_count_weighs_a_pair_not_a_tags_reader_count():
     assert weight_of_book == {article.pk: 3.0, tagged.pk: 1.0}
 
 
-def test_the_shelf_model_learns_from_want_to_read_shelves_the_embeddings_from_every_shelf(user):
+def test_the_shelf_model_learns_from_want_to_read_shelves_and_others_at_their_weight(user):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -34,14 +34,26 @@ def test_the_shelf_model_learns_from_want_to_read_shelves_the_embeddings_from_ev
     other = get_user_model().objects.create(username="other-reader")
     now = timezone.now()
     for reader, kind, shelved in ((user, "want-to-read", books[:3]), (user, "read", books[3:5]),
-                                  (other, "read", books[4:6])):
+                                  (user, "favourites", books[2:4]), (other, "read", books[4:6])):
         shelf = Shelf.objects.create(user=reader, name=kind, kind=kind)
         ShelfEntry.objects.bulk_create([ShelfEntry(shelf=shelf, book=b, added_at=now) for b in shelved])
 
-    data = training_data_build(params=TrainingParams(min_books_per_link=1))
+    data = training_data_build(params=TrainingParams(min_books_per_link=1, shelf_model_other_shelves_weight=0.2))
 
-    def shelved(pairs, first_reader=0):
-        return {int(data.book_ids[b]) for b, r in zip(pairs.book_index, pairs.link_index) if r >= first_reader}
+    def model_shelves(pairs):
+        shelves = {}
+        for book, shelf, weight in zip(pairs.book_index, pairs.link_index, pairs.weight):
+            shelves.setdefault(int(shelf), (set(), float(weight)))[0].add(int(data.book_ids[book]))
+        return sorted(((sorted(books), weight) for books, weight in shelves.values()), key=str)
 
-    assert shelved(data.shelves) == {b.pk for b in books[:3]} and data.shelves.n_links == 1
-    assert shelved(data.pairs, data.n_content_links) == {b.pk for b in books} and data.n_readers == 2
+    pk = [b.pk for b in books]
+    # One shelf of the want-to-read kind, and each reader's books of other kinds (read, favourites) as one more.
+    assert model_shelves(data.shelves) == sorted([(pk[:3], 1.0), (pk[2:5], pytest.approx(0.2)),
+                                                  (pk[4:6], pytest.approx(0.2))], key=str)
+    # The embeddings learn from every shelf, one reader each.
+    reader_books = {int(data.book_ids[b]) for b, r in zip(data.pairs.book_index, data.pairs.link_index)
+                    if r >= data.n_content_links}
+    assert reader_books == set(pk) and data.n_readers == 2
+
+    without = training_data_build(params=TrainingParams(min_books_per_link=1, shelf_model_other_shelves_weight=0))
+    assert model_shelves(without.shelves) == [(pk[:3], 1.0)]

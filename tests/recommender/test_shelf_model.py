@@ -47,6 +47,23 @@ def test_the_shelf_vectors_are_the_exact_weights(dropout):
     np.testing.assert_allclose(model.shelf_vectors, exact_weights(shelves, 10.0, dropout), atol=1e-6)
 
 
+def test_a_shelf_weighing_three_counts_as_three_copies_of_it():
+    shelves = grouped_shelves(readers_per_group=8)
+    first = shelves.link_index == 0
+    weighted = PairSet.build(shelves.book_index, shelves.link_index, n_books=shelves.n_books,
+                             n_links=shelves.n_links, weight=np.where(first, 3.0, 1.0))
+    copies = PairSet.build(
+        np.concatenate([shelves.book_index] + [shelves.book_index[first]] * 2),
+        np.concatenate([shelves.link_index, np.full(first.sum(), shelves.n_links),
+                        np.full(first.sum(), shelves.n_links + 1)]),
+        n_books=shelves.n_books, n_links=shelves.n_links + 2)
+    params = TrainingParams(shelf_model_link_weight=0.0, shelf_model_regularisation=10.0)
+
+    np.testing.assert_allclose(train_shelf_model(shelves=weighted, content=None, params=params).shelf_vectors,
+                               train_shelf_model(shelves=copies, content=None, params=params).shelf_vectors,
+                               atol=1e-5)
+
+
 def test_recommendations_come_from_the_shelf_s_group_and_leave_the_shelf_out():
     model = train_shelf_model(shelves=grouped_shelves(), content=None,
                               params=TrainingParams(shelf_model_regularisation=10.0))
