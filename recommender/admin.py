@@ -22,6 +22,14 @@ METRIC_ORDER = (
     "votes_recall@20", "votes_ndcg@20", "shelf_users",
 )
 
+METRICS_CAPTION = (
+    "shelf_*: Recall@20 / NDCG@20 of the served shelf recommendations for readers held out of training "
+    "(shelf_users of them), 80 % of all their shelves shown and 20 % to find; votes_*: the same by neighbour "
+    "voting on the book vectors; popularity_*: the most popular books. same_author_precision@k: the share of a "
+    "book's k nearest books share its author (books whose author has 2+). heldout_auc: link prediction on "
+    "held-out pairs."
+)
+
 
 class RetrainForm(forms.Form):
     """The knobs staff usually turn; every other parameter keeps its default (recommender/training/params.py)."""
@@ -253,5 +261,5 @@ def metrics_comparison(metrics: dict, live: dict):
 
     rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
                             ((name, shown(metrics.get(name)), shown(live.get(name))) for name in names))
-    return format_html('<table class="metrics"><thead><tr><th>metric</th><th>this</th><th>live version</th></tr>'
-                       "</thead><tbody>{}</tbody></table>", rows)
+    return format_html('<table class="metrics"><caption>{}</caption><thead><tr><th>metric</th><th>this</th>'
+                       "<th>live version</th></tr></thead><tbody>{}</tbody></table>", METRICS_CAPTION, rows)
