@@ -73,6 +73,7 @@ def test_a_run_page_draws_the_loss_curve_and_compares_metrics_with_the_live_vers
 
     assert '<svg class="loss-curve"' in page and "<polyline" in page
     assert "<td>0.310</td><td>0.250</td>" in page
+    assert "readers held out of training" in page  # the table says what its figures measure
     list_page = staff_client.get(reverse("admin:recommender_trainingrun_changelist")).content.decode()
     assert "epoch 3/3" in list_page
 
