@@ -174,8 +174,9 @@ def served_examples(connection: http.client.HTTPConnection) -> dict:
 
     similar = {}
     for example in SIMILAR_EXAMPLES:
-        answer = fetch("GET", f"/api/v1/books/{book(example)['id']}/similar/?k=5")
-        similar[book(example)["title"]] = [
+        found = book(example)
+        answer = fetch("GET", f"/api/v1/books/{found['id']}/similar/?k=5")
+        similar[found["title"]] = [
             f"{item['book']['title']} ({item['similarity']:.2f})" for item in answer["results"]]
     shelves = []
     for shelf in SHELF_EXAMPLES:

@@ -26,7 +26,7 @@ METRICS_CAPTION = (
     "shelf_*: Recall@20 / NDCG@20 of the served shelf recommendations for readers held out of training "
     "(shelf_users of them), 80 % of all their shelves shown and 20 % to find; votes_*: the same by neighbour "
     "voting on the book vectors; popularity_*: the most popular books. same_author_precision@k: the share of a "
-    "book's k nearest books share its author (books whose author has 2+). heldout_auc: link prediction on "
+    "book's k nearest books that have its author (books whose author has 2+). heldout_auc: link prediction on "
     "held-out pairs."
 )
 
