@@ -51,8 +51,9 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     """Books matching a title/author ``query`` and the given filters, best match first.
 
     The query forgives case and accents (``Book.search_text`` is folded), matches word prefixes
-    ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, uses
-    the closest one instead ("karenia" → "karenina"). ``genre`` and ``author`` match one entry of the
+    ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
+    for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
+    "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the
     book's comma-separated list, case-insensitively; ``country`` matches the whole value. Without a
     query, the most popular books come first.
     """
@@ -68,7 +69,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     words = book_search_words(query=query)
     if not words:
         return books.order_by("-popularity", "title", "id")
-    search_query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
+    expression = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in spellings) + ")" for spellings in words)
+    search_query = SearchQuery(expression, search_type="raw", config=SEARCH_CONFIG)
     # The same expression as the GIN index book_search_text, so the index serves the match.
     document = SearchVector("search_text", config=SEARCH_CONFIG)
     return (
@@ -81,20 +83,23 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     )
 
 
-def book_search_words(*, query) -> list[str]:
-    """The words ``book_search`` looks for: the folded query words, each unknown word corrected."""
+def book_search_words(*, query) -> list[list[str]]:
+    """What ``book_search`` looks for: each folded query word, or an unknown word's closest spellings."""
     words = re.findall(r"[^\W_]+", fold(query or ""))
     if not words:
         return []
     vocabulary = _search_vocabulary()
-    return [vocabulary.closest(word) for word in words]
+    return [vocabulary.spellings(word) for word in words]
 
 
 def book_search_correction(*, query) -> str | None:
-    """The query ``book_search`` actually ran ("anna karenina" for "anna karenia"), or None if unchanged."""
+    """The query ``book_search`` actually ran ("anna karenina" for "anna karenia", a word's spellings joined
+    by "/"), or None if unchanged."""
     typed = re.findall(r"[^\W_]+", fold(query or ""))
     searched = book_search_words(query=query)
-    return " ".join(searched) if searched != typed else None
+    if searched == [[word] for word in typed]:
+        return None
+    return " ".join("/".join(spellings) for spellings in searched)
 
 
 def book_detail(*, book_id: int) -> Book:
@@ -178,11 +183,15 @@ class _Vocabulary:
     """The distinct words of every book's title and author, for correcting a mistyped query word.
 
     A word that starts some catalogue word is kept as typed (search matches prefixes). Another word is
-    replaced by the catalogue word most like it (difflib's ratio, at least ``MIN_RATIO``), looked for
-    among the words that share the most letter trigrams with it, so a lookup never scans every word.
+    replaced by the catalogue words most like it (difflib's ratio, at least ``MIN_RATIO`` and within
+    ``SPELLING_MARGIN`` of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue
+    is looked for in all of them), looked for among the words that share the most letter trigrams with it,
+    so a lookup never scans every word.
     """
 
     MIN_RATIO = 0.75
+    SPELLING_MARGIN = 0.1
+    MAX_SPELLINGS = 3
     CANDIDATES = 60
 
     def __init__(self, word_counts: dict[str, int]):
@@ -193,19 +202,22 @@ class _Vocabulary:
             for trigram in _trigrams(word):
                 self.by_trigram[trigram].append(word)
 
-    def closest(self, word: str) -> str:
+    def spellings(self, word: str) -> list[str]:
+        """``[word]`` if it starts a catalogue word or is like none; else its closest catalogue words, best first."""
         position = bisect.bisect_left(self.words, word)
         if position < len(self.words) and self.words[position].startswith(word):
-            return word
+            return [word]
         shared = Counter()
         for trigram in _trigrams(word):
             shared.update(self.by_trigram.get(trigram, ()))
-        best, best_key = word, (self.MIN_RATIO, 0)
-        for candidate, _ in shared.most_common(self.CANDIDATES):
-            key = (difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate])
-            if key >= best_key:
-                best, best_key = candidate, key
-        return best
+        scored = sorted(
+            ((difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate], candidate)
+             for candidate, _ in shared.most_common(self.CANDIDATES)),
+            reverse=True,
+        )
+        close = [candidate for ratio, _, candidate in scored
+                 if ratio >= max(self.MIN_RATIO, scored[0][0] - self.SPELLING_MARGIN)]
+        return close[: self.MAX_SPELLINGS] or [word]
 
 
 def _trigrams(word: str) -> set[str]:

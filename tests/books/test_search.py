@@ -1,7 +1,7 @@
 """Catalogue search: forgiving of case, accents and typos, filtered, ranked."""
 import pytest
 
-from books.selectors import book_search, book_search_words, country_list, genre_list
+from books.selectors import book_search, book_search_correction, book_search_words, country_list, genre_list
 from tests.factories import make_book
 
 pytestmark = pytest.mark.django_db
@@ -28,13 +28,26 @@ def test_search_forgives_case_accents_and_typos(catalogue, query):
 
 
 def test_a_mistyped_title_word_is_corrected(catalogue):
-    assert book_search_words(query="anna karenia") == ["anna", "karenina"]
+    assert book_search_words(query="anna karenia") == [["anna"], ["karenina"]]
     assert [b.title for b in book_search(query="anna karenia")] == ["Anna Karenina"]
 
 
 def test_words_that_start_a_catalogue_word_are_kept_as_typed(catalogue):
-    assert book_search_words(query="Tols war") == ["tols", "war"]
+    assert book_search_words(query="Tols war") == [["tols"], ["war"]]
     assert [b.title for b in book_search(query="Tols war")] == ["War and Peace"]
+
+
+def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spelling(catalogue):
+    make_book("The Brothers Karamazov", "Fyodor Dostoyevsky", popularity=60)
+    assert book_search_words(query="Dostoïevski") == [["dostoevsky", "dostoyevsky"]]
+    assert book_search_correction(query="Dostoïevski") == "dostoevsky/dostoyevsky"
+    titles = {b.title for b in book_search(query="Dostoïevski")}
+    assert titles == {"The Brothers Karamazov", "Crime and Punishment", "The Idiot"}
+    assert [b.title for b in book_search(query="dostoievski karamasov")] == ["The Brothers Karamazov"]
+
+
+def test_a_query_as_typed_is_no_correction(catalogue):
+    assert book_search_correction(query="Tolstoy war") is None
 
 
 def test_a_word_like_nothing_in_the_catalogue_finds_nothing(catalogue):
