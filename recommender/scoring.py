@@ -13,6 +13,7 @@ alive, where the mean of the shelf's vectors lands between interests; see bench/
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +95,35 @@ def recommend_for_shelf(
     top = _top_k(scores, k, tie_break=book_ids)
     return [
         Recommendation(int(book_ids[b]), float(scores[b]), _because(b, row_book, sources, votes, scoring.max_because))
+        for b in top
+    ]
+
+
+def blend_rankings(rankings: Sequence[tuple[float, Sequence[Recommendation]]], k: int = 20,
+                   max_because: int = ShelfScoring.max_because) -> list[Recommendation]:
+    """One ranking from several, each made from part of a shelf and given with that part's ``share``.
+
+    A book's blended score is the sum over the rankings of share × its score there ÷ that ranking's best
+    score, so each ranking speaks for its part of the shelf whatever its scale; its ``because`` books are
+    the rankings' reasons, the largest contribution's first. Empty rankings are left out.
+    """
+    scores: dict[int, float] = {}
+    reasons: dict[int, list[tuple[float, int]]] = {}
+    for share, ranking in rankings:
+        if not ranking:
+            continue
+        best = max(abs(r.score) for r in ranking) or 1.0
+        for r in ranking:
+            contribution = share * r.score / best
+            scores[r.book_id] = scores.get(r.book_id, 0.0) + contribution
+            reasons.setdefault(r.book_id, []).extend((contribution, source) for source in r.because)
+    if not scores:
+        return []
+    book_ids = np.fromiter(scores, np.int64, len(scores))
+    top = _top_k(np.fromiter(scores.values(), np.float64, len(scores)), k, tie_break=book_ids)
+    return [
+        Recommendation(int(book_ids[b]), scores[int(book_ids[b])], tuple(dict.fromkeys(
+            source for _, source in sorted(reasons[int(book_ids[b])], key=lambda r: -r[0])))[:max_because])
         for b in top
     ]
 

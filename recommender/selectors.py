@@ -118,8 +118,9 @@ def book_recommendations(
     explain it. Never returns an input or excluded book; returns fewer than ``k`` only when fewer
     candidates exist. ``weights`` (by book id, default 1) say how much each input book counts.
 
-    When the active version has a shelf model and it knows an input book, the shelf model ranks (input
-    books it does not know are left out); otherwise neighbour voting on the book vectors does.
+    The input books the active version's shelf model knows are ranked by it; the others (e.g. Wikipedia
+    books, which are on nobody's want-to-read shelf) by neighbour voting on the book vectors. When both
+    kinds are given, the two rankings are blended, each counting as much as the input books it speaks for.
     """
     sources = list(dict.fromkeys(int(book_id) for book_id in book_ids))
     version = active_version()
@@ -127,11 +128,18 @@ def book_recommendations(
         return []
     excluded = sorted(set(sources) | {int(book_id) for book_id in exclude_ids})
     weights = weights or {}
-    ranked = None
+    ranked, known = [], set()
     if version.shelf_model_book_count:
-        ranked = _shelf_model_ranking(version, sources, excluded, weights, k)
-    if ranked is None:
-        ranked = _neighbour_vote_ranking(version, sources, excluded, weights, k)
+        ranked, known = _shelf_model_ranking(version, sources, excluded, weights, k)
+    unknown = [book_id for book_id in sources if book_id not in known]
+    if unknown:
+        votes = _neighbour_vote_ranking(version, unknown, excluded, weights, k)
+        if ranked and votes:
+            share_of_known = sum(weights.get(book_id, 1.0) for book_id in known) / sum(
+                weights.get(book_id, 1.0) for book_id in sources)
+            ranked = scoring.blend_rankings([(share_of_known, ranked), (1.0 - share_of_known, votes)], k)
+        else:
+            ranked = ranked or votes
     books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
     return [
         Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books])
@@ -141,8 +149,9 @@ def book_recommendations(
 
 
 def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
-                         weights: dict[int, float], k: int) -> list[scoring.Recommendation] | None:
-    """The shelf model's ranking (``recommender.training.shelf_model``), or None when no input book is in it.
+                         weights: dict[int, float], k: int) -> tuple[list[scoring.Recommendation], set[int]]:
+    """The shelf model's ranking (``recommender.training.shelf_model``) and the input books it knows (none:
+    an empty ranking).
 
     Two queries. The first sums the input books' shelf vectors (one sum per distinct weight; their weighted
     total scores every book of the model). The second takes the best-scored books — as many more than ``k``
@@ -153,16 +162,17 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
     weight_of = [float(weights.get(book_id, 1.0)) for book_id in sources]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT w.weight, sum(sv.vector::vector)::text FROM recommender_shelfvector sv"
+            "SELECT w.weight, sum(sv.vector::vector)::text, array_agg(sv.book_id) FROM recommender_shelfvector sv"
             " JOIN unnest(%s::bigint[], %s::float8[]) AS w(book_id, weight) ON w.book_id = sv.book_id"
             " WHERE sv.version_id = %s GROUP BY w.weight",
             [sources, weight_of, version.pk],
         )
         sums = cursor.fetchall()
         if not sums:
-            return None
+            return [], set()
+        known = {book_id for _, _, book_ids in sums for book_id in book_ids}
         scores = sum(float(weight) * Vector.from_text(total).to_numpy().astype(np.float64)
-                     for weight, total in sums)
+                     for weight, total, _ in sums)
         best = min(len(scores), k + len(excluded))
         top = np.argpartition(-scores, best - 1)[:best] if best < len(scores) else np.arange(len(scores))
         cursor.execute(
@@ -194,7 +204,7 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
         scoring.Recommendation(book_id, score, tuple(source for share, source in sorted(
             terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
         for book_id, (score, terms) in ranked.items()
-    ]
+    ], known
 
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],

@@ -177,6 +177,24 @@ class TestServing:
 
         assert all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
+    def test_a_shelf_mixing_books_in_and_outside_the_shelf_model_is_answered_for_both(
+            self, catalogue, django_assert_max_num_queries):
+        unshelved = next(b for b in catalogue.books if not ShelfVector.objects.filter(book=b).exists())
+        other_group = (catalogue.group_of_book[unshelved.pk] + 1) % 6
+        known = catalogue.books_of_group(other_group)[0]
+
+        with django_assert_max_num_queries(8):  # the shelf model's 2, neighbour voting's 4, version and books
+            results = book_recommendations(book_ids=[known.pk, unshelved.pk], k=10)
+            because = [{b.pk for b in r.because} for r in results]
+
+        groups = [catalogue.group_of_book[r.book.pk] for r in results]
+        assert len(results) == 10, "each input book speaks for its part of the shelf"
+        assert set(groups) == {other_group, catalogue.group_of_book[unshelved.pk]}
+        assert all(reasons == {known.pk} if group == other_group else reasons == {unshelved.pk}
+                   for group, reasons in zip(groups, because))
+        scores = [r.score for r in results]
+        assert scores == sorted(scores, reverse=True)
+
     def test_books_outside_the_shelf_model_fall_back_to_neighbour_voting(self, catalogue):
         unshelved = [pk for pk in (b.pk for b in catalogue.books)
                      if not ShelfVector.objects.filter(book_id=pk).exists()][:2]
