@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, F, Max, Prefetch, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Ln
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
@@ -117,6 +117,15 @@ def books_popular(*, limit: int = 12) -> list[Book]:
 def books_recently_added(*, limit: int = 12) -> list[Book]:
     """The books added to the catalogue last, newest first."""
     return list(Book.objects.order_by("-created_at", "-id")[:limit])
+
+
+def link_detail(*, link_id: int) -> Link:
+    """A link with ``tagged_count`` (goodbooks books tagged with it) and ``linking_count`` (Wikipedia books
+    linking to it): a tag and a Wikipedia link of the same name are one Link."""
+    return Link.objects.annotate(
+        tagged_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.GOODBOOKS)),
+        linking_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.WIKIPEDIA)),
+    ).get(pk=link_id)
 
 
 def link_books(*, link: Link) -> QuerySet[Book]:

@@ -65,13 +65,17 @@ def book_detail(request, pk: int):
         book = selectors.book_detail(book_id=pk)
     except Book.DoesNotExist:
         raise Http404("No such book.") from None
+    version = recommender_selectors.active_version()
     has_vector = recommender_selectors.book_has_vector(book=book)
+    is_left_out = recommender_selectors.left_out_of_training(version=version)
+    book_links = list(book.book_links.all())
     context = {
         "book": book,
-        "book_links": list(book.book_links.all()),
+        "links_learned_from": [book_link for book_link in book_links if not is_left_out(book_link.link)],
+        "links_left_out": [book_link for book_link in book_links if is_left_out(book_link.link)],
         "has_vector": has_vector,
         "similar_books": recommender_selectors.similar_books(book=book, k=SIMILAR_BOOKS) if has_vector else [],
-        "active_version": recommender_selectors.active_version(),
+        "active_version": version,
     }
     if request.user.is_authenticated:
         context.update(_shelf_controls(user=request.user, book=book))
@@ -79,11 +83,16 @@ def book_detail(request, pk: int):
 
 
 def link_detail(request, pk: int):
-    link = get_object_or_404(Link, pk=pk)
+    try:
+        link = selectors.link_detail(link_id=pk)
+    except Link.DoesNotExist:
+        raise Http404("No such link.") from None
     page = Paginator(selectors.link_books(link=link), BOOKS_PER_PAGE).get_page(request.GET.get("page"))
+    nearest_links = recommender_selectors.similar_links(link=link, k=NEAREST_LINKS)
     return render(request, "books/link_detail.html", {
-        "link": link, "page_obj": page,
-        "nearest_links": recommender_selectors.similar_links(link=link, k=NEAREST_LINKS),
+        "link": link, "page_obj": page, "nearest_links": nearest_links,
+        "is_left_out_of_training": not nearest_links and recommender_selectors.left_out_of_training(
+            version=recommender_selectors.active_version())(link),
     })
 
 

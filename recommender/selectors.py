@@ -8,7 +8,7 @@ depends on how many books come back.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,8 @@ from books.models import Book, Link, ShelfEntry
 from recommender import scoring
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
+from recommender.training.dataset import normalise_link_name, removed_link_matcher
+from recommender.training.params import TrainingParams
 
 NEIGHBOURS_PER_BOOK = 100
 """Nearest books fetched per input book for recommendations (what ``recommender.scoring`` was tuned on)."""
@@ -241,6 +243,16 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
         shelf_weights=[float(weights.get(book_id, 1.0)) for book_id in sources],
         k=k,
     )
+
+
+def left_out_of_training(*, version: EmbeddingVersion | None) -> Callable[[Link], bool]:
+    """Whether training leaves a link out by its name: by the removal list of the run that trained
+    ``version``, else by the default one (shelf names such as "to-read", formats)."""
+    run_params = version.training_run.params if version and version.training_run else {}
+    is_removed = removed_link_matcher(TrainingParams.from_dict(
+        {name: run_params[name] for name in ("removed_links", "removed_link_patterns") if name in run_params}
+    ))
+    return lambda link: is_removed(normalise_link_name(link.name))
 
 
 def reader_recommendations(*, user, k: int = 20) -> list[Recommendation]:

@@ -1,8 +1,14 @@
-"""Template helpers of the site: list splitting, similarity as a percentage, cover colours, the loss curve."""
+"""Template helpers of the site: list splitting, similarity as a percentage, cover colours, the loss curve, metrics,
+how long ago, and the nav's log-in link."""
 import zlib
+from datetime import timedelta
+from urllib.parse import quote
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -77,3 +83,43 @@ def stars(value) -> str:
     except (TypeError, ValueError):
         return ""
     return "★" * rating + "☆" * (5 - rating)
+
+
+@register.filter
+def metric(value) -> str:
+    """A training metric or count: 250 → "250", 12345 → "12,345", 0.91 → "0.910"."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    return str(value)
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago ``moment`` was: "just now" under a minute, else "3 hours ago"."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
+
+
+PAGES_NOT_TO_RETURN_TO = frozenset({
+    "login", "logout", "sign_up",
+    "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
+})
+"""Account pages that logging in must not lead back to: the nav's "Log in" passes on their own ``next`` instead."""
+
+
+@register.simple_tag(takes_context=True)
+def login_url(context) -> str:
+    """The nav's "Log in" link: back to the page the reader is on, or from an account page (the login page
+    itself, sign-up, password reset) on to where that page was to lead, if anywhere."""
+    request = context["request"]
+    match = request.resolver_match
+    if match is not None and match.url_name in PAGES_NOT_TO_RETURN_TO:
+        target = request.GET.get("next", "")
+    else:
+        target = request.get_full_path()
+    return f"{reverse('login')}?next={quote(target, safe='/')}" if target else reverse("login")

@@ -92,6 +92,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Password reset mails: EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (one machine: printed to
+# the console unless set).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bookvec <bookvec@localhost>")
+
 # Celery: queues live in config/celery_app.py.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="redis://localhost:6379/0"))
 CELERY_RESULT_BACKEND = None

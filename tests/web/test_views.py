@@ -45,6 +45,11 @@ def test_search_says_when_it_corrected_the_query(client, catalogue):
     assert "showing results for <strong>“war and peace”</strong>" in html
 
 
+def test_search_does_not_announce_a_correction_that_finds_nothing(client, catalogue):
+    html = client.get(reverse("search"), {"q": "<script>peace</script> zzzqqxx"}).content.decode()
+    assert "showing results for" not in html and "0 books" in html
+
+
 def test_search_filters_and_paginates_in_few_queries(client, catalogue, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         page = client.get(reverse("search"), {"q": "book", "genre": "Fantasy", "country": "United Kingdom"})
