@@ -1,6 +1,8 @@
-"""The catalogue in the admin: books with their links, links, and readers' shelves with their entries."""
+"""The catalogue in the admin: books with their links, links, readers' shelves with their entries, and API tokens."""
 from django.contrib import admin
 from django.db import models
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 
@@ -17,7 +19,7 @@ class BookLinkInline(admin.TabularInline):
     ordering = ("-count", "link__name")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("link")
+        return super().get_queryset(request).select_related("book", "link")  # both name each row
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -71,3 +73,13 @@ class ShelfAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     inlines = [ShelfEntryInline]
     show_full_result_count = False
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ReaderTokenAdmin(TokenAdmin):
+    """DRF's token admin, with the reader given by id (and a search pop-up) rather than a list of every reader."""
+
+    raw_id_fields = ("user",)

@@ -90,6 +90,9 @@ class BookLink(models.Model):
         ]
         indexes = [models.Index(fields=["link", "book"], name="booklink_link_book")]
 
+    def __str__(self):
+        return f"{self.book.title} → {self.link} ({self.count})"
+
 
 class Shelf(models.Model):
     """A reader's shelf: one of the standard four, or a custom one. Private unless made public."""

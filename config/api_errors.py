@@ -1,13 +1,15 @@
 """One shape for every API error, and the product's own errors mapped to HTTP statuses.
 
 Every error body is ``{"detail": "<one readable sentence>"}``; input errors add ``"errors"`` with DRF's
-per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}``), so a client can
-always show ``detail`` and may point at fields with ``errors``.
+per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}``; a body that is not valid
+JSON, or not an object, under ``non_field_errors``), so a client can always show ``detail`` and may point at
+fields with ``errors``.
 """
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from books.services import ShelfError
@@ -52,6 +54,19 @@ def error_responses(*statuses: int) -> dict:
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code]) for code in statuses}
 
 
+def not_found(model, pk) -> exceptions.NotFound:
+    """A 404 that names what was asked for: ``No book with id 42.``, ``No training run with id 7.``"""
+    return exceptions.NotFound(f"No {model._meta.verbose_name} with id {pk}.")
+
+
+def object_or_404(queryset, pk):
+    """The object with this id in ``queryset`` (or a manager), else ``not_found``."""
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise not_found(queryset.model, pk) from None
+
+
 def api_exception_handler(exc, context):
     """DRF's handler, after mapping the product's errors to API errors, with the body in one shape."""
     response = exception_handler(_as_api_exception(exc), context)
@@ -62,6 +77,9 @@ def api_exception_handler(exc, context):
 
 def _as_api_exception(exc):
     # Services raise the product's errors; which HTTP status each means is decided here, once.
+    if isinstance(exc, exceptions.ParseError):
+        # A body that does not parse is invalid input like any other; DRF's message says where it broke.
+        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [exc.detail]})
     if isinstance(exc, ShelfError):
         return exceptions.ValidationError({"detail": str(exc)})
     if isinstance(exc, TrainingParamsInvalid):

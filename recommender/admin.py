@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
@@ -39,8 +41,9 @@ class RetrainForm(forms.Form):
     embedding_dim = forms.IntegerField(label="Embedding size", min_value=2, max_value=2000)
     variant = forms.ChoiceField(choices=[("classification", "classification (sigmoid, cross-entropy)"),
                                          ("regression", "regression (±1 labels, MSE)")])
-    shelf_weight = forms.FloatField(min_value=0, max_value=1000,
-                                    help_text="How much a reader's shelf pair counts against a content pair; 0 ignores shelves.")
+    shelf_weight = forms.FloatField(
+        min_value=0, max_value=1000,
+        help_text="How much a reader's shelf pair counts against a content pair; 0 ignores shelves.")
     seed = forms.IntegerField(min_value=0, max_value=2**32 - 1)
 
     @classmethod
@@ -150,9 +153,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Metrics")
     def metrics_table(self, run: TrainingRun):
+        if run.metrics.get("live"):  # what its quality gate compared it with
+            return metrics_comparison(run.metrics, run.metrics["live"], live_heading="live when it finished")
+        # Unfinished, or nothing was live when it finished: the version live now, which may be its own.
         live = active_version()
-        live_metrics = run.metrics.get("live") or (live.metrics if live and live.training_run_id != run.pk else {})
-        return metrics_comparison(run.metrics, live_metrics or {})
+        is_own = live is not None and live.training_run_id == run.pk
+        return metrics_comparison(run.metrics, live.metrics if live else {},
+                                  live_heading="live version (this run's)" if is_own else "live version")
 
     @admin.display(description="Quality gate")
     def quality_gate(self, run: TrainingRun):
@@ -176,9 +183,11 @@ class TrainingRunAdmin(admin.ModelAdmin):
 @admin.register(EmbeddingVersion)
 class EmbeddingVersionAdmin(admin.ModelAdmin):
     list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count",
-                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "layout_method", "training_run", "created_at", "activated_at")
+                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "layout_method", "training_run",
+                    "created_at", "activated_at")
     list_filter = ("is_active", "is_ready")
-    actions = ["activate", "roll_back"]
+    actions = ["activate"]
+    change_list_template = "admin/recommender/embeddingversion/change_list.html"
     fields = ("is_active", "is_ready", "dimensions", "book_count", "link_count", "shelf_model_book_count",
               "ann_recall_at_10", "metrics_table", "layout_method", "training_run", "created_at", "activated_at")
 
@@ -191,6 +200,27 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # pruning keeps the last few; the live one is never deleted
 
+    def get_urls(self):
+        roll_back = path("roll-back/", self.admin_site.admin_view(require_POST(self.roll_back_view)),
+                         name="recommender_embeddingversion_roll_back")
+        return [roll_back, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_roll_back": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def roll_back_view(self, request):
+        """"Roll back to the previous version", the version list's button: needs no version selected."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            version = version_rollback()
+        except NoPreviousVersion as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Rolled back: version {version.pk} is live.")
+        return HttpResponseRedirect(reverse("admin:recommender_embeddingversion_changelist"))
+
     @admin.display(description="Quality")
     def summary_metrics(self, version: EmbeddingVersion):
         return TrainingRunAdmin.summary_metrics(None, version)
@@ -198,7 +228,9 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
     @admin.display(description="Metrics")
     def metrics_table(self, version: EmbeddingVersion):
         live = active_version()
-        return metrics_comparison(version.metrics, live.metrics if live and live.pk != version.pk else {})
+        is_live = live is not None and live.pk == version.pk
+        return metrics_comparison(version.metrics, live.metrics if live else {},
+                                  live_heading="live version (this one)" if is_live else "live version")
 
     @admin.action(description="Activate the selected version")
     def activate(self, request, queryset):
@@ -211,15 +243,6 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
             messages.error(request, str(error))
         else:
             messages.success(request, f"Version {version.pk} is live.")
-
-    @admin.action(description="Roll back to the previous version")
-    def roll_back(self, request, queryset):
-        try:
-            version = version_rollback()
-        except NoPreviousVersion as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Rolled back: version {version.pk} is live.")
 
 
 def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
@@ -247,8 +270,8 @@ def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
     )
 
 
-def metrics_comparison(metrics: dict, live: dict):
-    """A table of this run's or version's metrics beside the live version's."""
+def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):
+    """A table of this run's or version's metrics beside the live version's, headed ``live_heading``."""
     per_source = sorted({name for name in (*metrics, *live) if ":" in name})
     names = [name for name in (*METRIC_ORDER, *per_source) if name in metrics or name in live]
     if not names:
@@ -262,4 +285,4 @@ def metrics_comparison(metrics: dict, live: dict):
     rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
                             ((name, shown(metrics.get(name)), shown(live.get(name))) for name in names))
     return format_html('<table class="metrics"><caption>{}</caption><thead><tr><th>metric</th><th>this</th>'
-                       "<th>live version</th></tr></thead><tbody>{}</tbody></table>", METRICS_CAPTION, rows)
+                       "<th>{}</th></tr></thead><tbody>{}</tbody></table>", METRICS_CAPTION, live_heading, rows)

@@ -9,9 +9,8 @@ class StableOrderingFilter(filters.OrderingFilter):
     """Sorts by the chosen fields, then by id, so pages never repeat or skip a row."""
 
     def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.order_by(*(self.get_ordering_value(param) for param in value), "id")
+        fields = [self.get_ordering_value(param) for param in value or () if param]  # "name," has an empty one
+        return qs.order_by(*fields, "id") if fields else qs
 
 
 class BookFilter(filters.FilterSet):

@@ -1,13 +1,29 @@
 """What the catalogue and shelf endpoints read and write, as JSON.
 
 Input serializers (``…InputSerializer``, ``…ParamsSerializer``) only validate shapes and bounds; the
-services decide the rest and their ``ShelfError`` becomes a 400 in ``config.api_errors``.
+services decide the rest and their ``ShelfError`` becomes a 400 in ``config.api_errors``. Those that read a
+JSON body are ``RequestBodySerializer``s: a field they do not know is an error, not silently ignored.
 """
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
+
+
+class RequestBodySerializer(serializers.Serializer):
+    """A JSON object's fields; unknown ones (a typo like ``bookz``) are each a 400 naming the known fields."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = [name for name, field in self.fields.items() if not field.read_only]
+            unknown = [name for name in data if name not in known]
+            if unknown:
+                message = f"Unknown field. Known fields: {', '.join(known)}."
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class OptionalURLField(serializers.URLField):
@@ -116,7 +132,9 @@ class SimilarBooksSerializer(serializers.Serializer):
     results = SimilarBookSerializer(many=True)
     version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
     detail = serializers.CharField(
-        allow_null=True, help_text="Why ``results`` is empty (no active version, or the book has no vector); else null."
+        allow_null=True,
+        help_text="Why ``results`` is empty (no active version, the book has no vector, or no other book matches "
+                  "``genre``); null whenever there are results.",
     )
 
 
@@ -126,7 +144,9 @@ class SimilarLinksSerializer(serializers.Serializer):
     results = SimilarLinkSerializer(many=True)
     version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
     detail = serializers.CharField(
-        allow_null=True, help_text="Why ``results`` is empty (no active version, or the link has no vector); else null."
+        allow_null=True,
+        help_text="Why ``results`` is empty (no active version, or the link has no vector); null whenever there are "
+                  "results.",
     )
 
 
@@ -142,12 +162,12 @@ class ShelfSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShelfCreateInputSerializer(serializers.Serializer):
+class ShelfCreateInputSerializer(RequestBodySerializer):
     name = serializers.CharField(max_length=100)
     is_public = serializers.BooleanField(default=False)
 
 
-class ShelfUpdateInputSerializer(serializers.Serializer):
+class ShelfUpdateInputSerializer(RequestBodySerializer):
     name = serializers.CharField(max_length=100, required=False, help_text="New name (custom shelves only).")
     is_public = serializers.BooleanField(required=False, help_text="Whether other people may see the shelf.")
 
@@ -163,16 +183,16 @@ class ShelfEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShelfEntryCreateInputSerializer(serializers.Serializer):
+class ShelfEntryCreateInputSerializer(RequestBodySerializer):
     book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.")
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
 
 
-class ShelfEntryUpdateInputSerializer(serializers.Serializer):
+class ShelfEntryUpdateInputSerializer(RequestBodySerializer):
     rating = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, help_text="1–5, or null to clear.")
 
 
-class ShelfEntryMoveInputSerializer(serializers.Serializer):
+class ShelfEntryMoveInputSerializer(RequestBodySerializer):
     """Where to move a book; the serializer's context holds the ``source`` shelf."""
 
     shelf = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The id of another of your shelves.")
@@ -194,7 +214,7 @@ class TokenSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
-class TokenCreateInputSerializer(serializers.Serializer):
+class TokenCreateInputSerializer(RequestBodySerializer):
     """Credentials, needed only when the request is not already signed in."""
 
     username = serializers.CharField(required=False, max_length=150)

@@ -7,7 +7,6 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -48,7 +47,7 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
-from config.api_errors import error_responses
+from config.api_errors import error_responses, not_found, object_or_404
 from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
 
 LINK_TOP_BOOKS = 20
@@ -77,7 +76,7 @@ class BookDetailApi(APIView):
         try:
             book = book_detail(book_id=pk)
         except Book.DoesNotExist:
-            return _not_found("book")
+            raise not_found(Book, pk) from None
         book.has_vector = book_has_vector(book=book)
         return Response(BookDetailSerializer(book).data)
 
@@ -91,14 +90,15 @@ class BookSimilarApi(APIView):
     """The ``k`` books nearest this one in the active embedding version, most similar first.
 
     A book without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``
-    saying why. With ``genre``, still up to ``k`` books of that genre.
+    saying why; ``detail`` is null whenever there are results. With ``genre``, still up to ``k`` books of
+    that genre.
     """
 
     permission_classes = [AllowAny]
 
     def get(self, request, pk: int):
         params = _valid(SimilarParamsSerializer, request.query_params)
-        book = get_object_or_404(Book, pk=pk)
+        book = object_or_404(Book.objects, pk)
         results = similar_books(book=book, k=params["k"], genre=params.get("genre") or None)
         version = active_version()
         detail = None
@@ -129,7 +129,7 @@ class LinkDetailApi(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, pk: int):
-        link = get_object_or_404(_links_with_book_count(), pk=pk)
+        link = object_or_404(_links_with_book_count(), pk)
         link.top_books = list(link_books(link=link).order_by("-popularity", "title", "id")[:LINK_TOP_BOOKS])
         return Response(LinkDetailSerializer(link).data)
 
@@ -142,14 +142,15 @@ class LinkDetailApi(APIView):
 class LinkSimilarApi(APIView):
     """The ``k`` links nearest this one in the active embedding version, most similar first.
 
-    A link without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``.
+    A link without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``
+    saying why; ``detail`` is null whenever there are results.
     """
 
     permission_classes = [AllowAny]
 
     def get(self, request, pk: int):
         params = _valid(SimilarLinkParamsSerializer, request.query_params)
-        link = get_object_or_404(Link, pk=pk)
+        link = object_or_404(Link.objects, pk)
         results = similar_links(link=link, k=params["k"])
         version = active_version()
         detail = None
@@ -294,7 +295,9 @@ class UserShelfListApi(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, username: str):
-        owner = get_object_or_404(get_user_model(), username=username)
+        owner = get_user_model().objects.filter(username=username).first()
+        if owner is None:
+            raise NotFound(f"No reader named {username}.")
         shelves = _visible_shelves(request).filter(user=owner).order_by("id")
         return Response(ShelfSerializer(shelves, many=True).data)
 
@@ -306,7 +309,7 @@ class ShelfDetailApi(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, pk: int):
-        return Response(ShelfSerializer(get_object_or_404(_visible_shelves(request), pk=pk)).data)
+        return Response(ShelfSerializer(object_or_404(_visible_shelves(request), pk)).data)
 
 
 class ShelfEntryListApi(generics.GenericAPIView):
@@ -318,7 +321,7 @@ class ShelfEntryListApi(generics.GenericAPIView):
 
     @extend_schema(tags=["shelves"], responses={200: ShelfEntrySerializer(many=True), **error_responses(404)})
     def get(self, request, pk: int):
-        shelf = get_object_or_404(_visible_shelves(request), pk=pk)
+        shelf = object_or_404(_visible_shelves(request), pk)
         page = self.paginate_queryset(shelf_entries(shelf=shelf))
         return self.get_paginated_response(ShelfEntrySerializer(page, many=True).data)
 
@@ -377,10 +380,6 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
-def _not_found(item: str) -> Response:
-    return Response({"detail": f"No {item} with that id."}, status=status.HTTP_404_NOT_FOUND)
-
-
 def _why_no_neighbours(version, *, has_vector: bool, item: str, filtered: bool) -> str:
     if version is None:
         return "No embedding version is active yet: train one first."
@@ -401,12 +400,15 @@ def _links_with_book_count():
 
 
 def _my_shelf(request, pk: int) -> Shelf:
-    return get_object_or_404(shelf_list(owner=request.user).select_related("user"), pk=pk)
+    return object_or_404(shelf_list(owner=request.user).select_related("user"), pk)
 
 
 def _my_entry(request, pk: int, book_id: int) -> ShelfEntry:
-    shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
-    return get_object_or_404(shelf_entries(shelf=shelf).select_related("shelf"), book_id=book_id)
+    shelf = object_or_404(Shelf.objects.filter(user=request.user), pk)
+    entry = shelf_entries(shelf=shelf).select_related("shelf").filter(book_id=book_id).first()
+    if entry is None:
+        raise NotFound(f"No book with id {book_id} on shelf {pk}.")
+    return entry
 
 
 def _visible_shelves(request):

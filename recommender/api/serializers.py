@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from books.api.serializers import MAX_ID, BookSerializer
+from books.api.serializers import MAX_ID, BookSerializer, RequestBodySerializer
 from books.models import Book
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
@@ -13,7 +13,7 @@ MAX_INPUT_BOOKS = 500
 shelf model and 330 ms with neighbour voting (the bundled sample, this machine)."""
 
 
-class RecommendationRequestSerializer(serializers.Serializer):
+class RecommendationRequestSerializer(RequestBodySerializer):
     """Books someone likes, by id or by the source's id; answers the books most like them together."""
 
     books = serializers.ListField(
@@ -77,10 +77,13 @@ class RecommendationsSerializer(serializers.Serializer):
 
     results = RecommendationSerializer(many=True)
     version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
-    detail = serializers.CharField(allow_null=True, help_text="Why ``results`` is empty; else null.")
+    detail = serializers.CharField(
+        allow_null=True, help_text="Why ``results`` is empty (no active version, or none of the books has a vector); "
+                                   "null whenever there are results.",
+    )
 
 
-class TrainingParamsInputSerializer(serializers.Serializer):
+class TrainingParamsInputSerializer(RequestBodySerializer):
     """Hyper-parameters to change for one run; the rest keep their defaults (see ``TrainingParams``)."""
 
     embedding_dim = serializers.IntegerField(required=False, help_text="Size of the vectors (2–2000).")
@@ -100,15 +103,8 @@ class TrainingParamsInputSerializer(serializers.Serializer):
     seed = serializers.IntegerField(required=False, help_text="Random seed (0 to 2**32 - 1).")
     threads = serializers.IntegerField(required=False, help_text="CPU threads for TensorFlow; 0 is all (0–1024).")
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(f"Unknown training parameter(s): {', '.join(map(str, unknown))}.")
-        return super().to_internal_value(data)
 
-
-class TrainingRunRequestSerializer(serializers.Serializer):
+class TrainingRunRequestSerializer(RequestBodySerializer):
     params = TrainingParamsInputSerializer(required=False, help_text="Parameters to change; omit for the defaults.")
 
 

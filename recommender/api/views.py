@@ -7,14 +7,13 @@ unauthenticated so load balancers can call it.
 import time
 
 from django.db import connection
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import error_responses
+from config.api_errors import error_responses, object_or_404
 from config.celery_app import app as celery_app
 from recommender.api.serializers import (
     EmbeddingVersionSerializer,
@@ -159,7 +158,7 @@ class EmbeddingVersionDetailApi(APIView):
 
     @extend_schema(tags=["training"], responses={200: EmbeddingVersionSerializer, **error_responses(401, 403, 404)})
     def get(self, request, pk: int):
-        return Response(EmbeddingVersionSerializer(get_object_or_404(EmbeddingVersion, pk=pk)).data)
+        return Response(EmbeddingVersionSerializer(object_or_404(EmbeddingVersion.objects, pk)).data)
 
 
 class EmbeddingVersionActivateApi(APIView):
@@ -174,7 +173,7 @@ class EmbeddingVersionActivateApi(APIView):
     )
     def post(self, request, pk: int):
         """Activate a ready version; 409 if it is not ready (its vectors or index are incomplete)."""
-        version = version_activate(version=get_object_or_404(EmbeddingVersion, pk=pk))
+        version = version_activate(version=object_or_404(EmbeddingVersion.objects, pk))
         return Response(EmbeddingVersionSerializer(version).data)
 
 
@@ -244,7 +243,7 @@ def _recommendations(results, *, nothing_found: str) -> dict:
 
 
 def _training_run(pk: int) -> TrainingRun:
-    return get_object_or_404(TrainingRun.objects.select_related("requested_by", "embedding_version"), pk=pk)
+    return object_or_404(TrainingRun.objects.select_related("requested_by", "embedding_version"), pk)
 
 
 def _check(ping) -> dict:

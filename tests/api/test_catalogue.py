@@ -173,6 +173,10 @@ def test_links_list_with_book_counts_search_kind_and_ordering(anonymous, catalog
     ordered = anonymous.get(LINKS, {"ordering": "-book_count"}).json()["results"]
     assert [link["name"] for link in ordered] == ["russian literature", "dystopian", "napoleon", "unused"]
     assert anonymous.get(LINKS, {"kind": "hyperlink"}).status_code == 400
+    # An empty name in the list is ignored, not a server error.
+    assert [link["name"] for link in anonymous.get(LINKS, {"ordering": ",-book_count,"}).json()["results"]] == [
+        link["name"] for link in ordered]
+    assert titles(anonymous.get(BOOKS, {"ordering": ","})) == titles(anonymous.get(BOOKS))
 
 
 def test_the_link_list_makes_the_same_few_queries_for_a_full_page(anonymous, catalogue,
@@ -202,3 +206,20 @@ def test_similar_links(anonymous, catalogue, active_version):
     assert anonymous.get(f"{LINKS}999999/similar/").status_code == 404
     unused = anonymous.get(f"{LINKS}{catalogue.links.unused.pk}/similar/").json()
     assert unused["results"] == [] and "no vector" in unused["detail"]
+
+
+@pytest.mark.parametrize("kind", ["books", "links"])
+def test_similar_books_and_links_answer_detail_alike_and_document_it(anonymous, catalogue, active_version, kind):
+    with_vector, without = ((catalogue.books.war_and_peace, catalogue.books.new_arrival) if kind == "books"
+                            else (catalogue.links.napoleon, catalogue.links.unused))
+
+    found = anonymous.get(f"/api/v1/{kind}/{with_vector.pk}/similar/").json()
+    empty = anonymous.get(f"/api/v1/{kind}/{without.pk}/similar/").json()
+
+    assert set(found) == set(empty) == {"results", "version", "detail"}
+    assert found["results"] and found["detail"] is None
+    assert empty["results"] == [] and "has no vector" in empty["detail"]
+    component = "SimilarBooks" if kind == "books" else "SimilarLinks"
+    schema = anonymous.get("/api/v1/schema/?format=json").json()["components"]["schemas"][component]
+    assert schema["properties"]["detail"]["nullable"] is True and "detail" in schema["required"]
+    assert "null whenever there are results" in schema["properties"]["detail"]["description"]

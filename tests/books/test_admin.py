@@ -1,6 +1,7 @@
-"""The catalogue admin pages open for staff, without one query per row."""
+"""The catalogue admin pages open for staff, without one query per row; so does the API token admin."""
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 from books.services import shelves_ensure_standard
@@ -43,6 +44,7 @@ def test_a_book_page_lists_its_links_read_only(admin_client, catalogue, django_a
         response = admin_client.get(reverse("admin:books_book_change", args=[catalogue[0].pk]))
     assert response.status_code == 200
     assert "Link 29" in response.content.decode()
+    assert "Book 0 → Link 29 (2)" in response.content.decode() and "BookLink object" not in response.content.decode()
 
 
 def test_a_shelf_page_lists_its_entries(admin_client, catalogue, django_assert_max_num_queries):
@@ -51,3 +53,16 @@ def test_a_shelf_page_lists_its_entries(admin_client, catalogue, django_assert_m
         response = admin_client.get(reverse("admin:books_shelf_change", args=[shelf.pk]))
     assert response.status_code == 200
     assert "Book 24" in response.content.decode()
+
+
+def test_the_token_add_page_asks_for_the_readers_id_instead_of_listing_every_reader(admin_client, django_user_model):
+    django_user_model.objects.bulk_create([django_user_model(username=f"reader-{n}") for n in range(50)])
+    reader = django_user_model.objects.get(username="reader-7")
+
+    page = admin_client.get(reverse("admin:authtoken_tokenproxy_add"))
+    response = admin_client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": reader.pk})
+
+    assert page.status_code == 200
+    assert 'class="vForeignKeyRawIdAdminField"' in page.content.decode()
+    assert "reader-7" not in page.content.decode()
+    assert response.status_code == 302 and Token.objects.filter(user=reader).exists()

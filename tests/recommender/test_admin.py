@@ -1,5 +1,7 @@
 """Staff controls in the admin: retrain with parameters, follow a run, cancel it, activate and roll back versions."""
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 
 from recommender.models import EmbeddingVersion, TrainingRun
@@ -72,7 +74,7 @@ def test_a_run_page_draws_the_loss_curve_and_compares_metrics_with_the_live_vers
     page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
 
     assert '<svg class="loss-curve"' in page and "<polyline" in page
-    assert "<td>0.310</td><td>0.250</td>" in page
+    assert "<th>live when it finished</th>" in page and "<td>0.310</td><td>0.250</td>" in page
     assert "readers held out of training" in page  # the table says what its figures measure
     list_page = staff_client.get(reverse("admin:recommender_trainingrun_changelist")).content.decode()
     assert "epoch 3/3" in list_page
@@ -97,8 +99,68 @@ def test_versions_can_be_activated_and_rolled_back_from_the_admin(staff_client):
     listing = staff_client.get(url).content.decode()
     staff_client.post(url, {"action": "activate", "_selected_action": [second.pk]})
     assert active_version().pk == second.pk
-    staff_client.post(url, {"action": "roll_back", "_selected_action": [second.pk]})
+    response = staff_client.post(reverse("admin:recommender_embeddingversion_roll_back"), follow=True)
 
     assert active_version().pk == first.pk
+    assert f"Rolled back: version {first.pk} is live." in response.content.decode()
     assert '<td class="field-ann_recall_at_10">1.0</td>' in listing
     assert EmbeddingVersion.objects.filter(is_active=True).count() == 1
+
+
+def test_roll_back_is_a_button_of_the_version_list_that_needs_no_selection(staff_client):
+    catalogue = planted_catalogue(groups=2, books_per_group=8)
+    first = publish_planted_version(catalogue, seed=1)
+    publish_planted_version(catalogue, seed=2)
+    roll_back_url = reverse("admin:recommender_embeddingversion_roll_back")
+
+    listing = staff_client.get(reverse("admin:recommender_embeddingversion_changelist")).content.decode()
+    response = staff_client.post(roll_back_url)
+
+    assert f'<form method="post" action="{roll_back_url}">' in listing
+    assert 'value="roll_back"' not in listing  # no longer an action that asks for ticked rows
+    assert response.status_code == 302 and response.url == reverse("admin:recommender_embeddingversion_changelist")
+    assert active_version().pk == first.pk
+
+
+def test_roll_back_with_nothing_before_says_so(staff_client):
+    live = publish_planted_version(planted_catalogue(groups=2, books_per_group=8), seed=1)
+
+    response = staff_client.post(reverse("admin:recommender_embeddingversion_roll_back"), follow=True)
+
+    assert "no earlier ready version" in response.content.decode()
+    assert active_version().pk == live.pk
+
+
+def test_roll_back_is_a_csrf_protected_post_for_staff_who_may_change_versions(staff_user, user, django_user_model):
+    catalogue = planted_catalogue(groups=2, books_per_group=8)
+    publish_planted_version(catalogue, seed=1)
+    live = publish_planted_version(catalogue, seed=2)
+    url = reverse("admin:recommender_embeddingversion_roll_back")
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_embeddingversion"))
+    viewer = Client()
+    viewer.force_login(staff_user)
+    reader = Client()
+    reader.force_login(user)
+    admin = django_user_model.objects.create_superuser(username="admin", password="a-long-passphrase")
+    without_token = Client(enforce_csrf_checks=True)
+    without_token.force_login(admin)
+
+    listing = viewer.get(reverse("admin:recommender_embeddingversion_changelist"))
+    assert listing.status_code == 200 and "Roll back" not in listing.content.decode()
+    assert viewer.post(url).status_code == 403
+    assert reader.post(url).status_code == 302  # to the admin's sign-in page
+    assert without_token.post(url).status_code == 403
+    assert without_token.get(url).status_code == 405
+    assert active_version().pk == live.pk
+
+
+def test_a_run_whose_version_is_live_shows_the_live_figures_as_its_own(staff_client):
+    run = TrainingRun.objects.create(trigger="admin", status="succeeded",
+                                     metrics={"shelf_recall@20": 0.31, "live_version_id": None, "live": None})
+    EmbeddingVersion.objects.create(training_run=run, dimensions=8, is_ready=True, is_active=True,
+                                    metrics={"shelf_recall@20": 0.31})
+
+    page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
+
+    assert "<th>live version (this run&#x27;s)</th>" in page
+    assert "<td>0.310</td><td>0.310</td>" in page
