@@ -17,7 +17,8 @@ log in as one until the account is claimed) and the four standard shelves; ``to_
 
 goodbooks has no genre column: a book's ``genre`` is read from its tags (``GENRE_OF_TAG``), the two
 genres most users tagged it with, named as Wikipedia's infoboxes name them so that browsing by genre and
-the map's colours mean the same for both sources.
+the map's colours mean the same for both sources. Authors and the language code are normalised as Wikipedia's
+are (``normalise``): "eng" and "en-US" read "English".
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from books.importers.common import (
     progress_bar,
     require_file,
 )
+from books.importers.normalise import normalise_authors, normalise_language
 from books.models import Book, Link, Shelf
 from books.services import STANDARD_SHELF_NAMES
 from books.text import fold
@@ -69,8 +71,9 @@ GENRE_OF_TAG = {
     "science": "Science", "self-help": "Self-help", "business": "Business", "short-stories": "Short stories",
     "plays": "Plays", "travel": "Travel", "politics": "Politics",
 }
-"""Reader tags that name a genre → the genre, as Wikipedia's infoboxes write it. Chosen from the most used
-tags of goodbooks-10k; generic ones ("fiction", "contemporary", "drama") say too little to colour a map."""
+"""Reader tags that name a genre → the genre, as Wikipedia's infoboxes write it, in ``normalise_genres``' spelling.
+Chosen from the most used tags of goodbooks-10k; generic ones ("fiction", "contemporary", "drama") say too little
+to colour a map."""
 GENRES_PER_BOOK = 2
 READER_USERNAME = "goodbooks-{}"
 NO_PHOTO = "/nophoto/"
@@ -255,7 +258,7 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
     title = " ".join(row["title"].split())
     if not title:
         raise BadLine("expected a title, got an empty string", "title")
-    author = " ".join(row["authors"].split())
+    author = normalise_authors(row["authors"])
     year = row["original_publication_year"].strip()
     try:
         publication_year = int(float(year)) if year else None
@@ -270,7 +273,7 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
         source=Book.Source.GOODBOOKS,
         title=title,
         author=author,
-        language=row.get("language_code", "").strip(),
+        language=normalise_language(row.get("language_code", "")),
         publication_year=publication_year,
         # The CSV lost ISBN-10s' leading zeros ("439023483").
         isbn=isbn.zfill(10) if isbn[:-1].isdigit() else isbn,

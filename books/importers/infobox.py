@@ -11,6 +11,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from books.importers.normalise import normalise_authors, normalise_country, normalise_genres, normalise_language
+
 AUTHOR_KEYS = ("author", "authors")
 GENRE_KEYS = ("genre", "genres")
 YEAR_KEYS = ("pub_date", "release_date", "published", "english_pub_date", "english_release_date")
@@ -67,15 +69,18 @@ class InfoboxFields:
 
 
 def parse_infobox(infobox: dict[str, str]) -> InfoboxFields:
-    """Read display text for author, genre, country, language, publisher, pages, year, ISBN and cover."""
+    """Read display text for author, genre, country, language, publisher, pages, year, ISBN and cover.
+
+    Authors, genres, country and language come out in the catalogue's one spelling (``normalise``).
+    """
     values = {key.strip().lower(): value for key, value in infobox.items()}
     pages_raw = strip_markup(values.get("pages", ""))
     cover_file, cover_url = cover_from_image(values.get("image", ""))
     return InfoboxFields(
-        author=_first_text(values, AUTHOR_KEYS),
-        genre=_first_text(values, GENRE_KEYS),
-        country=strip_markup(values.get("country", "")),
-        language=strip_markup(values.get("language", "")),
+        author=normalise_authors(_first_text(values, AUTHOR_KEYS)),
+        genre=normalise_genres(_first_text(values, GENRE_KEYS)),
+        country=normalise_country(strip_markup(values.get("country", ""))),
+        language=normalise_language(strip_markup(values.get("language", ""))),
         publisher=strip_markup(values.get("publisher", "")),
         pages=first_integer(pages_raw),
         pages_raw=pages_raw,

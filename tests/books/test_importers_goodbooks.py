@@ -58,7 +58,7 @@ def test_books_and_tags_are_imported_with_book_tags_keyed_by_goodreads_id(folder
     hunger = Book.objects.get(external_id="goodbooks:1")
     assert (hunger.source, hunger.title, hunger.author) == ("goodbooks", "The Hunger Games (The Hunger Games, #1)",
                                                             "Suzanne Collins")
-    assert (hunger.popularity, hunger.publication_year, hunger.language, hunger.isbn) == (4780653, 2008, "eng",
+    assert (hunger.popularity, hunger.publication_year, hunger.language, hunger.isbn) == (4780653, 2008, "English",
                                                                                            "0439023483")
     assert hunger.cover_url == "https://images.gr-assets.com/books/1447303603m/2767052.jpg"
     assert hunger.metadata["goodreads_book_id"] == "2767052"

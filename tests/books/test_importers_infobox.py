@@ -65,6 +65,14 @@ def test_infobox_fields_are_display_text_with_pages_kept_raw():
     assert fields.cover_file == "Dune-Frank Herbert (1965) First edition.jpg" and fields.cover_url == ""
 
 
+def test_infobox_authors_genres_country_and_language_get_the_catalogues_spelling():
+    fields = parse_infobox({"author": "Bruce R. Cordell, Jennifer Clarke-Wilkes, and JD Wiker",
+                            "genre": "{{ubl|[[horror]]|[[Science Fiction]]}}", "country": "[[USA]]",
+                            "language": "[[English language]]"})
+    assert (fields.author, fields.genre, fields.country, fields.language) == (
+        "Bruce R. Cordell, Jennifer Clarke-Wilkes, JD Wiker", "Horror, Science fiction", "United States", "English")
+
+
 def test_link_names_are_lowercased_with_whitespace_folded():
     assert normalise_link_name("  Science \t Fiction ") == "science fiction"
     assert normalise_link_name("Category:1869 Russian novels") == "category:1869 russian novels"
