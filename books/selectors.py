@@ -191,15 +191,17 @@ def _list_entry_regex(value: str) -> str:
 class _Vocabulary:
     """The distinct words of every book's title and author, for correcting a mistyped query word.
 
-    A word that starts some catalogue word is kept as typed (search matches prefixes). Another word is
-    replaced by the catalogue words most like it (difflib's ratio, at least ``MIN_RATIO`` and within
-    ``SPELLING_MARGIN`` of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue
-    is looked for in all of them), looked for among the words that share the most letter trigrams with it,
-    so a lookup never scans every word.
+    A word that starts some catalogue word, or is shorter than ``MIN_LENGTH`` ("usa" is no typo of "us"), is
+    kept as typed (search matches prefixes). Another word is replaced by the catalogue words of at least
+    ``MIN_LENGTH`` letters most like it (difflib's ratio, at least ``MIN_RATIO`` and within ``SPELLING_MARGIN``
+    of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue is looked for in all of
+    them), looked for among the words that share the most letter trigrams with it, so a lookup never scans
+    every word.
     """
 
     MIN_RATIO = 0.75
-    SPELLING_MARGIN = 0.1
+    MIN_LENGTH = 4
+    SPELLING_MARGIN = 0.05
     MAX_SPELLINGS = 3
     CANDIDATES = 60
 
@@ -214,16 +216,18 @@ class _Vocabulary:
     def spellings(self, word: str) -> list[str]:
         """``[word]`` if it starts a catalogue word or is like none; else its closest catalogue words, best first."""
         position = bisect.bisect_left(self.words, word)
-        if position < len(self.words) and self.words[position].startswith(word):
+        if len(word) < self.MIN_LENGTH or position < len(self.words) and self.words[position].startswith(word):
             return [word]
         shared = Counter()
         for trigram in _trigrams(word):
             shared.update(self.by_trigram.get(trigram, ()))
         scored = sorted(
             ((difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate], candidate)
-             for candidate, _ in shared.most_common(self.CANDIDATES)),
+             for candidate, _ in shared.most_common(self.CANDIDATES) if len(candidate) >= self.MIN_LENGTH),
             reverse=True,
         )
+        if not scored:
+            return [word]
         close = [candidate for ratio, _, candidate in scored
                  if ratio >= max(self.MIN_RATIO, scored[0][0] - self.SPELLING_MARGIN)]
         return close[: self.MAX_SPELLINGS] or [word]

@@ -46,6 +46,12 @@ def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spellin
     assert [b.title for b in book_search(query="dostoievski karamasov")] == ["The Brothers Karamazov"]
 
 
+def test_short_words_and_far_spellings_are_not_offered_as_corrections(catalogue):
+    make_book("Karen", "Usain Bolt")
+    assert book_search_words(query="usa") == [["usa"]], "too short to correct: 'us' or 'sa' would be noise"
+    assert book_search_words(query="anna karenia") == [["anna"], ["karenina"]], "'karen' is much further"
+
+
 def test_a_query_as_typed_is_no_correction(catalogue):
     assert book_search_correction(query="Tolstoy war") is None
 
