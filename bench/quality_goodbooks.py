@@ -278,6 +278,8 @@ def main() -> None:
         "shelf_model_read_shelves0.03": {"shelf_model_other_shelves_weight": 0.03},
         "shelf_model_read_shelves0.3": {"shelf_model_other_shelves_weight": 0.3},
         "shelf_model_read_shelves1": {"shelf_model_other_shelves_weight": 1.0},
+        "shelf_model_min_shelves1": {"shelf_model_min_shelves": 1},
+        "shelf_model_min_shelves5": {"shelf_model_min_shelves": 5},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")

@@ -27,9 +27,10 @@ and each shelf book's share of a suggestion's score is its own component, which 
 explain it. ``B`` is served exactly: factorising it into 1,024-d vectors lost 3 % of Recall@20 on
 goodbooks (bench/quality_goodbooks.py), and summing a shelf's rows reads less than scanning every book.
 
-Books on no training shelf are not in the model (``ShelfModel.book_index``); at most
-``params.shelf_model_max_books`` of the most shelved books are, because the inversion is cubic in their
-number. Pure NumPy; nothing here knows about Django.
+Books on fewer than ``params.shelf_model_min_shelves`` training shelves (each counting its weight) are not in
+the model
+(``ShelfModel.book_index``); at most ``params.shelf_model_max_books`` of the most shelved books are, because
+the inversion is cubic in their number. Pure NumPy; nothing here knows about Django.
 """
 
 from __future__ import annotations
@@ -71,12 +72,12 @@ def train_shelf_model(
     ``shelves`` pairs each book with the training readers' shelves that hold it (shelves as links; a pair's
     weight is how much its shelf counts);
     ``content`` (same books) pairs books with their links, a pair's weight being how many times the book
-    has the link. Returns None when fewer than two books are on training shelves.
+    has the link. Returns None when fewer than two books are on enough training shelves.
     """
     stage = on_stage or (lambda description: None)
     n_books = shelves.n_books
-    shelved = np.bincount(shelves.book_index, minlength=n_books)
-    modelled = np.flatnonzero(shelved > 0)
+    shelved = np.bincount(shelves.book_index, weights=shelves.weight, minlength=n_books)
+    modelled = np.flatnonzero(shelved >= params.shelf_model_min_shelves)
     if len(modelled) > params.shelf_model_max_books:
         most_shelved = np.argsort(-shelved[modelled], kind="stable")[: params.shelf_model_max_books]
         modelled = np.sort(modelled[most_shelved])

@@ -105,7 +105,8 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
 
 
 def planted_shelf_model(book_ids: np.ndarray) -> dict:
-    """``version_publish``'s shelf-model arguments: the model fitted on every shelf of the books."""
+    """``version_publish``'s shelf-model arguments: the model fitted on every shelf of the books (every
+    shelved book in it)."""
     from recommender.training.params import TrainingParams
     from recommender.training.shelf_model import train_shelf_model
 
@@ -114,7 +115,7 @@ def planted_shelf_model(book_ids: np.ndarray) -> dict:
     shelves = PairSet.build(np.searchsorted(book_ids, entries[:, 0]), readers, n_books=len(book_ids),
                             n_links=int(readers.max()) + 1)
     model = train_shelf_model(shelves=shelves, content=None,
-                              params=TrainingParams(shelf_model_regularisation=1.0))
+                              params=TrainingParams(shelf_model_regularisation=1.0, shelf_model_min_shelves=1))
     return {"shelf_model": model, "shelf_book_ids": book_ids[model.book_index]}
 
 

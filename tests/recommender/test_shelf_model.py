@@ -93,15 +93,21 @@ def test_shared_links_connect_books_no_reader_shelved_together():
     assert 99 in recommend_from_shelf_model(with_links, np.array([0]), 5)
 
 
-def test_only_shelved_books_and_at_most_the_most_shelved_are_modelled():
+def test_only_books_on_enough_shelves_and_at_most_the_most_shelved_are_modelled():
     shelves = grouped_shelves(extra_books=7)  # 7 books on no shelf
+    once, twice, thrice = GROUPS * BOOKS_PER_GROUP + np.arange(3)  # now on 1, 2 and 3 shelves of their own
+    shelves = PairSet.combine(shelves, PairSet.build([once, twice, twice, thrice, thrice, thrice], np.arange(6),
+                                                     n_books=shelves.n_books, n_links=6))
     capped = TrainingParams(shelf_model_max_books=30)
     popularity = np.bincount(shelves.book_index, minlength=shelves.n_books)
 
     model = train_shelf_model(shelves=shelves, content=None, params=TrainingParams())
     small = train_shelf_model(shelves=shelves, content=None, params=capped)
+    every = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(shelf_model_min_shelves=1))
 
-    assert list(model.book_index) == list(np.flatnonzero(popularity))
+    assert list(model.book_index) == list(np.flatnonzero(popularity >= 3))
+    assert thrice in model.book_index and once not in model.book_index and twice not in model.book_index
+    assert list(every.book_index) == list(np.flatnonzero(popularity))
     assert len(small) == 30 and popularity[small.book_index].min() >= np.sort(popularity)[::-1][29]
     outside = np.setdiff1d(np.arange(shelves.n_books), small.book_index)[:3]
     assert len(recommend_from_shelf_model(small, outside, 5)) == 0, "books outside the model are ignored"
