@@ -7,10 +7,33 @@ from __future__ import annotations
 
 import re
 
-GENRE_ALIASES = {
-    "nonfiction": "Non-fiction", "non fiction": "Non-fiction", "humor": "Humour", "sci-fi": "Science fiction",
+GENRE_SPELLINGS = {
+    "sci-fi": "science fiction", "science-fiction": "science fiction", "non fiction": "non-fiction",
+    "young-adult": "young adult", "encyclopaedia": "encyclopedia", "swords and sorcery": "sword and sorcery",
 }
-"""Other spellings of a genre (lowercased) → its name as Wikipedia's article titles write it."""
+"""Other spellings of words within a genre (lowercased) → Wikipedia's: "Science-fiction novel" → "Science fiction
+novel", "Reference encyclopaedia" → "Reference encyclopedia". ("&" is read as "and" before.)"""
+
+GENRE_ALIASES = {
+    "nonfiction": "Non-fiction", "humor": "Humour", "essays": "Essay", "memoirs": "Memoir", "novels": "Novel",
+    "novellas": "Novella", "historical novels": "Historical novel", "mystery novels": "Mystery novel",
+    "science fiction novels": "Science fiction novel", "children's books": "Children's book",
+    "fairy tales": "Fairy tale", "role-playing games": "Role-playing game", "play": "Plays",
+    "young adults": "Young adult", "young adult's": "Young adult",
+}
+"""Other names of a whole genre (lowercased, ``GENRE_SPELLINGS`` applied) → its name as Wikipedia's article titles
+write it: plurals of genres whose singular the data also uses ("Essays" → "Essay"). "Plays" stays plural as the
+goodbooks importer's ``GENRE_OF_TAG`` names it."""
+
+PROPER_NOUN_WORDS = frozenset({
+    "African", "American", "Arthurian", "Asian", "Australian", "Biblical", "British", "Buddhist", "Canadian",
+    "Chinese", "Christian", "Edwardian", "Elizabethan", "Georgian", "Gothic", "Greek", "Hindu", "Holocaust",
+    "Indian", "Irish", "Islamic", "Jewish", "Latin", "Moroccan", "Regency", "Renaissance", "Restoration",
+    "Ruritanian", "Scottish", "Southern", "Soviet", "Victorian", "War", "Welsh", "Western", "World",
+})
+"""Words of genre names that are (or come from) proper nouns: kept capitalised where a source capitalised them
+("World War II novel", "African-American literature", "English Renaissance theatre", "Space Western"), as are the
+languages of ``LANGUAGE_OF_CODE``. Other words after the first are lowercased."""
 
 COUNTRIES = (
     "Albania", "Ancient Rome", "Argentina", "Armenia", "Australia", "Austria", "Bangladesh", "Belgium", "Brazil",
@@ -43,12 +66,23 @@ LANGUAGE_OF_CODE = {
     "rus": "Russian", "spa": "Spanish", "swe": "Swedish", "tur": "Turkish", "vie": "Vietnamese",
 }
 """Every language code of goodbooks-10k's books.csv (a regional variant, "en-US", reads as its language)."""
+_LANGUAGE_NAMES = sorted(set(LANGUAGE_OF_CODE.values()), key=len, reverse=True)
+_CAPITALISED_WORDS = PROPER_NOUN_WORDS | {name for name in _LANGUAGE_NAMES if " " not in name}
 
 _GENRE_SEPARATOR = re.compile(r"\s*[,;/]\s*")
 _COUNTRY_SEPARATOR = re.compile(r"\s*(?:[,;/&]|\band\b)\s*", re.IGNORECASE)
-_PARENTHESES = re.compile(r"\([^()]*\)")
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_BRACKETS = re.compile(r"[()\[\]]")
+_AMPERSAND = re.compile(r"(?<!\S)&(?!\S)")
+_GENRE_SPELLING = re.compile(
+    r"(?<![\w'-])(?:" + "|".join(map(re.escape, GENRE_SPELLINGS)) + r")(?![\w'-])", re.IGNORECASE)
 _LANGUAGE_CODE = re.compile(r"([a-z]{2,3})(?:-[a-z]{2})?", re.IGNORECASE)
 _LANGUAGE_SUFFIX = re.compile(r"\s+language$", re.IGNORECASE)
+_LEADING_LANGUAGE = re.compile(r"(" + "|".join(map(re.escape, _LANGUAGE_NAMES)) + r")(?!\w)", re.IGNORECASE)
+# An initial glued to what follows ("J.R.R. Tolkien"); "St.", "Ph.D." are not initials (a letter comes before).
+_INITIAL = re.compile(r"(?<!\w)([^\W\d_])\.(?=[^\W\d_])")
+# A whole comma-separated entry in square brackets ("[Joshua Mowll]"): editorial brackets round a name.
+_BRACKETED_ENTRY = re.compile(r"(?:^|(?<=,))\s*\[([^\[\]]*)\]\s*(?=,|$)")
 _AUTHOR_PREFIX = re.compile(r"^(?:(?:and|&|with|(?:edited|compiled|translated)?\s*by)(?:\s+|$))+", re.IGNORECASE)
 _AUTHOR_JOINER = re.compile(r"\s+(?:and|&|with)\s+", re.IGNORECASE)
 _ET_AL = re.compile(r"(?:\s+et\.? al\.?)+$", re.IGNORECASE)
@@ -66,10 +100,13 @@ _FORENAME = re.compile(r"[^\W\d_][\w'’-]*(?:\s+[A-Z]\.)*")
 def normalise_genres(text: str) -> str:
     """Genres in sentence case, comma-separated, each once: "horror; Science Fiction" → "Horror, Science fiction".
 
-    Words after the first are lowercased unless written in capitals ("World War II novel").
+    Remarks in parentheses or square brackets go ("Adventure[mystery]" → "Adventure"), so do stray brackets; "&"
+    reads "and"; ``GENRE_SPELLINGS`` and ``GENRE_ALIASES`` give Wikipedia's name ("Swords & sorcery" → "Sword and
+    sorcery"). Words after the first, and the parts of hyphenated words, are lowercased unless written in capitals
+    ("LGBT") or a capitalised word of ``PROPER_NOUN_WORDS`` or a language ("World War II novel").
     """
     genres: list[str] = []
-    for entry in _GENRE_SEPARATOR.split(text):
+    for entry in _GENRE_SEPARATOR.split(_BRACKETS.sub("", _without_remarks(text))):
         genre = _genre_spelling(entry)
         if genre and genre not in genres:
             genres.append(genre)
@@ -96,14 +133,18 @@ def normalise_country(text: str) -> str:
 def normalise_authors(text: str) -> str:
     """A comma-separated list of people: "Jesse Decker, Michelle Lyons, and David Noonan" keeps three names.
 
+    Initials are spaced as Wikipedia spaces them ("J.R.R. Tolkien" → "J. R. R. Tolkien"); square brackets round a
+    name go ("[Joshua Mowll]"), other bracketed remarks with them ("F. R. Scott, ed. [anon.]").
     "and"/"with"/"edited by" before a name and remarks in parentheses go; "et al.", "and others", roles
     ("ed.", "foreword") and degrees ("M.D.") are dropped; "Jr." stays with its name ("Harry Warner Jr.");
     "A and B" is two authors when both have a forename and a surname ("Arkady and Boris Strugatsky" is one
     entry); a list alternating one-word surnames and forenames ("Kimball, Charles", "Baker, Richard, Carriker,
     Joseph D.") is read as inverted names and turned around.
     """
+    text = _without_remarks(_BRACKETED_ENTRY.sub(r"\1", text)).replace("[", "").replace("]", "")
+    text = _INITIAL.sub(lambda match: f"{match.group(1)}. " if match.group(1).isupper() else match.group(0), text)
     entries: list[str] = []
-    for entry in _without_remarks(text).split(","):
+    for entry in text.split(","):
         entry = _author_entry(entry)
         if not entry:
             continue
@@ -120,27 +161,42 @@ def normalise_authors(text: str) -> str:
 def normalise_language(text: str) -> str:
     """A language by its English name: "eng"/"en-US" → "English", "Portuguese language" → "Portuguese".
 
-    Codes not in ``LANGUAGE_OF_CODE`` are kept as written.
+    A value that starts with a name of ``LANGUAGE_OF_CODE`` is that language ("Japanese published in English on
+    February 1, 2007" → "Japanese", "English / French" → "English"); codes not in it are kept as written.
     """
     text = " ".join(text.split())
     code = _LANGUAGE_CODE.fullmatch(text)
     if code and code.group(1).lower() in LANGUAGE_OF_CODE:
         return LANGUAGE_OF_CODE[code.group(1).lower()]
+    if name := _LEADING_LANGUAGE.match(text):
+        return next(language for language in _LANGUAGE_NAMES if language.lower() == name.group(1).lower())
     return _LANGUAGE_SUFFIX.sub("", text)
 
 
 def _genre_spelling(text: str) -> str:
-    words = " ".join(text.split()).strip(" .").split()
-    if not words:
+    text = _AMPERSAND.sub("and", " ".join(text.split()).strip(" ."))
+    text = _GENRE_SPELLING.sub(lambda match: GENRE_SPELLINGS[match.group(0).lower()], text)
+    if not text:
         return ""
-    alias = GENRE_ALIASES.get(" ".join(words).lower())
+    alias = GENRE_ALIASES.get(text.lower())
     if alias:
         return alias
-    first, *rest = words
-    if not first.isupper():
-        initial = first[:1].upper()
-        first = (initial if len(initial) == 1 else first[:1]) + first[1:].lower()  # "ß".upper() is "SS"
-    return " ".join([first, *(word if word.isupper() and len(word) > 1 else word.lower() for word in rest)])
+    first, *rest = text.split()
+    return " ".join([_word_case(first, first_word=True), *(_word_case(word) for word in rest)])
+
+
+def _word_case(word: str, *, first_word: bool = False) -> str:
+    """``word`` as sentence case writes it, each part of a hyphenated word alike ("African-American")."""
+    parts = word.split("-")
+    for index, part in enumerate(parts):
+        if (part.isupper() and len(part) > 1) or (part[:1].isupper() and part.capitalize() in _CAPITALISED_WORDS):
+            parts[index] = part if part.isupper() else part.capitalize()
+        elif first_word and index == 0:
+            initial = part[:1].upper()
+            parts[index] = (initial if len(initial) == 1 else part[:1]) + part[1:].lower()  # "ß".upper() is "SS"
+        else:
+            parts[index] = part.lower()
+    return "-".join(parts)
 
 
 def _country_name(text: str) -> str | None:
@@ -169,7 +225,7 @@ def _author_entry(text: str) -> str:
 
 
 def _without_remarks(text: str) -> str:
-    """``text`` without its remarks in parentheses, nested ones included."""
-    while (stripped := _PARENTHESES.sub("", text)) != text:
+    """``text`` without its remarks in parentheses or square brackets, nested ones included."""
+    while (stripped := _REMARK.sub("", text)) != text:
         text = stripped
     return text

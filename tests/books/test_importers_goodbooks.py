@@ -63,7 +63,7 @@ def test_books_and_tags_are_imported_with_book_tags_keyed_by_goodreads_id(folder
     assert hunger.cover_url == "https://images.gr-assets.com/books/1447303603m/2767052.jpg"
     assert hunger.metadata["goodreads_book_id"] == "2767052"
     assert Book.objects.get(external_id="goodbooks:4").cover_url == "", "the 'nophoto' placeholder is no cover"
-    assert Book.objects.get(external_id="goodbooks:2").search_text.endswith("j.k. rowling, mary grandpre")
+    assert Book.objects.get(external_id="goodbooks:2").search_text.endswith("j. k. rowling, mary grandpre")
 
     # book_tags.csv row "3,11305,500" is goodreads_book_id 3 = book_id 2 (Harry Potter), not book_id 3 (Twilight).
     assert tags_of("Harry Potter") == {"fantasy": 520, "to-read": 10836}, "'Fantasy' and 'fantasy' add up"

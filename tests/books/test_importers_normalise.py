@@ -30,10 +30,41 @@ migration = importlib.import_module("books.migrations.0002_book_values_normalise
     ("Historical fiction; supernatural fiction", "Historical fiction, Supernatural fiction"),
     ("poetry/plays/religion", "Poetry, Plays, Religion"),
     ("Nonfiction, Humor, sci-fi", "Non-fiction, Humour, Science fiction"),
-    ("World War II Novel", "World war II novel"),
+    ("World War II Novel", "World War II novel"),
     ("", ""),
 ])
 def test_genres_get_one_sentence_case_spelling(genres, normalised):
+    assert normalise_genres(genres) == normalised
+
+
+@pytest.mark.parametrize(("genres", "normalised"), [
+    ("Action, Comedy, Adventure[mystery]", "Action, Comedy, Adventure"),
+    ("Bildungsroman (coming of age novel)", "Bildungsroman"),
+    ("Horror (", "Horror"),
+    ("Young Adult's", "Young adult"),
+    ("Essays, Essay", "Essay"), ("Play", "Plays"), ("Novels", "Novel"), ("Historical novels", "Historical novel"),
+    ("Role-playing games", "Role-playing game"), ("Fairy tales", "Fairy tale"),
+    ("Book of essays", "Book of essays"), ("Radio play", "Radio play"),
+    ("Science-fiction", "Science fiction"), ("Science-fiction short stories", "Science fiction short stories"),
+    ("Young-adult fantasy", "Young adult fantasy"), ("Sci-Fi novel", "Science fiction novel"),
+    ("Swords & sorcery", "Sword and sorcery"), ("Fantasy & Science Fiction", "Fantasy and science fiction"),
+    ("Encyclopaedia", "Encyclopedia"), ("Reference encyclopaedia", "Reference encyclopedia"),
+])
+def test_genre_remarks_go_and_variants_of_one_genre_get_its_wikipedia_name(genres, normalised):
+    assert normalise_genres(genres) == normalised
+
+
+@pytest.mark.parametrize(("genres", "normalised"), [
+    ("African-American literature", "African-American literature"),
+    ("English Renaissance theatre", "English Renaissance theatre"),
+    ("Science fiction, Space Western", "Science fiction, Space Western"),
+    ("Post-WWII fiction", "Post-WWII fiction"),
+    ("Christian Apologetics", "Christian apologetics"),
+    ("Studies in Sociology and Social Anthropology", "Studies in sociology and social anthropology"),
+    ("Non-Fiction", "Non-fiction"),
+    ("world war II novel", "World war II novel"),
+])
+def test_sentence_case_keeps_the_capitals_of_proper_nouns(genres, normalised):
     assert normalise_genres(genres) == normalised
 
 
@@ -74,7 +105,12 @@ def test_countries_get_one_name_and_are_found_in_longer_values(country, normalis
     ("Baker, Richard, Carriker, Joseph D., Clarke-Wilkes, Jennifer",
      "Richard Baker, Joseph D. Carriker, Jennifer Clarke-Wilkes"),
     ("Plato, Desmond Lee", "Plato, Desmond Lee"),
-    ("J.K. Rowling, Mary GrandPré", "J.K. Rowling, Mary GrandPré"),
+    ("J.K. Rowling, Mary GrandPré", "J. K. Rowling, Mary GrandPré"),
+    ("J.R.R. Tolkien", "J. R. R. Tolkien"), ("J. R. R. Tolkien", "J. R. R. Tolkien"), ("C.S.Lewis", "C. S. Lewis"),
+    ("George R.R. Martin", "George R. R. Martin"), ("St. John Rivers, Wm.Smith", "St. John Rivers, Wm.Smith"),
+    ("John Smith, Ph.D.", "John Smith"),
+    ("[Joshua Mowll]", "Joshua Mowll"), ("Anne Frank, [Eleanor Roosevelt]", "Anne Frank, Eleanor Roosevelt"),
+    ("F. R. Scott, ed. [anon.]", "F. R. Scott"), ("Al-Yaqubi]", "Al-Yaqubi"),
     ("Louis Sachar, Louis Sachar", "Louis Sachar"),
     ("Anderson", "Anderson"),
 ])
@@ -85,13 +121,16 @@ def test_authors_are_a_list_of_people(authors, normalised):
 @pytest.mark.parametrize(("language", "normalised"), [
     ("eng", "English"), ("en-US", "English"), ("en-GB", "English"), ("Eng", "English"), ("spa", "Spanish"),
     ("fre", "French"), ("ger", "German"), ("English", "English"), ("Portuguese language", "Portuguese"),
-    ("xyz", "xyz"), ("", ""),
+    ("xyz", "xyz"), ("", ""), ("english", "English"),
+    ("Japanese published in English on February 1, 2007", "Japanese"), ("English / French", "English"),
+    ("Early Modern English", "Early Modern English"), ("Englishes", "Englishes"), ("Yiddish", "Yiddish"),
 ])
 def test_languages_are_english_names(language, normalised):
     assert normalise_language(language) == normalised
 
 
-PIECES = ["a", "B", " ", ",", ";", "/", "&", "(", ")", ".", ":", "and ", "Jr.", " et al.", "USA", "ed.", "en-US", "ß"]
+PIECES = ["a", "B", " ", ",", ";", "/", "&", "(", ")", "[", "]", ".", ":", "-", "'s", "and ", "Jr.", " et al.", "USA",
+          "ed.", "en-US", "ß", "J.", "War", "English", "Essays", "science-fiction", "swords"]
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=15).map("".join) | st.text(max_size=40))
