@@ -3,6 +3,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from books.importers.normalise import normalise_country
 from books.models import Book, Shelf
 
 
@@ -12,6 +13,10 @@ class SearchForm(forms.Form):
     country = forms.CharField(label="Country", required=False, max_length=200)
     source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source"), *Book.Source.choices])
 
+    def clean_country(self) -> str:
+        """The catalogue's name of the country typed ("USA" → "United States"), as the importers store it."""
+        return normalise_country(self.cleaned_data["country"])
+
 
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(label="Email (optional)", required=False,
@@ -20,6 +25,16 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        """An email names one account, whatever its case, so a password reset reaches exactly one reader."""
+        email = self.cleaned_data["email"]
+        if email and get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "Another account already uses this email. If it is yours, log in or reset its password.",
+                code="email_taken",
+            )
+        return email
 
 
 class ShelfForm(forms.Form):

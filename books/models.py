@@ -114,6 +114,7 @@ class Shelf(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "shelves"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "name"], name="shelf_name_unique_per_user"),

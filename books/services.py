@@ -4,7 +4,7 @@ Every service is atomic and safe under concurrent calls for the same reader: add
 already there updates it instead of duplicating it, and the standard shelves are created exactly once.
 """
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from books.models import Book, Shelf, ShelfEntry
@@ -29,13 +29,10 @@ def shelves_ensure_standard(*, user) -> list[Shelf]:
 
 @transaction.atomic
 def shelf_create(*, user, name: str, is_public: bool = False) -> Shelf:
-    """Create a custom shelf; names are unique per reader."""
+    """Create a custom shelf; names are unique per reader, whatever their case."""
     name = _clean_shelf_name(name)
-    try:
-        with transaction.atomic():
-            return Shelf.objects.create(user=user, name=name, kind=Shelf.Kind.CUSTOM, is_public=is_public)
-    except IntegrityError:
-        raise ShelfError(f'You already have a shelf named "{name}".') from None
+    _check_shelf_name_free(user_id=user.pk, name=name)
+    return Shelf.objects.create(user=user, name=name, kind=Shelf.Kind.CUSTOM, is_public=is_public)
 
 
 @transaction.atomic
@@ -44,14 +41,12 @@ def shelf_update(*, shelf: Shelf, name: str | None = None, is_public: bool | Non
     if name is not None and name.strip() != shelf.name:
         if shelf.is_standard:
             raise ShelfError(f'"{shelf.name}" is a standard shelf and cannot be renamed.')
-        shelf.name = _clean_shelf_name(name)
+        new_name = _clean_shelf_name(name)
+        _check_shelf_name_free(user_id=shelf.user_id, name=new_name, renamed_id=shelf.pk)
+        shelf.name = new_name
     if is_public is not None:
         shelf.is_public = is_public
-    try:
-        with transaction.atomic():
-            shelf.save(update_fields=["name", "is_public"])
-    except IntegrityError:
-        raise ShelfError(f'You already have a shelf named "{shelf.name}".') from None
+    shelf.save(update_fields=["name", "is_public"])
     return shelf
 
 
@@ -118,6 +113,21 @@ def _clean_shelf_name(name: str) -> str:
     if len(name) > 100:
         raise ShelfError("A shelf name can be at most 100 characters.")
     return name
+
+
+def _check_shelf_name_free(*, user_id: int, name: str, renamed_id: int | None = None) -> None:
+    """Shelf names are unique per reader ignoring case (the shelf being renamed aside), and a custom shelf never
+    takes a standard shelf's name, even before the reader has the standard shelves. The reader's row stays locked
+    until the transaction ends, so two concurrent calls cannot both find the same name free."""
+    get_user_model().objects.select_for_update().get(pk=user_id)
+    taken = next((standard for standard in STANDARD_SHELF_NAMES.values() if standard.lower() == name.lower()), None)
+    if taken is None:
+        others = Shelf.objects.filter(user_id=user_id, name__iexact=name)
+        if renamed_id is not None:
+            others = others.exclude(pk=renamed_id)
+        taken = others.values_list("name", flat=True).first()
+    if taken:
+        raise ShelfError(f'You already have a shelf named "{taken}".')
 
 
 def _check_rating(rating: int | None) -> None:

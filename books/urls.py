@@ -1,7 +1,18 @@
 """The catalogue's pages: home, search, books, links, browsing, sign-up and shelves."""
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import PathConverter
 
 from books import views
+
+
+class FacetNameConverter(PathConverter):
+    """A genre, country or author name: any text without a NUL byte, which PostgreSQL text cannot hold (a name
+    with one names nothing, so its address is a 404 like any unknown name)."""
+
+    regex = r"[^\x00]+"
+
+
+register_converter(FacetNameConverter, "facet")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,11 +21,11 @@ urlpatterns = [
     path("books/<int:pk>/shelve/", views.book_shelve, name="book_shelve"),
     path("links/<int:pk>/", views.link_detail, name="link"),
     path("browse/genres/", views.genre_index, name="genre_index"),
-    path("browse/genres/<path:name>/", views.genre_books, name="genre"),
+    path("browse/genres/<facet:name>/", views.genre_books, name="genre"),
     path("browse/countries/", views.country_index, name="country_index"),
-    path("browse/countries/<path:name>/", views.country_books, name="country"),
+    path("browse/countries/<facet:name>/", views.country_books, name="country"),
     path("browse/authors/", views.author_index, name="author_index"),
-    path("browse/authors/<path:name>/", views.author_books, name="author"),
+    path("browse/authors/<facet:name>/", views.author_books, name="author"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("shelves/", views.shelf_index, name="shelf_index"),
     path("shelves/<int:pk>/", views.shelf_detail, name="shelf"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from books import selectors
 from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
+from books.importers.normalise import normalise_country
 from books.models import Book, Link, Shelf, ShelfEntry
 from books.services import (
     ShelfError,
@@ -113,7 +114,8 @@ def country_index(request):
 
 
 def country_books(request, name: str):
-    return _facet_books(request, kind="country", name=name, books=selectors.book_search(country=name))
+    country = normalise_country(name)  # the catalogue's name of it: /browse/countries/USA/ is the United States
+    return _facet_books(request, kind="country", name=country, books=selectors.book_search(country=country))
 
 
 AUTHOR_INITIALS = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]

@@ -78,13 +78,15 @@ def _map_etag(request):
 def map_points(request):
     version = selectors.active_version()
     if version is None:
-        return JsonResponse({"error": "No embedding version is active yet."}, status=404)
+        return JsonResponse({"detail": "No embedding version is active yet."}, status=404)
     return HttpResponse(json.dumps(map_data(version=version), separators=(",", ":")),
                         content_type="application/json")
 
 
 def map_neighbours(request, pk: int):
-    book = get_object_or_404(Book, pk=pk)
+    book = Book.objects.filter(pk=pk).first()
+    if book is None:
+        return JsonResponse({"detail": f"No book with id {pk}."}, status=404)
     neighbours = selectors.similar_books(book=book, k=MAP_NEIGHBOURS)
     return JsonResponse({
         "book": {"id": book.pk, "title": book.title, "author": book.author, "url": reverse("book", args=[book.pk])},

@@ -1,6 +1,7 @@
 """Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
 from django_filters import rest_framework as filters
 
+from books.importers.normalise import normalise_country
 from books.models import Book, Link
 from books.selectors import book_search
 
@@ -21,7 +22,9 @@ class BookFilter(filters.FilterSet):
     )
     author = filters.CharFilter(max_length=500, help_text="One of the book's authors, exactly (any case).")
     genre = filters.CharFilter(max_length=300, help_text="One of the book's genres, exactly (any case).")
-    country = filters.CharFilter(max_length=200, help_text="The book's country, exactly (any case).")
+    country = filters.CharFilter(
+        max_length=200, help_text="The book's country (any case); other names of it count too: USA, U.S., America."
+    )
     source = filters.ChoiceFilter(choices=Book.Source.choices, help_text="Where the book comes from.")
     external_id = filters.CharFilter(max_length=600, help_text="The source's id, e.g. goodbooks:1.")
     ordering = StableOrderingFilter(
@@ -39,7 +42,7 @@ class BookFilter(filters.FilterSet):
         books = book_search(
             query=data["search"] or None,
             genre=data["genre"] or None,
-            country=data["country"] or None,
+            country=normalise_country(data["country"]) or None,
             source=data["source"] or None,
             author=data["author"] or None,
         )

@@ -42,6 +42,11 @@ HEARTBEAT_SECONDS = 15.0
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
 WORKER_STOPPED = "worker stopped during training"
+HAS_ENDED = {
+    Status.SUCCEEDED: "has already succeeded", Status.FAILED: "has already failed",
+    Status.CANCELLED: "has already been cancelled",
+}
+"""What a finished run has done, for the refusal to cancel it: "Run 2 has already succeeded; …"."""
 
 
 class TrainingRunError(Exception):
@@ -148,7 +153,8 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
         locked.cancel_requested = True
         locked.save(update_fields=["cancel_requested"])
     else:
-        raise TrainingRunError(f"Run {locked.pk} is {locked.status}; only queued or running runs can be cancelled.")
+        raise TrainingRunError(f"Run {locked.pk} {HAS_ENDED[locked.status]}; "
+                               "only a queued or running run can be cancelled.")
     return locked
 
 

@@ -44,6 +44,9 @@ def test_search_forgives_case_accents_and_prefixes(anonymous, catalogue):
         ({"genre": "Historical novel"}, {"War and Peace", "Doctor Zhivago"}),
         ({"genre": "Romance"}, {"Doctor Zhivago"}),
         ({"country": "soviet union"}, {"Doctor Zhivago", "The Master and Margarita"}),
+        ({"country": "USA"}, {"The Hunger Games", "Catching Fire", "A New Arrival"}),
+        ({"country": "U.S.A."}, {"The Hunger Games", "Catching Fire", "A New Arrival"}),
+        ({"country": "USSR"}, {"Doctor Zhivago", "The Master and Margarita"}),
         ({"source": "goodbooks"}, {"The Hunger Games", "Catching Fire", "A New Arrival"}),
         ({"external_id": "goodbooks:2"}, {"Catching Fire"}),
         ({"external_id": "goodbooks:999"}, set()),
@@ -67,7 +70,11 @@ def test_ordering(anonymous, catalogue):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"ordering": "secret_field"}, "ordering"), ({"source": "amazon"}, "source"), ({"search": "x" * 201}, "search")],
+    [
+        ({"ordering": "secret_field"}, "ordering"), ({"source": "amazon"}, "source"), ({"search": "x" * 201}, "search"),
+        ({"search": "war\x00"}, "search"), ({"country": "\x00"}, "country"), ({"genre": "\x00"}, "genre"),
+        ({"author": "\x00"}, "author"), ({"external_id": "goodbooks:\x00"}, "external_id"),
+    ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, params, field):
     response = anonymous.get(BOOKS, params)

@@ -83,6 +83,8 @@ def test_create_rename_publish_and_delete_a_shelf(reader, user):
     ("body", "message"),
     [
         ({"name": "Russians"}, 'You already have a shelf named "Russians".'),
+        ({"name": "RUSSIANS"}, 'You already have a shelf named "Russians".'),
+        ({"name": "want to read"}, 'You already have a shelf named "Want to read".'),
         ({"name": "   "}, "name: This field may not be blank."),
     ],
 )
@@ -92,8 +94,20 @@ def test_shelf_names_are_checked(reader, russians, body, message):
     assert message in response.json()["detail"]
 
 
+def test_a_rename_to_another_shelfs_name_in_another_case_is_400(reader, russians):
+    poetry = shelf_create(user=russians.user, name="Poetry")
+    response = reader.patch(f"{MY_SHELVES}{poetry.pk}/", {"name": "russians", "is_public": True}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == 'You already have a shelf named "Russians".'
+    poetry.refresh_from_db()
+    assert (poetry.name, poetry.is_public) == ("Poetry", False)
+    assert reader.patch(f"{MY_SHELVES}{poetry.pk}/", {"name": "POETRY"}, format="json").json()["name"] == "POETRY"
+
+
 @pytest.mark.parametrize(
-    "body", [{}, {"name": ["Russians"]}, {"name": "x" * 101}, {"name": "ok", "is_public": "perhaps"}, ["name"], "name"]
+    "body",
+    [{}, {"name": ["Russians"]}, {"name": "x" * 101}, {"name": "ok", "is_public": "perhaps"}, {"name": "Nu\x00ll"},
+     ["name"], "name"],
 )
 def test_a_malformed_shelf_is_400(reader, body):
     response = reader.post(MY_SHELVES, body, format="json")

@@ -79,9 +79,20 @@ def test_staff_cancel_a_queued_run_and_cannot_cancel_it_twice(staff):
     assert response.status_code == 202
     assert (response.json()["status"], response.json()["cancel_requested"]) == ("cancelled", True)
     again = staff.post(f"{RUNS}{run['id']}/cancel/")
-    assert again.status_code == 409 and "only queued or running" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == (f"Run {run['id']} has already been cancelled; "
+                                      "only a queued or running run can be cancelled.")
     assert staff.post(f"{RUNS}999999/cancel/").status_code == 404
     assert staff.get(f"{RUNS}999999/").status_code == 404
+
+
+@pytest.mark.parametrize(("status", "ended"), [("succeeded", "has already succeeded"),
+                                               ("failed", "has already failed")])
+def test_a_finished_run_cannot_be_cancelled_and_the_409_says_why(staff, status, ended):
+    run = TrainingRun.objects.create(trigger="api", status=status)
+    response = staff.post(f"{RUNS}{run.pk}/cancel/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == f"Run {run.pk} {ended}; only a queued or running run can be cancelled."
 
 
 def test_a_running_run_shows_its_progress(staff):

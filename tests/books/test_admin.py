@@ -66,3 +66,10 @@ def test_the_token_add_page_asks_for_the_readers_id_instead_of_listing_every_rea
     assert 'class="vForeignKeyRawIdAdminField"' in page.content.decode()
     assert "reader-7" not in page.content.decode()
     assert response.status_code == 302 and Token.objects.filter(user=reader).exists()
+
+
+def test_shelves_are_called_shelves(admin_client, catalogue):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert ">Shelves</a>" in index and "Shelfs" not in index
+    changelist = admin_client.get(reverse("admin:books_shelf_changelist")).content.decode()
+    assert "Delete selected shelves" in changelist and "shelfs" not in changelist.lower()

@@ -83,6 +83,33 @@ def test_custom_shelves_are_renamed_and_deleted_but_standard_ones_are_not(user, 
     assert list(ShelfEntry.objects.values_list("shelf__kind", flat=True)) == [Shelf.Kind.READ]
 
 
+def test_shelf_names_are_unique_per_reader_whatever_their_case(user, other_user):
+    shelves_ensure_standard(user=user)
+    summer = shelf_create(user=user, name="Summer reads")
+
+    with pytest.raises(ShelfError, match='You already have a shelf named "Summer reads".'):
+        shelf_create(user=user, name="summer READS")
+    with pytest.raises(ShelfError, match='You already have a shelf named "Want to read".'):
+        shelf_create(user=user, name="want to read")
+    autumn = shelf_create(user=user, name="Autumn")
+    with pytest.raises(ShelfError, match='You already have a shelf named "Summer reads".'):
+        shelf_update(shelf=autumn, name="SUMMER reads")
+    with pytest.raises(ShelfError, match='You already have a shelf named "Favourites".'):
+        shelf_update(shelf=autumn, name="favourites")
+
+    assert shelf_update(shelf=summer, name="Summer Reads").name == "Summer Reads", "a shelf may change its own case"
+    assert shelf_create(user=other_user, name="summer reads").name == "summer reads", "other readers are apart"
+    assert sorted(Shelf.objects.filter(user=user, kind=Shelf.Kind.CUSTOM).values_list("name", flat=True)) == [
+        "Autumn", "Summer Reads",
+    ]
+
+
+def test_a_custom_shelf_cannot_take_a_standard_name_before_the_reader_has_the_standard_shelves(user):
+    with pytest.raises(ShelfError, match='You already have a shelf named "Reading".'):
+        shelf_create(user=user, name="READING")
+    assert not Shelf.objects.filter(user=user).exists()
+
+
 def test_moving_a_book_keeps_its_rating_and_leaves_the_source(user, book):
     standard = {s.kind: s for s in shelves_ensure_standard(user=user)}
     shelf_add_book(shelf=standard[Shelf.Kind.READING], book=book, rating=4)
@@ -143,3 +170,26 @@ def test_concurrent_adds_of_the_same_book_leave_exactly_one_entry(user, book, ot
         "The Hunger Games",
         "War and Peace",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_one_name_in_different_cases_leave_one_shelf(user):
+    created, errors, start = [], [], threading.Barrier(4)
+
+    def create(name):
+        try:
+            start.wait()
+            created.append(shelf_create(user=user, name=name).name)
+        except ShelfError as error:
+            errors.append(str(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(name,))
+               for name in ("Summer reads", "summer READS", "SUMMER READS", "Summer Reads")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(created) == 1 and len(errors) == 3
+    assert list(Shelf.objects.filter(user=user).values_list("name", flat=True)) == created

@@ -133,7 +133,7 @@ def test_cancelling_a_queued_run_is_immediate_and_the_worker_then_skips_it():
     executed = training_run_execute(run_id=run.pk)
 
     assert executed.status == TrainingRun.Status.CANCELLED and executed.started_at is None
-    with pytest.raises(TrainingRunError, match="only queued or running"):
+    with pytest.raises(TrainingRunError, match=f"^Run {run.pk} has already been cancelled; only a queued or running"):
         training_run_cancel(run=executed)
 
 

@@ -49,7 +49,7 @@ def test_book_page_leaves_out_the_links_training_ignores_and_says_how_many(clien
     book = goodbooks_book("The Hunger Games", ["to-read", "favorites", "owned", "read-in-2015", "dystopia", "ya"])
     html = client.get(reverse("book", args=[book.pk])).content.decode()
     assert chips(html) == ["dystopia", "ya"], "only the tags training learns from are chips"
-    assert "4 links left out, such as “to-read”" in html
+    assert "4 links left out, such as “to-read”: they are on training’s removal list" in html
 
 
 def test_book_page_follows_the_removal_list_of_the_run_that_trained_the_live_version(client):
@@ -60,7 +60,19 @@ def test_book_page_follows_the_removal_list_of_the_run_that_trained_the_live_ver
     book = goodbooks_book("The Hunger Games", ["to-read", "dystopia"])
     html = client.get(reverse("book", args=[book.pk])).content.decode()
     assert chips(html) == ["to-read"]
-    assert "1 link left out, such as “dystopia”" in html
+    assert "1 link left out, “dystopia”: it is on training’s removal list" in html
+
+
+def test_book_page_says_what_its_links_are_for_its_source(client):
+    tagged = goodbooks_book("The Hunger Games", ["dystopia"])
+    linking = make_book("War and Peace", "Leo Tolstoy")
+    tag(linking, "napoleon")
+    tagged_html = client.get(reverse("book", args=[tagged.pk])).content.decode()
+    linking_html = client.get(reverse("book", args=[linking.pk])).content.decode()
+    assert "The tags readers gave it: what its embedding was learned from." in tagged_html
+    assert "Wikipedia pages" not in tagged_html
+    assert "The Wikipedia pages its article links to: what its embedding was learned from." in linking_html
+    assert "tags readers" not in linking_html
 
 
 def test_book_page_without_links_left_out_says_nothing_of_them(client):
@@ -170,6 +182,8 @@ def test_a_forgotten_password_is_reset_by_email(client, django_user_model):
     assert "Reset your password" in client.get(reverse("password_reset")).content.decode()
     done = client.post(reverse("password_reset"), {"email": "reader@example.com"}, follow=True)
     assert "Check your email" in done.content.decode() and len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Password reset on Bookvec"
+    assert "The Bookvec team" in mail.outbox[0].body and "testserver team" not in mail.outbox[0].body
     confirm_url = reverse("password_reset_confirm",
                           args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)])
     form = client.get(confirm_url, follow=True)

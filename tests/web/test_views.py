@@ -62,6 +62,17 @@ def test_search_filters_and_paginates_in_few_queries(client, catalogue, django_a
     assert "Page 2 of 2" in second
 
 
+def test_search_reads_other_names_of_a_country_as_the_catalogues(client, catalogue):
+    page = client.get(reverse("search"), {"country": "USA"})
+    assert page.context["page_obj"].paginator.count == BOOKS_PER_GENRE
+    assert {book.country for book in page.context["page_obj"]} == {"United States"}
+
+
+def test_search_with_a_nul_byte_finds_nothing_wrong(client, catalogue):
+    page = client.get(reverse("search"), {"q": "war\x00", "genre": "\x00", "country": "\x00"})
+    assert page.status_code == 200 and page.context["query"] == ""
+
+
 def test_search_with_no_result_explains_what_to_do(client, catalogue):
     html = client.get(reverse("search"), {"q": "qqqzzzxxx"}).content.decode()
     assert "No books found" in html
@@ -123,6 +134,17 @@ def test_browse_by_genre_country_and_author(client, catalogue, django_assert_max
     assert client.get(reverse("genre", args=["No such genre"])).status_code == 404
 
 
+def test_browsing_a_country_by_another_name_shows_the_catalogues_country(client, catalogue):
+    page = client.get(reverse("country", args=["USA"]))
+    assert page.context["page_obj"].paginator.count == BOOKS_PER_GENRE
+    assert page.context["name"] == "United States"
+
+
+@pytest.mark.parametrize("url", ["/browse/genres/%00/", "/browse/countries/%00/", "/browse/authors/Leo%00Tolstoy/"])
+def test_a_browse_name_with_a_nul_byte_is_a_404(client, catalogue, url):
+    assert client.get(url).status_code == 404
+
+
 # --- Accounts ----------------------------------------------------------------------------------------
 
 
@@ -141,6 +163,25 @@ def test_sign_up_shows_validation_messages(client, user):
     assert page.status_code == 200
     assert "A user with that username already exists." in html
     assert "The two password fields didn’t match." in html
+
+
+def test_sign_up_refuses_an_email_another_account_uses_whatever_its_case(client, django_user_model):
+    django_user_model.objects.create_user(username="first", email="Reader@Example.com", password="a-long-passphrase")
+    page = client.post(reverse("sign_up"), {"username": "second", "email": "reader@example.COM",
+                                            "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
+    assert page.status_code == 200
+    assert page.context["form"].errors["email"] == [
+        "Another account already uses this email. If it is yours, log in or reset its password."
+    ]
+    assert not django_user_model.objects.filter(username="second").exists()
+
+
+def test_sign_up_without_an_email_is_allowed_for_every_reader(client, django_user_model):
+    django_user_model.objects.create_user(username="first", email="", password="a-long-passphrase")
+    page = client.post(reverse("sign_up"), {"username": "second", "email": "",
+                                            "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
+    assert page.status_code == 302
+    assert django_user_model.objects.get(username="second").email == ""
 
 
 def test_forms_are_csrf_protected(catalogue, user):
@@ -207,6 +248,21 @@ def test_a_duplicate_shelf_name_is_a_form_error(client, user):
     shelf_create(user=user, name="Poetry")
     html = client.post(reverse("shelf_index"), {"name": "Poetry"}).content.decode()
     assert "You already have a shelf named" in html
+
+
+def test_shelf_names_differing_only_in_case_are_form_errors(client, user):
+    client.force_login(user)
+    shelf_create(user=user, name="Summer reads")
+    html = client.post(reverse("shelf_index"), {"name": "want to read"}).content.decode()
+    assert "You already have a shelf named &quot;Want to read&quot;." in html
+    html = client.post(reverse("shelf_index"), {"name": "summer READS"}).content.decode()
+    assert "You already have a shelf named &quot;Summer reads&quot;." in html
+    autumn = shelf_create(user=user, name="Autumn")
+    page = client.post(reverse("shelf_edit", args=[autumn.pk]), {"name": "SUMMER READS"}, follow=True)
+    assert 'You already have a shelf named "Summer reads".' in [str(m) for m in page.context["messages"]]
+    autumn.refresh_from_db()
+    assert autumn.name == "Autumn"
+    assert Shelf.objects.filter(user=user, name__iexact="summer reads").count() == 1
 
 
 def test_standard_shelves_cannot_be_deleted(client, user):
@@ -342,9 +398,17 @@ def test_map_neighbours_of_a_book(client, embeddings, catalogue):
     assert all("Historical novel" in n["title"] for n in data["neighbours"])
 
 
+def test_map_neighbours_of_an_unknown_book_is_a_json_404(client, embeddings):
+    response = client.get(reverse("map_neighbours", args=[999999]))
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "No book with id 999999."}
+
+
 def test_map_before_any_training(client, catalogue):
     assert "The map appears once the first embeddings are trained" in client.get(reverse("map")).content.decode()
-    assert client.get(reverse("map_points")).status_code == 404
+    response = client.get(reverse("map_points"))
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "No embedding version is active yet."}
 
 
 def test_projector_files_have_one_row_per_book_in_the_same_order(client, embeddings, catalogue):
