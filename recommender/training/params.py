@@ -172,7 +172,7 @@ class TrainingParams:
     shelf_model_max_books: int = 12000
     """At most this many of the most shelved books are in the shelf model: its solve is cubic in them, each
     book's shelf vector has one component per modelled book (pgvector's halfvec holds up to 16,000), and a
-    version stores their square (6,564 goodbooks books: 86 MB in half precision)."""
+    version stores their square (about 6,500 goodbooks books: 85 MB in half precision)."""
     shelf_model_shelf_kinds: tuple[str, ...] = ("want-to-read",)
     """Kinds of shelves the shelf model learns from fully: the want-to-read shelves that the goodbooks bar
     measures. Other kinds count at ``shelf_model_other_shelves_weight``."""
