@@ -9,7 +9,9 @@ links plus the goodbooks shelf-name tags that describe the *reader's* shelf rath
 ("to-read", "owned", "kindle", "read-in-2015", ...). The goodbooks list was chosen from the 150 most used
 tags of ``goodbooks/tags.csv`` x ``book_tags.csv``: a tag is removed when it names a reading status,
 ownership, a format/device, a rating, a year, or a generic "favourites"/"books" bucket; genre-like
-tags ("fiction", "young-adult", "classics", "ya") are kept.
+tags ("fiction", "young-adult", "classics", "ya") are kept. Removing 76 rarer tags of the same kinds too
+("my-favorites", "faves", "5-star", "loved", "read-more-than-once", "2015-books", ...) made the shelf model
+slightly worse on goodbooks validation readers (0.184 / 0.125 against 0.185 / 0.126), so they stay.
 """
 
 from __future__ import annotations
