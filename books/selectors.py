@@ -76,9 +76,12 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     return (
         books.alias(document=document)
         .filter(document=search_query)
-        # Length-normalised rank (a short title that is the query beats a long one that mentions it),
-        # weighed by popularity on a log scale so a famous match outranks an obscure one.
-        .annotate(rank=SearchRank(document, search_query, normalization=2) * Ln(F("popularity") + 3))
+        # Length-normalised rank (a short title that is the query beats a long one that mentions it), doubled
+        # where the title itself matches (Austen's "Emma" before the books of authors named Emma), weighed by
+        # popularity on a log scale so a famous match outranks an obscure one.
+        .annotate(rank=(SearchRank(document, search_query, normalization=2)
+                        + SearchRank(SearchVector("title", config=SEARCH_CONFIG), search_query, normalization=2))
+                  * Ln(F("popularity") + 3))
         .order_by("-rank", "-popularity", "title", "id")
     )
 

@@ -65,6 +65,12 @@ def test_a_short_title_that_is_the_query_beats_a_long_one_that_mentions_it(catal
     assert [b.title for b in book_search(query="idiot")][0] == "The Idiot"
 
 
+def test_a_title_match_beats_an_author_match_of_a_more_popular_book(catalogue):
+    make_book("Room", "Emma Donoghue", popularity=600_000)
+    make_book("Emma", "Jane Austen", popularity=500_000)
+    assert [b.title for b in book_search(query="emma")] == ["Emma", "Room"]
+
+
 def test_among_equal_matches_the_more_popular_comes_first(catalogue):
     make_book("Tolstoy Letters", popularity=5)
     make_book("Tolstoy Diaries", popularity=5000)
