@@ -14,15 +14,11 @@ from django.views.decorators.http import require_POST
 
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
-from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
+from recommender.services.quality import metrics_in_order
+from recommender.services.training_runs import RUN_STAGES, TrainingRunError, training_run_cancel, training_run_request
 from recommender.services.versions import NoPreviousVersion, VersionNotReady, version_activate, version_rollback
 
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
-METRIC_ORDER = (
-    "heldout_auc", "same_author_precision@5", "same_author_precision@10", "genre_knn_accuracy@10",
-    "country_knn_accuracy@10", "shelf_recall@20", "shelf_ndcg@20", "popularity_recall@20", "popularity_ndcg@20",
-    "votes_recall@20", "votes_ndcg@20", "shelf_users",
-)
 
 METRICS_CAPTION = (
     "shelf_*: Recall@20 / NDCG@20 of the served shelf recommendations for readers held out of training "
@@ -177,7 +173,12 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Seconds per stage")
     def timings_table(self, run: TrainingRun):
-        return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in run.timings.items()) or "—"
+        timings = run.timings or {}
+        stages = [name for name in RUN_STAGES if name in timings] + sorted(set(timings) - set(RUN_STAGES))
+        shown = ", ".join(f"{name.replace('_', ' ')} {timings[name]:,}" for name in stages if name != "pairs_per_second")
+        if "pairs_per_second" in timings:
+            shown += f" ({timings['pairs_per_second']:,.0f} training pairs a second)"
+        return shown or "—"
 
 
 @admin.register(EmbeddingVersion)
@@ -272,8 +273,7 @@ def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
 
 def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):
     """A table of this run's or version's metrics beside the live version's, headed ``live_heading``."""
-    per_source = sorted({name for name in (*metrics, *live) if ":" in name})
-    names = [name for name in (*METRIC_ORDER, *per_source) if name in metrics or name in live]
+    names = list(dict.fromkeys(name for name, _ in metrics_in_order({**live, **metrics})))
     if not names:
         return "—"
 

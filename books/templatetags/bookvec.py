@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from recommender.services.quality import metrics_in_order
+
 register = template.Library()
 
 
@@ -93,6 +95,12 @@ def metric(value) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}"
     return str(value)
+
+
+@register.filter(name="metrics_in_order")
+def metrics_in_order_filter(metrics: dict) -> list:
+    """A run's or version's figures in the order people read them (``recommender.services.quality``)."""
+    return metrics_in_order(metrics or {})
 
 
 @register.filter

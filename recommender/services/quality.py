@@ -35,6 +35,20 @@ GATED_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
 """The main metrics: a new version clearly worse than the live one on any of them is not activated by itself."""
 GATE_RELATIVE_DROP = 0.10
 GATE_ABSOLUTE_DROP = 0.02
+METRIC_ORDER = (
+    "heldout_auc", "same_author_precision@5", "same_author_precision@10", "genre_knn_accuracy@10",
+    "country_knn_accuracy@10", "shelf_recall@20", "shelf_ndcg@20", "popularity_recall@20", "popularity_ndcg@20",
+    "votes_recall@20", "votes_ndcg@20", "shelf_users",
+)
+"""The order the metrics are shown in: the book–link embeddings' figures, then the shelves'."""
+
+
+def metrics_in_order(metrics: dict) -> list[tuple[str, float | int]]:
+    """A run's or version's figures as shown: ``METRIC_ORDER``, then the per-source ones ("wikipedia:…") by
+    name; nested tables (the training data's counts, the live version's figures) are left out."""
+    per_source = sorted(name for name in metrics if ":" in name)
+    return [(name, metrics[name]) for name in (*METRIC_ORDER, *per_source)
+            if name in metrics and not isinstance(metrics[name], dict)]
 
 
 def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout_auc: float | None,

@@ -41,6 +41,9 @@ HEARTBEAT_SECONDS = 15.0
 """How often a running run's heartbeat is refreshed, whatever stage it is in."""
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
+RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "publish",
+              "activate_and_prune")
+"""A run's stages in the order it goes through them (``TrainingRun.timings`` keeps no order)."""
 WORKER_STOPPED = "worker stopped during training"
 HAS_ENDED = {
     Status.SUCCEEDED: "has already succeeded", Status.FAILED: "has already failed",

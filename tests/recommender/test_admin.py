@@ -69,9 +69,11 @@ def test_a_run_page_draws_the_loss_curve_and_compares_metrics_with_the_live_vers
         loss_history=[0.7, 0.5, 0.4],
         metrics={"shelf_recall@20": 0.31, "heldout_auc": 0.9, "live": {"shelf_recall@20": 0.25},
                  "quality_gate": {"passed": True, "activated": True, "reasons": []}},
+        timings={"publish": 2.5, "train": 25.0, "pairs_per_second": 827354.7, "read_pairs": 6.6},
     )
 
     page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
+    assert "read pairs 6.6, train 25.0, publish 2.5 (827,355 training pairs a second)" in page, "stages in order"
 
     assert '<svg class="loss-curve"' in page and "<polyline" in page
     assert "<th>live when it finished</th>" in page and "<td>0.310</td><td>0.250</td>" in page

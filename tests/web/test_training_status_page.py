@@ -1,4 +1,6 @@
-"""The staff training status page: its parameters and metrics read as numbers of their kind."""
+"""The staff training status page: its metrics in reading order, as numbers of their kind."""
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -11,11 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def test_training_status_shows_counts_as_whole_numbers_and_scores_to_three_places(client, staff_user):
     version = publish_planted_version(planted_catalogue())
-    EmbeddingVersion.objects.filter(pk=version.pk).update(metrics={"shelf_users": 250, "heldout_auc": 0.91})
+    EmbeddingVersion.objects.filter(pk=version.pk).update(metrics={
+        "wikipedia:same_author_precision@5": 0.6, "shelf_users": 250, "data": {"books": 40}, "heldout_auc": 0.91})
     client.force_login(staff_user)
     html = client.get(reverse("training_status")).content.decode()
-    assert "<dt>shelf_users</dt><dd>250</dd>" in html
-    assert "<dt>heldout_auc</dt><dd>0.910</dd>" in html
+    metrics = re.search(r'<dl class="metrics">(.*?)</dl>', html).group(1)
+    shown = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", metrics)
+    assert shown == [("heldout_auc", "0.910"), ("shelf_users", "250"), ("wikipedia:same_author_precision@5", "0.600")]
 
 
 @pytest.mark.parametrize(("value", "shown"), [(250, "250"), (12345, "12,345"), (0.91, "0.910"),
