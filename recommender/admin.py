@@ -174,8 +174,9 @@ class TrainingRunAdmin(admin.ModelAdmin):
     @admin.display(description="Seconds per stage")
     def timings_table(self, run: TrainingRun):
         timings = run.timings or {}
-        stages = [name for name in RUN_STAGES if name in timings] + sorted(set(timings) - set(RUN_STAGES))
-        shown = ", ".join(f"{name.replace('_', ' ')} {timings[name]:,}" for name in stages if name != "pairs_per_second")
+        others = sorted(set(timings) - {*RUN_STAGES, "pairs_per_second"})
+        stages = [name for name in RUN_STAGES if name in timings] + others
+        shown = ", ".join(f"{name.replace('_', ' ')} {timings[name]:,}" for name in stages)
         if "pairs_per_second" in timings:
             shown += f" ({timings['pairs_per_second']:,.0f} training pairs a second)"
         return shown or "—"
