@@ -3,7 +3,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from books.importers.normalise import normalise_country
 from books.models import Book, Shelf
 
 
@@ -12,10 +11,6 @@ class SearchForm(forms.Form):
     genre = forms.CharField(label="Genre", required=False, max_length=300)
     country = forms.CharField(label="Country", required=False, max_length=200)
     source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source"), *Book.Source.choices])
-
-    def clean_country(self) -> str:
-        """The catalogue's name of the country typed ("USA" → "United States"), as the importers store it."""
-        return normalise_country(self.cleaned_data["country"])
 
 
 class SignUpForm(UserCreationForm):

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Ln
 
+from books.importers.normalise import normalise_country
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 from books.text import fold
 
@@ -53,9 +54,9 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     The query forgives case and accents (``Book.search_text`` is folded), matches word prefixes
     ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
     for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
-    "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the
-    book's comma-separated list, case-insensitively; ``country`` matches the whole value. Without a
-    query, the most popular books come first.
+    "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
+    list, case-insensitively; ``country`` matches the whole value, by any of its names ("USA" is the United
+    States). Without a query, the most popular books come first.
     """
     books = Book.objects.all()
     if genre:
@@ -63,7 +64,7 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     if author:
         books = books.filter(author__iregex=_list_entry_regex(author))
     if country:
-        books = books.filter(country__iexact=country.strip())
+        books = books.filter(country__iexact=normalise_country(country))
     if source:
         books = books.filter(source=source)
     words = book_search_words(query=query)

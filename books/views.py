@@ -114,8 +114,9 @@ def country_index(request):
 
 
 def country_books(request, name: str):
-    country = normalise_country(name)  # the catalogue's name of it: /browse/countries/USA/ is the United States
-    return _facet_books(request, kind="country", name=country, books=selectors.book_search(country=country))
+    # Headed by the catalogue's name of it: /browse/countries/USA/ is the United States.
+    return _facet_books(request, kind="country", name=normalise_country(name),
+                        books=selectors.book_search(country=name))
 
 
 AUTHOR_INITIALS = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]

@@ -1,7 +1,6 @@
 """Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
 from django_filters import rest_framework as filters
 
-from books.importers.normalise import normalise_country
 from books.models import Book, Link
 from books.selectors import book_search
 
@@ -42,7 +41,7 @@ class BookFilter(filters.FilterSet):
         books = book_search(
             query=data["search"] or None,
             genre=data["genre"] or None,
-            country=normalise_country(data["country"]) or None,
+            country=data["country"] or None,
             source=data["source"] or None,
             author=data["author"] or None,
         )
