@@ -14,7 +14,7 @@ Steps, each a child process, progress printed as it goes:
 
 The scratch PostgreSQL and Redis live in var/bench/ and are stopped at the end. ``wrk`` is installed with
 apt-get when missing and running as root on Debian; otherwise the command says how to install it.
-With the defaults this takes about 15-20 minutes on 2 cores.
+With the defaults this takes about 12 minutes on 2 cores (BENCHMARKS.md gives the last run's time).
 
 Usage: python -m bench.run_all [--books N] [--from PATH] [--goodbooks DIR] [--http-duration 60]
                                [--reference-epochs 15] [--bookvec-epochs N] [--skip-fault-tests]
