@@ -2,6 +2,7 @@
 and giving the new books a vector in the live embedding version right away."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +23,8 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, **options):
         progress = self.stderr._out if options["verbosity"] > 0 else None
+        if options["report"] is not None:
+            _check_writable(options["report"])
         try:
             report = self.run_import(options, progress)
         except InvalidImport as invalid:
@@ -41,5 +44,20 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def _write_report(self, path: Path | None, problems: list[Problem]) -> None:
-        if path is not None:
+        if path is None:
+            return
+        try:
             path.write_text("".join(f"{problem}\n" for problem in problems), encoding="utf-8")
+        except OSError as error:
+            self.stderr.write(f"Could not write the report to {path}: {error.strerror}.")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a report path that cannot be written, before anything is imported."""
+    folder = path.parent
+    if path.is_dir():
+        raise CommandError(f"--report {path}: a folder, not a file.")
+    if not folder.is_dir():
+        raise CommandError(f"--report {path}: no folder {folder}.")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise CommandError(f"--report {path}: not writable.")

@@ -15,7 +15,7 @@ import gzip
 import json
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,23 @@ class BadLine(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message, self.field = message, field
+
+
+def check_text(value: str, field: str) -> None:
+    """Refuse a NUL character, which PostgreSQL's text and jsonb cannot hold."""
+    if "\x00" in value:
+        raise BadLine("contains a NUL character", field)
+
+
+def checked_title(text: str) -> str:
+    """A book's title with runs of whitespace folded, refused when empty or longer than the catalogue holds."""
+    check_text(text, "title")
+    title = " ".join(text.split())
+    if not title:
+        raise BadLine("expected a title, got an empty string", "title")
+    if len(title) > TITLE_LIMIT:
+        raise BadLine(f"expected at most {TITLE_LIMIT} characters, got {len(title)}", "title")
+    return title
 
 
 def type_name(value) -> str:
@@ -195,6 +212,8 @@ def numbered_lines(path: Path, problems: ProblemLog, *, display_name: str) -> It
 
 def require_file(path: Path, *, display_name: str) -> None:
     """Raise ``InvalidImport`` if ``path`` is not a readable file."""
+    if path.is_dir():
+        raise InvalidImport([Problem(display_name, None, "a folder, not a file")])
     if not path.is_file():
         raise InvalidImport([Problem(display_name, None, "no such file")])
 
@@ -229,6 +248,7 @@ BOOK_TEXT_LIMITS = {
     for name in ("title", "author", "genre", "country", "language", "publisher", "pages_raw", "isbn", "cover_url")
 }
 LINK_NAME_LIMIT = Link._meta.get_field("name").max_length
+TITLE_LIMIT = Book._meta.get_field("title").max_length
 
 
 @dataclass
@@ -374,12 +394,13 @@ def copy_rows(cursor, table: str, columns: tuple[str, ...], rows: Iterable[tuple
             copy.write_row(row)
 
 
-def csv_records(path: Path, problems: ProblemLog, *, display_name: str,
-                required_columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_records(path: Path, problems: ProblemLog, *, display_name: str, required_columns: tuple[str, ...],
+                on_invalid: Callable[[int, dict[str, str]], None] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, {column: value})`` for each row of a UTF-8 CSV file with a header.
 
-    A missing required column is fatal; a row with too few or too many values becomes a problem naming the
-    first missing column (a cut-off last row reads as truncation).
+    A missing required column is fatal; a row with too few or too many values, or with a NUL character, becomes
+    a problem naming the first missing column or the column at fault (a cut-off last row reads as truncation),
+    and is passed with the values it has to ``on_invalid``.
     """
     state = {"start": None, "complete": True}
 
@@ -415,13 +436,18 @@ def csv_records(path: Path, problems: ProblemLog, *, display_name: str,
         number, state["start"] = state["start"], None
         if not values:
             continue
-        if len(values) < len(header):
-            cut = "; the file ends in the middle of this row (truncated?)" if not state["complete"] else ""
-            problems.add(Problem(display_name, number,
-                                 f"missing: the row has {len(values)} of {len(header)} columns{cut}",
-                                 header[len(values)]))
+        row = dict(zip(header, values))
+        try:
+            if len(values) < len(header):
+                cut = "; the file ends in the middle of this row (truncated?)" if not state["complete"] else ""
+                raise BadLine(f"missing: the row has {len(values)} of {len(header)} columns{cut}", header[len(values)])
+            if len(values) > len(header):
+                raise BadLine(f"the row has {len(values)} values for {len(header)} columns")
+            for column, value in row.items():
+                check_text(value, column)
+        except BadLine as bad:
+            problems.add(Problem(display_name, number, bad.message, bad.field))
+            if on_invalid is not None:
+                on_invalid(number, row)
             continue
-        if len(values) > len(header):
-            problems.add(Problem(display_name, number, f"the row has {len(values)} values for {len(header)} columns"))
-            continue
-        yield number, dict(zip(header, values))
+        yield number, row

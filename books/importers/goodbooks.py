@@ -37,6 +37,7 @@ from books.importers.common import (
     Stopwatch,
     batched,
     catalogue_write,
+    checked_title,
     copy_rows,
     csv_records,
     normalise_link_name,
@@ -135,7 +136,7 @@ class _Reading:
     def books(self) -> dict[int, BookRecord]:
         books: dict[int, BookRecord] = {}
         first_line: dict[tuple[str, int], int] = {}
-        for number, row in self._rows("books.csv"):
+        for number, row in self._rows("books.csv", on_invalid=self._remember_skipped):
             try:
                 book_id = _integer(row, "book_id", minimum=1)
                 goodreads_id = _integer(row, "goodreads_book_id", minimum=1)
@@ -145,9 +146,7 @@ class _Reading:
                 books[book_id] = _book_record(row, book_id)
             except BadLine as bad:
                 self._problem("books.csv", number, bad)
-                for column in ("book_id", "goodreads_book_id"):
-                    if row[column].strip().isdigit() and bad.field != column:
-                        self.skipped_books.setdefault((column, int(row[column])), number)
+                self._remember_skipped(number, row, except_column=bad.field)
                 continue
             first_line["book_id", book_id] = first_line["goodreads_book_id", goodreads_id] = number
             self.book_id_of_goodreads_id[goodreads_id] = book_id
@@ -223,19 +222,26 @@ class _Reading:
             raise BadLine(f"unknown book {book_id} (no books.csv row has this book_id)", "book_id")
         return book_id
 
+    def _remember_skipped(self, number: int, row: dict[str, str], except_column: str | None = None) -> None:
+        """Note the ids of the invalid books.csv row on line ``number`` (but not an id that is itself at fault)."""
+        for column in ("book_id", "goodreads_book_id"):
+            value = row.get(column, "").strip()
+            if value.isdigit() and column != except_column:
+                self.skipped_books.setdefault((column, int(value)), number)
+
     def _check_not_skipped(self, column: str, value: int) -> None:
         line = self.skipped_books.get((column, value))
         if line is not None:
             raise BadLine(f"book {value} was skipped (books.csv:{line} is invalid)", column)
 
-    def _rows(self, name: str, *, optional: bool = False):
+    def _rows(self, name: str, *, optional: bool = False, on_invalid=None):
         path = self.folder / name
         if optional and not path.exists():
             return
         display_name = str(path)
         with progress_bar(total=None, unit="row", description=f"Reading {name}", stream=self.progress) as bar:
             for number, row in csv_records(path, self.problems, display_name=display_name,
-                                           required_columns=REQUIRED_COLUMNS[name]):
+                                           required_columns=REQUIRED_COLUMNS[name], on_invalid=on_invalid):
                 bar.update()
                 yield number, row
 
@@ -255,9 +261,7 @@ def genre_from_tags(links: dict[str, tuple[str, str, int]]) -> str:
 
 
 def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
-    title = " ".join(row["title"].split())
-    if not title:
-        raise BadLine("expected a title, got an empty string", "title")
+    title = checked_title(row["title"])
     author = normalise_authors(row["authors"])
     year = row["original_publication_year"].strip()
     try:

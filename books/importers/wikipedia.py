@@ -24,6 +24,8 @@ from books.importers.common import (
     ProblemLog,
     Stopwatch,
     catalogue_write,
+    check_text,
+    checked_title,
     describe,
     normalise_link_name,
     numbered_lines,
@@ -36,7 +38,6 @@ from books.models import Book, Link
 from books.text import fold
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
-TITLE_LIMIT = Book._meta.get_field("title").max_length
 MAX_LENGTH = 2_147_483_647
 NON_ARTICLE_NAMESPACES = frozenset({
     "wikipedia", "wikipedia talk", "wp", "user", "user talk", "talk", "template", "template talk", "draft",
@@ -108,9 +109,7 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
 
     if not isinstance(title, str) or not title.strip():
         raise BadLine(f"expected a non-empty string, got {describe(title)}", "title")
-    title = " ".join(title.split())
-    if len(title) > TITLE_LIMIT:
-        raise BadLine(f"longer than {TITLE_LIMIT} characters", "title")
+    title = checked_title(title)
     if is_non_article(title):
         return None
     infobox = _checked_infobox(infobox)
@@ -155,8 +154,11 @@ def _checked_infobox(infobox) -> dict[str, str]:
         raise BadLine(f"expected an object, got {type_name(infobox)}", "infobox")
     checked = {}
     for key, value in infobox.items():
+        check_text(key, "infobox")
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise BadLine(f"expected a string, got {describe(value)}", f"infobox.{key}")
+        if isinstance(value, str):
+            check_text(value, f"infobox.{key}")
         checked[key] = value if isinstance(value, str) else str(value)
     return checked
 
@@ -186,6 +188,7 @@ def _check_string_list(value, field: str) -> None:
     for index, item in enumerate(value):
         if not isinstance(item, str):
             raise BadLine(f"expected a string, got {describe(item)}", f"{field}[{index}]")
+        check_text(item, f"{field}[{index}]")
 
 
 def _check_timestamp(value) -> None:

@@ -28,6 +28,25 @@ def test_malformed_json_is_a_400_shaped_like_every_input_error(anonymous):
     assert response.json() == {"detail": f"Invalid input. {message}.", "errors": {"non_field_errors": [message]}}
 
 
+def test_json_nested_too_deeply_to_parse_is_a_400(anonymous):
+    body = '{"books": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+    response = anonymous.post("/api/v1/recommendations/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"non_field_errors": ["JSON parse error - nested too deeply."]}
+
+
+def test_a_body_larger_than_any_valid_request_is_refused_before_parsing(anonymous, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"external_ids": [' + ", ".join(['"goodbooks:1"'] * 100) + "]}"
+
+    response = anonymous.post("/api/v1/recommendations/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 1,000 bytes."}
+
+
 @pytest.mark.parametrize(
     ("method", "url", "body", "errors"),
     [

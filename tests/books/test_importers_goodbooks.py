@@ -159,6 +159,10 @@ BAD_INPUTS = [
                  ["books.csv:4: the row has 24 values for 23 columns"], id="too-many-values"),
     pytest.param(lambda f: edit(f, "books.csv", '"Twilight (Twilight, #1)"', '"  "'),
                  ['books.csv:4: field "title": expected a title, got an empty string'], id="empty-title"),
+    pytest.param(lambda f: edit(f, "books.csv", '"Twilight (Twilight, #1)"', '"' + "Twilight " * 60 + '"'),
+                 ['books.csv:4: field "title": expected at most 500 characters, got 539'], id="title-too-long"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer", "Stephenie\x00Meyer"),
+                 ['books.csv:4: field "authors": contains a NUL character'], id="nul-character"),
     pytest.param(lambda f: edit(f, "books.csv", "4,2657,", "3,2657,"),
                  ['books.csv:5: field "book_id": 3 is already used on line 4'], id="duplicate-book-id"),
     pytest.param(lambda f: (f / "books.csv").write_bytes((f / "books.csv").read_bytes()[:-200]),
@@ -185,6 +189,29 @@ def test_bad_input_names_file_line_and_field_and_writes_nothing(folder, corrupt,
     assert row_counts() == before
     assert Book.objects.get(external_id="goodbooks:1").publication_year == 2008
     assert ShelfEntry.objects.get(shelf__user__username="goodbooks-2", book__external_id="goodbooks:2").rating == 5
+
+
+@pytest.mark.parametrize("corrupt", [
+    pytest.param(lambda f: edit(f, "books.csv", ",Twilight,", ",Twilight, ,"), id="too-many-values"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer", "Stephenie\x00Meyer"), id="nul-character"),
+])
+def test_rows_of_a_skipped_book_say_which_books_csv_line_is_invalid(folder, tmp_path, corrupt):
+    corrupt(folder)
+    report_file = tmp_path / "report.txt"
+
+    import_folder(folder, "--skip-invalid", "--report", str(report_file))
+
+    reported = report_file.read_text()
+    assert "books.csv:4: " in reported.splitlines()[0]
+    assert "unknown book" not in reported
+    assert 'book_tags.csv:8: field "goodreads_book_id": book 41865 was skipped (books.csv:4 is invalid)' in reported
+    assert 'to_read.csv:2: field "book_id": book 3 was skipped (books.csv:4 is invalid)' in reported
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_is_imported(folder, tmp_path):
+    with pytest.raises(CommandError, match=r"--report .*: no folder"):
+        import_folder(folder, "--report", str(tmp_path / "missing" / "report.txt"))
+    assert not Book.objects.exists()
 
 
 def test_a_fresh_failed_import_creates_no_readers(folder):
