@@ -6,6 +6,7 @@ already there updates it instead of duplicating it, and the standard shelves are
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from books.models import Book, Shelf, ShelfEntry
 
@@ -104,6 +105,19 @@ def reader_sign_up(*, username: str, password: str, email: str = ""):
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
     shelves_ensure_standard(user=user)
     return user
+
+
+@transaction.atomic
+def reader_token_create(*, user) -> Token:
+    """A new API token for ``user``, revoking the previous one (one per reader)."""
+    reader_token_revoke(user=user)
+    return Token.objects.create(user=user)
+
+
+def reader_token_revoke(*, user) -> None:
+    """Revoke ``user``'s API token: clients using it are signed out. Also done when the password changes
+    (``books.signals``), as Django ends the reader's other sessions then."""
+    Token.objects.filter(user=user).delete()
 
 
 def _clean_shelf_name(name: str) -> str:

@@ -1,19 +1,51 @@
 """Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import CharField, F, TextField, Value
+from django.db.models.functions import NullIf
 from django_filters import rest_framework as filters
+from rest_framework.settings import api_settings
 
 from books.models import Book, Link
 from books.selectors import book_search
 
 
 class StableOrderingFilter(filters.OrderingFilter):
-    """Sorts by the chosen fields, then by id, so pages never repeat or skip a row."""
+    """Sorts by the chosen fields, missing values (null or empty) last either way, then by id, so pages never
+    repeat or skip a row."""
 
     def filter(self, qs, value):
         fields = [self.get_ordering_value(param) for param in value or () if param]  # "name," has an empty one
-        return qs.order_by(*fields, "id") if fields else qs
+        return qs.order_by(*(_missing_last(qs.model, field) for field in fields), "id") if fields else qs
 
 
-class BookFilter(filters.FilterSet):
+def _missing_last(model, ordering: str):
+    """``"-publication_year"`` → the descending order with undated books last (PostgreSQL puts nulls first)."""
+    name = ordering.removeprefix("-")
+    try:
+        is_text = isinstance(model._meta.get_field(name), CharField | TextField)
+    except FieldDoesNotExist:  # an annotation, such as a link's book_count
+        is_text = False
+    value = NullIf(F(name), Value("")) if is_text else F(name)
+    return value.desc(nulls_last=True) if ordering.startswith("-") else value.asc(nulls_last=True)
+
+
+class KnownParametersFilterSet(filters.FilterSet):
+    """A list's filters, where an unknown query parameter (a typo like ``?auther=``) is a 400 naming the known
+    ones instead of being ignored, which would answer the whole unfiltered list."""
+
+    PAGINATION = ("page", "page_size")
+
+    def is_valid(self):
+        valid = super().is_valid()
+        known = [*self.filters, *self.PAGINATION]
+        unknown = [name for name in self.data if name not in known and name != api_settings.URL_FORMAT_OVERRIDE]
+        for name in unknown:
+            message = f"Unknown parameter. Known parameters: {', '.join(known)}."
+            self.form.errors[name] = self.form.error_class([ValidationError(message, code="unknown")])
+        return valid and not unknown
+
+
+class BookFilter(KnownParametersFilterSet):
     """``/books/`` parameters. Search and the facet filters are ``books.selectors.book_search``'s."""
 
     search = filters.CharFilter(
@@ -28,7 +60,8 @@ class BookFilter(filters.FilterSet):
     external_id = filters.CharFilter(max_length=600, help_text="The source's id, e.g. goodbooks:1.")
     ordering = StableOrderingFilter(
         fields=("title", "author", "publication_year", "popularity", "created_at"),
-        help_text="Sort order (prefix - for descending). Default: best match first with ?search=, else most popular.",
+        help_text="Sort order (prefix - for descending); books without the value come last. Default: best match "
+                  "first with ?search=, else most popular.",
     )
 
     class Meta:
@@ -50,7 +83,7 @@ class BookFilter(filters.FilterSet):
         return self.filters["ordering"].filter(books, data["ordering"])
 
 
-class LinkFilter(filters.FilterSet):
+class LinkFilter(KnownParametersFilterSet):
     """``/links/`` parameters."""
 
     search = filters.CharFilter(

@@ -1,4 +1,5 @@
 """Page-number pagination for every API list: ``?page=`` and ``?page_size=`` (at most 100)."""
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -6,3 +7,11 @@ class ApiPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        """``?page_size=`` as asked (a larger one is capped at 100); ``0``, ``-1`` or ``abc`` are a 400."""
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is not None and not (asked.isdigit() and int(asked) >= 1):
+            raise ValidationError({self.page_size_query_param: [
+                f"Expected a whole number from 1 to {self.max_page_size}, got {asked[:20]!r}."]})
+        return super().get_page_size(request)

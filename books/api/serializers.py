@@ -7,6 +7,7 @@ JSON body are ``RequestBodySerializer``s: a field they do not know is an error, 
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 
@@ -16,12 +17,16 @@ MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input er
 class RequestBodySerializer(serializers.Serializer):
     """A JSON object's fields; unknown ones (a typo like ``bookz``) are each a 400 naming the known fields."""
 
+    known_word = "field"
+    passed_through: tuple[str, ...] = ()
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             known = [name for name, field in self.fields.items() if not field.read_only]
-            unknown = [name for name in data if name not in known]
+            unknown = [name for name in data if name not in known and name not in self.passed_through]
             if unknown:
-                message = f"Unknown field. Known fields: {', '.join(known)}."
+                word = self.known_word
+                message = f"Unknown {word}. Known {word}s: {', '.join(known)}."
                 raise serializers.ValidationError({name: [message] for name in unknown})
         return super().to_internal_value(data)
 
@@ -101,7 +106,14 @@ class LinkDetailSerializer(LinkSerializer):
         read_only_fields = fields
 
 
-class SimilarParamsSerializer(serializers.Serializer):
+class QueryParametersSerializer(RequestBodySerializer):
+    """A request's query parameters; unknown ones (a typo like ``?kk=5``) are each a 400 naming the known ones."""
+
+    known_word = "parameter"
+    passed_through = (api_settings.URL_FORMAT_OVERRIDE,)  # ?format=json or ?format=api, DRF's own
+
+
+class SimilarParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/books/{id}/similar/``."""
 
     k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
@@ -110,7 +122,7 @@ class SimilarParamsSerializer(serializers.Serializer):
     )
 
 
-class SimilarLinkParamsSerializer(serializers.Serializer):
+class SimilarLinkParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/links/{id}/similar/``."""
 
     k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")

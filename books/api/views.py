@@ -4,12 +4,10 @@ Permissions: the catalogue and public shelves are open to everyone; ``/me/…`` 
 (session or ``Authorization: Token …``); another reader's private shelf answers 404, as if absent.
 """
 from django.contrib.auth import authenticate, get_user_model
-from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -38,6 +36,8 @@ from books.api.serializers import (
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 from books.selectors import book_detail, link_books, shelf_entries, shelf_list, shelves_visible_to
 from books.services import (
+    reader_token_create,
+    reader_token_revoke,
     shelf_add_book,
     shelf_create,
     shelf_delete,
@@ -58,7 +58,7 @@ LINK_TOP_BOOKS = 20
 
 @extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **error_responses(400, 404)})
 class BookListApi(generics.ListAPIView):
-    """Books, 20 a page: search by title or author, filter by author, genre, country, source or id."""
+    """Books, 20 a page: search by title or author, filter by author, genre, country, source or external id."""
 
     permission_classes = [AllowAny]
     serializer_class = BookSerializer
@@ -344,15 +344,13 @@ class MyTokenApi(APIView):
         Signed in (session or token), no body is needed; otherwise send ``username`` and ``password``.
         """
         user = request.user if request.user.is_authenticated else _user_from_credentials(request)
-        with transaction.atomic():
-            Token.objects.filter(user=user).delete()
-            token = Token.objects.create(user=user)
+        token = reader_token_create(user=user)
         return Response(TokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(tags=["tokens"], responses={204: None, **error_responses(401)})
     def delete(self, request):
         """Revoke your token; clients using it are signed out."""
-        Token.objects.filter(user=request.user).delete()
+        reader_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_permissions(self):

@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from books.api.serializers import MAX_ID, BookSerializer, RequestBodySerializer
+from books.api.serializers import MAX_ID, BookSerializer, QueryParametersSerializer, RequestBodySerializer
 from books.models import Book
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
@@ -56,7 +56,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         return {**data, "books": book_ids}
 
 
-class RecommendationParamsSerializer(serializers.Serializer):
+class RecommendationParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/me/recommendations/``."""
 
     k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")

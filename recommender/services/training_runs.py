@@ -212,7 +212,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         timings[name] = round(now - clock, 3)
         clock = now
         if next_stage is not None:
-            if progress.should_stop():
+            if progress.should_stop(fresh=True):
                 raise TrainingCancelled(f"stopped before {next_stage}")
             _update(run.pk, stage=next_stage, timings=timings)
 
@@ -320,12 +320,14 @@ class _Progress:
         if self.also is not None:
             self.also(epoch, epochs, step, steps_per_epoch, loss)
 
-    def should_stop(self) -> bool:
+    def should_stop(self, *, fresh: bool = False) -> bool:
+        """Whether the run is past its time limit or staff cancelled it; the row is read at most once a second
+        (the trainer asks every step) unless ``fresh`` (between stages)."""
         if time.monotonic() > self.deadline:
             self.stop_reason = "time limit"
             return True
         now = time.monotonic()
-        if now - self.last_check >= PROGRESS_SECONDS:
+        if fresh or now - self.last_check >= PROGRESS_SECONDS:
             self.last_check = now
             if TrainingRun.objects.filter(pk=self.run_id, cancel_requested=True).exists():
                 self.stop_reason = "cancelled"

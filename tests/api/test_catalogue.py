@@ -68,12 +68,20 @@ def test_ordering(anonymous, catalogue):
     ]
 
 
+def test_books_without_the_sort_value_come_last_either_way(anonymous, catalogue):
+    Book.objects.filter(title="War and Peace").update(publication_year=None, author="")
+    wikipedia = {"source": "wikipedia"}
+    for ordering in ("publication_year", "-publication_year", "author", "-author"):
+        assert titles(anonymous.get(BOOKS, {**wikipedia, "ordering": ordering}))[-1] == "War and Peace", ordering
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"ordering": "secret_field"}, "ordering"), ({"source": "amazon"}, "source"), ({"search": "x" * 201}, "search"),
         ({"search": "war\x00"}, "search"), ({"country": "\x00"}, "country"), ({"genre": "\x00"}, "genre"),
         ({"author": "\x00"}, "author"), ({"external_id": "goodbooks:\x00"}, "external_id"),
+        ({"auther": "Leo Tolstoy"}, "auther"), ({"page_size": "-1"}, "page_size"), ({"page_size": "abc"}, "page_size"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, params, field):
@@ -230,3 +238,15 @@ def test_similar_books_and_links_answer_detail_alike_and_document_it(anonymous, 
     schema = anonymous.get("/api/v1/schema/?format=json").json()["components"]["schemas"][component]
     assert schema["properties"]["detail"]["nullable"] is True and "detail" in schema["required"]
     assert "null whenever there are results" in schema["properties"]["detail"]["description"]
+
+
+def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, catalogue):
+    book = Book.objects.get(title="War and Peace")
+    listed = anonymous.get(BOOKS, {"auther": "Leo Tolstoy", "page": 1, "format": "json"})
+    similar = anonymous.get(f"{BOOKS}{book.pk}/similar/", {"kk": 3})
+
+    assert listed.status_code == similar.status_code == 400
+    assert listed.json()["errors"] == {"auther": [
+        "Unknown parameter. Known parameters: search, author, genre, country, source, external_id, ordering, page, "
+        "page_size."]}
+    assert similar.json()["errors"] == {"kk": ["Unknown parameter. Known parameters: k, genre."]}

@@ -39,6 +39,26 @@ def test_revoking_the_token_signs_the_client_out(reader):
     assert response.json() == {"detail": "Invalid token."}
 
 
+def test_a_new_password_revokes_the_token_wherever_it_is_set(anonymous, user, client):
+    credentials = {"username": "reader", "password": "a-long-passphrase"}
+    token = anonymous.post(TOKENS, credentials, format="json").json()["token"]
+    client.force_login(user)
+    page = client.post("/accounts/password_change/", {"old_password": "a-long-passphrase",
+                                                      "new_password1": "another-long-passphrase",
+                                                      "new_password2": "another-long-passphrase"})
+    assert page.status_code == 302
+    assert signed_in_with(token).get(MY_SHELVES).status_code == 401
+
+    token = anonymous.post(TOKENS, {**credentials, "password": "another-long-passphrase"}, format="json").json()["token"]
+    user.refresh_from_db()
+    user.first_name = "Renamed"
+    user.save()  # other changes leave the token alone
+    assert signed_in_with(token).get(MY_SHELVES).status_code == 200
+    user.set_password("a-third-long-passphrase")
+    user.save()  # the admin, ``changepassword`` and the reset link save it so
+    assert signed_in_with(token).get(MY_SHELVES).status_code == 401
+
+
 @pytest.mark.parametrize(
     "body", [{}, {"username": "reader"}, {"username": "reader", "password": "wrong"}, {"username": "nobody", "password": "x"}]
 )

@@ -10,6 +10,7 @@ from recommender.selectors import active_version, similar_books
 from recommender.services.training_runs import (
     WORKER_STOPPED,
     TrainingParamsInvalid,
+    _Progress,
     TrainingRunConflict,
     TrainingRunError,
     training_run_cancel,
@@ -151,6 +152,16 @@ def test_cancelling_a_running_run_stops_it_at_the_next_progress_report():
     assert done.status == TrainingRun.Status.CANCELLED and done.cancel_requested
     assert done.epoch < 5000
     assert not EmbeddingVersion.objects.exists()
+
+
+def test_between_stages_a_cancel_is_read_at_once_not_up_to_a_second_later():
+    run = training_run_request(trigger="admin", params=FAST_PARAMS, enqueue=False)
+    progress = _Progress(run, also=None)
+    assert not progress.should_stop()  # the trainer's check: the row is read, then not again for a second
+
+    training_run_cancel(run=run)
+
+    assert progress.should_stop(fresh=True) and progress.stop_reason == "cancelled"
 
 
 def test_runs_whose_worker_died_are_marked_failed_and_a_new_request_then_works():
