@@ -146,3 +146,26 @@ def test_staff_training_page_and_error_pages_look_finished(page, live_server, em
     page.goto(f"{live_server.url}/books/999999/")
     assert page.get_by_text("This page is not on any shelf.").is_visible()
     shoot(page, "404")
+
+
+def test_no_page_scrolls_sideways_on_a_phone_even_with_long_shelf_names(browser, live_server, embeddings, catalogue,
+                                                                        django_user_model):
+    from books.services import shelf_create, shelves_ensure_standard
+
+    reader = django_user_model.objects.create_user(username="phone", password="a-long-passphrase")
+    shelves_ensure_standard(user=reader)
+    shelf_create(user=reader, name="Science fiction novels recommended by my book club, all of them")
+    long_shelf = shelf_create(user=reader, name="x" * 100)
+    book = catalogue["books"][0]
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("phone")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/$"))
+    for path in ("/", f"/books/{book.pk}/", "/shelves/", f"/shelves/{long_shelf.pk}/", "/for-you/", "/search/?q=war"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide at 360 px"
+    context.close()
