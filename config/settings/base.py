@@ -1,7 +1,8 @@
 """Settings shared by every environment, read from the environment (12-factor).
 
-Variables: DATABASE_URL, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY, DEBUG, ALLOWED_HOSTS,
-CSRF_TRUSTED_ORIGINS, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT. With no DATABASE_URL or broker URL,
+Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
+DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
+TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
 ``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
 """
 from pathlib import Path
