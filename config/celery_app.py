@@ -2,7 +2,7 @@
 
 - ``training``: TensorFlow training runs. Its worker runs with ``--pool=solo`` (TensorFlow is not
   fork-safe) and ``--concurrency=1`` so one run trains at a time.
-- ``default``: everything short (vector inference for new books, housekeeping).
+- ``default``: everything short (celery beat's scheduled retrain, which only queues a run).
 """
 import os
 

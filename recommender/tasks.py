@@ -8,7 +8,6 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from recommender.services.inference import book_vectors_infer
 from recommender.services.training_runs import training_run_execute, training_runs_fail_dead
 
 
@@ -23,12 +22,6 @@ def train_embeddings_task(self, run_id: int) -> str:
     """Executes training run ``run_id``; returns its final status ("missing" if the run was deleted)."""
     run = training_run_execute(run_id=run_id, worker=self.request.hostname or "")
     return run.status if run is not None else "missing"
-
-
-@shared_task(name="recommender.tasks.infer_book_vectors_task")
-def infer_book_vectors_task(book_ids: list[int] | None = None) -> int:
-    """Gives newly imported books an inferred vector in the live version; returns how many got one."""
-    return len(book_vectors_infer(book_ids=book_ids))
 
 
 @shared_task(name="recommender.tasks.scheduled_training_task")

@@ -37,6 +37,7 @@ original's scale (37k books) 100 found 0.974 of the exact 10 nearest, 200 finds 
 MIN_ANN_RECALL_AT_10 = 0.9
 """A version whose index finds fewer of the exact 10 nearest books than this is never marked ready."""
 RECALL_SAMPLE_SIZE = 200
+ACTIVATION_LOCK = 0x6C697665  # any constant ("live"): identifies this lock among the database's advisory locks
 
 
 class VersionNotReady(ValueError):
@@ -172,6 +173,7 @@ def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RE
 @transaction.atomic
 def version_activate(*, version: EmbeddingVersion) -> EmbeddingVersion:
     """Makes ``version`` the one readers are served from, in one transaction; raises VersionNotReady if it is not ready."""
+    _serialise_activations()
     locked = EmbeddingVersion.objects.select_for_update().get(pk=version.pk)
     if not locked.is_ready:
         raise VersionNotReady(f"Version {locked.pk} is not ready (vectors, index or recall check missing).")
@@ -182,6 +184,10 @@ def version_activate(*, version: EmbeddingVersion) -> EmbeddingVersion:
     locked.activated_at = timezone.now()
     locked.save(update_fields=["is_active", "activated_at"])
     version.is_active, version.activated_at = locked.is_active, locked.activated_at
+    # Books imported while it trained (or after it was first live) get their inferred vector in it too.
+    from recommender.services.inference import book_vectors_infer  # it builds on this module's SQL helpers
+
+    book_vectors_infer()
     return locked
 
 
@@ -191,6 +197,7 @@ def version_rollback() -> EmbeddingVersion:
 
     Raises NoPreviousVersion when there is none.
     """
+    _serialise_activations()
     live = EmbeddingVersion.objects.select_for_update().filter(is_active=True).first()
     older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
     if live is not None:
@@ -200,6 +207,13 @@ def version_rollback() -> EmbeddingVersion:
     if previous is None:
         raise NoPreviousVersion("There is no earlier ready version to roll back to.")
     return version_activate(version=previous)
+
+
+def _serialise_activations() -> None:
+    """One activation or rollback at a time (until the transaction ends): two at once would both switch the
+    live version off and on, and the second would break the one-active-version constraint."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ACTIVATION_LOCK])
 
 
 def versions_prune(*, keep: int | None = None) -> list[int]:
@@ -219,21 +233,30 @@ def versions_prune(*, keep: int | None = None) -> list[int]:
 
 
 def version_discard(*, version: EmbeddingVersion) -> None:
-    """Drops an inactive version's indexes and deletes its vectors and row."""
+    """Drops an inactive version's indexes and deletes its vectors and row, without blocking readers.
+
+    The version is first marked not ready, so nobody can activate it meanwhile. A plain ``DROP INDEX`` would hold
+    an exclusive lock on the vector tables until commit, stalling every similar-books and recommendation query
+    behind it; ``DROP INDEX CONCURRENTLY`` does not, but cannot run inside a transaction, so a caller that is in one
+    (a test) gets the plain drop. The row deletes take only row locks.
+    """
     with transaction.atomic():
         locked = EmbeddingVersion.objects.select_for_update().filter(pk=version.pk).first()
         if locked is None:
             return
         if locked.is_active:
             raise ValueError(f"Version {locked.pk} is live and cannot be deleted.")
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP INDEX IF EXISTS {book_index_name(locked.pk)}")
-            cursor.execute(f"DROP INDEX IF EXISTS {link_index_name(locked.pk)}")
-            # Plain DELETEs: the ORM's cascade would load every vector row first.
-            cursor.execute("DELETE FROM recommender_bookvector WHERE version_id = %s", [locked.pk])
-            cursor.execute("DELETE FROM recommender_linkvector WHERE version_id = %s", [locked.pk])
-            cursor.execute("DELETE FROM recommender_shelfvector WHERE version_id = %s", [locked.pk])
-        locked.delete()
+        locked.is_ready = False
+        locked.save(update_fields=["is_ready"])
+    concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
+    with connection.cursor() as cursor:
+        for name in (book_index_name(locked.pk), link_index_name(locked.pk)):
+            cursor.execute(f"DROP INDEX{concurrently} IF EXISTS {name}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Plain DELETEs: the ORM's cascade would load every vector row first.
+        for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector"):
+            cursor.execute(f"DELETE FROM {table} WHERE version_id = %s", [locked.pk])
+        EmbeddingVersion.objects.filter(pk=locked.pk).delete()
 
 
 def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:

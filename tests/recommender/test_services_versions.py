@@ -130,6 +130,22 @@ def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(c
     assert active_version().pk == versions[0].pk
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_pruning_drops_the_indexes_concurrently_and_deletes_every_row(settings):
+    settings.EMBEDDING_VERSIONS_KEPT = 1
+    catalogue = planted_catalogue(groups=4, books_per_group=15)
+    old, new = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
+
+    assert versions_prune() == [old.pk]
+
+    assert not {book_index_name(old.pk), link_index_name(old.pk)} & hnsw_indexes()
+    assert book_index_name(new.pk) in hnsw_indexes()
+    assert not BookVector.objects.filter(version_id=old.pk).exists()
+    assert not LinkVector.objects.filter(version_id=old.pk).exists()
+    assert not EmbeddingVersion.objects.filter(pk=old.pk).exists()
+    assert active_version().pk == new.pk
+
+
 def test_the_quality_gate_refuses_a_clearly_worse_version_only():
     live = {"shelf_recall@20": 0.30, "same_author_precision@5": 0.50, "heldout_auc": 0.90}
 
@@ -153,6 +169,19 @@ def test_a_new_book_gets_an_inferred_vector_from_its_links_right_away(catalogue)
     neighbours = similar_books(book=newcomer, k=5)
     assert [catalogue.group_of_book[n.book.pk] for n in neighbours] == [1] * 5
     assert book_vectors_infer(book_ids=[newcomer.pk]) == [], "a book with a vector keeps it"
+
+
+def test_a_book_imported_while_a_version_trained_gets_its_inferred_vector_when_that_version_goes_live(catalogue):
+    publish_planted_version(catalogue)
+    newer = publish_planted_version(catalogue, seed=1, activate=False)  # trained before the book arrived
+    newcomer = Book.objects.create(external_id="wikipedia:Newcomer", source="wikipedia", title="Newcomer")
+    BookLink.objects.bulk_create([BookLink(book=newcomer, link=link) for link in catalogue.links[8:12]])
+    book_vectors_infer()  # as the import does: a vector in the live version
+
+    version_activate(version=newer)
+
+    assert BookVector.objects.get(version=newer, book=newcomer).is_inferred
+    assert [catalogue.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=5)] == [1] * 5
 
 
 def test_a_new_book_on_shelves_only_is_inferred_from_its_shelf_neighbours(catalogue, user):
