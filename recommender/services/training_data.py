@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 
 from books.models import Book
 
@@ -79,7 +79,20 @@ class NoTrainingData(ValueError):
 
 
 def training_data_build(*, params: TrainingParams) -> TrainingData:
-    """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left."""
+    """Reads every usable pair from the database, as ``params`` say; raises NoTrainingData when none is left.
+
+    Links, pairs, shelves and labels are read in one snapshot (a repeatable-read transaction), so an import that
+    commits meanwhile is either wholly in or wholly out, never a pair whose link the run did not read.
+    """
+    in_caller_transaction = connection.in_atomic_block
+    with transaction.atomic():
+        if not in_caller_transaction:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _training_data(params)
+
+
+def _training_data(params: TrainingParams) -> TrainingData:
     link_ids, content_books, content_links, content_counts = _content_pairs(params)
     shelf_users, shelf_books, of_model_kind, of_other_kind = _shelf_rows(params.shelf_model_shelf_kinds)
 
