@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from books.models import Book, Shelf
+from books.services import IMPORTED_READER_PREFIX
 
 
 class SearchForm(forms.Form):
@@ -20,6 +21,15 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        """goodbooks readers are imported as ``goodbooks-<id>``: a reader who took such a name would be given that
+        reader's shelves by the next import."""
+        username = super().clean_username()
+        if username and username.lower().startswith(IMPORTED_READER_PREFIX):
+            raise forms.ValidationError(f"Names starting with “{IMPORTED_READER_PREFIX}” are kept for imported "
+                                        "goodbooks readers.", code="username_reserved")
+        return username
 
     def clean_email(self) -> str:
         """An email names one account, whatever its case, so a password reset reaches exactly one reader."""

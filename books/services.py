@@ -16,6 +16,8 @@ class ShelfError(ValueError):
 
 
 STANDARD_SHELF_NAMES = {kind: kind.label for kind in Shelf.STANDARD_KINDS}
+IMPORTED_READER_PREFIX = "goodbooks-"
+"""Usernames of goodbooks readers (``goodbooks-<user_id>``), which the import fills; sign-up refuses them."""
 
 
 @transaction.atomic
@@ -109,7 +111,9 @@ def reader_sign_up(*, username: str, password: str, email: str = ""):
 
 @transaction.atomic
 def reader_token_create(*, user) -> Token:
-    """A new API token for ``user``, revoking the previous one (one per reader)."""
+    """A new API token for ``user``, revoking the previous one (one per reader). The reader's row stays locked
+    until the transaction ends, so two requests at once cannot both create one."""
+    get_user_model().objects.select_for_update().get(pk=user.pk)
     reader_token_revoke(user=user)
     return Token.objects.create(user=user)
 

@@ -46,7 +46,7 @@ from books.importers.common import (
 )
 from books.importers.normalise import normalise_authors, normalise_language
 from books.models import Book, Link, Shelf
-from books.services import STANDARD_SHELF_NAMES
+from books.services import IMPORTED_READER_PREFIX, STANDARD_SHELF_NAMES
 from books.text import fold
 
 REQUIRED_COLUMNS = {
@@ -76,7 +76,7 @@ GENRE_OF_TAG = {
 Chosen from the most used tags of goodbooks-10k; generic ones ("fiction", "contemporary", "drama") say too little
 to colour a map."""
 GENRES_PER_BOOK = 2
-READER_USERNAME = "goodbooks-{}"
+READER_USERNAME = IMPORTED_READER_PREFIX + "{}"
 NO_PHOTO = "/nophoto/"
 ENTRY_BATCH_SIZE = 100_000
 

@@ -165,6 +165,16 @@ def test_sign_up_shows_validation_messages(client, user):
     assert "The two password fields didn’t match." in html
 
 
+def test_sign_up_refuses_the_names_of_imported_goodbooks_readers(client, django_user_model):
+    page = client.post(reverse("sign_up"), {"username": "GoodBooks-42", "password1": "a-long-passphrase",
+                                            "password2": "a-long-passphrase"})
+    assert page.status_code == 200
+    assert page.context["form"].errors["username"] == [
+        "Names starting with “goodbooks-” are kept for imported goodbooks readers."
+    ]
+    assert not django_user_model.objects.exists()
+
+
 def test_sign_up_refuses_an_email_another_account_uses_whatever_its_case(client, django_user_model):
     django_user_model.objects.create_user(username="first", email="Reader@Example.com", password="a-long-passphrase")
     page = client.post(reverse("sign_up"), {"username": "second", "email": "reader@example.COM",
