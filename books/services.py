@@ -15,6 +15,10 @@ class ShelfError(ValueError):
     """A shelf operation the reader asked for cannot be done; the message says why."""
 
 
+class ShelfGone(ShelfError):
+    """The shelf, or the book on it, was deleted or moved by another request in the meantime."""
+
+
 STANDARD_SHELF_NAMES = {kind: kind.label for kind in Shelf.STANDARD_KINDS}
 IMPORTED_READER_PREFIX = "goodbooks-"
 """Usernames of goodbooks readers (``goodbooks-<user_id>``), which the import fills; sign-up refuses them."""
@@ -49,7 +53,8 @@ def shelf_update(*, shelf: Shelf, name: str | None = None, is_public: bool | Non
         shelf.name = new_name
     if is_public is not None:
         shelf.is_public = is_public
-    shelf.save(update_fields=["name", "is_public"])
+    if not Shelf.objects.filter(pk=shelf.pk).update(name=shelf.name, is_public=shelf.is_public):
+        raise ShelfGone(f'The shelf "{shelf.name}" has been deleted.')
     return shelf
 
 
@@ -86,7 +91,7 @@ def shelf_move_book(*, source: Shelf, target: Shelf, book: Book) -> ShelfEntry:
         raise ShelfError(f'"{book.title}" is already on the shelf "{target.name}".')
     entry = ShelfEntry.objects.select_for_update().filter(shelf=source, book=book).first()
     if entry is None:
-        raise ShelfError(f'"{book.title}" is not on the shelf "{source.name}".')
+        raise ShelfGone(f'"{book.title}" is not on the shelf "{source.name}" any more.')
     moved = shelf_add_book(shelf=target, book=book, rating=entry.rating)
     entry.delete()
     return moved
@@ -96,8 +101,9 @@ def shelf_move_book(*, source: Shelf, target: Shelf, book: Book) -> ShelfEntry:
 def shelf_entry_rate(*, entry: ShelfEntry, rating: int | None) -> ShelfEntry:
     """Set (or clear, with ``None``) the reader's 1–5 rating of a shelved book."""
     _check_rating(rating)
+    if not ShelfEntry.objects.filter(pk=entry.pk).update(rating=rating):
+        raise ShelfGone("The book is not on that shelf any more.")
     entry.rating = rating
-    entry.save(update_fields=["rating"])
     return entry
 
 

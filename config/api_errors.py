@@ -12,7 +12,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from books.services import ShelfError
+from books.services import ShelfError, ShelfGone
 from recommender.services.training_runs import TrainingParamsInvalid, TrainingQueueUnavailable, TrainingRunError
 from recommender.services.versions import NoPreviousVersion, VersionNotReady
 
@@ -80,6 +80,8 @@ def _as_api_exception(exc):
     if isinstance(exc, exceptions.ParseError):
         # A body that does not parse is invalid input like any other; DRF's message says where it broke.
         return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [exc.detail]})
+    if isinstance(exc, ShelfGone):
+        return exceptions.NotFound(str(exc))
     if isinstance(exc, ShelfError):
         return exceptions.ValidationError({"detail": str(exc)})
     if isinstance(exc, TrainingParamsInvalid):

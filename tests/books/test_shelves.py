@@ -8,9 +8,11 @@ from books.models import Book, Shelf, ShelfEntry
 from books.selectors import shelves_visible_to
 from books.services import (
     ShelfError,
+    ShelfGone,
     shelf_add_book,
     shelf_create,
     shelf_delete,
+    shelf_entry_rate,
     shelf_move_book,
     shelf_update,
     shelves_ensure_standard,
@@ -193,3 +195,21 @@ def test_concurrent_creates_of_one_name_in_different_cases_leave_one_shelf(user)
         thread.join()
     assert len(created) == 1 and len(errors) == 3
     assert list(Shelf.objects.filter(user=user).values_list("name", flat=True)) == created
+
+
+def test_rating_moving_or_renaming_what_another_request_just_removed_says_it_is_gone(user, book):
+    from config.api_errors import api_exception_handler
+
+    shelf = shelf_create(user=user, name="Russians")
+    other = shelf_create(user=user, name="Classics")
+    entry = shelf_add_book(shelf=shelf, book=book)
+    ShelfEntry.objects.filter(pk=entry.pk).delete()  # another request won the race
+
+    with pytest.raises(ShelfGone, match="not on that shelf any more"):
+        shelf_entry_rate(entry=entry, rating=4)
+    with pytest.raises(ShelfGone, match='"War and Peace" is not on the shelf "Russians" any more'):
+        shelf_move_book(source=shelf, target=other, book=book)
+    Shelf.objects.filter(pk=shelf.pk).delete()
+    with pytest.raises(ShelfGone, match='The shelf "Russians" has been deleted'):
+        shelf_update(shelf=shelf, is_public=True)
+    assert api_exception_handler(ShelfGone("gone"), {}).status_code == 404
