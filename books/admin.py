@@ -5,6 +5,7 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.text import book_search_text
 
 
 class BookLinkInline(admin.TabularInline):
@@ -39,6 +40,10 @@ class BookAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a cover typed without a scheme
+
+    def save_model(self, request, obj, form, change):
+        obj.search_text = book_search_text(obj.title, obj.author)  # search finds the book by its new title
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Link)

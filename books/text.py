@@ -7,3 +7,8 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text or "")
     without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(without_marks.casefold().split())
+
+
+def book_search_text(title: str, author: str) -> str:
+    """What search matches a book on (``Book.search_text``): its title and author, folded."""
+    return fold(f"{title} {author}")

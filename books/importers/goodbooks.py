@@ -47,7 +47,7 @@ from books.importers.common import (
 from books.importers.normalise import normalise_authors, normalise_language
 from books.models import Book, Link, Shelf
 from books.services import IMPORTED_READER_PREFIX, STANDARD_SHELF_NAMES
-from books.text import fold
+from books.text import book_search_text
 
 REQUIRED_COLUMNS = {
     "books.csv": ("book_id", "goodreads_book_id", "authors", "original_publication_year", "title", "ratings_count",
@@ -283,7 +283,7 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
         isbn=isbn.zfill(10) if isbn[:-1].isdigit() else isbn,
         cover_url="" if NO_PHOTO in image_url else image_url,
         metadata=row,
-        search_text=fold(f"{title} {author}"),
+        search_text=book_search_text(title, author),
         popularity=_integer(row, "ratings_count", minimum=0),
     )
 

@@ -35,7 +35,7 @@ from books.importers.common import (
 )
 from books.importers.infobox import parse_infobox
 from books.models import Book, Link
-from books.text import fold
+from books.text import book_search_text
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
 MAX_LENGTH = 2_147_483_647
@@ -138,7 +138,7 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
         cover_url=fields.cover_url,
         metadata=infobox,
         article_length=article_length,
-        search_text=fold(f"{title} {fields.author}"),
+        search_text=book_search_text(title, fields.author),
         links=links,
     )
 

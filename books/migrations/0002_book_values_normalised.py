@@ -6,7 +6,7 @@ Only the books whose values change are written (one COPY and one UPDATE); shelve
 from django.db import migrations
 
 from books.importers.normalise import normalise_authors, normalise_country, normalise_genres, normalise_language
-from books.text import fold
+from books.text import book_search_text
 
 NORMALISERS = {
     "author": normalise_authors, "genre": normalise_genres, "country": normalise_country,
@@ -22,8 +22,7 @@ def book_values_normalise(apps, schema_editor):
         normalised = [_fitted(normalise(value), limit)
                       for normalise, value, limit in zip(NORMALISERS.values(), values, limits)]
         if normalised != values:
-            # The search text is the title and author folded, as the importers write it.
-            changed.append((book_id, *normalised, fold(f"{title} {normalised[0]}")))
+            changed.append((book_id, *normalised, book_search_text(title, normalised[0])))
     if not changed:
         return
     columns = [*NORMALISERS, "search_text"]

@@ -73,3 +73,16 @@ def test_shelves_are_called_shelves(admin_client, catalogue):
     assert ">Shelves</a>" in index and "Shelfs" not in index
     changelist = admin_client.get(reverse("admin:books_shelf_changelist")).content.decode()
     assert "Delete selected shelves" in changelist and "shelfs" not in changelist.lower()
+
+
+def test_a_book_edited_in_the_admin_is_found_by_its_new_title_and_author(catalogue):
+    from django.contrib import admin
+
+    from books.admin import BookAdmin
+    from books.selectors import book_search
+
+    book = catalogue[0]
+    book.title, book.author = "Crime and Punishment", "Fyodor Dostoïevski"
+    BookAdmin(Book, admin.site).save_model(request=None, obj=book, form=None, change=True)
+
+    assert list(book_search(query="dostoievski punishment")) == [book]
