@@ -1,10 +1,12 @@
 """The catalogue in the admin: books with their links, links, readers' shelves with their entries, and API tokens."""
+from django import forms
 from django.contrib import admin
 from django.db import models
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.services import ShelfError, shelf_delete, shelf_name_check, shelf_update
 from books.text import book_search_text
 
 
@@ -69,15 +71,52 @@ class ShelfEntryInline(admin.TabularInline):
         return super().get_queryset(request).select_related("book")
 
 
+class ShelfAdminForm(forms.ModelForm):
+    """A shelf's name and visibility, checked as the site checks them (``books.services``)."""
+
+    class Meta:
+        model = Shelf
+        fields = ("name", "is_public")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if "name" in self.changed_data:
+            try:
+                return shelf_name_check(shelf=self.instance, name=name)
+            except ShelfError as error:
+                raise forms.ValidationError(str(error)) from None
+        return name
+
+
 @admin.register(Shelf)
 class ShelfAdmin(admin.ModelAdmin):
+    """Readers' shelves. Staff may rename a custom shelf, change who sees it, fix ratings, remove a book or delete a
+    custom shelf, through the same services as the site; readers create shelves, and standard ones always stay."""
+
+    form = ShelfAdminForm
     list_display = ("name", "user", "kind", "is_public", "created_at")
     list_filter = ("kind", "is_public")
     list_select_related = ("user",)
     search_fields = ("name", "user__username")
-    raw_id_fields = ("user",)
+    readonly_fields = ("user", "kind", "created_at")
     inlines = [ShelfEntryInline]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        standard = obj is not None and obj.is_standard
+        return (*self.readonly_fields, "name") if standard else self.readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and not obj.is_standard  # one at a time, from its page: never a standard shelf
+
+    def save_model(self, request, obj, form, change):
+        shelf_update(shelf=Shelf.objects.get(pk=obj.pk), name=obj.name, is_public=obj.is_public)
+
+    def delete_model(self, request, obj):
+        shelf_delete(shelf=obj)
 
 
 admin.site.unregister(TokenProxy)

@@ -46,16 +46,22 @@ def shelf_create(*, user, name: str, is_public: bool = False) -> Shelf:
 def shelf_update(*, shelf: Shelf, name: str | None = None, is_public: bool | None = None) -> Shelf:
     """Rename a custom shelf and/or change who may see it. Standard shelves keep their names."""
     if name is not None and name.strip() != shelf.name:
-        if shelf.is_standard:
-            raise ShelfError(f'"{shelf.name}" is a standard shelf and cannot be renamed.')
-        new_name = _clean_shelf_name(name)
-        _check_shelf_name_free(user_id=shelf.user_id, name=new_name, renamed_id=shelf.pk)
-        shelf.name = new_name
+        shelf.name = shelf_name_check(shelf=shelf, name=name)
     if is_public is not None:
         shelf.is_public = is_public
     if not Shelf.objects.filter(pk=shelf.pk).update(name=shelf.name, is_public=shelf.is_public):
         raise ShelfGone(f'The shelf "{shelf.name}" has been deleted.')
     return shelf
+
+
+def shelf_name_check(*, shelf: Shelf, name: str) -> str:
+    """``name`` cleaned, if ``shelf`` may take it; else ShelfError (a standard shelf, a blank or too long name, a name
+    the reader already uses). Call it in a transaction: the reader's row stays locked until it ends."""
+    if shelf.is_standard:
+        raise ShelfError(f'"{shelf.name}" is a standard shelf and cannot be renamed.')
+    new_name = _clean_shelf_name(name)
+    _check_shelf_name_free(user_id=shelf.user_id, name=new_name, renamed_id=shelf.pk)
+    return new_name
 
 
 @transaction.atomic

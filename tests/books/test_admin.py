@@ -72,7 +72,7 @@ def test_shelves_are_called_shelves(admin_client, catalogue):
     index = admin_client.get(reverse("admin:index")).content.decode()
     assert ">Shelves</a>" in index and "Shelfs" not in index
     changelist = admin_client.get(reverse("admin:books_shelf_changelist")).content.decode()
-    assert "Delete selected shelves" in changelist and "shelfs" not in changelist.lower()
+    assert "shelves" in changelist.lower() and "shelfs" not in changelist.lower()
 
 
 def test_a_book_edited_in_the_admin_is_found_by_its_new_title_and_author(catalogue):
@@ -86,3 +86,31 @@ def test_a_book_edited_in_the_admin_is_found_by_its_new_title_and_author(catalog
     BookAdmin(Book, admin.site).save_model(request=None, obj=book, form=None, change=True)
 
     assert list(book_search(query="dostoievski punishment")) == [book]
+
+
+def test_staff_edit_shelves_under_the_sites_rules_and_never_delete_a_standard_one(admin_client, django_user_model):
+    from books.services import shelf_create
+
+    reader = django_user_model.objects.create_user(username="reader")
+    standard = shelves_ensure_standard(user=reader)[0]
+    russians = shelf_create(user=reader, name="Russians")
+    shelf_create(user=reader, name="Classics")
+    change = reverse("admin:books_shelf_change", args=[russians.pk])
+
+    page = admin_client.post(change, {"name": "classics", "is_public": "on", **EMPTY_ENTRIES})
+    assert page.status_code == 200 and "already" in str(page.context["adminform"].form.errors["name"])
+    page = admin_client.post(change, {"name": "Russian novels", "is_public": "on", **EMPTY_ENTRIES})
+    assert page.status_code == 302
+    russians.refresh_from_db()
+    assert russians.name == "Russian novels" and russians.is_public
+
+    standard_page = admin_client.get(reverse("admin:books_shelf_change", args=[standard.pk])).content.decode()
+    assert 'name="name"' not in standard_page  # read-only
+    assert admin_client.post(reverse("admin:books_shelf_delete", args=[standard.pk]), {"post": "yes"}).status_code == 403
+    assert admin_client.post(reverse("admin:books_shelf_delete", args=[russians.pk]), {"post": "yes"}).status_code == 302
+    assert set(Shelf.objects.filter(user=reader).values_list("name", flat=True)) == {
+        "Want to read", "Reading", "Read", "Favourites", "Classics"}
+
+
+EMPTY_ENTRIES = {"entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0", "entries-MIN_NUM_FORMS": "0",
+                 "entries-MAX_NUM_FORMS": "1000"}
