@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from books.importers.normalise import normalise_authors, normalise_country, normalise_genres, normalise_language
 
@@ -47,6 +48,8 @@ _INTEGER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?![\d.])")
 _ISBN = re.compile(r"(?:97[89][\s-]?)?(?:\d[\s-]?){9}[\dXx]")
 _FILE_PREFIX = re.compile(r"^\s*(?:file|image)\s*:\s*", re.IGNORECASE)
 _URL = re.compile(r"^https?://\S+$")
+WIKIPEDIA_FILE_PATH = "https://en.wikipedia.org/wiki/Special:FilePath/"
+COVER_WIDTH = 300
 
 MAX_PAGES = 2_147_483_647  # PositiveIntegerField
 
@@ -64,7 +67,6 @@ class InfoboxFields:
     pages_raw: str = ""
     publication_year: int | None = None
     isbn: str = ""
-    cover_file: str = ""
     cover_url: str = ""
 
 
@@ -75,7 +77,6 @@ def parse_infobox(infobox: dict[str, str]) -> InfoboxFields:
     """
     values = {key.strip().lower(): value for key, value in infobox.items()}
     pages_raw = strip_markup(values.get("pages", ""))
-    cover_file, cover_url = cover_from_image(values.get("image", ""))
     return InfoboxFields(
         author=normalise_authors(_first_text(values, AUTHOR_KEYS)),
         genre=normalise_genres(_first_text(values, GENRE_KEYS)),
@@ -88,8 +89,7 @@ def parse_infobox(infobox: dict[str, str]) -> InfoboxFields:
             (year for key in YEAR_KEYS if (year := first_year(strip_markup(values.get(key, "")))) is not None), None
         ),
         isbn=first_isbn(strip_markup(values.get("isbn", ""))),
-        cover_file=cover_file,
-        cover_url=cover_url,
+        cover_url=cover_url_of_image(values.get("image", "")),
     )
 
 
@@ -134,17 +134,20 @@ def first_isbn(text: str) -> str:
     return match.group(0).strip().upper() if match else ""
 
 
-def cover_from_image(value: str) -> tuple[str, str]:
-    """(Wikimedia file name, URL) of an infobox ``image``: "File:Dune.jpg" → ("Dune.jpg", ""); a URL → ("", URL)."""
+def cover_url_of_image(value: str) -> str:
+    """The URL of an infobox ``image``: a URL as given, a file ("File:Dune.jpg", "[[Image:Dune.png|200px]]") as
+    Wikipedia's ``Special:FilePath`` URL of it, 300 pixels wide (it redirects to the image itself); "" if none."""
     text = _COMMENT.sub("", value).strip()
     link = _INNER_LINK.search(text)
     if link:
         text = link.group(1)
     text = text.split("|", 1)[0].strip()
     if _URL.match(text):
-        return "", text
+        return text
     name = " ".join(_FILE_PREFIX.sub("", html.unescape(text)).replace("_", " ").split())
-    return (name, "") if "." in name and "<" not in name and "{" not in name else ("", "")
+    if "." not in name or "<" in name or "{" in name:
+        return ""
+    return f"{WIKIPEDIA_FILE_PATH}{quote(name.replace(' ', '_'))}?width={COVER_WIDTH}"
 
 
 def _first_text(values: dict[str, str], keys: tuple[str, ...]) -> str:

@@ -68,10 +68,6 @@ class TrainingQueueUnavailable(TrainingRunError):
     """The Celery broker could not be reached; the run was marked failed and nothing else changed."""
 
 
-class TrainingTimeLimitExceeded(TrainingRunError):
-    """The run trained longer than settings.TRAINING_TIME_LIMIT."""
-
-
 def training_params_validate(params: dict | None) -> dict:
     """Every hyper-parameter, defaults filled in, as JSON; raises TrainingParamsInvalid naming a bad field."""
     try:

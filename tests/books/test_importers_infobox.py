@@ -2,7 +2,7 @@
 import pytest
 
 from books.importers.common import normalise_link_name
-from books.importers.infobox import cover_from_image, first_integer, first_isbn, first_year, parse_infobox, strip_markup
+from books.importers.infobox import cover_url_of_image, first_integer, first_isbn, first_year, parse_infobox, strip_markup
 
 
 @pytest.mark.parametrize(("wikitext", "text"), [
@@ -50,10 +50,11 @@ def test_isbn_and_cover():
     assert first_isbn("0-87054-096-3 (first edition)") == "0-87054-096-3"
     assert first_isbn("978-0-618-00701-1") == "978-0-618-00701-1"
     assert first_isbn("n/a") == ""
-    assert cover_from_image("File:Dune_first edition.jpg") == ("Dune first edition.jpg", "")
-    assert cover_from_image("[[Image:Dune.png|200px]]") == ("Dune.png", "")
-    assert cover_from_image("https://example.org/dune.jpg") == ("", "https://example.org/dune.jpg")
-    assert cover_from_image("< !-- Deleted image removed: 150px|Cover -- >") == ("", "")
+    file_path = "https://en.wikipedia.org/wiki/Special:FilePath/"
+    assert cover_url_of_image("File:Dune_first edition.jpg") == f"{file_path}Dune_first_edition.jpg?width=300"
+    assert cover_url_of_image("[[Image:Dune.png|200px]]") == f"{file_path}Dune.png?width=300"
+    assert cover_url_of_image("https://example.org/dune.jpg") == "https://example.org/dune.jpg"
+    assert cover_url_of_image("< !-- Deleted image removed: 150px|Cover -- >") == ""
 
 
 def test_infobox_fields_are_display_text_with_pages_kept_raw():
@@ -62,7 +63,8 @@ def test_infobox_fields_are_display_text_with_pages_kept_raw():
                             "image": "File:Dune-Frank Herbert (1965) First edition.jpg"})
     assert (fields.author, fields.genre, fields.publisher) == ("Frank Herbert", "Science fiction", "Chilton Books")
     assert (fields.pages, fields.pages_raw) == (412, "412 (first edition)")
-    assert fields.cover_file == "Dune-Frank Herbert (1965) First edition.jpg" and fields.cover_url == ""
+    assert fields.cover_url == ("https://en.wikipedia.org/wiki/Special:FilePath/"
+                                "Dune-Frank_Herbert_%281965%29_First_edition.jpg?width=300")
 
 
 def test_infobox_authors_genres_country_and_language_get_the_catalogues_spelling():

@@ -45,7 +45,9 @@ def test_books_links_and_pairs_are_imported_from_the_fixture():
         "wikipedia", "Leo Tolstoy", "Russia", "Historical novel", "The Russian Messenger")
     assert (war.pages, war.pages_raw, war.publication_year, war.isbn) == (1225, "1,225 (first edition)", 1869,
                                                                            "978-0-14-303999-0")
-    assert war.cover_url == "" and war.article_length == 120304
+    assert war.cover_url == ("https://en.wikipedia.org/wiki/Special:FilePath/"
+                             "Tolstoy_-_War_and_Peace_-_first_edition%2C_1869.jpg?width=300")
+    assert war.article_length == 120304
     assert war.metadata["author"] == "[[Leo Tolstoy]]", "the raw infobox is kept"
     assert war.search_text == "war and peace leo tolstoy"
     assert Book.objects.get(title="Anna Karenina").cover_url == "https://example.org/anna.jpg"
