@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Ln
 
 from books.importers.normalise import normalise_country
@@ -24,8 +24,9 @@ def shelves_visible_to(*, viewer) -> QuerySet[Shelf]:
 
 
 def shelf_list(*, owner) -> QuerySet[Shelf]:
-    """``owner``'s shelves, standard ones first, each with its ``book_count``."""
-    return Shelf.objects.filter(user=owner).annotate(book_count=Count("entries")).order_by("id")
+    """``owner``'s shelves, standard ones first, then in the order they were made, each with its ``book_count``."""
+    custom_last = Case(When(kind=Shelf.Kind.CUSTOM, then=Value(1)), default=Value(0))
+    return Shelf.objects.filter(user=owner).annotate(book_count=Count("entries")).order_by(custom_last, "id")
 
 
 def shelf_entries(*, shelf: Shelf) -> QuerySet[ShelfEntry]:

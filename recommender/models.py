@@ -130,7 +130,7 @@ class ShelfVector(models.Model):
 
     One component per book of the shelf model: ``vector[i]`` is how much this book on a shelf says for the
     book at ``position`` i. A shelf's scores are the sum of its books' vectors. Half precision, stored
-    uncompressed (migration 0005): a version's are its shelf-model books squared (77 MB for goodbooks).
+    uncompressed (migration 0005): a version's are its shelf-model books squared (85 MB for goodbooks).
     """
 
     version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="shelf_vectors")

@@ -93,7 +93,9 @@ class TrainingParamsInputSerializer(RequestBodySerializer):
         required=False, help_text="Small catalogues run more epochs, to make at least this many steps (0–1000000)."
     )
     batch_size = serializers.IntegerField(required=False, help_text="True pairs per step (1–1000000).")
-    negatives_per_positive = serializers.IntegerField(required=False, help_text="Non-pairs per true pair (0–100).")
+    negatives_per_positive = serializers.IntegerField(
+        required=False, help_text="How much a true pair's negatives weigh against it (0–100): their mean loss counts "
+                                  "this many times the pair's own.")
     negative_power = serializers.FloatField(required=False, help_text="Negative sampling power (0–1).")
     reject_true_pairs = serializers.BooleanField(required=False, help_text="Leave out negatives that are true pairs.")
     learning_rate = serializers.FloatField(required=False, help_text="Gradient descent step size (0–10].")

@@ -55,8 +55,9 @@ def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout
                         shelf_model: ShelfModel | None = None) -> dict:
     """Every metric above that the data allows, as a JSON-ready dict (missing ones left out).
 
-    The shelf figures are those of what serves shelves: the shelf model when there is one (neighbour
-    voting on the book vectors is then reported beside it as ``votes_recall@20`` / ``votes_ndcg@20``).
+    The shelf figures are those of the shelf model when there is one, on the validation readers' books it knows
+    (serving blends in neighbour votes for shelf books outside it, which these figures leave out); neighbour
+    voting on the book vectors is reported beside them as ``votes_recall@20`` / ``votes_ndcg@20``.
     """
     metrics: dict[str, float | int] = {}
     if heldout_auc is not None:

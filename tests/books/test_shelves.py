@@ -213,3 +213,13 @@ def test_rating_moving_or_renaming_what_another_request_just_removed_says_it_is_
     with pytest.raises(ShelfGone, match='The shelf "Russians" has been deleted'):
         shelf_update(shelf=shelf, is_public=True)
     assert api_exception_handler(ShelfGone("gone"), {}).status_code == 404
+
+
+def test_a_readers_shelves_list_the_standard_ones_first_even_when_a_custom_one_is_older(user):
+    from books.selectors import shelf_list
+
+    shelf_create(user=user, name="Russians")
+    shelves_ensure_standard(user=user)
+
+    assert [shelf.name for shelf in shelf_list(owner=user)] == [
+        "Want to read", "Reading", "Read", "Favourites", "Russians"]
