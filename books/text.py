@@ -1,4 +1,4 @@
-"""Text normalisation shared by importers and search."""
+"""Text normalisation shared by the importers, search and the trainer (plain Python: the trainer has no Django)."""
 import unicodedata
 
 
@@ -12,3 +12,10 @@ def fold(text: str) -> str:
 def book_search_text(title: str, author: str) -> str:
     """What search matches a book on (``Book.search_text``): its title and author, folded."""
     return fold(f"{title} {author}")
+
+
+def normalise_link_name(name: str) -> str:
+    """A link's identity: lowercased, runs of whitespace folded to one space ("Science  Fiction" → "science fiction").
+
+    The importers name links by it, and the trainer matches its removal list with it."""
+    return " ".join(name.split()).lower()

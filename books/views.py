@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from books import selectors
@@ -28,6 +27,7 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
+from config.redirects import safe_next_url
 from recommender import selectors as recommender_selectors
 from recommender.exports import map_teaser
 
@@ -157,7 +157,7 @@ def sign_up(request):
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
-        return redirect(_safe_next(request) or "shelf_index")
+        return redirect(safe_next_url(request) or "shelf_index")
     return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -239,7 +239,7 @@ def book_shelve(request, pk: int):
         messages.success(request, f'"{book.title}" is on your shelf "{shelf.name}".')
     else:
         messages.error(request, "Pick one of your shelves.")
-    return redirect(_safe_next(request) or reverse("book", args=[book.pk]))
+    return redirect(safe_next_url(request) or reverse("book", args=[book.pk]))
 
 
 @login_required
@@ -249,7 +249,7 @@ def shelf_book_remove(request, pk: int, book_pk: int):
     book = get_object_or_404(Book, pk=book_pk)
     shelf_remove_book(shelf=shelf, book=book)
     messages.success(request, f'"{book.title}" is off the shelf "{shelf.name}".')
-    return redirect(_safe_next(request) or reverse("shelf", args=[shelf.pk]))
+    return redirect(safe_next_url(request) or reverse("shelf", args=[shelf.pk]))
 
 
 @login_required
@@ -283,7 +283,7 @@ def shelf_entry_rating(request, pk: int, book_pk: int):
                          else f'Rating of "{entry.book.title}" cleared.')
     else:
         messages.error(request, "A rating is a whole number from 1 to 5.")
-    return redirect(_safe_next(request) or reverse("shelf", args=[pk]))
+    return redirect(safe_next_url(request) or reverse("shelf", args=[pk]))
 
 
 def _shelf_controls(*, user, book) -> dict:
@@ -294,12 +294,3 @@ def _shelf_controls(*, user, book) -> dict:
         "shelves_holding": [shelf for shelf in shelves if shelf.pk in holding],
         "shelves_free": [shelf for shelf in shelves if shelf.pk not in holding],
     }
-
-
-def _safe_next(request) -> str | None:
-    """The ``next`` URL of the request when it points back into this site (never elsewhere)."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return target
-    return None

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from books.templatetags import bookvec
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
 from recommender.services.quality import metrics_in_order
@@ -145,7 +146,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Loss per epoch")
     def loss_curve(self, run: TrainingRun):
-        return loss_curve_svg(run.loss_history)
+        return bookvec.loss_curve(run.loss_history) or "—"
 
     @admin.display(description="Metrics")
     def metrics_table(self, run: TrainingRun):
@@ -245,31 +246,6 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
             messages.error(request, str(error))
         else:
             messages.success(request, f"Version {version.pk} is live.")
-
-
-def loss_curve_svg(losses: list[float], width: int = 480, height: int = 160):
-    """The loss of each epoch as an inline SVG line chart (no JavaScript)."""
-    if not losses:
-        return "—"
-    pad = 30
-    low, high = min(losses), max(losses)
-    span = (high - low) or 1.0
-    step = (width - 2 * pad) / max(len(losses) - 1, 1)
-    points = " ".join(
-        f"{pad + i * step:.1f},{height - pad - (loss - low) / span * (height - 2 * pad):.1f}"
-        for i, loss in enumerate(losses)
-    )
-    return format_html(
-        '<svg class="loss-curve" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-        'aria-label="Loss per epoch, from {first} to {last}">'
-        '<line x1="{p}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
-        '<line x1="{p}" y1="{p}" x2="{p}" y2="{b}" stroke="#999"/>'
-        '<text x="2" y="{ty}" font-size="10">{high}</text><text x="2" y="{b}" font-size="10">{low}</text>'
-        '<text x="{r}" y="{h}" font-size="10" text-anchor="end">epoch {n}</text>'
-        '<polyline fill="none" stroke="#417690" stroke-width="2" points="{points}"/></svg>',
-        w=width, h=height, p=pad, b=height - pad, r=width - pad, ty=pad + 4, n=len(losses),
-        high=f"{high:.3f}", low=f"{low:.3f}", first=f"{losses[0]:.4f}", last=f"{losses[-1]:.4f}", points=points,
-    )
 
 
 def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):

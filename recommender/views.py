@@ -8,12 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_POST
 
 from books.models import Book
 from books.selectors import books_popular, shelved_book_ids
+from config.redirects import safe_next_url
 from recommender import selectors
 from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
 from recommender.models import EmbeddingVersion, TrainingRun
@@ -52,10 +52,7 @@ def book_not_interested(request, pk: int):
     book = get_object_or_404(Book, pk=pk)
     book_dismiss(user=request.user, book=book)
     messages.success(request, f'Got it: "{book.title}" won\'t be suggested to you again.')
-    target = request.POST.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("for_you")
+    return redirect(safe_next_url(request) or "for_you")
 
 
 def map_page(request):

@@ -27,14 +27,6 @@ from books.models import Book, Link
 MAX_PROBLEMS_SHOWN = 20
 
 
-def normalise_link_name(name: str) -> str:
-    """A link's identity: lowercased, runs of whitespace folded to one space ("Science  Fiction" → "science fiction").
-
-    The trainer (``recommender.training.normalise_link_name``) applies the same rule to its removal list.
-    """
-    return " ".join(name.split()).lower()
-
-
 class BadLine(ValueError):
     """Why one line cannot be imported, and which field is at fault."""
 

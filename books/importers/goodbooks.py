@@ -40,14 +40,13 @@ from books.importers.common import (
     checked_title,
     copy_rows,
     csv_records,
-    normalise_link_name,
     progress_bar,
     require_file,
 )
 from books.importers.normalise import normalise_authors, normalise_language
 from books.models import Book, Link, Shelf
 from books.services import IMPORTED_READER_PREFIX, STANDARD_SHELF_NAMES
-from books.text import book_search_text
+from books.text import book_search_text, normalise_link_name
 
 REQUIRED_COLUMNS = {
     "books.csv": ("book_id", "goodreads_book_id", "authors", "original_publication_year", "title", "ratings_count",

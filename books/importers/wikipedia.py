@@ -27,7 +27,6 @@ from books.importers.common import (
     check_text,
     checked_title,
     describe,
-    normalise_link_name,
     numbered_lines,
     progress_bar,
     require_file,
@@ -35,7 +34,7 @@ from books.importers.common import (
 )
 from books.importers.infobox import parse_infobox
 from books.models import Book, Link
-from books.text import book_search_text
+from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
 MAX_LENGTH = 2_147_483_647

@@ -19,15 +19,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from books.text import normalise_link_name
 from recommender.training.params import TrainingParams
 
 CONTENT = 0
 SHELF = 1
-
-
-def normalise_link_name(name: str) -> str:
-    """Lower-cases a link name and folds runs of whitespace into one space ("Science  Fiction" -> "science fiction")."""
-    return " ".join(name.split()).lower()
 
 
 def removed_link_matcher(params: TrainingParams):

@@ -1,7 +1,7 @@
 """Infobox wikitext to display text, and to the catalogue's fields."""
 import pytest
 
-from books.importers.common import normalise_link_name
+from books.text import normalise_link_name
 from books.importers.infobox import cover_url_of_image, first_integer, first_isbn, first_year, parse_infobox, strip_markup
 
 

@@ -135,7 +135,7 @@ def test_book_recommendations_follow_the_weights(catalogue):
 
     results = book_recommendations(book_ids=[first.pk, second.pk], k=5, weights={first.pk: 0.1, second.pk: 1.0})
 
-    assert all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
+    assert len(results) == 5 and all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
 
 def test_reader_recommendations_skip_every_shelved_and_dismissed_book(catalogue, user):

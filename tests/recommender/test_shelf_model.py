@@ -181,7 +181,7 @@ class TestServing:
 
         results = book_recommendations(book_ids=[first.pk, second.pk], k=5, weights={first.pk: 0.05, second.pk: 1})
 
-        assert all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
+        assert len(results) == 5 and all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
     def test_a_shelf_mixing_books_in_and_outside_the_shelf_model_is_answered_for_both(
             self, catalogue, django_assert_max_num_queries):
