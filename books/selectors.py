@@ -57,7 +57,7 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
     "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
     list, case-insensitively; ``country`` matches the whole value, by any of its names ("USA" is the United
-    States). Without a query, the most popular books come first.
+    States). Without a query, the most popular books come first; a query with no letter or digit finds none.
     """
     books = Book.objects.all()
     if genre:
@@ -70,7 +70,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
         books = books.filter(source=source)
     words = book_search_words(query=query)
     if not words:
-        return books.order_by("-popularity", "title", "id")
+        # A query of nothing searchable ("📚", "%") finds nothing; no query at all lists every book.
+        return books.none() if query and query.strip() else books.order_by("-popularity", "title", "id")
     expression = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in spellings) + ")" for spellings in words)
     search_query = SearchQuery(expression, search_type="raw", config=SEARCH_CONFIG)
     # The same expression as the GIN index book_search_text, so the index serves the match.

@@ -196,7 +196,8 @@ class ShelfEntrySerializer(serializers.ModelSerializer):
 
 
 class ShelfEntryCreateInputSerializer(RequestBodySerializer):
-    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.")
+    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.",
+                                              error_messages={"does_not_exist": "No book with id {pk_value}."})
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
 
 

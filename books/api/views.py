@@ -6,6 +6,7 @@ Permissions: the catalogue and public shelves are open to everyone; ``/me/…`` 
 from django.contrib.auth import authenticate, get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -366,7 +367,17 @@ class ApiNotFound(APIView):
     schema = None  # not an endpoint: left out of the OpenAPI schema
 
     def http_method_not_allowed(self, request, *args, **kwargs):
+        with_slash = f"{request.path}/"
+        if not request.path.endswith("/") and _is_endpoint(with_slash):
+            raise NotFound(f"No API endpoint at this address; did you mean {with_slash} (with a slash)?")
         raise NotFound("No API endpoint at this address; see /api/docs/.")
+
+
+def _is_endpoint(path: str) -> bool:
+    try:
+        return resolve(path).func.view_class is not ApiNotFound
+    except (Resolver404, AttributeError):
+        return False
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
@@ -382,8 +393,9 @@ def _why_no_neighbours(version, *, has_vector: bool, item: str, filtered: bool) 
     if version is None:
         return "No embedding version is active yet: train one first."
     if not has_vector:
+        too_few = "links" if item == "book" else "books"
         return (f"This {item} has no vector in the active embedding version "
-                "(it was added after training, or has too few links to be trained).")
+                f"(it was added after training, or has too few {too_few} to be trained).")
     return "No other book matches the filters." if filtered else f"No other {item} has a vector."
 
 

@@ -20,7 +20,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_INPUT_BOOKS,
-        help_text=f"Ids of the books to start from (1–{MAX_INPUT_BOOKS} in all; repeats are ignored).",
+        help_text=f"Ids of the books to start from (at most {MAX_INPUT_BOOKS} ids; a repeated id counts once).",
     )
     external_ids = serializers.ListField(
         child=serializers.CharField(max_length=600),
@@ -35,7 +35,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         known = set(Book.objects.filter(pk__in=book_ids).values_list("pk", flat=True))
         unknown = [book_id for book_id in book_ids if book_id not in known]
         if unknown:
-            raise serializers.ValidationError(f"Unknown book ids: {', '.join(map(str, unknown))}.")
+            raise serializers.ValidationError(_no_books("id", unknown))
         return book_ids
 
     def validate_external_ids(self, external_ids: list[str]) -> list[int]:
@@ -44,7 +44,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         book_of = dict(Book.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
         unknown = [external_id for external_id in external_ids if external_id not in book_of]
         if unknown:
-            raise serializers.ValidationError(f"Unknown external ids: {', '.join(unknown)}.")
+            raise serializers.ValidationError(_no_books("external id", unknown))
         return [book_of[external_id] for external_id in external_ids]
 
     def validate(self, data: dict) -> dict:
@@ -54,6 +54,13 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         if len(book_ids) > MAX_INPUT_BOOKS:
             raise serializers.ValidationError({"books": [f"At most {MAX_INPUT_BOOKS} books, got {len(book_ids)}."]})
         return {**data, "books": book_ids}
+
+
+def _no_books(what: str, unknown: list) -> str:
+    """"No book with id 7." / "No books with ids 7, 8." — as a 404 names what it looked for."""
+    if len(unknown) == 1:
+        return f"No book with {what} {unknown[0]}."
+    return f"No books with {what}s {', '.join(map(str, unknown))}."
 
 
 class RecommendationParamsSerializer(QueryParametersSerializer):

@@ -39,7 +39,7 @@ def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_versi
     assert response.status_code == 400
     body = response.json()
     assert "999998, 999999" in body["detail"]
-    assert body["errors"] == {"books": ["Unknown book ids: 999998, 999999."]}
+    assert body["errors"] == {"books": ["No books with ids 999998, 999999."]}
 
 
 def test_books_can_be_given_by_their_sources_ids(anonymous, catalogue, active_version):
@@ -59,7 +59,7 @@ def test_unknown_external_ids_are_400_naming_them(anonymous, catalogue, active_v
                                                                  "wikipedia:No Such Book"]}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "external_ids": ["Unknown external ids: goodbooks:0, wikipedia:No Such Book."]}
+        "external_ids": ["No books with external ids goodbooks:0, wikipedia:No Such Book."]}
 
 
 @pytest.mark.parametrize(

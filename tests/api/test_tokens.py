@@ -111,3 +111,9 @@ def test_an_address_under_api_that_names_no_endpoint_is_a_json_404(anonymous, me
     response = getattr(anonymous, method)(url)
     assert response.status_code == 404
     assert "No API endpoint" in response.json()["detail"]
+
+
+def test_an_endpoint_asked_for_without_its_slash_says_so(anonymous):
+    response = anonymous.get("/api/v1/books")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No API endpoint at this address; did you mean /api/v1/books/ (with a slash)?"

@@ -27,6 +27,12 @@ def test_search_forgives_case_accents_and_typos(catalogue, query):
     assert "Crime and Punishment" in titles
 
 
+@pytest.mark.parametrize("query", ["📚", "%", "_", " - "])
+def test_a_query_with_nothing_searchable_finds_nothing_rather_than_everything(catalogue, query):
+    assert not book_search(query=query).exists()
+    assert book_search(query="   ").count() == book_search().count() == len(catalogue)
+
+
 def test_a_mistyped_title_word_is_corrected(catalogue):
     assert book_search_words(query="anna karenia") == [["anna"], ["karenina"]]
     assert [b.title for b in book_search(query="anna karenia")] == ["Anna Karenina"]
