@@ -12,6 +12,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from books.api.filters import BookFilter, LinkFilter
@@ -332,6 +333,9 @@ class ShelfEntryListApi(generics.GenericAPIView):
 
 class MyTokenApi(APIView):
     """Your API token, for clients: send it as ``Authorization: Token <token>``. One per reader."""
+
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]  # and a tighter limit on password tries
+    throttle_scope = "tokens"
 
     @extend_schema(
         tags=["tokens"],

@@ -2,7 +2,7 @@
 
 Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
-TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
+TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
 ``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
 """
 from pathlib import Path
@@ -148,6 +148,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", default="600/minute"),
         "user": env("API_USER_RATE", default="3000/minute"),
+        "tokens": env("API_TOKEN_RATE", default="20/minute"),  # password guesses, per client address or reader
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -24,7 +24,8 @@ if not os.environ.get("CELERY_BROKER_URL"):
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": env("BOOKVEC_TEST_DATABASE", default="test_bookvec")}
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute",
+                                                                  "tokens": "10000/minute"}}  # noqa: F405
 # Static files straight from static/ (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -2,7 +2,7 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,15 @@ def test_anonymous_and_signed_in_clients_are_throttled_but_not_the_health_check(
         assert response.status_code == 429
         assert "throttled" in response.json()["detail"] and int(response["Retry-After"]) > 0
     assert anonymous.get("/api/v1/health/").status_code in (200, 503)
+
+
+def test_password_tries_for_a_token_have_their_own_tighter_limit(anonymous, user, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"tokens": "2/minute"})
+    cache.clear()
+    wrong = {"username": "reader", "password": "wrong"}
+    assert [anonymous.post(TOKENS, wrong, format="json").status_code for _ in range(3)] == [400, 400, 429]
+    assert anonymous.get("/api/v1/books/").status_code == 200
+    cache.clear()
 
 
 def test_a_forged_session_cookie_is_just_signed_out(anonymous):
