@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from books.models import Book, Shelf
-from books.services import IMPORTED_READER_PREFIX
+from books.services import SignUpError, reader_sign_up_check
 
 
 class SearchForm(forms.Form):
@@ -22,24 +22,15 @@ class SignUpForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
-    def clean_username(self) -> str:
-        """goodbooks readers are imported as ``goodbooks-<id>``: a reader who took such a name would be given that
-        reader's shelves by the next import."""
-        username = super().clean_username()
-        if username and username.lower().startswith(IMPORTED_READER_PREFIX):
-            raise forms.ValidationError(f"Names starting with “{IMPORTED_READER_PREFIX}” are kept for imported "
-                                        "goodbooks readers.", code="username_reserved")
-        return username
-
-    def clean_email(self) -> str:
-        """An email names one account, whatever its case, so a password reset reaches exactly one reader."""
-        email = self.cleaned_data["email"]
-        if email and get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "Another account already uses this email. If it is yours, log in or reset its password.",
-                code="email_taken",
-            )
-        return email
+    def clean(self) -> dict:
+        """The checks sign-up makes again under its lock (``reader_sign_up_check``), shown with the other errors."""
+        cleaned = super().clean()
+        if cleaned.get("username"):
+            try:
+                reader_sign_up_check(username=cleaned["username"], email=cleaned.get("email") or "")
+            except SignUpError as error:
+                self.add_error(error.field, str(error))
+        return cleaned
 
 
 class ShelfForm(forms.Form):

@@ -4,7 +4,7 @@ Every service is atomic and safe under concurrent calls for the same reader: add
 already there updates it instead of duplicating it, and the standard shelves are created exactly once.
 """
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -19,9 +19,20 @@ class ShelfGone(ShelfError):
     """The shelf, or the book on it, was deleted or moved by another request in the meantime."""
 
 
+class SignUpError(ValueError):
+    """The account cannot be created; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 STANDARD_SHELF_NAMES = {kind: kind.label for kind in Shelf.STANDARD_KINDS}
 IMPORTED_READER_PREFIX = "goodbooks-"
 """Usernames of goodbooks readers (``goodbooks-<user_id>``), which the import fills; sign-up refuses them."""
+CUSTOM_SHELVES_MAX = 200
+"""Custom shelves a reader may have (their shelf pages list them all)."""
+SIGN_UP_LOCK = 0x7369676E  # any constant ("sign"): identifies this lock among the database's advisory locks
 
 
 @transaction.atomic
@@ -39,6 +50,8 @@ def shelf_create(*, user, name: str, is_public: bool = False) -> Shelf:
     """Create a custom shelf; names are unique per reader, whatever their case."""
     name = _clean_shelf_name(name)
     _check_shelf_name_free(user_id=user.pk, name=name)
+    if Shelf.objects.filter(user=user, kind=Shelf.Kind.CUSTOM).count() >= CUSTOM_SHELVES_MAX:
+        raise ShelfError(f"A reader can have at most {CUSTOM_SHELVES_MAX} shelves of their own; delete one first.")
     return Shelf.objects.create(user=user, name=name, kind=Shelf.Kind.CUSTOM, is_public=is_public)
 
 
@@ -72,14 +85,14 @@ def shelf_delete(*, shelf: Shelf) -> None:
     shelf.delete()
 
 
-def shelf_add_book(*, shelf: Shelf, book: Book, rating: int | None = None) -> ShelfEntry:
-    """Put ``book`` on ``shelf`` (idempotent: an existing entry keeps its date, and gets the rating if given)."""
+def shelf_add_book(*, shelf: Shelf, book: Book, rating: int | None = None) -> tuple[ShelfEntry, bool]:
+    """Put ``book`` on ``shelf`` (idempotent: an existing entry keeps its date, and gets the rating if given).
+    Returns the entry and whether it is new."""
     _check_rating(rating)
     defaults = {"rating": rating} if rating is not None else {}
-    entry, _ = ShelfEntry.objects.update_or_create(
+    return ShelfEntry.objects.update_or_create(
         shelf=shelf, book=book, defaults=defaults, create_defaults={**defaults, "added_at": timezone.now()}
     )
-    return entry
 
 
 @transaction.atomic
@@ -98,7 +111,7 @@ def shelf_move_book(*, source: Shelf, target: Shelf, book: Book) -> ShelfEntry:
     entry = ShelfEntry.objects.select_for_update().filter(shelf=source, book=book).first()
     if entry is None:
         raise ShelfGone(f'"{book.title}" is not on the shelf "{source.name}" any more.')
-    moved = shelf_add_book(shelf=target, book=book, rating=entry.rating)
+    moved, _ = shelf_add_book(shelf=target, book=book, rating=entry.rating)
     entry.delete()
     return moved
 
@@ -115,10 +128,32 @@ def shelf_entry_rate(*, entry: ShelfEntry, rating: int | None) -> ShelfEntry:
 
 @transaction.atomic
 def reader_sign_up(*, username: str, password: str, email: str = ""):
-    """Create a reader account (the password hashed) with its four standard shelves; return the user."""
+    """Create a reader account (the password hashed) with its four standard shelves; return the user.
+
+    A username or an email names one account whatever its case (a password reset reaches exactly one reader), and
+    names starting with ``IMPORTED_READER_PREFIX`` are the import's. Sign-ups run one at a time (an advisory lock
+    held until commit), so two at once cannot both take the same name or email."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGN_UP_LOCK])
+    reader_sign_up_check(username=username, email=email)
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
     shelves_ensure_standard(user=user)
     return user
+
+
+def reader_sign_up_check(*, username: str, email: str = "") -> None:
+    """SignUpError if ``username`` or ``email`` cannot be had: one an account has already (whatever its case), or a
+    name the goodbooks import keeps for its readers (``goodbooks-<id>``: the next import would fill that account
+    with their shelves)."""
+    users = get_user_model().objects
+    if username.lower().startswith(IMPORTED_READER_PREFIX):
+        raise SignUpError("username", f"Names starting with “{IMPORTED_READER_PREFIX}” are kept for imported "
+                                      "goodbooks readers.")
+    if users.filter(username__iexact=username).exists():
+        raise SignUpError("username", "A user with that username already exists.")
+    if email and users.filter(email__iexact=email).exists():
+        raise SignUpError("email", "Another account already uses this email. If it is yours, log in or reset its "
+                                   "password.")
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from books.importers.normalise import normalise_country
 from books.models import Book, Link, Shelf, ShelfEntry
 from books.services import (
     ShelfError,
+    SignUpError,
     reader_sign_up,
     shelf_add_book,
     shelf_create,
@@ -151,10 +152,14 @@ def sign_up(request):
         return redirect("shelf_index")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = reader_sign_up(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"],
-            email=form.cleaned_data.get("email") or "",
-        )
+        try:
+            user = reader_sign_up(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password1"],
+                email=form.cleaned_data.get("email") or "",
+            )
+        except SignUpError as error:  # taken by a sign-up that committed after the form was checked
+            form.add_error(error.field, str(error))
+            return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
         return redirect(safe_next_url(request) or "shelf_index")
@@ -235,8 +240,9 @@ def book_shelve(request, pk: int):
     form = ShelfChoiceForm(request.POST, user=request.user)
     if form.is_valid():
         shelf = form.cleaned_data["shelf"]
-        shelf_add_book(shelf=shelf, book=book)
-        messages.success(request, f'"{book.title}" is on your shelf "{shelf.name}".')
+        _, added = shelf_add_book(shelf=shelf, book=book)
+        messages.success(request, f'"{book.title}" is on your shelf "{shelf.name}".' if added
+                         else f'"{book.title}" was already on your shelf "{shelf.name}".')
     else:
         messages.error(request, "Pick one of your shelves.")
     return redirect(safe_next_url(request) or reverse("book", args=[book.pk]))

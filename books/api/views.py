@@ -232,14 +232,15 @@ class MyShelfEntryListApi(generics.GenericAPIView):
     @extend_schema(
         tags=["my shelves"],
         request=ShelfEntryCreateInputSerializer,
-        responses={201: ShelfEntrySerializer, **error_responses(400, 401, 404)},
+        responses={201: ShelfEntrySerializer, 200: ShelfEntrySerializer, **error_responses(400, 401, 404)},
     )
     def post(self, request, pk: int):
-        """Put a book on the shelf (again: keeps its date, sets the rating if given)."""
+        """Put a book on the shelf: 201 when it is new there; 200 when it was there already (it keeps its date and
+        gets the rating if one is given)."""
         shelf = _my_shelf(request, pk)
         data = _valid(ShelfEntryCreateInputSerializer, request.data)
-        entry = shelf_add_book(shelf=shelf, book=data["book"], rating=data.get("rating"))
-        return Response(ShelfEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        entry, added = shelf_add_book(shelf=shelf, book=data["book"], rating=data.get("rating"))
+        return Response(ShelfEntrySerializer(entry).data, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
 
 
 class MyShelfEntryDetailApi(APIView):

@@ -153,6 +153,9 @@ def test_add_list_rate_move_and_remove_books(reader, russians, favourites, catal
     added = reader.post(f"{MY_SHELVES}{russians.pk}/books/", {"book": zhivago.pk, "rating": 4}, format="json")
     assert added.status_code == 201
     assert (added.json()["book"]["title"], added.json()["rating"]) == ("Doctor Zhivago", 4)
+    again = reader.post(f"{MY_SHELVES}{russians.pk}/books/", {"book": zhivago.pk}, format="json")
+    assert again.status_code == 200, "already there: nothing was created"
+    assert (again.json()["added_at"], again.json()["rating"]) == (added.json()["added_at"], 4)
 
     listed = reader.get(f"{MY_SHELVES}{russians.pk}/books/").json()
     assert listed["count"] == 3 and listed["results"][0]["book"]["title"] == "Doctor Zhivago"

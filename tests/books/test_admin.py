@@ -114,3 +114,11 @@ def test_staff_edit_shelves_under_the_sites_rules_and_never_delete_a_standard_on
 
 EMPTY_ENTRIES = {"entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0", "entries-MIN_NUM_FORMS": "0",
                  "entries-MAX_NUM_FORMS": "1000"}
+
+
+@pytest.mark.parametrize("query", [{"q": "war\x00"}, {"source__exact": "\x00"}, {"o\x00": "1"}])
+def test_a_nul_character_in_a_changelist_query_is_a_400_naming_the_parameter(admin_client, catalogue, query):
+    response = admin_client.get(reverse("admin:books_book_changelist"), query)
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.content.decode()
+    assert admin_client.get(reverse("admin:books_book_changelist"), {"q": "war"}).status_code == 200

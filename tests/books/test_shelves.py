@@ -9,6 +9,8 @@ from books.selectors import shelves_visible_to
 from books.services import (
     ShelfError,
     ShelfGone,
+    SignUpError,
+    reader_sign_up,
     shelf_add_book,
     shelf_create,
     shelf_delete,
@@ -47,10 +49,11 @@ def test_a_standard_shelf_kind_exists_once_per_reader(user):
 def test_adding_twice_keeps_one_entry_and_updates_the_rating(user, book):
     shelf = shelf_create(user=user, name="Russian  classics")
     assert shelf.name == "Russian classics"
-    first = shelf_add_book(shelf=shelf, book=book)
-    second = shelf_add_book(shelf=shelf, book=book, rating=5)
+    first, created = shelf_add_book(shelf=shelf, book=book)
+    second, created_again = shelf_add_book(shelf=shelf, book=book, rating=5)
     assert ShelfEntry.objects.filter(shelf=shelf).count() == 1
     assert second.added_at == first.added_at and second.rating == 5
+    assert created and not created_again
 
 
 @pytest.mark.parametrize("rating", [0, 6, 2.5, True, "5"])
@@ -202,7 +205,7 @@ def test_rating_moving_or_renaming_what_another_request_just_removed_says_it_is_
 
     shelf = shelf_create(user=user, name="Russians")
     other = shelf_create(user=user, name="Classics")
-    entry = shelf_add_book(shelf=shelf, book=book)
+    entry, _ = shelf_add_book(shelf=shelf, book=book)
     ShelfEntry.objects.filter(pk=entry.pk).delete()  # another request won the race
 
     with pytest.raises(ShelfGone, match="not on that shelf any more"):
@@ -223,3 +226,38 @@ def test_a_readers_shelves_list_the_standard_ones_first_even_when_a_custom_one_i
 
     assert [shelf.name for shelf in shelf_list(owner=user)] == [
         "Want to read", "Reading", "Read", "Favourites", "Russians"]
+
+
+def test_a_reader_has_at_most_custom_shelves_max_shelves_of_their_own(user, monkeypatch):
+    monkeypatch.setattr("books.services.CUSTOM_SHELVES_MAX", 2)
+    shelves_ensure_standard(user=user)  # standard shelves do not count
+    shelf_create(user=user, name="One")
+    shelf_create(user=user, name="Two")
+    with pytest.raises(ShelfError, match="at most 2 shelves of their own; delete one first"):
+        shelf_create(user=user, name="Three")
+    shelf_delete(shelf=Shelf.objects.get(user=user, name="One"))
+    assert shelf_create(user=user, name="Three").name == "Three"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ups_with_one_email_in_different_cases_leave_one_account(django_user_model):
+    created, refused, start = [], [], threading.Barrier(4)
+
+    def sign_up(number, email):
+        try:
+            start.wait()
+            created.append(reader_sign_up(username=f"reader{number}", password="a-long-passphrase", email=email))
+        except SignUpError as error:
+            refused.append((error.field, str(error)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(number, email)) for number, email in
+               enumerate(("ann@example.org", "ANN@example.org", "Ann@Example.org", "ann@EXAMPLE.ORG"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(created) == 1 and django_user_model.objects.count() == 1
+    assert refused == [("email", "Another account already uses this email. If it is yours, log in or reset its "
+                                 "password.")] * 3

@@ -226,10 +226,14 @@ def test_add_a_book_to_a_shelf_from_its_page(client, user, catalogue):
     client.force_login(user)
     book = catalogue["war_and_peace"]
     reading = shelf_of(user, Shelf.Kind.READING)
-    client.post(reverse("book_shelve", args=[book.pk]), {"shelf": reading.pk})
+    added = client.post(reverse("book_shelve", args=[book.pk]), {"shelf": reading.pk}, follow=True)
     assert ShelfEntry.objects.filter(shelf=reading, book=book).exists()
-    html = client.get(reverse("book", args=[book.pk])).content.decode()
+    html = added.content.decode()
     assert "On your shelves:" in html and "Remove from Reading" in html
+    assert "&quot;War and Peace&quot; is on your shelf &quot;Reading&quot;." in html
+    again = client.post(reverse("book_shelve", args=[book.pk]), {"shelf": reading.pk}, follow=True)
+    assert "&quot;War and Peace&quot; was already on your shelf &quot;Reading&quot;." in again.content.decode()
+    assert ShelfEntry.objects.filter(shelf=reading, book=book).count() == 1
 
 
 def test_a_book_cannot_go_on_someone_elses_shelf(client, user, other_user, catalogue):
