@@ -2,12 +2,14 @@
 
 Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
-TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
+CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
 ``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
 """
 from pathlib import Path
 
 import environ
+
+from config.cache import cache_url_of_broker, shared_cache
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -101,6 +103,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bookvec <bookvec@localho
 
 # Celery: queues live in config/celery_app.py.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="redis://localhost:6379/0"))
+# The cache the web processes share (throttle counters, the map's data): CACHE_URL, or the broker's Redis,
+# database 1. It fails open (config/cache.py).
+CACHE_URL = env("CACHE_URL", default="")
+CACHES = shared_cache(CACHE_URL or cache_url_of_broker(CELERY_BROKER_URL))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -5,6 +5,7 @@ tests spawn (a Celery worker, gunicorn) share them. ``conftest.py`` stops them a
 """
 import os
 
+from config.cache import cache_url_of_broker, shared_cache
 from config.embedded import VAR_DIR, embedded_postgres_url, embedded_redis_url
 
 from .base import *  # noqa: F403
@@ -24,6 +25,7 @@ if not os.environ.get("CELERY_BROKER_URL"):
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": env("BOOKVEC_TEST_DATABASE", default="test_bookvec")}
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
+CACHES = shared_cache(CACHE_URL or cache_url_of_broker(CELERY_BROKER_URL))  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute",
                                                                   "tokens": "10000/minute"}}  # noqa: F405
 # Static files straight from static/ (no collectstatic before tests).

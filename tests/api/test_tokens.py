@@ -1,4 +1,8 @@
 """/api/v1/me/tokens/: a client gets a token with its password, uses it, and revokes it; sessions need CSRF."""
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -97,6 +101,17 @@ def test_anonymous_and_signed_in_clients_are_throttled_but_not_the_health_check(
         assert response.status_code == 429
         assert "throttled" in response.json()["detail"] and int(response["Retry-After"]) > 0
     assert anonymous.get("/api/v1/health/").status_code in (200, 503)
+
+
+def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_throttles):
+    """gunicorn runs several workers: each must see the others' requests, or each allows the whole rate."""
+    assert [anonymous.get("/api/v1/links/").status_code for _ in range(2)] == [200, 200]
+    another_process = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.core.cache import cache; "
+                               "print(len(cache.get('throttle_anon_127.0.0.1', [])))"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}, capture_output=True, text=True,
+        timeout=120)
+    assert another_process.stdout.strip() == "2", another_process.stderr[-2000:]
 
 
 def test_password_tries_for_a_token_have_their_own_tighter_limit(anonymous, user, monkeypatch):

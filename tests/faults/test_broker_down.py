@@ -1,5 +1,6 @@
 """Stop Redis: a retrain request says clearly that it could not be queued, nothing is lost or left blocking,
-and requests work again as soon as Redis is back (the real test broker, stopped and started)."""
+the catalogue and the map are still served (the cache on that Redis fails open), and requests work again as
+soon as Redis is back (the real test broker, stopped and started)."""
 import pytest
 
 from recommender.models import TrainingRun
@@ -22,6 +23,9 @@ def test_a_retrain_request_with_redis_down_is_refused_clearly_and_works_once_red
     assert refused.status_code == 503
     assert "could not be queued" in refused.json()["detail"] and "Redis" in refused.json()["detail"]
     assert health.status_code == 503 and health.json()["broker"]["status"] == "down"
+    # The cache (the same Redis) fails open: readers are served, unthrottled, while it is down.
+    assert staff.get("/api/v1/books/").status_code == 200
+    assert staff.get("/map/points.json").status_code == 200
     # The refused request is on record as failed with the reason, and blocks nothing.
     failed = TrainingRun.objects.get()
     assert failed.status == "failed" and "could not be queued" in failed.error
