@@ -1,9 +1,8 @@
 """Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, F, TextField, Value
 from django.db.models.functions import NullIf
 from django_filters import rest_framework as filters
-from rest_framework.settings import api_settings
 
 from books.models import Book, Link
 from books.selectors import book_search
@@ -29,23 +28,7 @@ def _missing_last(model, ordering: str):
     return value.desc(nulls_last=True) if ordering.startswith("-") else value.asc(nulls_last=True)
 
 
-class KnownParametersFilterSet(filters.FilterSet):
-    """A list's filters, where an unknown query parameter (a typo like ``?auther=``) is a 400 naming the known
-    ones instead of being ignored, which would answer the whole unfiltered list."""
-
-    PAGINATION = ("page", "page_size")
-
-    def is_valid(self):
-        valid = super().is_valid()
-        known = [*self.filters, *self.PAGINATION]
-        unknown = [name for name in self.data if name not in known and name != api_settings.URL_FORMAT_OVERRIDE]
-        for name in unknown:
-            message = f"Unknown parameter. Known parameters: {', '.join(known)}."
-            self.form.errors[name] = self.form.error_class([ValidationError(message, code="unknown")])
-        return valid and not unknown
-
-
-class BookFilter(KnownParametersFilterSet):
+class BookFilter(filters.FilterSet):
     """``/books/`` parameters. Search and the facet filters are ``books.selectors.book_search``'s."""
 
     search = filters.CharFilter(
@@ -83,7 +66,7 @@ class BookFilter(KnownParametersFilterSet):
         return self.filters["ordering"].filter(books, data["ordering"])
 
 
-class LinkFilter(KnownParametersFilterSet):
+class LinkFilter(filters.FilterSet):
     """``/links/`` parameters."""
 
     search = filters.CharFilter(

@@ -7,9 +7,9 @@ JSON body are ``RequestBodySerializer``s: a field they do not know is an error, 
 from collections.abc import Mapping
 
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from config.api_views import refuse_unknown
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
 
@@ -17,17 +17,9 @@ MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input er
 class RequestBodySerializer(serializers.Serializer):
     """A JSON object's fields; unknown ones (a typo like ``bookz``) are each a 400 naming the known fields."""
 
-    known_word = "field"
-    passed_through: tuple[str, ...] = ()
-
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            known = [name for name, field in self.fields.items() if not field.read_only]
-            unknown = [name for name in data if name not in known and name not in self.passed_through]
-            if unknown:
-                word = self.known_word
-                message = f"Unknown {word}. Known {word}s: {', '.join(known)}."
-                raise serializers.ValidationError({name: [message] for name in unknown})
+            refuse_unknown(data, [name for name, field in self.fields.items() if not field.read_only], word="field")
         return super().to_internal_value(data)
 
 
@@ -106,11 +98,9 @@ class LinkDetailSerializer(LinkSerializer):
         read_only_fields = fields
 
 
-class QueryParametersSerializer(RequestBodySerializer):
-    """A request's query parameters; unknown ones (a typo like ``?kk=5``) are each a 400 naming the known ones."""
-
-    known_word = "parameter"
-    passed_through = (api_settings.URL_FORMAT_OVERRIDE,)  # ?format=json or ?format=api, DRF's own
+class QueryParametersSerializer(serializers.Serializer):
+    """A request's query parameters. The view that declares it as its ``query_parameters`` refuses unknown ones
+    (``config.api_views``)."""
 
 
 class SimilarParamsSerializer(QueryParametersSerializer):

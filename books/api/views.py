@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -50,6 +50,7 @@ from books.services import (
     shelves_ensure_standard,
 )
 from config.api_errors import error_responses, not_found, object_or_404
+from config.api_views import ApiView, GenericApiView, ListApiView
 from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
 
 LINK_TOP_BOOKS = 20
@@ -59,7 +60,7 @@ LINK_TOP_BOOKS = 20
 
 
 @extend_schema(tags=["books"], responses={200: BookSerializer(many=True), **error_responses(400, 404)})
-class BookListApi(generics.ListAPIView):
+class BookListApi(ListApiView):
     """Books, 20 a page: search by title or author, filter by author, genre, country, source or external id."""
 
     permission_classes = [AllowAny]
@@ -69,7 +70,7 @@ class BookListApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["books"], responses={200: BookDetailSerializer, **error_responses(404)})
-class BookDetailApi(APIView):
+class BookDetailApi(ApiView):
     """One book: metadata, links (most used first), and whether the active embedding version has it."""
 
     permission_classes = [AllowAny]
@@ -88,7 +89,7 @@ class BookDetailApi(APIView):
     parameters=[SimilarParamsSerializer],
     responses={200: SimilarBooksSerializer, **error_responses(400, 404)},
 )
-class BookSimilarApi(APIView):
+class BookSimilarApi(ApiView):
     """The ``k`` books nearest this one in the active embedding version, most similar first.
 
     A book without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``
@@ -97,6 +98,7 @@ class BookSimilarApi(APIView):
     """
 
     permission_classes = [AllowAny]
+    query_parameters = SimilarParamsSerializer
 
     def get(self, request, pk: int):
         params = _valid(SimilarParamsSerializer, request.query_params)
@@ -113,7 +115,7 @@ class BookSimilarApi(APIView):
 
 
 @extend_schema(tags=["links"], responses={200: LinkSerializer(many=True), **error_responses(400, 404)})
-class LinkListApi(generics.ListAPIView):
+class LinkListApi(ListApiView):
     """Links (Wikipedia pages, categories, reader tags) with how many books use each, by name."""
 
     permission_classes = [AllowAny]
@@ -125,7 +127,7 @@ class LinkListApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["links"], responses={200: LinkDetailSerializer, **error_responses(404)})
-class LinkDetailApi(APIView):
+class LinkDetailApi(ApiView):
     """One link, with its 20 most popular books."""
 
     permission_classes = [AllowAny]
@@ -141,7 +143,7 @@ class LinkDetailApi(APIView):
     parameters=[SimilarLinkParamsSerializer],
     responses={200: SimilarLinksSerializer, **error_responses(400, 404)},
 )
-class LinkSimilarApi(APIView):
+class LinkSimilarApi(ApiView):
     """The ``k`` links nearest this one in the active embedding version, most similar first.
 
     A link without a vector (or no active version) answers 200 with empty ``results`` and a ``detail``
@@ -149,6 +151,7 @@ class LinkSimilarApi(APIView):
     """
 
     permission_classes = [AllowAny]
+    query_parameters = SimilarLinkParamsSerializer
 
     def get(self, request, pk: int):
         params = _valid(SimilarLinkParamsSerializer, request.query_params)
@@ -167,7 +170,7 @@ class LinkSimilarApi(APIView):
 # --- The signed-in reader's shelves -------------------------------------------------------------------
 
 
-class MyShelfListApi(APIView):
+class MyShelfListApi(ApiView):
     """Your shelves: the four standard ones (created on first use) and your own."""
 
     permission_classes = [IsAuthenticated]
@@ -189,7 +192,7 @@ class MyShelfListApi(APIView):
         return Response(ShelfSerializer(_my_shelf(request, shelf.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class MyShelfDetailApi(APIView):
+class MyShelfDetailApi(ApiView):
     """One of your shelves."""
 
     permission_classes = [IsAuthenticated]
@@ -217,7 +220,7 @@ class MyShelfDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MyShelfEntryListApi(generics.GenericAPIView):
+class MyShelfEntryListApi(GenericApiView):
     """The books on one of your shelves, newest first."""
 
     permission_classes = [IsAuthenticated]
@@ -243,7 +246,7 @@ class MyShelfEntryListApi(generics.GenericAPIView):
         return Response(ShelfEntrySerializer(entry).data, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
 
 
-class MyShelfEntryDetailApi(APIView):
+class MyShelfEntryDetailApi(ApiView):
     """A book on one of your shelves, by the book's id."""
 
     permission_classes = [IsAuthenticated]
@@ -271,7 +274,7 @@ class MyShelfEntryDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MyShelfEntryMoveApi(APIView):
+class MyShelfEntryMoveApi(ApiView):
     """Move a book to another of your shelves, keeping its rating."""
 
     permission_classes = [IsAuthenticated]
@@ -292,7 +295,7 @@ class MyShelfEntryMoveApi(APIView):
 
 
 @extend_schema(tags=["shelves"], responses={200: ShelfSerializer(many=True), **error_responses(404)})
-class UserShelfListApi(APIView):
+class UserShelfListApi(ApiView):
     """A reader's shelves you may see: their public ones (all of them, if they are you)."""
 
     permission_classes = [AllowAny]
@@ -306,7 +309,7 @@ class UserShelfListApi(APIView):
 
 
 @extend_schema(tags=["shelves"], responses={200: ShelfSerializer, **error_responses(404)})
-class ShelfDetailApi(APIView):
+class ShelfDetailApi(ApiView):
     """A shelf you may see (public, or yours); a private shelf of another reader is 404."""
 
     permission_classes = [AllowAny]
@@ -315,7 +318,7 @@ class ShelfDetailApi(APIView):
         return Response(ShelfSerializer(object_or_404(_visible_shelves(request), pk)).data)
 
 
-class ShelfEntryListApi(generics.GenericAPIView):
+class ShelfEntryListApi(GenericApiView):
     """The books on a shelf you may see, newest first."""
 
     permission_classes = [AllowAny]
@@ -332,10 +335,10 @@ class ShelfEntryListApi(generics.GenericAPIView):
 # --- Tokens -------------------------------------------------------------------------------------------
 
 
-class MyTokenApi(APIView):
+class MyTokenApi(ApiView):
     """Your API token, for clients: send it as ``Authorization: Token <token>``. One per reader."""
 
-    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]  # and a tighter limit on password tries
+    throttle_classes = [*ApiView.throttle_classes, ScopedRateThrottle]  # and a tighter limit on password tries
     throttle_scope = "tokens"
 
     @extend_schema(

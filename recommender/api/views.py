@@ -9,12 +9,12 @@ import time
 
 from django.db import connection
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api_errors import error_responses, object_or_404
+from config.api_views import ApiView, GenericApiView
 from config.celery_app import app as celery_app
 from recommender.api.serializers import (
     EmbeddingVersionSerializer,
@@ -41,7 +41,7 @@ _last_worker_ping: list = [float("-inf"), []]
 # --- Recommendations ----------------------------------------------------------------------------------
 
 
-class RecommendationApi(APIView):
+class RecommendationApi(ApiView):
     """Books for someone who likes the given books (no account needed)."""
 
     permission_classes = [AllowAny]
@@ -64,10 +64,11 @@ class RecommendationApi(APIView):
         return Response(_recommendations(results, nothing_found="None of these books has a vector yet."))
 
 
-class MyRecommendationApi(APIView):
+class MyRecommendationApi(ApiView):
     """Books for you, from the books on your shelves (your ratings weigh in; dismissed books never come back)."""
 
     permission_classes = [IsAuthenticated]
+    query_parameters = RecommendationParamsSerializer
 
     @extend_schema(
         tags=["recommendations"],
@@ -85,7 +86,7 @@ class MyRecommendationApi(APIView):
 # --- Training runs and embedding versions (staff) -----------------------------------------------------
 
 
-class TrainingRunListApi(generics.GenericAPIView):
+class TrainingRunListApi(GenericApiView):
     """Training runs, newest first (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -114,7 +115,7 @@ class TrainingRunListApi(generics.GenericAPIView):
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class TrainingRunDetailApi(APIView):
+class TrainingRunDetailApi(ApiView):
     """One training run: status, progress, loss per epoch, metrics (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -124,7 +125,7 @@ class TrainingRunDetailApi(APIView):
         return Response(TrainingRunSerializer(_training_run(pk)).data)
 
 
-class TrainingRunCancelApi(APIView):
+class TrainingRunCancelApi(ApiView):
     """Ask a queued or running training run to stop (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -138,7 +139,7 @@ class TrainingRunCancelApi(APIView):
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EmbeddingVersionListApi(generics.GenericAPIView):
+class EmbeddingVersionListApi(GenericApiView):
     """Embedding versions, newest first (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -154,7 +155,7 @@ class EmbeddingVersionListApi(generics.GenericAPIView):
         return self.get_paginated_response(EmbeddingVersionSerializer(page, many=True).data)
 
 
-class EmbeddingVersionDetailApi(APIView):
+class EmbeddingVersionDetailApi(ApiView):
     """One embedding version (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -164,7 +165,7 @@ class EmbeddingVersionDetailApi(APIView):
         return Response(EmbeddingVersionSerializer(object_or_404(EmbeddingVersion.objects, pk)).data)
 
 
-class EmbeddingVersionActivateApi(APIView):
+class EmbeddingVersionActivateApi(ApiView):
     """Serve readers from this version from now on (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -180,7 +181,7 @@ class EmbeddingVersionActivateApi(APIView):
         return Response(EmbeddingVersionSerializer(version).data)
 
 
-class EmbeddingVersionRollbackApi(APIView):
+class EmbeddingVersionRollbackApi(ApiView):
     """Go back to the version that was active before this one (staff only)."""
 
     permission_classes = [IsAdminUser]
@@ -198,7 +199,7 @@ class EmbeddingVersionRollbackApi(APIView):
 # --- Health -------------------------------------------------------------------------------------------
 
 
-class HealthApi(APIView):
+class HealthApi(ApiView):
     """Whether the database, the broker and a worker answer, and which embedding version is active."""
 
     authentication_classes = []

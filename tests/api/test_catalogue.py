@@ -250,3 +250,27 @@ def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, catal
         "Unknown parameter. Known parameters: search, author, genre, country, source, external_id, ordering, page, "
         "page_size."]}
     assert similar.json()["errors"] == {"kk": ["Unknown parameter. Known parameters: k, genre."]}
+
+
+@pytest.mark.parametrize(("who", "method", "url", "params", "known"), [
+    ("staff", "get", "/api/v1/training-runs/", {"status": "failed"}, "Known parameters: page, page_size."),
+    ("staff", "get", "/api/v1/embedding-versions/", {"ordering": "id"}, "Known parameters: page, page_size."),
+    ("reader", "get", "/api/v1/me/shelves/", {"foo": "1"}, "there are none."),
+    ("reader", "get", "/api/v1/me/recommendations/", {"kk": "3"}, "Known parameters: k."),
+    ("anonymous", "get", "/api/v1/links/", {"serach": "war"}, "Known parameters: search, kind, ordering, page, "),
+    ("anonymous", "get", "/api/v1/health/", {"verbose": "1"}, "there are none."),
+    ("anonymous", "post", "/api/v1/recommendations/?foo=5", {"books": [1]}, "there are none."),
+])
+def test_every_endpoint_refuses_query_parameters_it_does_not_know(request, catalogue, who, method, url, params,
+                                                                   known):
+    client = request.getfixturevalue(who)
+    response = (client.get(url, params) if method == "get" else client.post(url, params, format="json"))
+    assert response.status_code == 400, response.content
+    (name, messages), = response.json()["errors"].items()
+    assert name in (set(params) | {"foo"}) and known in messages[0] and messages[0].startswith("Unknown parameter")
+    if method == "get":
+        assert client.get(url, {"format": "json"}).status_code == 200, "DRF's ?format= is always known"
+
+
+def test_unknown_query_parameters_are_checked_after_signing_in(anonymous):
+    assert anonymous.get("/api/v1/me/shelves/", {"foo": "1"}).status_code == 401
