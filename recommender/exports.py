@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from books.models import Book
 from recommender.models import BookVector, EmbeddingVersion
 
 LEGEND_SIZE = 12
@@ -41,9 +42,11 @@ def map_data(*, version: EmbeddingVersion) -> dict:
 
 
 def map_data_signature(*, version: EmbeddingVersion) -> str:
-    """Changes whenever the version's map changes (a version gains inferred books after training)."""
+    """Changes whenever the version's map changes: it gains inferred books after training, or books are edited or
+    re-imported (new titles, authors, genres)."""
     state = BookVector.objects.filter(version=version).aggregate(count=Count("id"), last=Max("id"))
-    return f"{version.pk}-{state['count']}-{state['last']}"
+    changed = Book.objects.aggregate(changed=Max("updated_at"))["changed"]
+    return f"{version.pk}-{state['count']}-{state['last']}-{changed.timestamp() if changed else 0:.6f}"
 
 
 def map_teaser(*, version: EmbeddingVersion) -> list[dict]:

@@ -391,7 +391,7 @@ def test_refresh_steps_through_other_recommendations(client, user, embeddings, c
 
 
 def test_map_points_are_every_placed_book_with_legends(client, embeddings, catalogue, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         data = client.get(reverse("map_points")).json()
     assert len(data["ids"]) == len(data["x"]) == len(data["titles"]) == 41
     assert all(-1 <= value <= 1 for value in data["x"] + data["y"])
@@ -404,6 +404,18 @@ def test_map_points_revalidate_with_an_etag(client, embeddings):
     first = client.get(reverse("map_points"))
     again = client.get(reverse("map_points"), HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
+
+
+def test_the_map_shows_a_book_edited_or_re_imported_since_it_was_drawn(client, embeddings, catalogue):
+    first = client.get(reverse("map_points"))
+    book = catalogue["war_and_peace"]
+    book.title = "War and Peace (Maude translation)"
+    book.save()  # as the admin or a re-import does: updated_at moves on
+
+    after = client.get(reverse("map_points"), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after["ETag"] != first["ETag"]
+    data = after.json()
+    assert data["titles"][data["ids"].index(book.pk)] == "War and Peace (Maude translation)"
 
 
 def test_map_neighbours_of_a_book(client, embeddings, catalogue):
