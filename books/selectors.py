@@ -202,7 +202,9 @@ class _Vocabulary:
     ``MIN_LENGTH`` letters most like it (difflib's ratio, at least ``MIN_RATIO`` and within ``SPELLING_MARGIN``
     of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue is looked for in all of
     them), looked for among the words that share the most letter trigrams with it, so a lookup never scans
-    every word.
+    every word. An author's name spelt correctly is looked for in its other spellings too ("dostoevsky" also
+    finds "dostoyevsky", "tolstoj" "tolstoy"): name words of at least ``NAME_LENGTH`` letters, at least
+    ``NAME_RATIO`` alike, neither starting the other (so "strange" is never "stranger").
     """
 
     MIN_RATIO = 0.75
@@ -210,10 +212,13 @@ class _Vocabulary:
     SPELLING_MARGIN = 0.05
     MAX_SPELLINGS = 3
     CANDIDATES = 60
+    NAME_LENGTH = 6
+    NAME_RATIO = 0.85
 
-    def __init__(self, word_counts: dict[str, int]):
+    def __init__(self, word_counts: dict[str, int], name_words: set[str]):
         self.words = sorted(word_counts)
         self.counts = word_counts
+        self.names = name_words
         self.by_trigram = defaultdict(list)
         for word in self.words:
             for trigram in _trigrams(word):
@@ -222,21 +227,32 @@ class _Vocabulary:
     def spellings(self, word: str) -> list[str]:
         """``[word]`` if it starts a catalogue word or is like none; else its closest catalogue words, best first."""
         position = bisect.bisect_left(self.words, word)
-        if len(word) < self.MIN_LENGTH or position < len(self.words) and self.words[position].startswith(word):
+        if len(word) < self.MIN_LENGTH:
             return [word]
-        shared = Counter()
-        for trigram in _trigrams(word):
-            shared.update(self.by_trigram.get(trigram, ()))
-        scored = sorted(
-            ((difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate], candidate)
-             for candidate, _ in shared.most_common(self.CANDIDATES) if len(candidate) >= self.MIN_LENGTH),
-            reverse=True,
-        )
+        if position < len(self.words) and self.words[position].startswith(word):
+            if word not in self.names or len(word) < self.NAME_LENGTH:
+                return [word]
+            other_names = [candidate for ratio, _, candidate in self._scored(word)
+                           if ratio >= self.NAME_RATIO and candidate in self.names
+                           and not candidate.startswith(word) and not word.startswith(candidate)]
+            return [word, *other_names[: self.MAX_SPELLINGS - 1]]
+        scored = self._scored(word)
         if not scored:
             return [word]
         close = [candidate for ratio, _, candidate in scored
                  if ratio >= max(self.MIN_RATIO, scored[0][0] - self.SPELLING_MARGIN)]
         return close[: self.MAX_SPELLINGS] or [word]
+
+    def _scored(self, word: str) -> list[tuple[float, int, str]]:
+        """(likeness, books, catalogue word) of the words sharing the most trigrams with ``word``, most alike first."""
+        shared = Counter()
+        for trigram in _trigrams(word):
+            shared.update(self.by_trigram.get(trigram, ()))
+        return sorted(
+            ((difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate], candidate)
+             for candidate, _ in shared.most_common(self.CANDIDATES) if len(candidate) >= self.MIN_LENGTH),
+            reverse=True,
+        )
 
 
 def _trigrams(word: str) -> set[str]:
@@ -257,6 +273,9 @@ def _search_vocabulary() -> _Vocabulary:
                 cursor.execute(
                     "SELECT word, ndoc FROM ts_stat($$SELECT to_tsvector('simple', search_text) FROM books_book$$)"
                 )
-                _vocabulary_cache["vocabulary"] = _Vocabulary(dict(cursor.fetchall()))
+                word_counts = dict(cursor.fetchall())
+            name_words = {word for author in Book.objects.values_list("author", flat=True).distinct()
+                          for word in re.findall(r"[^\W_]+", fold(author))}
+            _vocabulary_cache["vocabulary"] = _Vocabulary(word_counts, name_words)
             _vocabulary_cache["signature"] = signature
         return _vocabulary_cache["vocabulary"]

@@ -52,6 +52,25 @@ def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spellin
     assert [b.title for b in book_search(query="dostoievski karamasov")] == ["The Brothers Karamazov"]
 
 
+def test_a_name_spelt_right_finds_its_other_spellings_too(catalogue):
+    make_book("The Brothers Karamazov", "Fyodor Dostoyevsky", popularity=60)
+    make_book("Resurrection", "Leo Tolstoj")
+    assert book_search_words(query="dostoevsky") == [["dostoevsky", "dostoyevsky"]]
+    assert {b.title for b in book_search(query="dostoevsky")} == {
+        "The Brothers Karamazov", "Crime and Punishment", "The Idiot"}
+    assert {b.title for b in book_search(query="Tolstoj")} == {"Resurrection", "War and Peace", "Anna Karenina"}
+
+
+def test_only_names_get_other_spellings_and_never_a_longer_or_shorter_word(catalogue):
+    make_book("Carrie", "Stephen King")
+    make_book("Twilight", "Stephenie Meyer")
+    make_book("The Painted Veil", "W. Somerset Maugham")
+    make_book("The Painter of Battles", "Arturo Perez-Reverte")
+    assert book_search_words(query="stephen") == [["stephen"]], "'stephenie' starts with it: another name"
+    assert book_search_words(query="painted") == [["painted"]], "a title word, not a name"
+    assert book_search_words(query="herbert") == [["herbert"]], "a name spelt one way"
+
+
 def test_short_words_and_far_spellings_are_not_offered_as_corrections(catalogue):
     make_book("Karen", "Usain Bolt")
     assert book_search_words(query="usa") == [["usa"]], "too short to correct: 'us' or 'sa' would be noise"
