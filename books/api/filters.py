@@ -18,12 +18,15 @@ class StableOrderingFilter(filters.OrderingFilter):
 
 
 def _missing_last(model, ordering: str):
-    """``"-publication_year"`` → the descending order with undated books last (PostgreSQL puts nulls first)."""
+    """``"-publication_year"`` → the descending order with undated books last (PostgreSQL puts nulls first). A
+    book's title or author sorts by its folded copy (``Book.SORT_KEYS``: case and accents aside)."""
     name = ordering.removeprefix("-")
     try:
         is_text = isinstance(model._meta.get_field(name), CharField | TextField)
     except FieldDoesNotExist:  # an annotation, such as a link's book_count
         is_text = False
+    if name in getattr(model, "SORT_KEYS", {}):
+        name, is_text = model.SORT_KEYS[name], False  # already folded, NULL when empty
     value = NullIf(F(name), Value("")) if is_text else F(name)
     return value.desc(nulls_last=True) if ordering.startswith("-") else value.asc(nulls_last=True)
 
