@@ -29,10 +29,9 @@ class ImportCommand(BaseCommand):
             report = self.run_import(options, progress)
         except InvalidImport as invalid:
             self._write_report(options["report"], invalid.problems)
-            raise CommandError(
-                f"Nothing was imported: {len(invalid.problems)} problem(s) in the input "
-                f"(--skip-invalid imports the valid lines).\n{format_problems(invalid.problems)}"
-            ) from None
+            hint = "" if invalid.whole_input else " (--skip-invalid imports the valid lines)"
+            raise CommandError(f"Nothing was imported: {len(invalid.problems)} problem(s) in the input{hint}.\n"
+                               f"{format_problems(invalid.problems)}") from None
         self._write_report(options["report"], report.problems)
         self.stdout.write(report.summary())
         inferred = book_vectors_infer()

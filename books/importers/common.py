@@ -84,10 +84,13 @@ class Problem:
 
 
 class InvalidImport(Exception):
-    """The input has problems and nothing was written; ``problems`` lists every one found."""
+    """The input has problems and nothing was written; ``problems`` lists every one found. ``whole_input`` when
+    the last of them makes the whole input unusable (no such file, a missing column, a corrupt file), so
+    skipping bad lines cannot help."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, whole_input: bool = False):
         self.problems = list(problems)
+        self.whole_input = whole_input
         super().__init__(format_problems(self.problems))
 
 
@@ -112,7 +115,7 @@ class ProblemLog:
     def fatal(self, problem: Problem) -> InvalidImport:
         """A problem that makes the whole input unusable (a missing column, a corrupt file): stop now."""
         self.problems.append(problem)
-        return InvalidImport(self.problems)
+        return InvalidImport(self.problems, whole_input=True)
 
     def raise_unless_skipping(self) -> None:
         if self.problems and not self.skip_invalid:
@@ -205,9 +208,9 @@ def numbered_lines(path: Path, problems: ProblemLog, *, display_name: str) -> It
 def require_file(path: Path, *, display_name: str) -> None:
     """Raise ``InvalidImport`` if ``path`` is not a readable file."""
     if path.is_dir():
-        raise InvalidImport([Problem(display_name, None, "a folder, not a file")])
+        raise InvalidImport([Problem(display_name, None, "a folder, not a file")], whole_input=True)
     if not path.is_file():
-        raise InvalidImport([Problem(display_name, None, "no such file")])
+        raise InvalidImport([Problem(display_name, None, "no such file")], whole_input=True)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:

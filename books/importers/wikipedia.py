@@ -96,7 +96,7 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
     ``complete`` is False for a last line with no newline, which makes a JSON error read as truncation.
     """
     try:
-        row = json.loads(text)
+        row = json.loads(text.rstrip("\r\n"))  # so an error at the end of the line is not "column 1" of the next
     except json.JSONDecodeError as error:
         cut = "; the file ends in the middle of this line (truncated?)" if not complete else ""
         raise BadLine(f"malformed JSON: {error.msg} at column {error.colno}{cut}") from None

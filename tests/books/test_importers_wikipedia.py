@@ -97,7 +97,9 @@ def test_progress_goes_to_stderr():
 
 BAD_LINES = [
     pytest.param('["Broken", {"author": "X"}, [], [], "2018-01-01T00:00:00Z" 5]\n',
-                 ["books.ndjson:2:", "malformed JSON"], id="malformed-json"),
+                 ["books.ndjson:2:", "malformed JSON: Expecting ',' delimiter at column 60"], id="malformed-json"),
+    pytest.param('{"not": "an array"\n',
+                 ["books.ndjson:2:", "malformed JSON: Expecting ',' delimiter at column 19"], id="unclosed-at-line-end"),
     pytest.param('["Listbox", ["author", "X"], [], [], "2018-01-01T00:00:00Z", 5]\n',
                  ['books.ndjson:2: field "infobox": expected an object, got list'], id="infobox-not-a-dict"),
     pytest.param('["Long", {}, [], [], "2018-01-01T00:00:00Z", "5 kB"]\n',
@@ -138,7 +140,7 @@ def test_bad_input_names_file_line_and_field_and_writes_nothing(tmp_path, bad_li
 
     for part in expected_parts:
         assert part in str(error.value)
-    assert "Nothing was imported" in str(error.value)
+    assert "Nothing was imported" in str(error.value) and "--skip-invalid imports the valid lines" in str(error.value)
     assert row_counts() == before
     assert Book.objects.get(title="War and Peace").author == "Leo Tolstoy"
 
@@ -167,8 +169,9 @@ def test_a_truncated_gzip_file_is_refused(tmp_path):
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(CommandError, match="missing.ndjson: no such file"):
+    with pytest.raises(CommandError, match="missing.ndjson: no such file") as error:
         import_books(tmp_path / "missing.ndjson")
+    assert "--skip-invalid" not in str(error.value), "skipping bad lines cannot help a missing file"
 
 
 def test_skip_invalid_imports_good_lines_and_reports_bad_ones(tmp_path):
