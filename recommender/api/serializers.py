@@ -11,6 +11,8 @@ from recommender.training.params import VARIANTS
 MAX_INPUT_BOOKS = 500
 """A whole shelf fits (goodbooks' longest want-to-read shelf has 100 books). 500 books take 23 ms with the
 shelf model and 330 ms with neighbour voting (the bundled sample, this machine)."""
+MAX_INPUT_ENTRIES = 4 * MAX_INPUT_BOOKS
+"""Entries a list may have, repeats included (a repeated id counts once against ``MAX_INPUT_BOOKS``)."""
 
 
 class RecommendationRequestSerializer(RequestBodySerializer):
@@ -19,13 +21,14 @@ class RecommendationRequestSerializer(RequestBodySerializer):
     books = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
-        max_length=MAX_INPUT_BOOKS,
-        help_text=f"Ids of the books to start from (at most {MAX_INPUT_BOOKS} ids; a repeated id counts once).",
+        max_length=MAX_INPUT_ENTRIES,
+        help_text=f"Ids of the books to start from (at most {MAX_INPUT_BOOKS} books with external_ids; a repeated "
+                  f"id counts once, {MAX_INPUT_ENTRIES} entries at most).",
     )
     external_ids = serializers.ListField(
         child=serializers.CharField(max_length=600),
         required=False,
-        max_length=MAX_INPUT_BOOKS,
+        max_length=MAX_INPUT_ENTRIES,
         help_text="The same by the source's ids, e.g. goodbooks:1 or wikipedia:Dune (with or instead of books).",
     )
     k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")

@@ -2,7 +2,7 @@
 import pytest
 
 from books.services import shelf_add_book, shelf_create
-from recommender.api.serializers import MAX_INPUT_BOOKS
+from recommender.api.serializers import MAX_INPUT_BOOKS, MAX_INPUT_ENTRIES
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,11 @@ def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, catalogue, acti
     response = anonymous.post(RECOMMENDATIONS, {"books": [book.pk, book.pk]}, format="json")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 5  # every other book with a vector
+    # Repeats do not count against the limit of MAX_INPUT_BOOKS books, up to MAX_INPUT_ENTRIES entries.
+    many = anonymous.post(RECOMMENDATIONS, {"books": [book.pk] * MAX_INPUT_ENTRIES}, format="json")
+    assert many.status_code == 200 and many.json()["results"] == response.json()["results"]
+    too_many = anonymous.post(RECOMMENDATIONS, {"books": [book.pk] * (MAX_INPUT_ENTRIES + 1)}, format="json")
+    assert too_many.status_code == 400 and "books" in too_many.json()["errors"]
 
 
 def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_version):
