@@ -56,14 +56,15 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
     for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
     "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
-    list, case-insensitively; ``country`` matches the whole value, by any of its names ("USA" is the United
+    list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling");
+    ``country`` matches the whole value, by any of its names ("USA" is the United
     States). Without a query, the most popular books come first; a query with no letter or digit finds none.
     """
     books = Book.objects.all()
     if genre:
         books = books.filter(genre__iregex=_list_entry_regex(genre))
     if author:
-        books = books.filter(author__iregex=_list_entry_regex(author))
+        books = books.filter(author__iregex=_list_entry_regex(author, initials_spaced_any_way=True))
     if country:
         books = books.filter(country__iexact=normalise_country(country))
     if source:
@@ -189,9 +190,13 @@ def _facet_list(field: str, *, split: bool, limit: int | None) -> list[Catalogue
         return [CatalogueFacet(name=name, book_count=count) for name, count in cursor.fetchall()]
 
 
-def _list_entry_regex(value: str) -> str:
-    """A regex matching ``value`` as one whole entry of a comma-separated list."""
-    return r"(^|,)\s*" + re.escape(value.strip()) + r"\s*(,|$)"
+def _list_entry_regex(value: str, *, initials_spaced_any_way: bool = False) -> str:
+    """A regex matching ``value`` as one whole entry of a comma-separated list; with ``initials_spaced_any_way``,
+    a full stop may be followed by any spaces or none ("J.K." matches "J. K.")."""
+    words = r"\s+".join(re.escape(word) for word in value.split())
+    if initials_spaced_any_way:
+        words = r"\.\s*".join(r"\s+".join(re.escape(word) for word in part.split()) for part in value.split("."))
+    return r"(^|,)\s*" + words + r"\s*(,|$)"
 
 
 class _Vocabulary:

@@ -116,6 +116,12 @@ def test_filters_match_whole_list_entries(catalogue):
     assert {b.title for b in book_search(author="leo tolstoy", genre="Realism")} == {"Anna Karenina"}
 
 
+def test_an_author_is_found_however_the_source_spaced_the_initials(catalogue):
+    make_book("Harry Potter and the Philosopher's Stone", "J. K. Rowling")
+    for spelling in ("J.K. Rowling", "J. K. Rowling", "j.k. rowling"):
+        assert [b.title for b in book_search(author=spelling)] == ["Harry Potter and the Philosopher's Stone"], spelling
+
+
 def test_regex_characters_in_a_filter_are_literal(catalogue):
     assert not book_search(genre="nov.l").exists()
 
