@@ -8,6 +8,13 @@ class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def paginate_queryset(self, queryset, request, view=None):
+        """``?page=`` past the last page is a 404 (DRF's); ``0``, ``-1`` or ``abc`` are a 400."""
+        asked = request.query_params.get(self.page_query_param)
+        if asked is not None and asked != "last" and not (asked.isdigit() and int(asked) >= 1):
+            raise ValidationError({self.page_query_param: [f"Expected a page number from 1, got {asked[:20]!r}."]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_page_size(self, request):
         """``?page_size=`` as asked (a larger one is capped at 100); ``0``, ``-1`` or ``abc`` are a 400."""
         asked = request.query_params.get(self.page_size_query_param)

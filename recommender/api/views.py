@@ -61,7 +61,9 @@ class RecommendationApi(ApiView):
         """
         data = _valid(RecommendationRequestSerializer, request.data)
         results = book_recommendations(book_ids=data["books"], k=data["k"])
-        return Response(_recommendations(results, nothing_found="None of these books has a vector yet."))
+        return Response(_recommendations(results, nothing_found=(
+            "None of these books has a vector in the active embedding version: too few links or readers to "
+            "place them.")))
 
 
 class MyRecommendationApi(ApiView):

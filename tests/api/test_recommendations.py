@@ -102,6 +102,13 @@ def test_malformed_or_non_object_json_is_400(anonymous, raw):
     assert response.json()["detail"]
 
 
+def test_books_without_vectors_get_no_recommendations_and_are_told_why(anonymous, catalogue, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.new_arrival.pk]}, format="json")
+    assert response.status_code == 200 and response.json()["results"] == []
+    assert response.json()["detail"] == ("None of these books has a vector in the active embedding version: too few "
+                                         "links or readers to place them.")
+
+
 def test_without_an_active_version_recommendations_are_empty_and_say_why(anonymous, catalogue):
     response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.war_and_peace.pk]}, format="json")
     assert response.status_code == 200
