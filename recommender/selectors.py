@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
+from django.utils import timezone
 from pgvector import Vector
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
+from recommender.services.training_runs import DEAD_AFTER
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 from recommender.training.dataset import normalise_link_name, removed_link_matcher
 from recommender.training.params import TrainingParams
@@ -292,6 +294,14 @@ def training_status() -> dict:
         },
         "open_run": None if run is None else training_run_progress(run=run),
     }
+
+
+def workers_busy_training() -> list[str]:
+    """"<worker> (training run N)" for each run whose worker's heartbeat is fresh. Such a worker, busy in its
+    solo pool, does not answer a ping while it trains."""
+    running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING,
+                                         heartbeat_at__gte=timezone.now() - DEAD_AFTER).order_by("pk")
+    return [f"{run.worker} (training run {run.pk})" for run in running.only("pk", "worker")]
 
 
 def training_run_progress(*, run: TrainingRun) -> dict:

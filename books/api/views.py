@@ -243,7 +243,8 @@ class MyShelfEntryListApi(GenericApiView):
         shelf = _my_shelf(request, pk)
         data = _valid(ShelfEntryCreateInputSerializer, request.data)
         entry, added = shelf_add_book(shelf=shelf, book=data["book"], rating=data.get("rating"))
-        return Response(ShelfEntrySerializer(entry).data, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+        return Response(ShelfEntrySerializer(entry).data,
+                        status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
 
 
 class MyShelfEntryDetailApi(ApiView):

@@ -164,7 +164,10 @@ class HealthPartSerializer(serializers.Serializer):
 
 
 class WorkerHealthSerializer(HealthPartSerializer):
-    workers = serializers.ListField(child=serializers.CharField(), help_text="Workers that answered the ping.")
+    workers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='Workers that answered the ping, and those busy training ("training@host (training run 5)"), '
+                  "which cannot answer it until the run ends.")
 
 
 class ActiveVersionHealthSerializer(serializers.Serializer):

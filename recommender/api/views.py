@@ -26,7 +26,7 @@ from recommender.api.serializers import (
     TrainingRunSerializer,
 )
 from recommender.models import EmbeddingVersion, TrainingRun
-from recommender.selectors import active_version, book_recommendations, reader_recommendations
+from recommender.selectors import active_version, book_recommendations, reader_recommendations, workers_busy_training
 from recommender.services.training_runs import training_run_cancel, training_run_request
 from recommender.services.versions import version_activate, version_rollback
 
@@ -216,6 +216,10 @@ class HealthApi(ApiView):
         worker = (_check(_ping_workers, "worker ping") if broker["status"] == "ok"
                   else {"status": "down", "detail": "No broker."})
         worker.setdefault("workers", [])
+        if database["status"] == "ok" and (training := workers_busy_training()):
+            worker["workers"] = [*worker["workers"], *training]
+            if worker["status"] == "down" and broker["status"] == "ok":
+                worker.update(status="ok", detail=None)
         version = active_version() if database["status"] == "ok" else None
         is_up = database["status"] == broker["status"] == "ok"
         report = {

@@ -20,6 +20,24 @@ def test_healthy_with_database_and_broker_up_and_no_worker(anonymous, active_ver
     assert body["active_version"]["id"] == active_version.pk
 
 
+def test_a_worker_busy_training_is_listed_though_it_cannot_answer_the_ping(anonymous):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recommender.models import TrainingRun
+
+    now = timezone.now()
+    running = TrainingRun.objects.create(status=TrainingRun.Status.RUNNING, worker="training@host", started_at=now,
+                                         heartbeat_at=now)
+    body = anonymous.get(HEALTH).json()
+    assert body["worker"] == {"status": "ok", "detail": None,
+                              "workers": [f"training@host (training run {running.pk})"]}
+
+    TrainingRun.objects.filter(pk=running.pk).update(heartbeat_at=now - timedelta(minutes=10))  # its worker died
+    assert anonymous.get(HEALTH).json()["worker"]["workers"] == []
+
+
 def test_no_active_version_is_null(anonymous):
     assert anonymous.get(HEALTH).json()["active_version"] is None
 
