@@ -82,8 +82,12 @@ class Link(models.Model):
     display_name = models.CharField(max_length=500)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     books = models.ManyToManyField(Book, through="BookLink", related_name="links")
+    book_count = models.PositiveIntegerField(
+        db_default=0, editable=False,
+        help_text="Books using this link, kept by the database (triggers on books_booklink, migration 0005).")
 
     class Meta:
+        indexes = [models.Index(fields=["-book_count"], name="link_book_count")]
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="link_name_not_empty")]
 
     def __str__(self):

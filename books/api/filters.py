@@ -1,5 +1,4 @@
 """Query parameters of the catalogue lists: declared and validated here, answered by the selectors."""
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, F, TextField, Value
 from django.db.models.functions import NullIf
 from django_filters import rest_framework as filters
@@ -21,10 +20,7 @@ def _missing_last(model, ordering: str):
     """``"-publication_year"`` → the descending order with undated books last (PostgreSQL puts nulls first). A
     book's title or author sorts by its folded copy (``Book.SORT_KEYS``: case and accents aside)."""
     name = ordering.removeprefix("-")
-    try:
-        is_text = isinstance(model._meta.get_field(name), CharField | TextField)
-    except FieldDoesNotExist:  # an annotation, such as a link's book_count
-        is_text = False
+    is_text = isinstance(model._meta.get_field(name), CharField | TextField)
     if name in getattr(model, "SORT_KEYS", {}):
         name, is_text = model.SORT_KEYS[name], False  # already folded, NULL when empty
     value = NullIf(F(name), Value("")) if is_text else F(name)

@@ -80,7 +80,7 @@ class BookDetailSerializer(BookSerializer):
 class LinkSerializer(serializers.ModelSerializer):
     """A link (Wikipedia page, category or reader tag) and how many books use it."""
 
-    book_count = serializers.IntegerField(read_only=True)
+    book_count = serializers.IntegerField(read_only=True, help_text="How many books use it.")
 
     class Meta:
         model = Link

@@ -4,8 +4,7 @@ Permissions: the catalogue and public shelves are open to everyone; ``/me/…`` 
 (session or ``Authorization: Token …``); another reader's private shelf answers 404, as if absent.
 """
 from django.contrib.auth import authenticate, get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -35,7 +34,7 @@ from books.api.serializers import (
     TokenCreateInputSerializer,
     TokenSerializer,
 )
-from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.models import Book, Link, Shelf, ShelfEntry
 from books.selectors import book_detail, link_books, shelf_entries, shelf_list, shelves_visible_to
 from books.services import (
     reader_token_create,
@@ -123,7 +122,7 @@ class LinkListApi(ListApiView):
     filterset_class = LinkFilter
 
     def get_queryset(self):
-        return _links_with_book_count().order_by("name")
+        return Link.objects.order_by("name")
 
 
 @extend_schema(tags=["links"], responses={200: LinkDetailSerializer, **error_responses(404)})
@@ -133,7 +132,7 @@ class LinkDetailApi(ApiView):
     permission_classes = [AllowAny]
 
     def get(self, request, pk: int):
-        link = object_or_404(_links_with_book_count(), pk)
+        link = object_or_404(Link.objects, pk)
         link.top_books = list(link_books(link=link).order_by("-popularity", "title", "id")[:LINK_TOP_BOOKS])
         return Response(LinkDetailSerializer(link).data)
 
@@ -406,16 +405,6 @@ def _why_no_neighbours(version, *, has_vector: bool, item: str, filtered: bool) 
         return (f"This {item} has no vector in the active embedding version "
                 f"(it was added after training, or has too few {too_few} to be trained).")
     return "No other book matches the filters." if filtered else f"No other {item} has a vector."
-
-
-def _links_with_book_count():
-    # A correlated count per link on the page, instead of grouping every book-link pair of the catalogue.
-    book_count = (
-        BookLink.objects.filter(link=OuterRef("pk")).order_by().values("link").annotate(n=Count("id")).values("n")
-    )
-    return Link.objects.annotate(
-        book_count=Coalesce(Subquery(book_count, output_field=IntegerField()), Value(0))
-    )
 
 
 def _my_shelf(request, pk: int) -> Shelf:

@@ -67,8 +67,10 @@ def test_books_links_and_pairs_are_imported_from_the_fixture():
 def test_reimporting_updates_rows_instead_of_duplicating_them(tmp_path):
     import_books(FIXTURE)
     counts = row_counts()
+    napoleon_books = Link.objects.get(name="napoleon").book_count
     import_books(FIXTURE)
     assert row_counts() == counts
+    assert Link.objects.get(name="napoleon").book_count == napoleon_books
 
     changed = [line.replace('"Realist novel < br > Tragedy"', '"Tragedy"').replace('"napoleon", ', "")
                for line in GOOD_LINES]
@@ -77,6 +79,7 @@ def test_reimporting_updates_rows_instead_of_duplicating_them(tmp_path):
     assert "0 new, 3 updated" in output
     assert anna.genre == "Tragedy"
     assert not anna.links.filter(name="napoleon").exists(), "a link the article dropped is dropped"
+    assert Link.objects.get(name="napoleon").book_count == napoleon_books - 1
     assert Book.objects.count() == counts["Book"] and Link.objects.count() == counts["Link"]
     assert BookLink.objects.count() == counts["BookLink"] - 1
 

@@ -51,3 +51,25 @@ def test_a_book_has_a_link_once(book, link):
 def test_a_book_link_counts_at_least_one(book, link):
     with pytest.raises(IntegrityError):
         BookLink.objects.create(book=book, link=link, count=0)
+
+
+def test_a_links_book_count_follows_its_pairs_whatever_writes_them(book, link):
+    from django.db import ProgrammingError, transaction
+
+    other = Link.objects.create(name="desert", display_name="Desert", kind=Link.Kind.WIKILINK)
+    books = [book, *Book.objects.bulk_create(
+        [Book(external_id=f"wikipedia:Sequel {n}", source="wikipedia", title=f"Sequel {n}") for n in range(3)])]
+    BookLink.objects.bulk_create([BookLink(book=b, link=link) for b in books] + [BookLink(book=book, link=other)])
+
+    def counts():
+        return dict(Link.objects.values_list("name", "book_count"))
+
+    assert counts() == {"science fiction": 4, "desert": 1}
+    books[1].delete()  # as the admin deletes a book: its pairs go with it
+    BookLink.objects.filter(book=book, link=other).delete()
+    assert counts() == {"science fiction": 3, "desert": 0}
+    BookLink.objects.filter(link=link).update(count=5)  # a re-import's new counts change no book count
+    assert counts() == {"science fiction": 3, "desert": 0}
+    with pytest.raises(ProgrammingError, match="never changes its book or link"), transaction.atomic():
+        BookLink.objects.filter(book=book).update(link=other)
+    assert counts() == {"science fiction": 3, "desert": 0}
