@@ -291,12 +291,28 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
     book_ids: dict[str, int] = {}
     with connection.cursor() as cursor:
         _create_staging_tables(cursor)
+        cursor.execute("SET LOCAL bookvec.link_counts_deferred = on")  # recounted once below, not batch by batch
         with progress_bar(total=len(books), unit="book", description="Writing books", stream=stream) as bar:
             for batch in batched(books, batch_size):
                 book_ids.update(_write_book_batch(cursor, batch, report))
                 bar.update(len(batch))
+        _link_book_counts_recount(cursor)
+        cursor.execute("SET LOCAL bookvec.link_counts_deferred = off")
         cursor.execute("DROP TABLE import_book, import_link, import_pair")
     return book_ids
+
+
+def _link_book_counts_recount(cursor) -> None:
+    """Set every link's ``book_count`` from its pairs (a statement's triggers keep it so otherwise: migration
+    0005), changing only the links whose count differs."""
+    cursor.execute(
+        """
+        UPDATE books_link AS link SET book_count = counted.n
+        FROM (SELECT every.id, count(pair.link_id) AS n FROM books_link AS every
+              LEFT JOIN books_booklink AS pair ON pair.link_id = every.id GROUP BY every.id) AS counted
+        WHERE link.id = counted.id AND link.book_count <> counted.n
+        """
+    )
 
 
 def _create_staging_tables(cursor) -> None:
