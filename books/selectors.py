@@ -1,9 +1,11 @@
 """Reads of the catalogue and of readers' shelves, with the privacy rule in one place."""
 import bisect
 import difflib
+import itertools
 import re
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -193,9 +195,10 @@ def _facet_list(field: str, *, split: bool, limit: int | None) -> list[Catalogue
 def _list_entry_regex(value: str, *, initials_spaced_any_way: bool = False) -> str:
     """A regex matching ``value`` as one whole entry of a comma-separated list; with ``initials_spaced_any_way``,
     a full stop may be followed by any spaces or none ("J.K." matches "J. K.")."""
-    words = r"\s+".join(re.escape(word) for word in value.split())
-    if initials_spaced_any_way:
-        words = r"\.\s*".join(r"\s+".join(re.escape(word) for word in part.split()) for part in value.split("."))
+    def spaced(text: str) -> str:
+        return r"\s+".join(re.escape(word) for word in text.split())
+
+    words = r"\.\s*".join(map(spaced, value.split("."))) if initials_spaced_any_way else spaced(value)
     return r"(^|,)\s*" + words + r"\s*(,|$)"
 
 
@@ -208,8 +211,9 @@ class _Vocabulary:
     of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue is looked for in all of
     them), looked for among the words that share the most letter trigrams with it, so a lookup never scans
     every word. An author's name spelt correctly is looked for in its other spellings too ("dostoevsky" also
-    finds "dostoyevsky", "tolstoj" "tolstoy"): name words of at least ``NAME_LENGTH`` letters, at least
-    ``NAME_RATIO`` alike, neither starting the other (so "strange" is never "stranger").
+    finds "dostoyevsky", "tolstoj" "tolstoy"): words at least ``NAME_RATIO`` alike that the catalogue's authors
+    use in names otherwise the same ("fyodor dostoevsky", "fyodor dostoyevsky"), so "orwell" is never
+    "cornwell" nor "collins" "rollins".
     """
 
     MIN_RATIO = 0.75
@@ -217,13 +221,13 @@ class _Vocabulary:
     SPELLING_MARGIN = 0.05
     MAX_SPELLINGS = 3
     CANDIDATES = 60
-    NAME_LENGTH = 6
     NAME_RATIO = 0.85
+    NAME_LENGTH = 6
 
-    def __init__(self, word_counts: dict[str, int], name_words: set[str]):
+    def __init__(self, word_counts: dict[str, int], author_names: Iterable[str]):
         self.words = sorted(word_counts)
         self.counts = word_counts
-        self.names = name_words
+        self.name_spellings = _name_spellings(author_names, self.NAME_RATIO, self.NAME_LENGTH)
         self.by_trigram = defaultdict(list)
         for word in self.words:
             for trigram in _trigrams(word):
@@ -235,12 +239,7 @@ class _Vocabulary:
         if len(word) < self.MIN_LENGTH:
             return [word]
         if position < len(self.words) and self.words[position].startswith(word):
-            if word not in self.names or len(word) < self.NAME_LENGTH:
-                return [word]
-            other_names = [candidate for ratio, _, candidate in self._scored(word)
-                           if ratio >= self.NAME_RATIO and candidate in self.names
-                           and not candidate.startswith(word) and not word.startswith(candidate)]
-            return [word, *other_names[: self.MAX_SPELLINGS - 1]]
+            return [word, *self.name_spellings.get(word, [])[: self.MAX_SPELLINGS - 1]]
         scored = self._scored(word)
         if not scored:
             return [word]
@@ -258,6 +257,27 @@ class _Vocabulary:
              for candidate, _ in shared.most_common(self.CANDIDATES) if len(candidate) >= self.MIN_LENGTH),
             reverse=True,
         )
+
+
+def _name_spellings(author_names: Iterable[str], min_ratio: float, min_length: int) -> dict[str, list[str]]:
+    """Each author-name word's other spellings, most alike first: a word that takes its place in a name otherwise
+    the same ("fyodor dostoevsky" and "fyodor dostoyevsky"), at least ``min_ratio`` alike (not "john"/"jane"),
+    both of ``min_length`` letters or more and neither starting the other (Thomas More is not Thomas Moore,
+    nor Martin Martini)."""
+    in_place_of = defaultdict(set)  # "fyodor *" -> {"dostoevsky", "dostoyevsky"}
+    for name in author_names:
+        words = re.findall(r"[^\W_]+", fold(name))
+        if len(words) >= 2:
+            for i, word in enumerate(words):
+                in_place_of[(*words[:i], "*", *words[i + 1:])].add(word)
+    spellings = defaultdict(set)
+    for words in in_place_of.values():
+        for word, other in itertools.permutations(words, 2):
+            if (min(len(word), len(other)) >= min_length and not other.startswith(word) and not word.startswith(other)
+                    and difflib.SequenceMatcher(None, word, other).ratio() >= min_ratio):
+                spellings[word].add(other)
+    return {word: sorted(others, key=lambda other: -difflib.SequenceMatcher(None, word, other).ratio())
+            for word, others in spellings.items()}
 
 
 def _trigrams(word: str) -> set[str]:
@@ -279,8 +299,8 @@ def _search_vocabulary() -> _Vocabulary:
                     "SELECT word, ndoc FROM ts_stat($$SELECT to_tsvector('simple', search_text) FROM books_book$$)"
                 )
                 word_counts = dict(cursor.fetchall())
-            name_words = {word for author in Book.objects.values_list("author", flat=True).distinct()
-                          for word in re.findall(r"[^\W_]+", fold(author))}
-            _vocabulary_cache["vocabulary"] = _Vocabulary(word_counts, name_words)
+            authors = {name.strip() for names in Book.objects.values_list("author", flat=True).distinct()
+                       for name in names.split(",")}
+            _vocabulary_cache["vocabulary"] = _Vocabulary(word_counts, authors)
             _vocabulary_cache["signature"] = signature
         return _vocabulary_cache["vocabulary"]
