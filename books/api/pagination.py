@@ -1,4 +1,6 @@
 """Page-number pagination for every API list: ``?page=`` and ``?page_size=`` (at most 100)."""
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -11,14 +13,19 @@ class ApiPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         """``?page=`` past the last page is a 404 (DRF's); ``0``, ``-1`` or ``abc`` are a 400."""
         asked = request.query_params.get(self.page_query_param)
-        if asked is not None and asked != "last" and not (asked.isdigit() and int(asked) >= 1):
+        if asked is not None and asked != "last" and not _whole_number(asked):
             raise ValidationError({self.page_query_param: [f"Expected a page number from 1, got {asked[:20]!r}."]})
         return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         """``?page_size=`` as asked (a larger one is capped at 100); ``0``, ``-1`` or ``abc`` are a 400."""
         asked = request.query_params.get(self.page_size_query_param)
-        if asked is not None and not (asked.isdigit() and int(asked) >= 1):
+        if asked is not None and not _whole_number(asked):
             raise ValidationError({self.page_size_query_param: [
                 f"Expected a whole number from 1 to {self.max_page_size}, got {asked[:20]!r}."]})
         return super().get_page_size(request)
+
+
+def _whole_number(text: str) -> bool:
+    """1, 2, … in ASCII digits, at most 9 of them ("²" passes ``isdigit`` but is no number ``int`` reads)."""
+    return re.fullmatch(r"[0-9]{1,9}", text) is not None and int(text) >= 1

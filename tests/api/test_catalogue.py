@@ -96,7 +96,8 @@ def test_books_without_the_sort_value_come_last_either_way(anonymous, catalogue)
         ({"search": "war\x00"}, "search"), ({"country": "\x00"}, "country"), ({"genre": "\x00"}, "genre"),
         ({"author": "\x00"}, "author"), ({"external_id": "goodbooks:\x00"}, "external_id"),
         ({"auther": "Leo Tolstoy"}, "auther"), ({"page_size": "-1"}, "page_size"), ({"page_size": "abc"}, "page_size"),
-        ({"page": "0"}, "page"), ({"page": "-1"}, "page"), ({"page": "abc"}, "page"),
+        ({"page": "0"}, "page"), ({"page": "-1"}, "page"), ({"page": "abc"}, "page"), ({"page": "²"}, "page"),
+        ({"page": "9" * 5000}, "page"), ({"page_size": "²"}, "page_size"), ({"page_size": "9" * 5000}, "page_size"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, params, field):
