@@ -5,6 +5,8 @@ per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}
 JSON, or not an object, under ``non_field_errors``), so a client can always show ``detail`` and may point at
 fields with ``errors``.
 """
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiResponse
@@ -47,6 +49,14 @@ ERROR_MEANINGS = {
     409: "Conflicts with the current state (`detail` says how).",
     503: "A service it needs (the database or the Celery broker) is unreachable.",
 }
+
+
+def refuse_unknown(names: Iterable[str], known: list[str], *, word: str) -> None:
+    """A 400 for each of ``names`` not in ``known``, naming the known ones (``word``: "field", "parameter")."""
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        message = f"Unknown {word}. Known {word}s: {', '.join(known)}." if known else f"Unknown {word}: there are none."
+        raise exceptions.ValidationError({name: [message] for name in unknown})
 
 
 def error_responses(*statuses: int) -> dict:

@@ -3,22 +3,11 @@
 A typo (``?auther=``) or a filter an endpoint does not have (``/training-runs/?status=failed``) is never
 ignored: ignored, it would answer as if it had applied.
 """
-from collections.abc import Iterable
-
 from rest_framework import generics
-from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-PAGINATION = ("page", "page_size")
-
-
-def refuse_unknown(names: Iterable[str], known: list[str], *, word: str) -> None:
-    """A 400 for each of ``names`` not in ``known``, naming the known ones (``word``: "field", "parameter")."""
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        message = f"Unknown {word}. Known {word}s: {', '.join(known)}." if known else f"Unknown {word}: there are none."
-        raise ValidationError({name: [message] for name in unknown})
+from config.api_errors import refuse_unknown
 
 
 class QueryParametersChecked:
@@ -33,12 +22,19 @@ class QueryParametersChecked:
         names = [name for name in request.query_params if name != api_settings.URL_FORMAT_OVERRIDE]
         refuse_unknown(names, self.known_query_parameters(request), word="parameter")
 
+    def query_parameters_valid(self, request) -> dict:
+        """The values of the ``query_parameters`` serializer's fields, checked (a 400 naming a bad one)."""
+        serializer = self.query_parameters(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def known_query_parameters(self, request) -> list[str]:
         if self.query_parameters is not None:
             return list(self.query_parameters().fields)
         known = list(getattr(self, "filterset_class", None) and self.filterset_class.base_filters or ())
-        if request.method in ("GET", "HEAD") and getattr(self, "pagination_class", None) is not None:
-            known += PAGINATION
+        paginator = getattr(self, "paginator", None)
+        if paginator is not None and request.method in ("GET", "HEAD", "OPTIONS"):
+            known += [paginator.page_query_param, paginator.page_size_query_param]
         return known
 
 

@@ -7,9 +7,10 @@ and one warning a minute says so in the log.
 """
 import logging
 import time
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.exceptions import ImproperlyConfigured
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
@@ -54,5 +55,12 @@ def shared_cache(url: str) -> dict:
 
 
 def cache_url_of_broker(broker_url: str) -> str:
-    """The broker's Redis, database 1 (the broker uses 0)."""
-    return urlunsplit(urlsplit(broker_url)._replace(path="/1"))
+    """The broker's Redis, database 1 (the broker uses 0); ImproperlyConfigured for a broker that is no Redis."""
+    parts = urlsplit(broker_url)
+    if parts.scheme in ("redis", "rediss"):
+        return urlunsplit(parts._replace(path="/1"))
+    if parts.scheme == "unix":
+        query = [(key, value) for key, value in parse_qsl(parts.query) if key != "db"]
+        return f"unix://{parts.path}?{urlencode([*query, ('db', '1')])}"
+    raise ImproperlyConfigured(f"The broker URL is not a Redis URL ({parts.scheme}://…): set CACHE_URL to a Redis "
+                               "for the cache the web processes share.")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
-from config.api_views import refuse_unknown
+from config.api_errors import refuse_unknown
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
 

@@ -100,7 +100,7 @@ class BookSimilarApi(ApiView):
     query_parameters = SimilarParamsSerializer
 
     def get(self, request, pk: int):
-        params = _valid(SimilarParamsSerializer, request.query_params)
+        params = self.query_parameters_valid(request)
         book = object_or_404(Book.objects, pk)
         results = similar_books(book=book, k=params["k"], genre=params.get("genre") or None)
         version = active_version()
@@ -153,7 +153,7 @@ class LinkSimilarApi(ApiView):
     query_parameters = SimilarLinkParamsSerializer
 
     def get(self, request, pk: int):
-        params = _valid(SimilarLinkParamsSerializer, request.query_params)
+        params = self.query_parameters_valid(request)
         link = object_or_404(Link.objects, pk)
         results = similar_links(link=link, k=params["k"])
         version = active_version()

@@ -25,7 +25,7 @@ if not os.environ.get("CELERY_BROKER_URL"):
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": env("BOOKVEC_TEST_DATABASE", default="test_bookvec")}
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
-CACHES = shared_cache(CACHE_URL or cache_url_of_broker(CELERY_BROKER_URL))  # noqa: F405
+CACHES = shared_cache(cache_url_of_broker(CELERY_BROKER_URL))  # this run's own Redis, whatever .env's CACHE_URL
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute",
                                                                   "tokens": "10000/minute"}}  # noqa: F405
 # Static files straight from static/ (no collectstatic before tests).

@@ -78,7 +78,7 @@ class MyRecommendationApi(ApiView):
         responses={200: RecommendationsSerializer, **error_responses(400, 401)},
     )
     def get(self, request):
-        params = _valid(RecommendationParamsSerializer, request.query_params)
+        params = self.query_parameters_valid(request)
         results = reader_recommendations(user=request.user, k=params["k"])
         return Response(_recommendations(
             results, nothing_found="Put books that have vectors on your shelves to get recommendations."

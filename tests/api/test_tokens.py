@@ -114,6 +114,26 @@ def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_thrott
     assert another_process.stdout.strip() == "2", another_process.stderr[-2000:]
 
 
+@pytest.mark.parametrize(("broker", "cache"), [
+    ("redis://redis:6379/0", "redis://redis:6379/1"),
+    ("rediss://user:secret@host:6380/0?ssl_cert_reqs=none", "rediss://user:secret@host:6380/1?ssl_cert_reqs=none"),
+    ("unix:///run/redis.sock?db=0", "unix:///run/redis.sock?db=1"),
+])
+def test_the_shared_cache_is_database_1_of_the_brokers_redis(broker, cache):
+    from config.cache import cache_url_of_broker
+
+    assert cache_url_of_broker(broker) == cache
+
+
+def test_a_broker_that_is_no_redis_asks_for_cache_url():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.cache import cache_url_of_broker
+
+    with pytest.raises(ImproperlyConfigured, match="set CACHE_URL"):
+        cache_url_of_broker("amqp://guest@rabbit//")
+
+
 def test_password_tries_for_a_token_have_their_own_tighter_limit(anonymous, user, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"tokens": "2/minute"})
     cache.clear()
