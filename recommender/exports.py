@@ -24,6 +24,7 @@ LEGEND_SIZE = 12
 OTHER = "Other"
 UNKNOWN = "Not given"
 TEASER_POINTS = 700
+CACHED_FOR_S = 24 * 3600
 PROJECTOR_CHUNK = 2000
 
 
@@ -33,12 +34,7 @@ def map_data(*, version: EmbeddingVersion) -> dict:
     ``genre_names``/``country_names`` list the legend entries; ``genre[i]`` is the index of book ``i``'s
     first genre in ``genre_names`` (likewise ``country``). Books without a map place are left out.
     """
-    key = f"map-data:{map_data_signature(version=version)}"
-    data = cache.get(key)
-    if data is None:
-        data = _build_map_data(version)
-        cache.set(key, data, timeout=24 * 3600)
-    return data
+    return _cached(f"map-data:{version.pk}", map_data_signature(version=version), lambda: _build_map_data(version))
 
 
 def map_data_signature(*, version: EmbeddingVersion) -> str:
@@ -51,14 +47,26 @@ def map_data_signature(*, version: EmbeddingVersion) -> str:
 
 def map_teaser(*, version: EmbeddingVersion) -> list[dict]:
     """A seeded sample of the map (``TEASER_POINTS`` books) for the home page's small picture."""
-    data = map_data(version=version)
-    indices = list(range(len(data["ids"])))
-    if len(indices) > TEASER_POINTS:
-        indices = sorted(random.Random(version.pk).sample(indices, TEASER_POINTS))
-    return [
-        {"x": round((data["x"][i] + 1) * 50, 2), "y": round((1 - data["y"][i]) * 50, 2), "genre": data["genre"][i]}
-        for i in indices
-    ]
+    def build() -> list[dict]:
+        data = map_data(version=version)
+        indices = list(range(len(data["ids"])))
+        if len(indices) > TEASER_POINTS:
+            indices = sorted(random.Random(version.pk).sample(indices, TEASER_POINTS))
+        return [{"x": round((data["x"][i] + 1) * 50, 2), "y": round((1 - data["y"][i]) * 50, 2),
+                 "genre": data["genre"][i]} for i in indices]
+
+    return _cached(f"map-teaser:{version.pk}", map_data_signature(version=version), build)
+
+
+def _cached(key: str, signature: str, build):
+    """``build()``, kept in the shared cache under ``key`` (one entry a version, overwritten, never piling up)
+    until ``signature`` changes."""
+    kept = cache.get(key)
+    if kept is not None and kept[0] == signature:
+        return kept[1]
+    value = build()
+    cache.set(key, (signature, value), timeout=CACHED_FOR_S)
+    return value
 
 
 def projector_vectors_lines(*, version: EmbeddingVersion) -> Iterator[str]:
