@@ -4,6 +4,8 @@ Vectors live in their own tables keyed by (version, book) / (version, link), so 
 written beside the live one and switched on in one transaction; each version gets its own partial
 HNSW index (cosine), and dropping an old version is a cheap delete.
 """
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -29,6 +31,8 @@ class TrainingRun(models.Model):
         COMMAND = "command", "Command line"
 
     OPEN_STATUSES = (Status.QUEUED, Status.RUNNING)
+    DEAD_AFTER = timedelta(minutes=2)
+    """A running run whose heartbeat (or, before its first one, its start) is older than this has lost its worker."""
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
@@ -52,6 +56,14 @@ class TrainingRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def running_alive(cls, now) -> models.QuerySet:
+        """Running runs whose worker still shows signs of life at ``now``: a heartbeat, or a start, within
+        ``DEAD_AFTER``."""
+        since = now - cls.DEAD_AFTER
+        return cls.objects.filter(status=cls.Status.RUNNING).exclude(
+            models.Q(heartbeat_at__lt=since) | models.Q(heartbeat_at__isnull=True, started_at__lt=since))
 
     class Meta:
         ordering = ["-queued_at", "-id"]

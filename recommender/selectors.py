@@ -19,7 +19,6 @@ from pgvector import Vector
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
-from recommender.services.training_runs import DEAD_AFTER
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 from recommender.training.dataset import normalise_link_name, removed_link_matcher
 from recommender.training.params import TrainingParams
@@ -296,12 +295,11 @@ def training_status() -> dict:
     }
 
 
-def workers_busy_training() -> list[str]:
-    """"<worker> (training run N)" for each run whose worker's heartbeat is fresh. Such a worker, busy in its
-    solo pool, does not answer a ping while it trains."""
-    running = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING,
-                                         heartbeat_at__gte=timezone.now() - DEAD_AFTER).order_by("pk")
-    return [f"{run.worker} (training run {run.pk})" for run in running.only("pk", "worker")]
+def workers_busy_training() -> dict[str, int]:
+    """{Celery worker ("name@host"): the id of the run it is executing}, for runs still alive. Such a worker, busy
+    in its solo pool, does not answer a ping while it trains."""
+    running = TrainingRun.running_alive(timezone.now()).filter(worker__contains="@")
+    return dict(running.order_by("pk").values_list("worker", "pk"))
 
 
 def training_run_progress(*, run: TrainingRun) -> dict:

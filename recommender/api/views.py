@@ -217,7 +217,9 @@ class HealthApi(ApiView):
                   else {"status": "down", "detail": "No broker."})
         worker.setdefault("workers", [])
         if database["status"] == "ok" and (training := workers_busy_training()):
-            worker["workers"] = [*worker["workers"], *training]
+            busy = [f"{name} (training run {run_id})" for name, run_id in training.items()
+                    if name not in worker["workers"]]
+            worker["workers"] = [*worker["workers"], *busy]
             if worker["status"] == "down" and broker["status"] == "ok":
                 worker.update(status="ok", detail=None)
         version = active_version() if database["status"] == "ok" else None

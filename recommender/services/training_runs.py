@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 Status = TrainingRun.Status
 
-DEAD_AFTER = timedelta(minutes=2)
-"""A running run whose heartbeat is older than this has lost its worker."""
 HEARTBEAT_SECONDS = 15.0
 """How often a running run's heartbeat is refreshed, whatever stage it is in."""
 PROGRESS_SECONDS = 1.0
@@ -160,7 +158,7 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
 def training_runs_fail_dead(*, worker: str | None = None) -> list[int]:
     """Marks failed the runs no worker will finish; returns their ids.
 
-    These are running runs whose heartbeat is older than DEAD_AFTER, running runs of ``worker`` (a worker
+    These are running runs no longer ``TrainingRun.running_alive``, running runs of ``worker`` (a worker
     that is just starting cannot be executing anything), and queued runs older than the training time
     limit (their task was lost). Their unfinished versions are deleted.
     """
@@ -169,8 +167,7 @@ def training_runs_fail_dead(*, worker: str | None = None) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         running = TrainingRun.objects.select_for_update(skip_locked=True).filter(status=Status.RUNNING)
-        stale = running.filter(heartbeat_at__lt=now - DEAD_AFTER) | running.filter(
-            heartbeat_at__isnull=True, started_at__lt=now - DEAD_AFTER)
+        stale = running.exclude(pk__in=TrainingRun.running_alive(now).values("pk"))
         if worker:
             stale = stale | running.filter(worker=worker)
         dead_ids = list(stale.values_list("pk", flat=True))

@@ -34,8 +34,14 @@ def test_a_worker_busy_training_is_listed_though_it_cannot_answer_the_ping(anony
     assert body["worker"] == {"status": "ok", "detail": None,
                               "workers": [f"training@host (training run {running.pk})"]}
 
+    TrainingRun.objects.filter(pk=running.pk).update(heartbeat_at=None)  # just started: no heartbeat yet
+    assert anonymous.get(HEALTH).json()["worker"]["workers"] == [f"training@host (training run {running.pk})"]
     TrainingRun.objects.filter(pk=running.pk).update(heartbeat_at=now - timedelta(minutes=10))  # its worker died
     assert anonymous.get(HEALTH).json()["worker"]["workers"] == []
+    # train_embeddings --sync runs in its own process, not a worker: it is no sign of one.
+    TrainingRun.objects.filter(pk=running.pk).update(heartbeat_at=now, worker="host:4242")
+    assert anonymous.get(HEALTH).json()["worker"] == {"status": "down", "detail": "No worker answered the ping.",
+                                                      "workers": []}
 
 
 def test_no_active_version_is_null(anonymous):
