@@ -32,7 +32,7 @@ IMPORTED_READER_PREFIX = "goodbooks-"
 """Usernames of goodbooks readers (``goodbooks-<user_id>``), which the import fills; sign-up refuses them."""
 CUSTOM_SHELVES_MAX = 200
 """Custom shelves a reader may have (their shelf pages list them all)."""
-SIGN_UP_LOCK = 0x7369676E  # any constant ("sign"): identifies this lock among the database's advisory locks
+SIGN_UP_LOCK = 0x7369676E  # any constant ("sign"): identifies sign-up locks among the database's advisory locks
 
 
 @transaction.atomic
@@ -131,10 +131,13 @@ def reader_sign_up(*, username: str, password: str, email: str = ""):
     """Create a reader account (the password hashed) with its four standard shelves; return the user.
 
     A username or an email names one account whatever its case (a password reset reaches exactly one reader), and
-    names starting with ``IMPORTED_READER_PREFIX`` are the import's. Sign-ups run one at a time (an advisory lock
-    held until commit), so two at once cannot both take the same name or email."""
+    names starting with ``IMPORTED_READER_PREFIX`` are the import's. Sign-ups of one name or one email run one
+    at a time (advisory locks on them, held until commit), so two at once cannot both take it; others do not
+    wait for each other."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGN_UP_LOCK])
+        for key in (f"username:{username.lower()}", f"email:{email.lower()}" if email else None):
+            if key:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SIGN_UP_LOCK, key])
     reader_sign_up_check(username=username, email=email)
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
     shelves_ensure_standard(user=user)

@@ -159,10 +159,10 @@ def sign_up(request):
             )
         except SignUpError as error:  # taken by a sign-up that committed after the form was checked
             form.add_error(error.field, str(error))
-            return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
-        return redirect(safe_next_url(request) or "shelf_index")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
+            return redirect(safe_next_url(request) or "shelf_index")
     return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
 
 
