@@ -63,7 +63,8 @@ class Book(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="book_title_not_empty"),
-            models.CheckConstraint(condition=Q(external_id__startswith=models.F("source")), name="book_external_id_source"),
+            models.CheckConstraint(condition=Q(external_id__startswith=models.F("source")),
+                                   name="book_external_id_source"),
         ]
 
     def __str__(self):

@@ -186,6 +186,16 @@ def test_sign_up_refuses_an_email_another_account_uses_whatever_its_case(client,
     assert not django_user_model.objects.filter(username="second").exists()
 
 
+def test_an_email_taken_after_the_form_was_checked_is_shown_on_the_form(client, django_user_model, monkeypatch):
+    monkeypatch.setattr("books.forms.reader_sign_up_check", lambda **names: None)  # another sign-up won the race
+    django_user_model.objects.create_user(username="first", email="reader@example.com", password="a-long-passphrase")
+    page = client.post(reverse("sign_up"), {"username": "second", "email": "reader@example.com",
+                                            "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
+    assert page.status_code == 200
+    assert "Another account already uses this email" in page.context["form"].errors["email"][0]
+    assert not django_user_model.objects.filter(username="second").exists()
+
+
 def test_sign_up_without_an_email_is_allowed_for_every_reader(client, django_user_model):
     django_user_model.objects.create_user(username="first", email="", password="a-long-passphrase")
     page = client.post(reverse("sign_up"), {"username": "second", "email": "",
