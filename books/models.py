@@ -7,12 +7,17 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower, NullIf
 
 
+SORT_LETTERS = ("ØøÆæŒœŁłĐđÐðÞþß", "OoAaOoLlDdDdTts")
+"""Latin letters NFKD does not decompose, and the letter each sorts as."""
+
+
 def sort_key(field: str) -> Lower:
-    """What a text field sorts by: lowercased, accents dropped (NFKD, combining marks removed), NULL if empty.
-    "Émile" sorts beside "Emile" and "apple" beside "Apple" whatever the database's collation (the embedded
-    server's, C.UTF-8, orders by code point and has no ICU to do better)."""
+    """What a text field sorts by: lowercased, accents dropped (NFKD, combining marks removed, ``SORT_LETTERS``
+    replaced), NULL if empty. "Émile" sorts beside "Emile", "Ørsted" beside "Orsted" and "apple" beside "Apple"
+    whatever the database's collation (the embedded server's, C.UTF-8, orders by code point and has no ICU)."""
     decomposed = Func(NullIf(F(field), Value("")), template="normalize(%(expressions)s, NFKD)")
-    return Lower(Func(decomposed, Value("[\u0300-\u036f]"), Value(""), Value("g"), function="regexp_replace"))
+    unmarked = Func(decomposed, Value("[\u0300-\u036f]"), Value(""), Value("g"), function="regexp_replace")
+    return Lower(Func(unmarked, Value(SORT_LETTERS[0]), Value(SORT_LETTERS[1]), function="translate"))
 
 
 class Book(models.Model):
@@ -60,6 +65,7 @@ class Book(models.Model):
             models.Index(fields=["source"], name="book_source"),
             models.Index(fields=["-popularity"], name="book_popularity"),
             models.Index(fields=["-created_at"], name="book_created"),
+            models.Index(fields=["-updated_at"], name="book_updated"),  # the newest change: map and search caches
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="book_title_not_empty"),

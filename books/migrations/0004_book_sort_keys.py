@@ -15,11 +15,15 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='book',
             name='author_sort',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower(models.Func(models.Func(django.db.models.functions.comparison.NullIf(models.F('author'), models.Value('')), template='normalize(%(expressions)s, NFKD)'), models.Value('[\u0300-\u036f]'), models.Value(''), models.Value('g'), function='regexp_replace')), output_field=models.TextField()),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower(models.Func(models.Func(models.Func(django.db.models.functions.comparison.NullIf(models.F('author'), models.Value('')), template='normalize(%(expressions)s, NFKD)'), models.Value('[\u0300-\u036f]'), models.Value(''), models.Value('g'), function='regexp_replace'), models.Value('ØøÆæŒœŁłĐđÐðÞþß'), models.Value('OoAaOoLlDdDdTts'), function='translate')), output_field=models.TextField()),
         ),
         migrations.AddField(
             model_name='book',
             name='title_sort',
-            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower(models.Func(models.Func(django.db.models.functions.comparison.NullIf(models.F('title'), models.Value('')), template='normalize(%(expressions)s, NFKD)'), models.Value('[\u0300-\u036f]'), models.Value(''), models.Value('g'), function='regexp_replace')), output_field=models.TextField()),
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.text.Lower(models.Func(models.Func(models.Func(django.db.models.functions.comparison.NullIf(models.F('title'), models.Value('')), template='normalize(%(expressions)s, NFKD)'), models.Value('[\u0300-\u036f]'), models.Value(''), models.Value('g'), function='regexp_replace'), models.Value('ØøÆæŒœŁłĐđÐðÞþß'), models.Value('OoAaOoLlDdDdTts'), function='translate')), output_field=models.TextField()),
+        ),
+        migrations.AddIndex(
+            model_name='book',
+            index=models.Index(fields=['-updated_at'], name='book_updated'),
         ),
     ]
