@@ -22,8 +22,8 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_INPUT_ENTRIES,
-        help_text=f"Ids of the books to start from (at most {MAX_INPUT_BOOKS} books with external_ids; a repeated "
-                  f"id counts once, {MAX_INPUT_ENTRIES} entries at most).",
+        help_text=f"Ids of the books to start from: at most {MAX_INPUT_BOOKS} different books across books and "
+                  f"external_ids (a repeated id counts once; {MAX_INPUT_ENTRIES} entries at most).",
     )
     external_ids = serializers.ListField(
         child=serializers.CharField(max_length=600),
@@ -34,7 +34,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
     k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
-        book_ids = list(dict.fromkeys(book_ids))
+        book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
         known = set(Book.objects.filter(pk__in=book_ids).values_list("pk", flat=True))
         unknown = [book_id for book_id in book_ids if book_id not in known]
         if unknown:
@@ -43,7 +43,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
 
     def validate_external_ids(self, external_ids: list[str]) -> list[int]:
         """The books' ids, in the order given."""
-        external_ids = list(dict.fromkeys(external_ids))
+        external_ids = _at_most_max_books(list(dict.fromkeys(external_ids)))
         book_of = dict(Book.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
         unknown = [external_id for external_id in external_ids if external_id not in book_of]
         if unknown:
@@ -54,9 +54,15 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         book_ids = list(dict.fromkeys(data.get("books", []) + data.pop("external_ids", [])))
         if not book_ids:
             raise serializers.ValidationError({"books": ["Give at least one book, in books or external_ids."]})
-        if len(book_ids) > MAX_INPUT_BOOKS:
-            raise serializers.ValidationError({"books": [f"At most {MAX_INPUT_BOOKS} books, got {len(book_ids)}."]})
-        return {**data, "books": book_ids}
+        return {**data, "books": _at_most_max_books(book_ids, field="books")}
+
+
+def _at_most_max_books(distinct: list, *, field: str | None = None) -> list:
+    """``distinct`` if it names at most ``MAX_INPUT_BOOKS`` books (checked before any is looked up)."""
+    if len(distinct) > MAX_INPUT_BOOKS:
+        message = f"At most {MAX_INPUT_BOOKS} different books, got {len(distinct)}."
+        raise serializers.ValidationError({field: [message]} if field else message)
+    return distinct
 
 
 def _no_books(what: str, unknown: list) -> str:

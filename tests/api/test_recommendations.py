@@ -37,6 +37,9 @@ def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, catalogue, acti
     assert many.status_code == 200 and many.json()["results"] == response.json()["results"]
     too_many = anonymous.post(RECOMMENDATIONS, {"books": [book.pk] * (MAX_INPUT_ENTRIES + 1)}, format="json")
     assert too_many.status_code == 400 and "books" in too_many.json()["errors"]
+    different = anonymous.post(RECOMMENDATIONS, {"books": list(range(1, MAX_INPUT_BOOKS + 2))}, format="json")
+    assert different.json()["errors"] == {"books": [f"At most {MAX_INPUT_BOOKS} different books, got 501."]}, \
+        "counted before any id is looked up (most of these ids name no book)"
 
 
 def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_version):
