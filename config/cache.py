@@ -45,7 +45,8 @@ class FailOpenRedisCache(RedisCache):
     def _warn(self, error: RedisError) -> None:
         if time.monotonic() - FailOpenRedisCache._warned_at > 60:
             FailOpenRedisCache._warned_at = time.monotonic()
-            log.warning("The cache (Redis) cannot be reached, so API throttling is paused: %s", error)
+            log.warning("The shared cache (Redis) cannot be reached: API throttling pauses and the map is rebuilt for "
+                        "each request until it is back: %s", error)
 
 
 def shared_cache(url: str) -> dict:
