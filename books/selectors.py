@@ -103,10 +103,11 @@ def book_search_words(*, query) -> list[list[str]]:
 
 def book_search_correction(*, query) -> str | None:
     """The query ``book_search`` actually ran ("anna karenina" for "anna karenia", a word's spellings joined
-    by "/"), or None if unchanged."""
+    by "/"), or None if it kept every word as typed (a name's other spellings looked for beside it, as
+    "tolstoy" also finds "tolstoj", correct nothing)."""
     typed = re.findall(r"[^\W_]+", fold(query or ""))
     searched = book_search_words(query=query)
-    if searched == [[word] for word in typed]:
+    if all(word in spellings for word, spellings in zip(typed, searched)):
         return None
     return " ".join("/".join(spellings) for spellings in searched)
 

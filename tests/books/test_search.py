@@ -59,6 +59,9 @@ def test_a_name_spelt_right_finds_its_other_spellings_too(catalogue):
     assert {b.title for b in book_search(query="dostoevsky")} == {
         "The Brothers Karamazov", "Crime and Punishment", "The Idiot"}
     assert {b.title for b in book_search(query="Tolstoj")} == {"Resurrection", "War and Peace", "Anna Karenina"}
+    # Looking for the other spellings beside the word as typed corrects nothing.
+    assert book_search_correction(query="tolstoy war") is None
+    assert book_search_correction(query="dostoevsky") is None
 
 
 def test_other_spellings_are_only_those_of_names_otherwise_the_same(catalogue):
