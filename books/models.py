@@ -6,9 +6,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower, NullIf
 
-
-SORT_LETTERS = ("ØøÆæŒœŁłĐđÐðÞþß", "OoAaOoLlDdDdTts")
-"""Latin letters NFKD does not decompose, and the letter each sorts as."""
+from books.text import SORT_LETTERS
 
 
 def sort_key(field: str) -> Lower:

@@ -1,12 +1,18 @@
 """Text normalisation shared by the importers, search and the trainer (plain Python: the trainer has no Django)."""
 import unicodedata
 
+SORT_LETTERS = ("ØøÆæŒœŁłĐđÐðÞþß", "OoAaOoLlDdDdTts")
+"""Latin letters NFKD does not decompose, and the letter each folds and sorts as."""
+
+_UNDECOMPOSED = str.maketrans(*SORT_LETTERS)
+
 
 def fold(text: str) -> str:
-    """Lowercase, strip accents ("Dostoïevski" → "dostoievski") and fold runs of whitespace to one space."""
+    """Lowercase, strip accents ("Dostoïevski" → "dostoievski", "Łukasz Ørsted" → "lukasz orsted") and fold runs
+    of whitespace to one space. "ß" folds to "ss" (casefold runs first)."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(without_marks.casefold().split())
+    return " ".join(without_marks.casefold().translate(_UNDECOMPOSED).split())
 
 
 def book_search_text(title: str, author: str) -> str:

@@ -1,8 +1,18 @@
 """Catalogue search: forgiving of case, accents and typos, filtered, ranked."""
-import pytest
+import importlib
 
-from books.selectors import book_search, book_search_correction, book_search_words, country_list, genre_list
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from books.models import Book
+from books.selectors import (
+    author_list, book_search, book_search_correction, book_search_words, country_list, genre_list,
+)
+from books.text import fold
 from tests.factories import make_book
+
+refold_migration = importlib.import_module("books.migrations.0006_search_text_folds_undecomposed_letters")
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +150,25 @@ def test_genres_are_split_and_counted(catalogue):
     genres = {facet.name: facet.book_count for facet in genre_list()}
     assert genres["Novel"] == 3 and genres["Realism"] == 1 and "Novel, Realism" not in genres
     assert country_list()[0].name == "Russia" and country_list()[0].book_count == 4
+
+
+def test_letters_nfkd_leaves_alone_fold_as_they_sort(catalogue):
+    """Ø, Ł, Æ … fold to O, L, A in search and in the author index, as they sort."""
+    assert fold("Łukasz  Ørsted, Æsop, Straße") == "lukasz orsted, asop, strasse"
+    make_book("Ørsted's Wager", "Łukasz Orbitowski")
+    assert [b.title for b in book_search(query="orsted")] == ["Ørsted's Wager"]
+    assert book_search_correction(query="Ørsted lukasz") is None
+    assert "Łukasz Orbitowski" in {facet.name for facet in author_list(initial="L")}
+    assert "Łukasz Orbitowski" not in {facet.name for facet in author_list(initial="#")}
+
+
+def test_the_migration_refolds_the_search_text_of_books_imported_before():
+    book = make_book("Ørsted's Wager", "Łukasz Orbitowski")
+    plain = make_book("Emma", "Jane Austen")
+    Book.objects.filter(pk=book.pk).update(search_text="ørsted's wager łukasz orbitowski")  # as folded before
+
+    with connection.schema_editor() as editor:
+        refold_migration.search_text_refold(apps, editor)
+
+    assert Book.objects.get(pk=book.pk).search_text == "orsted's wager lukasz orbitowski"
+    assert Book.objects.get(pk=plain.pk).search_text == "emma jane austen"
