@@ -199,14 +199,19 @@ def version_rollback() -> EmbeddingVersion:
     """
     _serialise_activations()
     live = EmbeddingVersion.objects.select_for_update().filter(is_active=True).first()
-    older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
-    if live is not None:
-        older = older.filter(pk__lt=live.pk)
-    previous = (older.filter(activated_at__isnull=False).order_by("-pk").first()
-                or older.order_by("-pk").first())
+    previous = _rollback_target(live)
     if previous is None:
         raise NoPreviousVersion("There is no earlier ready version to roll back to.")
     return version_activate(version=previous)
+
+
+def _rollback_target(live: EmbeddingVersion | None) -> EmbeddingVersion | None:
+    """What a rollback activates: the newest ready version older than ``live`` that served, else the newest older
+    ready one."""
+    older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
+    if live is not None:
+        older = older.filter(pk__lt=live.pk)
+    return older.filter(activated_at__isnull=False).order_by("-pk").first() or older.order_by("-pk").first()
 
 
 def _serialise_activations() -> None:
@@ -217,23 +222,28 @@ def _serialise_activations() -> None:
 
 
 def versions_prune(*, keep: int | None = None) -> list[int]:
-    """Deletes all but the newest ``keep`` versions (settings.EMBEDDING_VERSIONS_KEPT), never the active one.
+    """Deletes all but the newest ``keep`` versions (settings.EMBEDDING_VERSIONS_KEPT), never the active one and,
+    when ``keep`` is 2 or more, never the one a rollback would activate (however many newer versions never went
+    live, e.g. held back by the quality gate).
 
     Versions that never became ready (left by a failed run) are deleted too. Returns the deleted ids.
     """
     keep = settings.EMBEDDING_VERSIONS_KEPT if keep is None else keep
     ready = list(EmbeddingVersion.objects.filter(is_ready=True).order_by("-pk").values_list("pk", "is_active"))
     kept = {pk for pk, _ in ready[:max(keep, 1)]} | {pk for pk, active in ready if active}
+    live = EmbeddingVersion.objects.filter(is_active=True).first()
+    rollback_target = _rollback_target(live) if live is not None and keep > 1 else None
+    if rollback_target is not None:
+        kept.add(rollback_target.pk)
     doomed = list(EmbeddingVersion.objects.exclude(pk__in=kept).filter(is_active=False)
                   .exclude(training_run__status__in=TrainingRun.OPEN_STATUSES)
                   .values_list("pk", flat=True))
-    for pk in doomed:
-        version_discard(version=EmbeddingVersion(pk=pk))
-    return doomed
+    return [pk for pk in doomed if version_discard(version=EmbeddingVersion(pk=pk))]
 
 
-def version_discard(*, version: EmbeddingVersion) -> None:
-    """Drops an inactive version's indexes and deletes its vectors and row, without blocking readers.
+def version_discard(*, version: EmbeddingVersion) -> bool:
+    """Drops an inactive version's indexes and deletes its vectors and row, without blocking readers; returns
+    whether it did (a version gone already, or live — staff may have activated it meanwhile — is left alone).
 
     The version is first marked not ready, so nobody can activate it meanwhile. A plain ``DROP INDEX`` would hold
     an exclusive lock on the vector tables until commit, stalling every similar-books and recommendation query
@@ -242,10 +252,8 @@ def version_discard(*, version: EmbeddingVersion) -> None:
     """
     with transaction.atomic():
         locked = EmbeddingVersion.objects.select_for_update().filter(pk=version.pk).first()
-        if locked is None:
-            return
-        if locked.is_active:
-            raise ValueError(f"Version {locked.pk} is live and cannot be deleted.")
+        if locked is None or locked.is_active:
+            return False
         locked.is_ready = False
         locked.save(update_fields=["is_ready"])
     concurrently = "" if connection.in_atomic_block else " CONCURRENTLY"
@@ -257,6 +265,7 @@ def version_discard(*, version: EmbeddingVersion) -> None:
         for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector"):
             cursor.execute(f"DELETE FROM {table} WHERE version_id = %s", [locked.pk])
         EmbeddingVersion.objects.filter(pk=locked.pk).delete()
+    return True
 
 
 def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:

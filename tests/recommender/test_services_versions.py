@@ -17,6 +17,7 @@ from recommender.services.versions import (
     link_index_name,
     version_activate,
     version_check_ann_recall,
+    version_discard,
     version_rollback,
     versions_prune,
 )
@@ -128,6 +129,28 @@ def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(c
     assert book_index_name(versions[1].pk) not in hnsw_indexes()
     assert not BookVector.objects.filter(version_id=versions[1].pk).exists()
     assert active_version().pk == versions[0].pk
+
+
+def test_pruning_keeps_the_version_a_rollback_needs_however_many_newer_ones_never_went_live(catalogue, settings):
+    settings.EMBEDDING_VERSIONS_KEPT = 2
+    served_before, live = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
+    held_back = [publish_planted_version(catalogue, seed=seed, activate=False) for seed in range(2, 5)]
+
+    pruned = versions_prune()
+
+    assert sorted(pruned) == [held_back[0].pk]
+    assert active_version().pk == live.pk
+    assert version_rollback().pk == served_before.pk
+
+
+def test_a_version_staff_activated_meanwhile_is_not_discarded(catalogue):
+    old, new = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
+    version_activate(version=old)
+
+    assert version_discard(version=old) is False
+    assert active_version().pk == old.pk and EmbeddingVersion.objects.get(pk=old.pk).is_ready
+    assert version_discard(version=new) is True
+    assert not EmbeddingVersion.objects.filter(pk=new.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True)
