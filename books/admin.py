@@ -55,6 +55,14 @@ class LinkAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     show_full_result_count = False
 
+    def save_model(self, request, obj, form, change):
+        # A link's book_count is the database's (its pairs' triggers): saving the value read with the form
+        # would overwrite a count changed meanwhile.
+        if change:
+            obj.save(update_fields=[f.name for f in obj._meta.concrete_fields if f.editable and not f.primary_key])
+        else:
+            obj.save()
+
 
 class ShelfEntryInline(admin.TabularInline):
     """A shelf's books; readers add them on the site (books.services), staff may fix a rating or remove one."""

@@ -286,10 +286,14 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
 
     A re-imported book's pairs become exactly the ones given: pairs it no longer has are deleted.
     A link name shared with another source (the tag "fantasy", the wikilink "Fantasy") is one link, keeping
-    the kind it was first imported with. Must run inside a transaction; returns ``{external_id: book id}``.
+    the kind it was first imported with. Must run inside a transaction, which it makes the only writer of
+    book-link pairs until it ends; returns ``{external_id: book id}``.
     """
     book_ids: dict[str, int] = {}
     with connection.cursor() as cursor:
+        # Other writers of book-link pairs (another import, a book deleted in the admin) wait until this one
+        # commits, so the absolute recount below cannot overwrite a count they change meanwhile. Readers do not wait.
+        cursor.execute("LOCK TABLE books_booklink IN SHARE ROW EXCLUSIVE MODE")
         _create_staging_tables(cursor)
         cursor.execute("SET LOCAL bookvec.link_counts_deferred = on")  # recounted once below, not batch by batch
         with progress_bar(total=len(books), unit="book", description="Writing books", stream=stream) as bar:

@@ -122,3 +122,18 @@ def test_a_nul_character_in_a_changelist_query_is_a_400_naming_the_parameter(adm
     assert response.status_code == 400
     assert "contains a NUL character" in response.content.decode()
     assert admin_client.get(reverse("admin:books_book_changelist"), {"q": "war"}).status_code == 200
+
+
+def test_saving_a_link_in_the_admin_keeps_the_book_count_the_database_keeps(admin_client, catalogue):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    link = Link.objects.get(name="link 0")
+    read_with_the_form = Link.objects.get(pk=link.pk)  # book_count 1
+    BookLink.objects.create(book=catalogue[1], link=link)  # meanwhile another book gets the link: 2
+    read_with_the_form.display_name = "Link zero"
+    link_admin = django_admin.site._registry[Link]
+    link_admin.save_model(RequestFactory().post("/"), read_with_the_form, form=None, change=True)
+
+    link.refresh_from_db()
+    assert (link.display_name, link.book_count) == ("Link zero", 2)

@@ -73,3 +73,45 @@ def test_a_links_book_count_follows_its_pairs_whatever_writes_them(book, link):
     with pytest.raises(ProgrammingError, match="never changes its book or link"), transaction.atomic():
         BookLink.objects.filter(book=book).update(link=other)
     assert counts() == {"science fiction": 3, "desert": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_change():
+    """A book deleted in the admin (its pairs' trigger counts the change) while an import runs: the import's
+    absolute recount must not overwrite that change with a count read before it was committed."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection, transaction
+
+    from books.importers.common import BookRecord, ImportReport, catalogue_write
+
+    dune, sequel = (Book.objects.create(external_id=f"wikipedia:{title}", source="wikipedia", title=title)
+                    for title in ("Dune", "Dune Messiah"))
+    desert, spice = (Link.objects.create(name=name, display_name=name, kind=Link.Kind.WIKILINK)
+                     for name in ("desert", "spice"))
+    BookLink.objects.bulk_create([BookLink(book=dune, link=desert), BookLink(book=dune, link=spice),
+                                  BookLink(book=sequel, link=spice)])
+    # Dune re-imported without its "spice" link, while Dune Messiah (the other book with it) is deleted.
+    record = BookRecord(external_id="wikipedia:Dune", source="wikipedia", title="Dune",
+                        links={"desert": ("desert", Link.Kind.WIKILINK, 1)})
+
+    def import_one_book():
+        try:
+            with transaction.atomic():
+                catalogue_write(books=[record], report=ImportReport(), batch_size=10, stream=None)
+        finally:
+            connection.close()
+
+    with psycopg.connect(**connection.get_connection_params()) as other_writer:
+        other_writer.execute("DELETE FROM books_booklink WHERE book_id = %s", [sequel.pk])  # not committed yet
+        importing = threading.Thread(target=import_one_book)
+        importing.start()
+        time.sleep(1.0)  # the import is under way, waiting for the delete's transaction
+        other_writer.commit()
+    importing.join(timeout=30)
+
+    assert not importing.is_alive()
+    assert dict(Link.objects.values_list("name", "book_count")) == {"desert": 1, "spice": 0}
+    assert not BookLink.objects.filter(link=spice).exists()
