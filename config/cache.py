@@ -56,12 +56,18 @@ def shared_cache(url: str) -> dict:
 
 
 def cache_url_of_broker(broker_url: str) -> str:
-    """The broker's Redis, database 1 (the broker uses 0); ImproperlyConfigured for a broker that is no Redis."""
+    """The broker's Redis, the database after the broker's (1 for a broker on 0, redis-py's default): never the
+    broker's own, which a cache ``clear()`` would empty. ImproperlyConfigured for a broker that is no Redis."""
     parts = urlsplit(broker_url)
-    if parts.scheme in ("redis", "rediss"):
-        return urlunsplit(parts._replace(path="/1"))
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(f"The broker URL is not a Redis URL ({parts.scheme}://…): set CACHE_URL to a "
+                                   "Redis for the cache the web processes share.")
+    query = parse_qsl(parts.query)
+    # redis-py reads the database from ?db= first, then (redis://, rediss://) from the path.
+    path_db = parts.path.strip("/") if parts.scheme != "unix" else ""
+    broker_db = int(dict(query).get("db") or path_db or 0)
+    cache_db = (broker_db + 1) % 16  # a Redis has databases 0-15 unless configured otherwise
+    query = [(key, value) for key, value in query if key != "db"]
     if parts.scheme == "unix":
-        query = [(key, value) for key, value in parse_qsl(parts.query) if key != "db"]
-        return f"unix://{parts.path}?{urlencode([*query, ('db', '1')])}"
-    raise ImproperlyConfigured(f"The broker URL is not a Redis URL ({parts.scheme}://…): set CACHE_URL to a Redis "
-                               "for the cache the web processes share.")
+        return f"unix://{parts.path}?{urlencode([*query, ('db', str(cache_db))])}"
+    return urlunsplit(parts._replace(path=f"/{cache_db}", query=urlencode(query)))

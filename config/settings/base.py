@@ -104,7 +104,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bookvec <bookvec@localho
 # Celery: queues live in config/celery_app.py.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="redis://localhost:6379/0"))
 # The cache the web processes share (throttle counters, the map's data): CACHE_URL, or the broker's Redis,
-# database 1. It fails open (config/cache.py).
+# the database after the broker's. It fails open (config/cache.py).
 CACHE_URL = env("CACHE_URL", default="")
 CACHES = shared_cache(CACHE_URL or cache_url_of_broker(CELERY_BROKER_URL))
 CELERY_RESULT_BACKEND = None

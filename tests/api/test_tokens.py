@@ -118,8 +118,13 @@ def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_thrott
     ("redis://redis:6379/0", "redis://redis:6379/1"),
     ("rediss://user:secret@host:6380/0?ssl_cert_reqs=none", "rediss://user:secret@host:6380/1?ssl_cert_reqs=none"),
     ("unix:///run/redis.sock?db=0", "unix:///run/redis.sock?db=1"),
+    ("redis://redis:6379", "redis://redis:6379/1"),
+    # Never the broker's own database, wherever the URL names it (redis-py reads ?db= before the path).
+    ("redis://redis:6379/1", "redis://redis:6379/2"),
+    ("redis://redis:6379/0?db=1", "redis://redis:6379/2"),
+    ("unix:///run/redis.sock?db=3&socket_timeout=5", "unix:///run/redis.sock?socket_timeout=5&db=4"),
 ])
-def test_the_shared_cache_is_database_1_of_the_brokers_redis(broker, cache):
+def test_the_shared_cache_is_the_database_after_the_brokers(broker, cache):
     from config.cache import cache_url_of_broker
 
     assert cache_url_of_broker(broker) == cache
