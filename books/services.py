@@ -135,9 +135,10 @@ def reader_sign_up(*, username: str, password: str, email: str = ""):
     at a time (advisory locks on them, held until commit), so two at once cannot both take it; others do not
     wait for each other."""
     with connection.cursor() as cursor:
-        for key in (f"username:{username.lower()}", f"email:{email.lower()}" if email else None):
-            if key:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SIGN_UP_LOCK, key])
+        for kind, value in (("username", username), ("email", email)):
+            if value:  # the key folds case with UPPER(), as the iexact checks compare: equal names, one lock
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s || UPPER(%s)))",
+                               [SIGN_UP_LOCK, f"{kind}:", value])
     reader_sign_up_check(username=username, email=email)
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
     shelves_ensure_standard(user=user)
