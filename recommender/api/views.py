@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api_errors import error_responses, object_or_404
 from config.api_views import ApiView, GenericApiView
@@ -201,8 +202,11 @@ class EmbeddingVersionRollbackApi(ApiView):
 # --- Health -------------------------------------------------------------------------------------------
 
 
-class HealthApi(ApiView):
-    """Whether the database, the broker and a worker answer, and which embedding version is active."""
+class HealthApi(APIView):
+    """Whether the database, the broker and a worker answer, and which embedding version is active.
+
+    Unlike every other resource it takes any query string: a monitor that adds a cache-buster (``?_=123``) must
+    hear about the service's health, not about its parameters."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
