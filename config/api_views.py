@@ -24,9 +24,7 @@ class QueryParametersChecked:
 
     def query_parameters_valid(self, request) -> dict:
         """The values of the ``query_parameters`` serializer's fields, checked (a 400 naming a bad one)."""
-        serializer = self.query_parameters(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(self.query_parameters, request.query_params)
 
     def known_query_parameters(self, request) -> list[str]:
         if self.query_parameters is not None:
@@ -48,3 +46,10 @@ class GenericApiView(QueryParametersChecked, generics.GenericAPIView):
 
 class ListApiView(QueryParametersChecked, generics.ListAPIView):
     pass
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """``data`` checked by ``serializer_class`` (a 400 naming each bad field), as its validated values."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -27,10 +27,11 @@ def train_embeddings_task(self, run_id: int) -> str:
 @shared_task(name="recommender.tasks.scheduled_training_task")
 def scheduled_training_task() -> int | None:
     """The celery-beat trigger: requests a run unless one is already open; returns its id."""
+    from recommender.models import TrainingRun
     from recommender.services.training_runs import TrainingRunConflict, training_run_request
 
     try:
-        return training_run_request(trigger="schedule").pk
+        return training_run_request(trigger=TrainingRun.Trigger.SCHEDULE).pk
     except TrainingRunConflict:
         return None
 

@@ -49,7 +49,7 @@ from books.services import (
     shelves_ensure_standard,
 )
 from config.api_errors import error_responses, not_found, object_or_404
-from config.api_views import ApiView, GenericApiView, ListApiView
+from config.api_views import ApiView, GenericApiView, ListApiView, validated
 from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
 
 LINK_TOP_BOOKS = 20
@@ -186,7 +186,7 @@ class MyShelfListApi(ApiView):
     )
     def post(self, request):
         """Create a custom shelf (names are unique per reader)."""
-        data = _valid(ShelfCreateInputSerializer, request.data)
+        data = validated(ShelfCreateInputSerializer, request.data)
         shelf = shelf_create(user=request.user, **data)
         return Response(ShelfSerializer(_my_shelf(request, shelf.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -208,7 +208,7 @@ class MyShelfDetailApi(ApiView):
     def patch(self, request, pk: int):
         """Rename a custom shelf and/or make it public or private."""
         shelf = _my_shelf(request, pk)
-        data = _valid(ShelfUpdateInputSerializer, request.data)
+        data = validated(ShelfUpdateInputSerializer, request.data)
         shelf_update(shelf=shelf, **data)
         return Response(ShelfSerializer(_my_shelf(request, pk)).data)
 
@@ -240,7 +240,7 @@ class MyShelfEntryListApi(GenericApiView):
         """Put a book on the shelf: 201 when it is new there; 200 when it was there already (it keeps its date and
         gets the rating if one is given)."""
         shelf = _my_shelf(request, pk)
-        data = _valid(ShelfEntryCreateInputSerializer, request.data)
+        data = validated(ShelfEntryCreateInputSerializer, request.data)
         entry, added = shelf_add_book(shelf=shelf, book=data["book"], rating=data.get("rating"))
         return Response(ShelfEntrySerializer(entry).data,
                         status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
@@ -263,7 +263,7 @@ class MyShelfEntryDetailApi(ApiView):
     def patch(self, request, pk: int, book_id: int):
         """Rate the book 1–5, or clear the rating with null."""
         entry = _my_entry(request, pk, book_id)
-        data = _valid(ShelfEntryUpdateInputSerializer, request.data)
+        data = validated(ShelfEntryUpdateInputSerializer, request.data)
         return Response(ShelfEntrySerializer(shelf_entry_rate(entry=entry, rating=data["rating"])).data)
 
     @extend_schema(tags=["my shelves"], responses={204: None, **error_responses(401, 404)})
@@ -286,7 +286,7 @@ class MyShelfEntryMoveApi(ApiView):
     )
     def post(self, request, pk: int, book_id: int):
         entry = _my_entry(request, pk, book_id)
-        data = _valid(ShelfEntryMoveInputSerializer, request.data, context={"source": entry.shelf})
+        data = validated(ShelfEntryMoveInputSerializer, request.data, context={"source": entry.shelf})
         moved = shelf_move_book(source=entry.shelf, target=data["shelf"], book=entry.book)
         return Response(ShelfEntrySerializer(moved).data)
 
@@ -391,12 +391,6 @@ def _is_endpoint(path: str) -> bool:
 # --- Helpers ------------------------------------------------------------------------------------------
 
 
-def _valid(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _why_no_neighbours(version, *, has_vector: bool, item: str, filtered: bool) -> str:
     if version is None:
         return "No embedding version is active yet: train one first."
@@ -424,7 +418,7 @@ def _visible_shelves(request):
 
 
 def _user_from_credentials(request):
-    credentials = _valid(TokenCreateInputSerializer, request.data)
+    credentials = validated(TokenCreateInputSerializer, request.data)
     if not credentials.get("username") or not credentials.get("password"):
         raise ValidationError({"detail": "Sign in, or send your username and password."})
     user = authenticate(request, username=credentials["username"], password=credentials["password"])

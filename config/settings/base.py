@@ -145,7 +145,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["config.api_parsers.JSONBodyParser"],
     "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "books.api.pagination.ApiPagination",
-    "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -167,7 +166,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "TAGS": [
         {"name": "books", "description": "The catalogue, and the books nearest each one."},
         {"name": "links", "description": "What links books (Wikipedia pages, categories, reader tags)."},

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_responses, object_or_404
-from config.api_views import ApiView, GenericApiView
+from config.api_views import ApiView, GenericApiView, validated
 from config.celery_app import app as celery_app
 from recommender.api.serializers import (
     EmbeddingVersionSerializer,
@@ -60,7 +60,7 @@ class RecommendationApi(ApiView):
         both. Each result names the input books that explain it (``because``). Unknown ids are a 400 that
         names them.
         """
-        data = _valid(RecommendationRequestSerializer, request.data)
+        data = validated(RecommendationRequestSerializer, request.data)
         results = book_recommendations(book_ids=data["books"], k=data["k"])
         return Response(_recommendations(results, nothing_found=(
             "None of these books has a vector in the active embedding version: too few links or readers to "
@@ -111,7 +111,7 @@ class TrainingRunListApi(GenericApiView):
     )
     def post(self, request):
         """Queue a training run (optionally with changed parameters); 409 while another is queued or running."""
-        data = _valid(TrainingRunRequestSerializer, request.data)
+        data = validated(TrainingRunRequestSerializer, request.data)
         run = training_run_request(
             trigger=TrainingRun.Trigger.API, requested_by=request.user, params=data.get("params") or None
         )
@@ -241,12 +241,6 @@ class HealthApi(APIView):
 
 
 # --- Helpers ------------------------------------------------------------------------------------------
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _recommendations(results, *, nothing_found: str) -> dict:
