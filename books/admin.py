@@ -34,6 +34,9 @@ class BookLinkInline(admin.TabularInline):
 
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
+    """Staff correct a book's metadata here; books themselves come from the imports (``import_wikipedia_books``,
+    ``import_goodbooks``), which give each its source, external id and links."""
+
     list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity")
     list_filter = ("source", "genre", "country")
     search_fields = ("title", "author", "external_id")
@@ -42,6 +45,9 @@ class BookAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a cover typed without a scheme
+
+    def has_add_permission(self, request):
+        return False
 
     def save_model(self, request, obj, form, change):
         obj.search_text = book_search_text(obj.title, obj.author)  # search finds the book by its new title

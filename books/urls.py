@@ -6,10 +6,11 @@ from books import views
 
 
 class FacetNameConverter(PathConverter):
-    """A genre, country or author name: any text without a NUL byte, which PostgreSQL text cannot hold (a name
-    with one names nothing, so its address is a 404 like any unknown name)."""
+    """A genre, country or author name: any text with something besides spaces and without a NUL byte, which
+    PostgreSQL text cannot hold (a blank name, or one with a NUL, names nothing, so its address is a 404 like any
+    unknown name)."""
 
-    regex = r"[^\x00]+"
+    regex = r"[^\x00]*[^\x00\s][^\x00]*"
 
 
 register_converter(FacetNameConverter, "facet")

@@ -137,3 +137,12 @@ def test_saving_a_link_in_the_admin_keeps_the_book_count_the_database_keeps(admi
 
     link.refresh_from_db()
     assert (link.display_name, link.book_count) == ("Link zero", 2)
+
+
+def test_books_come_from_the_imports_not_from_an_empty_admin_form(admin_client, catalogue):
+    """A book added in the admin had no source or external id: the second one was a 500 (duplicate key)."""
+    assert admin_client.get(reverse("admin:books_book_add")).status_code == 403
+    assert admin_client.post(reverse("admin:books_book_add"), {"title": "Admin Book"}).status_code == 403
+    changelist = admin_client.get(reverse("admin:books_book_changelist")).content.decode()
+    assert reverse("admin:books_book_add") not in changelist
+    assert not Book.objects.filter(external_id="").exists()

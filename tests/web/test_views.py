@@ -145,6 +145,12 @@ def test_a_browse_name_with_a_nul_byte_is_a_404(client, catalogue, url):
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/browse/genres/%20/", "/browse/countries/%20%20/", "/browse/authors/%09/"])
+def test_a_blank_browse_name_is_a_404_not_the_books_without_one(client, catalogue, url):
+    make_book("Untitled Notes", "")  # no genre, country nor author
+    assert client.get(url).status_code == 404
+
+
 # --- Accounts ----------------------------------------------------------------------------------------
 
 
