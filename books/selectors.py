@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, Value, When
@@ -110,6 +111,17 @@ def book_search_correction(*, query) -> str | None:
     if all(word in spellings for word, spellings in zip(typed, searched)):
         return None
     return " ".join("/".join(spellings) for spellings in searched)
+
+
+def reader_named(username: str):
+    """The account named ``username``: exactly, else the one name equal to it whatever the case (sign-up keeps
+    names unique so; two older accounts that differ only in case each need their exact name). None if none."""
+    users = get_user_model()._default_manager
+    exact = users.filter(username=username).first()
+    if exact is not None:
+        return exact
+    same_name = list(users.filter(username__iexact=username)[:2])
+    return same_name[0] if len(same_name) == 1 else None
 
 
 def book_detail(*, book_id: int) -> Book:

@@ -160,7 +160,7 @@ def sign_up(request):
         except SignUpError as error:  # taken by a sign-up that committed after the form was checked
             form.add_error(error.field, str(error))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="books.auth.ReaderNameBackend")
             messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
             return redirect(safe_next_url(request) or "shelf_index")
     return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})

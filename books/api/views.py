@@ -3,7 +3,7 @@
 Permissions: the catalogue and public shelves are open to everyone; ``/me/…`` needs a signed-in reader
 (session or ``Authorization: Token …``); another reader's private shelf answers 404, as if absent.
 """
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.db.models import Count
 from django.urls import Resolver404, resolve
 from drf_spectacular.utils import extend_schema
@@ -35,7 +35,7 @@ from books.api.serializers import (
     TokenSerializer,
 )
 from books.models import Book, Link, Shelf, ShelfEntry
-from books.selectors import book_detail, link_books, shelf_entries, shelf_list, shelves_visible_to
+from books.selectors import book_detail, link_books, reader_named, shelf_entries, shelf_list, shelves_visible_to
 from books.services import (
     reader_token_create,
     reader_token_revoke,
@@ -301,7 +301,7 @@ class UserShelfListApi(ApiView):
     permission_classes = [AllowAny]
 
     def get(self, request, username: str):
-        owner = get_user_model().objects.filter(username=username).first()
+        owner = reader_named(username)
         if owner is None:
             raise NotFound(f"No reader named {username}.")
         shelves = _visible_shelves(request).filter(user=owner).order_by("id")

@@ -79,6 +79,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_ENGINE = "config.sessions"
+# A reader signs in by their name in any case (sign-up keeps names unique so).
+AUTHENTICATION_BACKENDS = ["books.auth.ReaderNameBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -265,3 +265,27 @@ def test_concurrent_sign_ups_of_one_name_or_email_in_different_cases_leave_one_a
         thread.join()
     assert len(created) == 1 and django_user_model.objects.count() == 1
     assert refused == [field] * 3
+
+
+def test_a_reader_signs_in_by_their_name_in_any_case_as_sign_up_keeps_it_unique(client, django_user_model):
+    from django.contrib.auth import authenticate
+    from rest_framework.test import APIClient
+
+    alice = reader_sign_up(username="Alice", password="a-long-passphrase")
+    assert authenticate(username="ALICE", password="a-long-passphrase") == alice
+    assert authenticate(username="alice", password="wrong-passphrase") is None
+    assert client.post("/accounts/login/", {"username": "aLiCe", "password": "a-long-passphrase"}).status_code == 302
+    api = APIClient()
+    assert api.post("/api/v1/me/tokens/", {"username": "ALICE", "password": "a-long-passphrase"},
+                    format="json").status_code == 201
+    assert api.get("/api/v1/users/ALICE/shelves/").status_code == 200
+
+
+def test_older_accounts_differing_only_in_case_each_need_their_exact_name(django_user_model):
+    from django.contrib.auth import authenticate
+
+    upper = django_user_model.objects.create_user(username="BOB", password="a-long-passphrase")
+    lower = django_user_model.objects.create_user(username="bob", password="a-long-passphrase")
+    assert authenticate(username="BOB", password="a-long-passphrase") == upper
+    assert authenticate(username="bob", password="a-long-passphrase") == lower
+    assert authenticate(username="Bob", password="a-long-passphrase") is None
