@@ -275,6 +275,8 @@ def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: Ba
 
     if isinstance(error, TrainingCancelled) and progress.stop_reason == "cancelled":
         fields = {"status": Status.CANCELLED, "stage": "cancelled", "error": ""}
+    elif isinstance(error, KeyboardInterrupt):  # its process's operator stopped it (Ctrl-C, or SIGTERM under --sync)
+        fields = {"status": Status.CANCELLED, "stage": "cancelled: its process was interrupted", "error": ""}
     elif isinstance(error, TrainingCancelled) and progress.stop_reason == "time limit":
         fields = {"status": Status.FAILED, "stage": "failed",
                   "error": f"time limit of {settings.TRAINING_TIME_LIMIT} s exceeded ({error})"}

@@ -59,3 +59,36 @@ def test_a_killed_worker_leaves_the_live_version_serving_and_its_run_failed(star
                     timeout=180, what="the next run to finish")
     assert done.status == "succeeded", done.error
     assert EmbeddingVersion.objects.get(training_run=done).is_ready
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGTERM", "SIGINT"])
+def test_stopping_a_sync_training_cancels_its_run_at_once(stop_signal):
+    """``train_embeddings --sync`` stopped with SIGTERM or Ctrl-C: its run is cancelled before the process ends,
+    so the next request is not refused for two minutes while a dead run's heartbeat goes stale."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from tests.faults.conftest import PROJECT_DIR, worker_environment
+
+    catalogue = planted_catalogue()
+    live = publish_planted_version(catalogue)
+    command = [sys.executable, "manage.py", "train_embeddings", "--sync", "--verbosity", "0",
+               "--param", f"epochs={10_000}", *(f"--param={key}={json.dumps(value)}" for key, value in FAST_PARAMS.items()
+                                                 if key != "epochs")]
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env=worker_environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        run = wait_for(lambda: TrainingRun.objects.filter(status="running", epoch__gte=2).first(),
+                       timeout=120, what="the sync run to be training")
+        process.send_signal(getattr(signal, stop_signal))
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 1 and f"Training run {run.pk} cancelled: this process was interrupted." in stderr
+    assert "Traceback" not in stderr
+    assert run_status(run.pk).status == "cancelled"
+    assert active_version().pk == live.pk
+    assert training_run_request(trigger="api", params=FAST_PARAMS, enqueue=False).status == "queued"

@@ -1,5 +1,6 @@
 """``manage.py train_embeddings``: request a training run (the worker trains it), or train it here with --sync."""
 import json
+import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -39,14 +40,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Follow it in the admin (/admin/recommender/trainingrun/{run.pk}/change/) "
                               f"or at /api/v1/training-runs/{run.pk}/.")
             return
-        self.stdout.write(f"Training run {run.pk}, in this process.")
-        run = training_run_execute(run_id=run.pk, worker="manage.py train_embeddings --sync",
-                                   on_progress=_progress_bar() if verbosity else None)
+        self.stdout.write(f"Training run {run.pk}, in this process (Ctrl-C cancels it).")
+        # SIGTERM stops the run as Ctrl-C does, recorded as cancelled at once: left to kill the process, it would
+        # hold the one-run-at-a-time slot until its heartbeat went stale.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            run = training_run_execute(run_id=run.pk, worker="manage.py train_embeddings --sync",
+                                       on_progress=_progress_bar() if verbosity else None)
+        except KeyboardInterrupt:
+            raise CommandError(f"Training run {run.pk} cancelled: this process was interrupted.") from None
         self._report(run)
 
     def _report(self, run: TrainingRun) -> None:
         if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(f"Training run {run.pk} {run.status}: {run.error or run.stage}")
+            why = run.error or run.stage
+            raise CommandError(f"Training run {run.pk} {run.status}" + (f": {why}" if why != run.status else "."))
         metrics = {k: v for k, v in run.metrics.items() if k not in ("live",)}
         self.stdout.write(self.style.SUCCESS(f"Training run {run.pk} succeeded: {run.stage}"))
         self.stdout.write("timings (s): " + json.dumps(run.timings))
