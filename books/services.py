@@ -96,9 +96,10 @@ def shelf_add_book(*, shelf: Shelf, book: Book, rating: int | None = None) -> tu
 
 
 @transaction.atomic
-def shelf_remove_book(*, shelf: Shelf, book: Book) -> None:
-    """Take ``book`` off ``shelf``; removing a book that is not there is not an error."""
-    ShelfEntry.objects.filter(shelf=shelf, book=book).delete()
+def shelf_remove_book(*, shelf: Shelf, book: Book) -> bool:
+    """Take ``book`` off ``shelf``; returns whether it was there (removing a book that is not is not an error)."""
+    deleted, _ = ShelfEntry.objects.filter(shelf=shelf, book=book).delete()
+    return bool(deleted)
 
 
 @transaction.atomic

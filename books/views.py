@@ -15,6 +15,7 @@ from books import selectors
 from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
 from books.importers.normalise import normalise_country
 from books.models import Book, Link, Shelf, ShelfEntry
+from books.text import fold
 from books.services import (
     ShelfError,
     SignUpError,
@@ -50,10 +51,10 @@ def home(request):
 
 def search(request):
     form = SearchForm(request.GET)
-    form.is_valid()
+    is_valid = form.is_valid()  # an invalid field (an unknown source, a query too long) is shown, and finds nothing
     filters = {name: form.cleaned_data.get(name) or None for name in ("genre", "country", "source")}
     query = form.cleaned_data.get("q") or ""
-    books = selectors.book_search(query=query, **filters)
+    books = selectors.book_search(query=query, **filters) if is_valid else Book.objects.none()
     page = Paginator(books, BOOKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "books/search.html", {
         "form": form, "query": query, "page_obj": page,
@@ -124,7 +125,7 @@ AUTHOR_INITIALS = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "#"]
 
 
 def author_index(request):
-    initial = request.GET.get("letter", "A").upper()[:1] or "A"
+    initial = fold(request.GET.get("letter", "A"))[:1].upper() or "A"  # "é" is E, as authors are filed
     if initial not in AUTHOR_INITIALS:
         initial = "#"
     page = Paginator(selectors.author_list(initial=initial), 120).get_page(request.GET.get("page"))
@@ -253,8 +254,10 @@ def book_shelve(request, pk: int):
 def shelf_book_remove(request, pk: int, book_pk: int):
     shelf = get_object_or_404(Shelf, pk=pk, user=request.user)
     book = get_object_or_404(Book, pk=book_pk)
-    shelf_remove_book(shelf=shelf, book=book)
-    messages.success(request, f'"{book.title}" is off the shelf "{shelf.name}".')
+    if shelf_remove_book(shelf=shelf, book=book):
+        messages.success(request, f'"{book.title}" is off the shelf "{shelf.name}".')
+    else:  # removed meanwhile, or never there (another tab, a stale page)
+        messages.info(request, f'"{book.title}" was not on the shelf "{shelf.name}".')
     return redirect(safe_next_url(request) or reverse("shelf", args=[shelf.pk]))
 
 

@@ -103,6 +103,18 @@ def test_book_page_without_vector_says_so_plainly(client, embeddings):
 def test_book_page_before_any_training(client, catalogue):
     html = client.get(reverse("book", args=[catalogue["war_and_peace"].pk])).content.decode()
     assert "No embeddings are trained yet" in html
+    assert "what its embedding was learned from" not in html
+
+
+def test_search_with_an_invalid_field_shows_the_error_and_finds_nothing(client, catalogue):
+    page = client.get(reverse("search"), {"q": "war", "source": "bogus"})
+    assert page.context["page_obj"].paginator.count == 0
+    assert "Source: Select a valid choice." in page.content.decode()
+
+
+def test_an_accented_author_letter_is_the_letter_authors_are_filed_under(client, catalogue):
+    assert client.get(reverse("author_index"), {"letter": "é"}).context["initial"] == "E"
+    assert client.get(reverse("author_index"), {"letter": "ł"}).context["initial"] == "L"
 
 
 def test_unknown_book_is_a_styled_404(client, catalogue):
@@ -250,6 +262,14 @@ def test_add_a_book_to_a_shelf_from_its_page(client, user, catalogue):
     again = client.post(reverse("book_shelve", args=[book.pk]), {"shelf": reading.pk}, follow=True)
     assert "&quot;War and Peace&quot; was already on your shelf &quot;Reading&quot;." in again.content.decode()
     assert ShelfEntry.objects.filter(shelf=reading, book=book).count() == 1
+
+
+def test_removing_a_book_that_is_not_on_the_shelf_says_so(client, user, catalogue):
+    client.force_login(user)
+    book, reading = catalogue["war_and_peace"], shelf_of(user, Shelf.Kind.READING)
+    page = client.post(reverse("shelf_book_remove", args=[reading.pk, book.pk]), follow=True).content.decode()
+    assert "&quot;War and Peace&quot; was not on the shelf &quot;Reading&quot;." in page
+    assert "is off the shelf" not in page
 
 
 def test_a_book_cannot_go_on_someone_elses_shelf(client, user, other_user, catalogue):
