@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from books.importers.common import ImportReport, InvalidImport, Problem, format_problems
+from books.importers.common import ImportReport, InvalidImport, Problem, counted, format_problems
 from recommender.services.inference import book_vectors_infer
 
 
@@ -30,13 +30,14 @@ class ImportCommand(BaseCommand):
         except InvalidImport as invalid:
             self._write_report(options["report"], invalid.problems)
             hint = "" if invalid.whole_input else " (--skip-invalid imports the valid lines)"
-            raise CommandError(f"Nothing was imported: {len(invalid.problems)} problem(s) in the input{hint}.\n"
+            problems = counted(len(invalid.problems), "problem")
+            raise CommandError(f"Nothing was imported: {problems} in the input{hint}.\n"
                                f"{format_problems(invalid.problems)}") from None
         self._write_report(options["report"], report.problems)
         self.stdout.write(report.summary())
         inferred = book_vectors_infer()
         if inferred:
-            self.stdout.write(f"{len(inferred)} new book(s) got a vector inferred from their links and shelves; "
+            self.stdout.write(f"{counted(len(inferred), 'new book')} got a vector inferred from links and shelves; "
                               "the next training run replaces it.")
 
     def run_import(self, options, progress) -> ImportReport:

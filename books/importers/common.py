@@ -1,5 +1,6 @@
-"""What every importer shares: problems with file, line and field; reading text files line by line;
-and writing books, links and book↔link pairs to PostgreSQL in batches.
+"""What every importer shares: problems with file, line and field; checks of the texts and whole numbers that
+PostgreSQL will store; reading text files line by line; and writing books, links and book↔link pairs to
+PostgreSQL in batches.
 
 An import happens in two phases. First the whole input is read and validated into plain records; every
 bad line becomes a ``Problem``. If there are problems and the caller did not ask to skip invalid lines,
@@ -10,13 +11,16 @@ instead of duplicating them.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
@@ -25,6 +29,10 @@ from tqdm import tqdm
 from books.models import Book, Link
 
 MAX_PROBLEMS_SHOWN = 20
+INTEGER_MAX = 2_147_483_647
+"""The largest value of PostgreSQL's ``integer`` (its smallest is ``-INTEGER_MAX - 1``)."""
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadLine(ValueError):
@@ -35,10 +43,31 @@ class BadLine(ValueError):
         self.message, self.field = message, field
 
 
-def check_text(value: str, field: str) -> None:
-    """Refuse a NUL character, which PostgreSQL's text and jsonb cannot hold."""
+def check_text(value: str, field: str | None) -> None:
+    """Refuse a NUL character, which PostgreSQL's text and jsonb cannot hold, and a surrogate code point (half of a
+    UTF-16 pair on its own, as the JSON escape "\\ud800" reads), which UTF-8 cannot encode. Every text an importer
+    stores passes here."""
     if "\x00" in value:
         raise BadLine("contains a NUL character", field)
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        raise BadLine(f"contains a surrogate character U+{ord(surrogate[0]):04X}", field)
+
+
+def checked_integer(text: str, field: str, *, minimum: int, maximum: int = INTEGER_MAX) -> int:
+    """``text`` as a whole number from ``minimum`` to ``maximum`` (by default the largest an ``integer`` column holds).
+
+    A whole number is plain digits 0-9, with a minus sign if negative: not "+5", "9_0001", "4.0" or "1e3".
+    """
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise BadLine(f"expected a whole number, got {shortened(text)!r}" if text else
+                      "expected a whole number, got nothing", field)
+    number = Decimal(text)  # exact, and unlike int() reads any number of digits
+    if number < minimum:
+        raise BadLine(f"expected a number of at least {minimum}, got {shortened(text)}", field)
+    if number > maximum:
+        raise BadLine(f"expected a number of at most {maximum}, got {shortened(text)}", field)
+    return int(number)
 
 
 def checked_title(text: str) -> str:
@@ -58,11 +87,21 @@ def type_name(value) -> str:
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def shortened(text: str) -> str:
+    """``text`` for an error message: its first 40 characters, and "…" if there are more."""
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun``, in the plural (``noun`` + "s" unless given) unless ``number`` is 1: "1 book",
+    "2,000 books", "3 shelf entries"."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def describe(value) -> str:
     """A value for an error message: its type, and the value itself if it is short and scalar."""
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"string {shown!r}" if value.strip() else "an empty string"
+        return f"string {shortened(value)!r}" if value.strip() else "an empty string"
     if isinstance(value, bool | int | float):
         return f"{type_name(value)} {value!r}"
     return type_name(value)
@@ -143,21 +182,22 @@ class ImportReport:
 
     def summary(self) -> str:
         parts = [
-            f"{self.books:,} books ({self.books_created:,} new, {self.books_updated:,} updated)",
-            f"{self.links_created:,} new links",
-            f"{self.book_links:,} book links",
+            f"{counted(self.books, 'book')} ({self.books_created:,} new, {self.books_updated:,} updated)",
+            counted(self.links_created, "new link"),
+            counted(self.book_links, "book link"),
         ]
         if self.users_created or self.shelf_entries:
-            parts += [f"{self.users_created:,} new readers", f"{self.shelf_entries:,} shelf entries"]
+            parts += [counted(self.users_created, "new reader"),
+                      counted(self.shelf_entries, "shelf entry", "shelf entries")]
         phases = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in self.seconds.items())
         text = "Imported " + ", ".join(parts) + f" in {sum(self.seconds.values()):.1f} s [{phases}]"
         if self.rates:
             text += " (" + ", ".join(f"{value:,.0f} {name}/s" for name, value in self.rates.items()) + ")"
         text += "."
         if self.not_books:
-            text += f" Left out {self.not_books:,} pages that are not books."
+            text += f" Left out {counted(self.not_books, 'page that is not a book', 'pages that are not books')}."
         if self.problems:
-            text += f"\nSkipped {len(self.problems):,} invalid lines:\n" + format_problems(self.problems)
+            text += f"\nSkipped {counted(len(self.problems), 'invalid line')}:\n" + format_problems(self.problems)
         return text
 
 
@@ -187,13 +227,16 @@ class _Phase:
 def numbered_lines(path: Path, problems: ProblemLog, *, display_name: str) -> Iterator[tuple[int, str, bool]]:
     """Yield ``(line number, text, ends with a newline)`` for each line of a UTF-8 text file (gzip read transparently).
 
-    A line that is not UTF-8 becomes a problem and is not yielded; a corrupt or cut-off gzip stream is fatal.
+    A byte order mark at the start (as Excel saves) is left out. A line that is not UTF-8 becomes a problem and is
+    not yielded; a corrupt or cut-off gzip stream is fatal.
     """
     opener = gzip.open if _is_gzip(path) else open
     number = 0
     try:
         with opener(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
+                if number == 1:
+                    raw = raw.removeprefix(codecs.BOM_UTF8)
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as error:
@@ -413,9 +456,9 @@ def csv_records(path: Path, problems: ProblemLog, *, display_name: str, required
                 on_invalid: Callable[[int, dict[str, str]], None] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, {column: value})`` for each row of a UTF-8 CSV file with a header.
 
-    A missing required column is fatal; a row with too few or too many values, or with a NUL character, becomes
-    a problem naming the first missing column or the column at fault (a cut-off last row reads as truncation),
-    and is passed with the values it has to ``on_invalid``.
+    A missing required column, or a header that ``check_text`` refuses, is fatal; a row with too few or too many
+    values, or a value that ``check_text`` refuses, becomes a problem naming the first missing column or the column
+    at fault (a cut-off last row reads as truncation), and is passed with the values it has to ``on_invalid``.
     """
     state = {"start": None, "complete": True}
 
@@ -434,6 +477,11 @@ def csv_records(path: Path, problems: ProblemLog, *, display_name: str, required
     except csv.Error as error:
         raise problems.fatal(Problem(display_name, 1, f"unreadable header row ({error})")) from None
     header = [column.strip() for column in header]
+    for index, column in enumerate(header, start=1):
+        try:
+            check_text(column, field=None)  # the column's name is at fault: it is named by its place
+        except BadLine as bad:
+            raise problems.fatal(Problem(display_name, 1, f"column {index} of the header {bad.message}")) from None
     for column in required_columns:
         if column not in header:
             raise problems.fatal(Problem(display_name, 1, f"missing required column (header: {','.join(header)})",

@@ -22,12 +22,14 @@ are (``normalise``): "eng" and "en-US" read "English".
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 from django.db import connection, transaction
 
 from books.importers.common import (
+    INTEGER_MAX,
     LINK_NAME_LIMIT,
     BadLine,
     BookRecord,
@@ -37,11 +39,13 @@ from books.importers.common import (
     Stopwatch,
     batched,
     catalogue_write,
+    checked_integer,
     checked_title,
     copy_rows,
     csv_records,
     progress_bar,
     require_file,
+    shortened,
 )
 from books.importers.normalise import normalise_authors, normalise_language
 from books.models import Book, Link, Shelf
@@ -78,6 +82,9 @@ GENRES_PER_BOOK = 2
 READER_USERNAME = IMPORTED_READER_PREFIX + "{}"
 NO_PHOTO = "/nophoto/"
 ENTRY_BATCH_SIZE = 100_000
+MAX_YEAR = 9999
+_YEAR = re.compile(r"(-?[0-9]+)(?:\.0+)?")
+"""A year as books.csv writes it, a whole number written as a float by pandas: "2008.0", "-720.0" (720 BC)."""
 
 
 def goodbooks_import(*, folder: Path, skip_invalid: bool = False, batch_size: int = 2000, progress=None) -> ImportReport:
@@ -182,14 +189,17 @@ class _Reading:
                 if tag_id not in tags:
                     raise BadLine(f"unknown tag {tag_id} (not in tags.csv)", "tag_id")
                 count = _integer(row, "count", minimum=1)
+                name, display_name = tags[tag_id]
+                links = books[book_id].links
+                # Two tag ids may normalise to one name ("Favourites", "favourites"): their users add up.
+                users = links.get(name, (display_name, Link.Kind.TAG, 0))[2] + count
+                if users > INTEGER_MAX:
+                    raise BadLine(f'the book\'s users of tag "{name}" add up to {users} with earlier rows, '
+                                  f"more than {INTEGER_MAX}", "count")
             except BadLine as bad:
                 self._problem("book_tags.csv", number, bad)
                 continue
-            name, display_name = tags[tag_id]
-            links = books[book_id].links
-            # Two tag ids may normalise to one name ("Favourites", "favourites"): their users add up.
-            previous = links.get(name, (display_name, Link.Kind.TAG, 0))[2]
-            links[name] = (display_name, Link.Kind.TAG, previous + count)
+            links[name] = (display_name, Link.Kind.TAG, users)
 
     def to_read(self) -> set[tuple[int, int]]:
         entries: set[tuple[int, int]] = set()
@@ -224,9 +234,13 @@ class _Reading:
     def _remember_skipped(self, number: int, row: dict[str, str], except_column: str | None = None) -> None:
         """Note the ids of the invalid books.csv row on line ``number`` (but not an id that is itself at fault)."""
         for column in ("book_id", "goodreads_book_id"):
-            value = row.get(column, "").strip()
-            if value.isdigit() and column != except_column:
-                self.skipped_books.setdefault((column, int(value)), number)
+            if column == except_column:
+                continue
+            try:
+                value = checked_integer(row.get(column, "").strip(), column, minimum=1)
+            except BadLine:  # no valid row can refer to it
+                continue
+            self.skipped_books.setdefault((column, value), number)
 
     def _check_not_skipped(self, column: str, value: int) -> None:
         line = self.skipped_books.get((column, value))
@@ -262,11 +276,6 @@ def genre_from_tags(links: dict[str, tuple[str, str, int]]) -> str:
 def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
     title = checked_title(row["title"])
     author = normalise_authors(row["authors"])
-    year = row["original_publication_year"].strip()
-    try:
-        publication_year = int(float(year)) if year else None
-    except ValueError:
-        raise BadLine(f"expected a year, got {year!r}", "original_publication_year") from None
     image_url = row["image_url"].strip()
     if image_url and not image_url.startswith(("http://", "https://")):
         raise BadLine(f"expected a URL, got {image_url[:40]!r}", "image_url")
@@ -277,7 +286,7 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
         title=title,
         author=author,
         language=normalise_language(row.get("language_code", "")),
-        publication_year=publication_year,
+        publication_year=_publication_year(row["original_publication_year"].strip()),
         # The CSV lost ISBN-10s' leading zeros ("439023483").
         isbn=isbn.zfill(10) if isbn[:-1].isdigit() else isbn,
         cover_url="" if NO_PHOTO in image_url else image_url,
@@ -287,16 +296,17 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
     )
 
 
+def _publication_year(text: str) -> int | None:
+    if not text:
+        return None
+    year = _YEAR.fullmatch(text)
+    if year is None:
+        raise BadLine(f"expected a year, got {shortened(text)!r}", "original_publication_year")
+    return checked_integer(year[1], "original_publication_year", minimum=-MAX_YEAR, maximum=MAX_YEAR)
+
+
 def _integer(row: dict[str, str], column: str, *, minimum: int) -> int:
-    text = row[column].strip()
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadLine(f"expected a whole number, got {text[:40]!r}" if text else "expected a whole number, got nothing",
-                      column) from None
-    if value < minimum:
-        raise BadLine(f"expected a number of at least {minimum}, got {value}", column)
-    return value
+    return checked_integer(row[column].strip(), column, minimum=minimum)
 
 
 def _write_shelves(*, want_to_read: set[tuple[int, int]], read: dict[tuple[int, int], int],

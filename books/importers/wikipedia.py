@@ -10,12 +10,14 @@ business.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
 
 from books.importers.common import (
+    INTEGER_MAX,
     LINK_NAME_LIMIT,
     BadLine,
     BookRecord,
@@ -37,7 +39,6 @@ from books.models import Book, Link
 from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
-MAX_LENGTH = 2_147_483_647
 NON_ARTICLE_NAMESPACES = frozenset({
     "wikipedia", "wikipedia talk", "wp", "user", "user talk", "talk", "template", "template talk", "draft",
     "portal", "category", "file", "image", "help", "module", "mediawiki", "special", "book",
@@ -96,7 +97,8 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
     ``complete`` is False for a last line with no newline, which makes a JSON error read as truncation.
     """
     try:
-        row = json.loads(text.rstrip("\r\n"))  # so an error at the end of the line is not "column 1" of the next
+        # Stripped, so that an error at the end of the line is not "column 1" of the next.
+        row = json.loads(text.rstrip("\r\n"), parse_constant=_refuse_constant, parse_int=_json_integer)
     except json.JSONDecodeError as error:
         cut = "; the file ends in the middle of this line (truncated?)" if not complete else ""
         raise BadLine(f"malformed JSON: {error.msg} at column {error.colno}{cut}") from None
@@ -117,8 +119,8 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
     _check_timestamp(last_edit)
     if isinstance(article_length, bool) or not isinstance(article_length, int):
         raise BadLine(f"expected an integer, got {describe(article_length)}", "article_length")
-    if not 0 <= article_length <= MAX_LENGTH:
-        raise BadLine(f"expected a length from 0 to {MAX_LENGTH}, got {article_length}", "article_length")
+    if not 0 <= article_length <= INTEGER_MAX:
+        raise BadLine(f"expected a length from 0 to {INTEGER_MAX}, got {article_length}", "article_length")
 
     fields = parse_infobox(infobox)
     return BookRecord(
@@ -148,7 +150,21 @@ def is_non_article(title: str) -> bool:
     return bool(colon) and namespace.strip().lower() in NON_ARTICLE_NAMESPACES
 
 
+def _refuse_constant(name: str):
+    """Python's json reads NaN, Infinity and -Infinity, which JSON does not have."""
+    raise BadLine(f"malformed JSON: {name} is not a JSON value")
+
+
+def _json_integer(digits: str) -> int:
+    """An integer of the line, refused if it has more digits than int() reads (``sys.get_int_max_str_digits``)."""
+    try:
+        return int(digits)
+    except ValueError:
+        raise BadLine(f"a number too large to read ({len(digits.lstrip('-'))} digits)") from None
+
+
 def _checked_infobox(infobox) -> dict[str, str]:
+    """The infobox with every value a string: a number becomes its text."""
     if not isinstance(infobox, dict):
         raise BadLine(f"expected an object, got {type_name(infobox)}", "infobox")
     checked = {}
@@ -156,6 +172,8 @@ def _checked_infobox(infobox) -> dict[str, str]:
         check_text(key, "infobox")
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise BadLine(f"expected a string, got {describe(value)}", f"infobox.{key}")
+        if isinstance(value, float) and not math.isfinite(value):  # json reads 1e400 as infinity
+            raise BadLine("a number too large to read (beyond ±1.8e308)", f"infobox.{key}")
         if isinstance(value, str):
             check_text(value, f"infobox.{key}")
         checked[key] = value if isinstance(value, str) else str(value)

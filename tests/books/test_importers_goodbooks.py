@@ -1,4 +1,6 @@
 """import_goodbooks: books, tags and readers' shelves from goodbooks-10k CSVs; the two book ids kept apart."""
+import codecs
+import gzip
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -170,6 +172,41 @@ BAD_INPUTS = [
     pytest.param(lambda f: (f / "tags.csv").write_bytes((f / "tags.csv").read_bytes() + "7,caf\xe9\n".encode("latin-1")),
                  ["tags.csv:8: not UTF-8 text (byte 0xe9 at column 6)"], id="not-utf8"),
     pytest.param(lambda f: (f / "tags.csv").unlink(), ["tags.csv: no such file"], id="missing-file"),
+    pytest.param(lambda f: edit(f, "books.csv", ",3866839,", ",99999999999999999999,"),
+                 ['books.csv:4: field "ratings_count": expected a number of at most 2147483647, '
+                  'got 99999999999999999999'], id="ratings-count-beyond-integer"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer,2005.0", "Stephenie Meyer,inf"),
+                 ["books.csv:4: field \"original_publication_year\": expected a year, got 'inf'"], id="year-infinite"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer,2005.0", "Stephenie Meyer,1e12"),
+                 ["books.csv:4: field \"original_publication_year\": expected a year, got '1e12'"], id="year-exponent"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer,2005.0", "Stephenie Meyer,20050.0"),
+                 ['books.csv:4: field "original_publication_year": expected a number of at most 9999, got 20050'],
+                 id="year-out-of-range"),
+    pytest.param(lambda f: edit(f, "books.csv", "Stephenie Meyer,2005.0", "Stephenie Meyer,2_005.0"),
+                 ["books.csv:4: field \"original_publication_year\": expected a year, got '2_005.0'"],
+                 id="year-with-underscore"),
+    pytest.param(lambda f: append(f, "book_tags.csv", "3,11305,99999999999"),
+                 ['book_tags.csv:10: field "count": expected a number of at most 2147483647, got 99999999999'],
+                 id="tag-count-beyond-integer"),
+    pytest.param(lambda f: append(f, "book_tags.csv", "3,11306,2147483647"),
+                 ['book_tags.csv:10: field "count": the book\'s users of tag "fantasy" add up to 2147484167 with '
+                  "earlier rows, more than 2147483647"], id="tag-counts-add-up-beyond-integer"),
+    pytest.param(lambda f: append(f, "to_read.csv", "9" * 150 + ",1"),
+                 ['to_read.csv:5: field "user_id": expected a number of at most 2147483647, got 9999'],
+                 id="user-id-too-long"),
+    pytest.param(lambda f: append(f, "ratings.csv", "9" * 150 + ",1,4"),
+                 ['ratings.csv:5: field "user_id": expected a number of at most 2147483647, got 9999'],
+                 id="rating-user-id-too-long"),
+    pytest.param(lambda f: append(f, "ratings.csv", "3,0_1,4"),
+                 ["ratings.csv:5: field \"book_id\": expected a whole number, got '0_1'"], id="underscore-in-number"),
+    pytest.param(lambda f: append(f, "ratings.csv", "3,+1,4"),
+                 ["ratings.csv:5: field \"book_id\": expected a whole number, got '+1'"], id="plus-sign"),
+    pytest.param(lambda f: append(f, "ratings.csv", "3,\u0661,4"),
+                 ["ratings.csv:5: field \"book_id\": expected a whole number, got '\u0661'"], id="non-ascii-digit"),
+    pytest.param(lambda f: edit(f, "books.csv", "3,41865,41865,", "x,\u00b2,41865,"),
+                 ["books.csv:4: field \"book_id\": expected a whole number, got 'x'"], id="superscript-goodreads-id"),
+    pytest.param(lambda f: edit(f, "books.csv", ",small_image_url", ",small\x00image_url"),
+                 ["books.csv:1: column 23 of the header contains a NUL character"], id="nul-in-header"),
 ]
 
 
@@ -206,6 +243,21 @@ def test_rows_of_a_skipped_book_say_which_books_csv_line_is_invalid(folder, tmp_
     assert "unknown book" not in reported
     assert 'book_tags.csv:8: field "goodreads_book_id": book 41865 was skipped (books.csv:4 is invalid)' in reported
     assert 'to_read.csv:2: field "book_id": book 3 was skipped (books.csv:4 is invalid)' in reported
+
+
+def test_a_byte_order_mark_before_the_header_is_read_as_nothing(folder):
+    for name in ("books.csv", "tags.csv", "book_tags.csv"):
+        (folder / name).write_bytes(codecs.BOM_UTF8 + (folder / name).read_bytes())
+    (folder / "ratings.csv").write_bytes(gzip.compress(codecs.BOM_UTF8 + (folder / "ratings.csv").read_bytes()))
+    import_folder(folder)
+    assert Book.objects.count() == 4 and ShelfEntry.objects.count() == 6
+    assert "book_id" in Book.objects.get(external_id="goodbooks:1").metadata
+
+
+def test_one_problem_is_one_problem(folder):
+    append(folder, "ratings.csv", "3,1,7")
+    with pytest.raises(CommandError, match=r"Nothing was imported: 1 problem in the input"):
+        import_folder(folder)
 
 
 def test_an_unwritable_report_path_is_refused_before_anything_is_imported(folder, tmp_path):

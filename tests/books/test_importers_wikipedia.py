@@ -1,4 +1,5 @@
 """import_wikipedia_books: the notebook's ndjson in, books/links/pairs out; bad input rejected whole."""
+import codecs
 import gzip
 import json
 from io import StringIO
@@ -38,7 +39,7 @@ def write_lines(folder: Path, lines: list[str], name="books.ndjson") -> Path:
 def test_books_links_and_pairs_are_imported_from_the_fixture():
     output = import_books(FIXTURE)
 
-    assert "3 books (3 new, 0 updated)" in output and "1 pages that are not books" in output
+    assert "3 books (3 new, 0 updated)" in output and "Left out 1 page that is not a book." in output
     assert not Book.objects.filter(title__startswith="Wikipedia:").exists()
     war = Book.objects.get(external_id="wikipedia:War and Peace")
     assert (war.source, war.author, war.country, war.genre, war.publisher) == (
@@ -128,6 +129,26 @@ BAD_LINES = [
                  ['books.ndjson:2: field "title": expected at most 500 characters, got 504'], id="title-too-long"),
     pytest.param('["When", {}, [], [], "last Tuesday", 5]\n',
                  ['books.ndjson:2: field "last_edit": expected an ISO 8601 timestamp'], id="bad-timestamp"),
+    pytest.param('["QA S \\ud800", {}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ['books.ndjson:2: field "title": contains a surrogate character U+D800'], id="surrogate-in-title"),
+    pytest.param('["QA", {"author": "A \\udfff"}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ['books.ndjson:2: field "infobox.author": contains a surrogate character U+DFFF'],
+                 id="surrogate-in-infobox-value"),
+    pytest.param('["QA", {"\\udc00": "A"}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ['books.ndjson:2: field "infobox": contains a surrogate character U+DC00'],
+                 id="surrogate-in-infobox-key"),
+    pytest.param('["QA", {}, ["Fine", "\\ud83d"], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ['books.ndjson:2: field "wikilinks[1]": contains a surrogate character U+D83D'],
+                 id="surrogate-in-wikilink"),
+    pytest.param('["QA", {"pages": NaN}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ["books.ndjson:2: malformed JSON: NaN is not a JSON value"], id="nan"),
+    pytest.param('["QA", {"pages": -Infinity}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ["books.ndjson:2: malformed JSON: -Infinity is not a JSON value"], id="infinity"),
+    pytest.param('["QA", {"pages": 1e400}, [], [], "2017-11-13T01:50:33Z", 1]\n',
+                 ['books.ndjson:2: field "infobox.pages": a number too large to read (beyond ±1.8e308)'],
+                 id="number-beyond-float"),
+    pytest.param('["QA", {}, [], [], "2017-11-13T01:50:33Z", ' + "1" * 5000 + "]\n",
+                 ["books.ndjson:2: a number too large to read (5000 digits)"], id="number-of-5000-digits"),
 ]
 
 
@@ -146,6 +167,30 @@ def test_bad_input_names_file_line_and_field_and_writes_nothing(tmp_path, bad_li
     assert "Nothing was imported" in str(error.value) and "--skip-invalid imports the valid lines" in str(error.value)
     assert row_counts() == before
     assert Book.objects.get(title="War and Peace").author == "Leo Tolstoy"
+
+
+def test_skip_invalid_skips_a_line_with_a_surrogate(tmp_path):
+    lines = [GOOD_LINES[0], '["QA S \\ud800", {}, [], [], "2017-11-13T01:50:33Z", 1]\n', *GOOD_LINES[1:]]
+    output = import_books(write_lines(tmp_path, lines), "--skip-invalid")
+    assert Book.objects.count() == 3
+    assert "Skipped 1 invalid line:\n" in output
+    assert 'books.ndjson:2: field "title": contains a surrogate character U+D800' in output
+
+
+def test_a_surrogate_pair_is_one_character():
+    from books.importers.wikipedia import book_from_line
+
+    book = book_from_line('["Smile \\ud83d\\ude00", {}, [], [], "2017-11-13T01:50:33Z", 1]')
+    assert book.title == "Smile \U0001F600"
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_a_byte_order_mark_at_the_start_is_read_as_nothing(tmp_path, compress):
+    data = codecs.BOM_UTF8 + "".join(GOOD_LINES).encode()
+    path = tmp_path / "books.ndjson"
+    path.write_bytes(gzip.compress(data) if compress else data)
+    import_books(path)
+    assert Book.objects.count() == 3 and Book.objects.filter(title="War and Peace").exists()
 
 
 def test_a_line_that_is_not_utf8_is_named(tmp_path):
