@@ -1,6 +1,7 @@
 """The goodbooks importer fed property-based bad rows (hypothesis): always a clear error naming the file and
 line, never a traceback, and the catalogue exactly as it was. (The Wikipedia importer's own property-based
 test lives in tests/books/test_importers_wikipedia.py.)"""
+import re
 import shutil
 import tempfile
 from io import StringIO
@@ -26,14 +27,15 @@ def row_counts() -> dict[str, int]:
 
 
 def not_a_whole_number(text: str) -> bool:
-    try:
-        int(text.strip())
-    except ValueError:
-        return True
-    return False
+    """Not plain digits with an optional minus, as the importer reads a whole number ("+5", "1_0", "٣" are not)."""
+    return re.fullmatch(r"-?[0-9]+", text.strip()) is None
 
 
-junk = st.text(CSV_SAFE, min_size=1, max_size=12).filter(not_a_whole_number)
+junk = st.one_of(
+    st.text(CSV_SAFE, min_size=1, max_size=12).filter(not_a_whole_number),
+    st.sampled_from(["+5", "1_0", "٣", "4.0", "1e3"]),
+    st.integers(min_value=2**31, max_value=10**40).map(str),  # beyond what PostgreSQL's integer holds
+)
 unknown_book = st.integers(min_value=5, max_value=10**9)  # the fixture's books are 1-4
 bad_rating = st.integers(min_value=-10**6, max_value=10**6).filter(lambda r: not 1 <= r <= 5)
 
