@@ -11,8 +11,8 @@ Files of the folder, and the id each row uses (mind the two ids of a book):
 A book becomes ``Book(external_id="goodbooks:<book_id>")`` with ``popularity`` = its Goodreads
 ``ratings_count`` (how many readers rated it on Goodreads, not just in this file). A tag a book carries
 becomes a ``Link`` of kind ``tag`` and ``BookLink.count`` is how many users gave the book that tag.
-Each goodbooks user becomes a Django user ``goodbooks-<user_id>`` with an unusable password (nobody can
-log in as one until the account is claimed) and the four standard shelves; ``to_read.csv`` fills
+Each goodbooks user becomes a Django user ``goodbooks-<user_id>`` with an unusable password and no email
+(nobody signs in as one: it exists for the shelves training learns from) and the four standard shelves; ``to_read.csv`` fills
 "Want to read" and ``ratings.csv`` fills "Read" with the rating.
 
 goodbooks has no genre column: a book's ``genre`` is read from its tags (``GENRE_OF_TAG``), the two
@@ -311,7 +311,7 @@ def _integer(row: dict[str, str], column: str, *, minimum: int) -> int:
 
 def _write_shelves(*, want_to_read: set[tuple[int, int]], read: dict[tuple[int, int], int],
                    books: dict[int, BookRecord], book_ids: dict[str, int], report: ImportReport, stream) -> None:
-    """Readers (unclaimed users) with their standard shelves, then their entries, in COPY batches."""
+    """Readers (accounts nobody signs in as) with their standard shelves, then their entries, in COPY batches."""
     user_ids = sorted({user_id for user_id, _ in want_to_read} | {user_id for user_id, _ in read})
     if not user_ids:
         return
