@@ -16,6 +16,9 @@ v1 = [
     # Recommendations
     path("recommendations/", recommender.RecommendationApi.as_view(), name="api-recommendations"),
     path("me/recommendations/", recommender.MyRecommendationApi.as_view(), name="api-my-recommendations"),
+    path("me/dismissed-books/", recommender.MyDismissedBookListApi.as_view(), name="api-my-dismissed-book-list"),
+    path("me/dismissed-books/<int:book_id>/", recommender.MyDismissedBookDetailApi.as_view(),
+         name="api-my-dismissed-book-detail"),
     # The signed-in reader's shelves and token
     path("me/shelves/", books.MyShelfListApi.as_view(), name="api-my-shelf-list"),
     path("me/shelves/<int:pk>/", books.MyShelfDetailApi.as_view(), name="api-my-shelf-detail"),

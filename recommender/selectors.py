@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from pgvector import Vector
 
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
-from recommender.models import BookVector, DismissedBook, EmbeddingVersion, TrainingRun
+from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
 from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 from recommender.training.dataset import normalise_link_name, removed_link_matcher
 from recommender.training.params import TrainingParams
@@ -48,6 +50,19 @@ class Recommendation:
     book: Book
     score: float
     because: list[Book]
+
+
+class NoRecommendations(Enum):
+    """Why a reader gets no recommendations; the value says it to them (the "For you" page and the API alike)."""
+
+    NO_ACTIVE_VERSION = "No embedding version is active yet: recommendations appear after the first training run."
+    EMPTY_SHELVES = "Put books on your shelves to get recommendations."
+    NO_SHELVED_BOOK_WITH_VECTOR = (
+        "None of the books on your shelves has a vector in the active embedding version (too few links or readers "
+        "to place them): put books that have vectors on your shelves to get recommendations.")
+    ALL_NEIGHBOURS_TAKEN = (
+        "The books on your shelves have no neighbours left that you have not shelved or dismissed: shelve a few "
+        "more books, or undo a dismissal, to widen the search.")
 
 
 def active_version() -> EmbeddingVersion | None:
@@ -259,20 +274,34 @@ def left_out_of_training(*, version: EmbeddingVersion | None) -> Callable[[Link]
 def reader_recommendations(*, user, k: int = 20) -> list[Recommendation]:
     """Up to ``k`` books for ``user`` from all their shelves (recent books first, weighted by rating),
     never a book on any of their shelves or one they dismissed."""
-    entries = list(
-        ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list("book_id", "rating")
-    )
-    if not entries:
+    weights = _reader_shelf_weights(user)
+    if not weights:
         return []
-    weights: dict[int, float] = {}
-    for book_id, rating in entries:
-        weight = RATING_WEIGHTS.get(rating, 1.0)
-        weights[book_id] = max(weights.get(book_id, 0.0), weight)
     shelved = list(weights)
     dismissed = DismissedBook.objects.filter(user=user).values_list("book_id", flat=True)
     return book_recommendations(
         book_ids=shelved[:MAX_SOURCE_BOOKS], k=k, exclude_ids=set(shelved) | set(dismissed), weights=weights
     )
+
+
+def reader_recommendations_why_none(*, user) -> NoRecommendations:
+    """Why ``reader_recommendations`` has nothing for ``user`` (asked when it has answered nothing): no active
+    version, no shelved book, none of the shelf books it starts from has a vector, or else every book near them
+    is shelved or dismissed."""
+    version = active_version()
+    if version is None:
+        return NoRecommendations.NO_ACTIVE_VERSION
+    sources = list(_reader_shelf_weights(user))[:MAX_SOURCE_BOOKS]
+    if not sources:
+        return NoRecommendations.EMPTY_SHELVES
+    placed = (BookVector.objects.filter(version=version, book_id__in=sources).exists()
+              or ShelfVector.objects.filter(version=version, book_id__in=sources).exists())
+    return NoRecommendations.ALL_NEIGHBOURS_TAKEN if placed else NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR
+
+
+def dismissed_books(*, user) -> QuerySet[DismissedBook]:
+    """The books ``user`` said "not interested" in, with their book, most recently dismissed first."""
+    return DismissedBook.objects.filter(user=user).select_related("book").order_by("-dismissed_at", "-id")
 
 
 def training_status() -> dict:
@@ -326,6 +355,16 @@ def training_run_progress(*, run: TrainingRun) -> dict:
         "started_at": run.started_at,
         "heartbeat_at": run.heartbeat_at,
     }
+
+
+def _reader_shelf_weights(user) -> dict[int, float]:
+    """{book id: weight} of every book on ``user``'s shelves, most recently shelved first; a book on several
+    shelves counts with its best rating's weight (unrated: 1.0)."""
+    weights: dict[int, float] = {}
+    entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list("book_id", "rating")
+    for book_id, rating in entries:
+        weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
+    return weights
 
 
 def _tune_search(*, ef_search: int, iterative: bool) -> None:

@@ -1,5 +1,6 @@
-"""The recommender's pages: "For you", the map of the embedding space, the projector download, and the
-staff training status page. Views parse the request, call selectors or services, and render."""
+"""The recommender's pages: "For you" (with the books the reader is not interested in, to undo), the map of the
+embedding space, the projector download, and the staff training status page. Views parse the request, call
+selectors or services, and render."""
 import json
 
 from django.contrib import messages
@@ -17,12 +18,14 @@ from config.redirects import safe_next_url
 from recommender import selectors
 from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
 from recommender.models import EmbeddingVersion, TrainingRun
-from recommender.services.dismissals import book_dismiss
+from recommender.services.dismissals import book_dismiss, book_dismissal_undo
 from recommender.services.training_runs import TrainingRunError, training_run_request
 
 RECOMMENDATIONS_SHOWN = 12
 RECOMMENDATION_BATCHES = 5
 """"Show others" steps through this many batches of the reader's ranked recommendations, then wraps."""
+DISMISSED_SHOWN = 50
+"""The reader's most recently dismissed books listed under "Not interested" (the API pages through them all)."""
 MAP_NEIGHBOURS = 10
 RUNS_SHOWN = 20
 VERSIONS_SHOWN = 10
@@ -35,13 +38,15 @@ def for_you(request):
     ranked = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
     batches = max(1, -(-len(ranked) // RECOMMENDATIONS_SHOWN))
     batch %= batches
-    shelved_count = len(shelved_book_ids(user=request.user))
+    dismissed = list(selectors.dismissed_books(user=request.user)[:DISMISSED_SHOWN + 1])
     return render(request, "recommender/for_you.html", {
         "nav": "for_you",
         "recommendations": ranked[batch * RECOMMENDATIONS_SHOWN:(batch + 1) * RECOMMENDATIONS_SHOWN],
         "next_batch": (batch + 1) % batches if batches > 1 else None,
-        "shelved_count": shelved_count,
-        "active_version": selectors.active_version(),
+        "shelved_count": len(shelved_book_ids(user=request.user)),
+        "why_none": None if ranked else selectors.reader_recommendations_why_none(user=request.user),
+        "dismissed": dismissed[:DISMISSED_SHOWN],
+        "dismissed_more": len(dismissed) > DISMISSED_SHOWN,
         "popular_books": books_popular(limit=12) if not ranked else [],
     })
 
@@ -52,6 +57,17 @@ def book_not_interested(request, pk: int):
     book = get_object_or_404(Book, pk=pk)
     book_dismiss(user=request.user, book=book)
     messages.success(request, f'Got it: "{book.title}" won\'t be suggested to you again.')
+    return redirect(safe_next_url(request) or "for_you")
+
+
+@login_required
+@require_POST
+def book_not_interested_undo(request, pk: int):
+    book = get_object_or_404(Book, pk=pk)
+    if book_dismissal_undo(user=request.user, book_id=book.pk):
+        messages.success(request, f'Undone: "{book.title}" can be suggested to you again.')
+    else:
+        messages.info(request, f'"{book.title}" was not among the books you are not interested in.')
     return redirect(safe_next_url(request) or "for_you")
 
 

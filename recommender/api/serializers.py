@@ -1,10 +1,10 @@
-"""What the recommendation, training and health endpoints read and write, as JSON."""
+"""What the recommendation, dismissed-book, training and health endpoints read and write, as JSON."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from books.api.serializers import MAX_ID, BookSerializer, QueryParametersSerializer, RequestBodySerializer
 from books.models import Book
-from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
 from recommender.training.params import VARIANTS
 
@@ -94,9 +94,28 @@ class RecommendationsSerializer(serializers.Serializer):
     results = RecommendationSerializer(many=True)
     version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
     detail = serializers.CharField(
-        allow_null=True, help_text="Why ``results`` is empty (no active version, or none of the books has a vector); "
-                                   "null whenever there are results.",
+        allow_null=True, help_text="Why ``results`` is empty (no active version, no books, none of the books has a "
+                                   "vector, or every book near yours is shelved or dismissed); null whenever there "
+                                   "are results.",
     )
+
+
+class DismissedBookSerializer(serializers.ModelSerializer):
+    """A book you said you are not interested in: never recommended to you, until you undo it."""
+
+    book = BookSerializer(read_only=True)
+
+    class Meta:
+        model = DismissedBook
+        fields = ["book", "dismissed_at"]
+        read_only_fields = fields
+
+
+class DismissedBookCreateInputSerializer(RequestBodySerializer):
+    """The book you are not interested in."""
+
+    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.",
+                                              error_messages={"does_not_exist": "No book with id {pk_value}."})
 
 
 class TrainingParamsInputSerializer(RequestBodySerializer):

@@ -1,6 +1,7 @@
-"""Recommendations, training runs, embedding versions and the health check over HTTP.
+"""Recommendations, dismissed books, training runs, embedding versions and the health check over HTTP.
 
-Recommendations for a list of books are open to everyone; a reader's own need a signed-in reader;
+Recommendations for a list of books are open to everyone; a reader's own, and the books they dismissed ("not
+interested"), need a signed-in reader;
 training runs and embedding versions are for staff only; the health check is open, unthrottled and
 unauthenticated so load balancers can call it.
 """
@@ -10,6 +11,7 @@ import time
 from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +20,8 @@ from config.api_errors import error_responses, object_or_404
 from config.api_views import ApiView, GenericApiView, validated
 from config.celery_app import app as celery_app
 from recommender.api.serializers import (
+    DismissedBookCreateInputSerializer,
+    DismissedBookSerializer,
     EmbeddingVersionSerializer,
     HealthSerializer,
     RecommendationParamsSerializer,
@@ -26,8 +30,16 @@ from recommender.api.serializers import (
     TrainingRunRequestSerializer,
     TrainingRunSerializer,
 )
-from recommender.models import EmbeddingVersion, TrainingRun
-from recommender.selectors import active_version, book_recommendations, reader_recommendations, workers_busy_training
+from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
+from recommender.selectors import (
+    active_version,
+    book_recommendations,
+    dismissed_books,
+    reader_recommendations,
+    reader_recommendations_why_none,
+    workers_busy_training,
+)
+from recommender.services.dismissals import book_dismiss, book_dismissal_undo
 from recommender.services.training_runs import training_run_cancel, training_run_request
 from recommender.services.versions import version_activate, version_rollback
 
@@ -62,9 +74,12 @@ class RecommendationApi(ApiView):
         """
         data = validated(RecommendationRequestSerializer, request.data)
         results = book_recommendations(book_ids=data["books"], k=data["k"])
-        return Response(_recommendations(results, nothing_found=(
-            "None of these books has a vector in the active embedding version: too few links or readers to "
-            "place them.")))
+        detail = None
+        if not results:
+            detail = ("No embedding version is active yet: train one first." if active_version() is None else
+                      "None of these books has a vector in the active embedding version: too few links or readers "
+                      "to place them.")
+        return Response(_recommendations(results, detail=detail))
 
 
 class MyRecommendationApi(ApiView):
@@ -79,11 +94,56 @@ class MyRecommendationApi(ApiView):
         responses={200: RecommendationsSerializer, **error_responses(400, 401)},
     )
     def get(self, request):
+        """The ``k`` books most like those on your shelves, never one of them or one you dismissed. With none,
+        ``detail`` says why: no active version, empty shelves, no shelved book with a vector, or every book near
+        yours shelved or dismissed (the "For you" page says the same)."""
         params = self.query_parameters_valid(request)
         results = reader_recommendations(user=request.user, k=params["k"])
-        return Response(_recommendations(
-            results, nothing_found="Put books that have vectors on your shelves to get recommendations."
-        ))
+        detail = None if results else reader_recommendations_why_none(user=request.user).value
+        return Response(_recommendations(results, detail=detail))
+
+
+class MyDismissedBookListApi(GenericApiView):
+    """The books you said you are not interested in ("not interested" on the For you page), most recently
+    dismissed first: never recommended to you, until you undo it."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DismissedBookSerializer
+    queryset = DismissedBook.objects.none()  # names the model for the schema; dismissals come from dismissed_books
+
+    @extend_schema(
+        tags=["recommendations"],
+        responses={200: DismissedBookSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(dismissed_books(user=request.user))
+        return self.get_paginated_response(DismissedBookSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["recommendations"],
+        request=DismissedBookCreateInputSerializer,
+        responses={201: DismissedBookSerializer, 200: DismissedBookSerializer, **error_responses(400, 401)},
+    )
+    def post(self, request):
+        """Say you are not interested in a book: it is never recommended to you again, until you undo it. 201 when
+        it is new; 200 when you had dismissed it already (it keeps its date)."""
+        data = validated(DismissedBookCreateInputSerializer, request.data)
+        dismissal, created = book_dismiss(user=request.user, book=data["book"])
+        return Response(DismissedBookSerializer(dismissal).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MyDismissedBookDetailApi(ApiView):
+    """A book you dismissed, by the book's id."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["recommendations"], responses={204: None, **error_responses(400, 401, 404)})
+    def delete(self, request, book_id: int):
+        """Undo a dismissal: the book can be recommended to you again; 404 if you had not dismissed it."""
+        if not book_dismissal_undo(user=request.user, book_id=book_id):
+            raise NotFound(f"No dismissed book with id {book_id}.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Training runs and embedding versions (staff) -----------------------------------------------------
@@ -243,11 +303,8 @@ class HealthApi(APIView):
 # --- Helpers ------------------------------------------------------------------------------------------
 
 
-def _recommendations(results, *, nothing_found: str) -> dict:
+def _recommendations(results, *, detail: str | None) -> dict:
     version = active_version()
-    detail = None
-    if not results:
-        detail = "No embedding version is active yet: train one first." if version is None else nothing_found
     return RecommendationsSerializer(
         {"results": results, "version": version.pk if version else None, "detail": detail}
     ).data

@@ -3,6 +3,8 @@ import pytest
 
 from books.services import shelf_add_book, shelf_create
 from recommender.api.serializers import MAX_INPUT_BOOKS, MAX_INPUT_ENTRIES
+from recommender.selectors import NoRecommendations
+from recommender.services.dismissals import book_dismiss
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +135,33 @@ def test_my_recommendations_come_from_my_shelves_and_skip_shelved_books(reader, 
 
 def test_my_recommendations_with_empty_shelves_say_what_to_do(reader, catalogue, active_version):
     body = reader.get(MINE).json()
-    assert body["results"] == [] and "Put books" in body["detail"]
+    assert body["results"] == [] and body["detail"] == NoRecommendations.EMPTY_SHELVES.value
+    assert body["detail"] == "Put books on your shelves to get recommendations."
+
+
+def test_my_recommendations_from_books_without_vectors_say_so(reader, user, catalogue, active_version):
+    shelf_add_book(shelf=shelf_create(user=user, name="New"), book=catalogue.books.new_arrival)
+    body = reader.get(MINE).json()
+    assert body["results"] == [] and body["detail"] == NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR.value
+    assert "put books that have vectors on your shelves" in body["detail"]
+
+
+def test_my_recommendations_when_every_neighbour_is_shelved_or_dismissed_say_so(reader, user, catalogue,
+                                                                                active_version):
+    b = catalogue.books
+    shelf = shelf_create(user=user, name="Mine")
+    for book in (b.hunger_games, b.catching_fire, b.new_arrival):
+        shelf_add_book(shelf=shelf, book=book)
+    for book in (b.war_and_peace, b.anna_karenina, b.zhivago, b.master):
+        book_dismiss(user=user, book=book)
+    body = reader.get(MINE).json()
+    assert body["results"] == [] and body["detail"] == NoRecommendations.ALL_NEIGHBOURS_TAKEN.value
+
+
+def test_my_recommendations_without_an_active_version_say_so(reader, user, catalogue):
+    shelf_add_book(shelf=shelf_create(user=user, name="Mine"), book=catalogue.books.hunger_games)
+    body = reader.get(MINE).json()
+    assert body == {"results": [], "version": None, "detail": NoRecommendations.NO_ACTIVE_VERSION.value}
 
 
 def test_my_recommendations_need_a_reader_and_a_bounded_k(anonymous, reader):

@@ -94,6 +94,13 @@ def test_a_new_reader_finds_a_book_signs_up_shelves_it_and_gets_recommendations(
     cards.first.get_by_role("button", name="Not interested").click()
     assert page.get_by_text("won't be suggested to you again").is_visible()
     assert first.splitlines()[0] not in page.locator("[data-testid=recommendations]").inner_text()
+    dismissed = page.locator("[data-testid=dismissed]")
+    assert first.splitlines()[0] in dismissed.inner_text()
+    shoot(page, "for-you-dismissed")
+    dismissed.get_by_role("button", name=re.compile(r"^Undo")).click()
+    assert page.get_by_text("can be suggested to you again").is_visible()
+    assert first.splitlines()[0] in page.locator("[data-testid=recommendations] .book-card").first.inner_text()
+    assert page.locator("[data-testid=dismissed]").count() == 0
 
     page.get_by_role("link", name="My shelves").click()
     shoot(page, "shelves")
