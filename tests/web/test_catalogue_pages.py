@@ -69,9 +69,11 @@ def test_book_page_says_what_its_links_are_for_its_source(client):
     tag(linking, "napoleon")
     tagged_html = client.get(reverse("book", args=[tagged.pk])).content.decode()
     linking_html = client.get(reverse("book", args=[linking.pk])).content.decode()
-    assert "The tags readers gave it: what its embedding was learned from." in tagged_html
+    # Neither has a vector yet (nothing is trained): its links are what its embedding will be learned from.
+    assert "The tags readers gave it: what its embedding will be learned from, once training can place it." in tagged_html
     assert "Wikipedia pages" not in tagged_html
-    assert "The Wikipedia pages its article links to: what its embedding was learned from." in linking_html
+    assert ("The Wikipedia pages its article links to: what its embedding will be learned from, once training can "
+            "place it.") in linking_html
     assert "tags readers" not in linking_html
 
 

@@ -91,6 +91,7 @@ def test_book_page_shows_metadata_links_and_similar_books(client, embeddings, ca
     assert len(similar) == 12 and all(item.book.genre == "Historical novel" for item in similar[:10]), \
         "its nearest books are the other historical novels"
     assert "alike" in html and "Historical novel book" in html
+    assert "The Wikipedia pages its article links to: what its embedding was learned from." in html
     assert "Log in to shelve this book" in html
 
 
