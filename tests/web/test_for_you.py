@@ -165,3 +165,16 @@ def test_undo_needs_a_signed_in_reader_a_post_and_the_csrf_token(client, user, c
     checked.force_login(user)
     assert checked.post(url).status_code == 403
     assert DismissedBook.objects.filter(user=user, book=book).exists()
+
+
+def test_not_interested_on_a_later_batch_comes_back_to_that_batch(client, user, embeddings, catalogue):
+    shelve(user, catalogue["books"][0])
+    client.force_login(user)
+    page = client.get(reverse("for_you"), {"batch": 1})
+    book = page.context["recommendations"][0].book
+    html = page.content.decode()
+    form = html[html.index(f'action="{reverse("book_not_interested", args=[book.pk])}"'):]
+    assert form[:form.index("</form>")].count('<input type="hidden" name="next" value="/for-you/?batch=1">') == 1
+
+    response = client.post(reverse("book_not_interested", args=[book.pk]), {"next": "/for-you/?batch=1"})
+    assert response.status_code == 302 and response.url == "/for-you/?batch=1"
