@@ -295,3 +295,10 @@ def test_the_health_check_answers_whatever_query_string_a_monitor_adds(anonymous
 
 def test_unknown_query_parameters_are_checked_after_signing_in(anonymous):
     assert anonymous.get("/api/v1/me/shelves/", {"foo": "1"}).status_code == 401
+
+
+def test_an_unknown_format_is_a_404_naming_the_formats_there_are(anonymous, catalogue):
+    response = anonymous.get("/api/v1/books/", {"format": "xml"})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No format 'xml' here: ?format= takes api, json."
+    assert anonymous.get("/api/v1/books/", {"format": "json"}).status_code == 200
