@@ -20,7 +20,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
@@ -31,8 +30,10 @@ from books.models import Book, Link
 MAX_PROBLEMS_SHOWN = 20
 INTEGER_MAX = 2_147_483_647
 """The largest value of PostgreSQL's ``integer`` (its smallest is ``-INTEGER_MAX - 1``)."""
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONGEST_BOUND = 20
+"""Characters of the longest bound ``checked_integer`` is given (any 64-bit number): a longer number is beyond it."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""A NUL, or a surrogate code point: what PostgreSQL's text cannot hold, or UTF-8 encode."""
 
 
 class BadLine(ValueError):
@@ -47,11 +48,12 @@ def check_text(value: str, field: str | None) -> None:
     """Refuse a NUL character, which PostgreSQL's text and jsonb cannot hold, and a surrogate code point (half of a
     UTF-16 pair on its own, as the JSON escape "\\ud800" reads), which UTF-8 cannot encode. Every text an importer
     stores passes here."""
-    if "\x00" in value:
+    unstorable = _UNSTORABLE.search(value)  # one pass over the text: every cell of every file comes here
+    if unstorable is None:
+        return
+    if unstorable[0] == "\x00":
         raise BadLine("contains a NUL character", field)
-    surrogate = _SURROGATE.search(value)
-    if surrogate:
-        raise BadLine(f"contains a surrogate character U+{ord(surrogate[0]):04X}", field)
+    raise BadLine(f"contains a surrogate character U+{ord(unstorable[0]):04X}", field)
 
 
 def checked_integer(text: str, field: str, *, minimum: int, maximum: int = INTEGER_MAX) -> int:
@@ -59,15 +61,19 @@ def checked_integer(text: str, field: str, *, minimum: int, maximum: int = INTEG
 
     A whole number is plain digits 0-9, with a minus sign if negative: not "+5", "9_0001", "4.0" or "1e3".
     """
-    if not _WHOLE_NUMBER.fullmatch(text):
+    unsigned = text.removeprefix("-")
+    if not (unsigned.isdigit() and unsigned.isascii()):  # as the regex -?[0-9]+, at a fraction of its cost
         raise BadLine(f"expected a whole number, got {shortened(text)!r}" if text else
                       "expected a whole number, got nothing", field)
-    number = Decimal(text)  # exact, and unlike int() reads any number of digits
+    if len(text) > _LONGEST_BOUND:  # beyond either bound, unread: int() of thousands of digits is slow, or refused
+        bound = f"at least {minimum}" if text.startswith("-") else f"at most {maximum}"
+        raise BadLine(f"expected a number of {bound}, got {shortened(text)}", field)
+    number = int(text)
     if number < minimum:
         raise BadLine(f"expected a number of at least {minimum}, got {shortened(text)}", field)
     if number > maximum:
         raise BadLine(f"expected a number of at most {maximum}, got {shortened(text)}", field)
-    return int(number)
+    return number
 
 
 def checked_title(text: str) -> str:
