@@ -384,6 +384,9 @@ def _create_staging_tables(cursor) -> None:
 
 
 def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> dict[str, int]:
+    # updated_at is the time of the write, not of the transaction's start (now()): the map's and the search
+    # vocabulary's caches see a change by the newest updated_at, and an admin edit committed while a long import
+    # ran must not leave the import's later-committed books looking older than it.
     cursor.execute("TRUNCATE import_book, import_link, import_pair")
     copy_rows(cursor, "import_book", _BOOK_COLUMNS, (
         tuple(json.dumps(book.metadata, ensure_ascii=False) if column == "metadata" else getattr(book, column)
@@ -395,8 +398,8 @@ def _write_book_batch(cursor, batch: list[BookRecord], report: ImportReport) -> 
     cursor.execute(
         f"""
         INSERT INTO books_book ({columns}, created_at, updated_at)
-        SELECT {columns.replace("metadata", "metadata::jsonb")}, now(), now() FROM import_book
-        ON CONFLICT (external_id) DO UPDATE SET {assignments}, updated_at = now()
+        SELECT {columns.replace("metadata", "metadata::jsonb")}, now(), clock_timestamp() FROM import_book
+        ON CONFLICT (external_id) DO UPDATE SET {assignments}, updated_at = clock_timestamp()
         RETURNING external_id, id, (xmax = 0) AS created
         """
     )

@@ -115,3 +115,22 @@ def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_chan
     assert not importing.is_alive()
     assert dict(Link.objects.values_list("name", "book_count")) == {"desert": 1, "spice": 0}
     assert not BookLink.objects.filter(link=spice).exists()
+
+
+def test_an_import_dates_its_changes_when_it_writes_them_not_when_its_transaction_began():
+    """The map's and the search vocabulary's caches notice a change by the newest updated_at: a long import's books
+    must not look older than an admin edit committed while it ran."""
+    import time
+
+    from django.db import connection, transaction
+
+    from books.importers.common import BookRecord, ImportReport, catalogue_write
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            began = cursor.fetchone()[0]
+        time.sleep(0.05)
+        catalogue_write(books=[BookRecord(external_id="wikipedia:Dune", source="wikipedia", title="Dune")],
+                        report=ImportReport(), batch_size=10, stream=None)
+        assert Book.objects.get(external_id="wikipedia:Dune").updated_at > began
