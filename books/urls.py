@@ -10,7 +10,7 @@ class FacetNameConverter(PathConverter):
     PostgreSQL text cannot hold (a blank name, or one with a NUL, names nothing, so its address is a 404 like any
     unknown name)."""
 
-    regex = r"[^\x00]*[^\x00\s][^\x00]*"
+    regex = r"\s*[^\x00\s][^\x00]*"  # not [^\x00]*[^\x00\s][^\x00]*: that backtracks quadratically on a long name
 
 
 register_converter(FacetNameConverter, "facet")

@@ -336,7 +336,9 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
     A re-imported book's pairs become exactly the ones given: pairs it no longer has are deleted.
     A link name shared with another source (the tag "fantasy", the wikilink "Fantasy") is one link, keeping
     the kind it was first imported with. Must run inside a transaction, which it makes the only writer of
-    book-link pairs until it ends; returns ``{external_id: book id}``.
+    book-link pairs until it ends; returns ``{external_id: book id}``. It takes that table lock before any row
+    lock: another writer that locks book or link rows and then writes pairs must take the same order (lock
+    ``books_booklink`` first), or the two can deadlock.
     """
     book_ids: dict[str, int] = {}
     with connection.cursor() as cursor:

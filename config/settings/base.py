@@ -79,8 +79,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_ENGINE = "config.sessions"
-# A reader signs in by their name in any case (sign-up keeps names unique so).
-AUTHENTICATION_BACKENDS = ["books.auth.ReaderNameBackend"]
+# A reader signs in by their name in any case (sign-up keeps names unique so). Django's ModelBackend stays listed
+# for the sessions it signed in (a session names its backend), though ReaderNameBackend answers every sign-in.
+AUTHENTICATION_BACKENDS = ["books.auth.ReaderNameBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

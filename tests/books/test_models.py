@@ -108,7 +108,13 @@ def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_chan
         other_writer.execute("DELETE FROM books_booklink WHERE book_id = %s", [sequel.pk])  # not committed yet
         importing = threading.Thread(target=import_one_book)
         importing.start()
-        time.sleep(1.0)  # the import is under way, waiting for the delete's transaction
+        # Commit only once the import waits on a lock (for the delete's transaction): with the import's own lock
+        # it waits at its start; without it, its recount would wait on the link's row and then lose the delete.
+        waiting_for_a_lock = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s"
+        deadline = time.monotonic() + 30
+        while not other_writer.execute(waiting_for_a_lock, [other_writer.info.backend_pid]).fetchone()[0]:
+            assert time.monotonic() < deadline, "the import never waited for the delete's transaction"
+            time.sleep(0.05)
         other_writer.commit()
     importing.join(timeout=30)
 

@@ -289,3 +289,8 @@ def test_older_accounts_differing_only_in_case_each_need_their_exact_name(django
     assert authenticate(username="BOB", password="a-long-passphrase") == upper
     assert authenticate(username="bob", password="a-long-passphrase") == lower
     assert authenticate(username="Bob", password="a-long-passphrase") is None
+
+
+def test_a_session_signed_in_before_the_reader_name_backend_stays_signed_in(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/shelves/").status_code == 200

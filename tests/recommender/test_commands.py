@@ -10,7 +10,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sync_trains_in_process_and_publishes_a_live_version(capsys):
+    import signal
+
     planted_catalogue()
+    sigterm_handler = signal.getsignal(signal.SIGTERM)
 
     call_command("train_embeddings", "--sync", "--param", "epochs=3", "--param", "embedding_dim=8",
                  "--param", "batch_size=32", "--param", "variant=regression")
@@ -19,6 +22,7 @@ def test_sync_trains_in_process_and_publishes_a_live_version(capsys):
     assert run.status == "succeeded" and run.trigger == "command" and run.params["variant"] == "regression"
     assert active_version().training_run_id == run.pk
     assert f"Training run {run.pk} succeeded" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGTERM) is sigterm_handler, "SIGTERM means Ctrl-C only while it trains"
 
 
 def test_without_sync_the_run_is_queued_for_the_worker(capsys, django_capture_on_commit_callbacks):

@@ -1,12 +1,19 @@
 """``manage.py train_embeddings``: request a training run (the worker trains it), or train it here with --sync."""
 import json
 import signal
+import threading
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.models import TrainingRun
 from recommender.selectors import active_version
-from recommender.services.training_runs import TrainingRunError, training_run_execute, training_run_request
+from recommender.services.training_runs import (
+    TrainingRunError,
+    training_run_cancel,
+    training_run_execute,
+    training_run_request,
+)
 
 
 class Command(BaseCommand):
@@ -41,13 +48,14 @@ class Command(BaseCommand):
                               f"or at /api/v1/training-runs/{run.pk}/.")
             return
         self.stdout.write(f"Training run {run.pk}, in this process (Ctrl-C cancels it).")
-        # SIGTERM stops the run as Ctrl-C does, recorded as cancelled at once: left to kill the process, it would
-        # hold the one-run-at-a-time slot until its heartbeat went stale.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            run = training_run_execute(run_id=run.pk, worker="manage.py train_embeddings --sync",
-                                       on_progress=_progress_bar() if verbosity else None)
+            with _sigterm_as_ctrl_c():
+                run = training_run_execute(run_id=run.pk, worker="manage.py train_embeddings --sync",
+                                           on_progress=_progress_bar() if verbosity else None)
         except KeyboardInterrupt:
+            run.refresh_from_db()
+            if run.status == TrainingRun.Status.QUEUED:  # interrupted before it started
+                training_run_cancel(run=run)
             raise CommandError(f"Training run {run.pk} cancelled: this process was interrupted.") from None
         self._report(run)
 
@@ -59,6 +67,21 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Training run {run.pk} succeeded: {run.stage}"))
         self.stdout.write("timings (s): " + json.dumps(run.timings))
         self.stdout.write("metrics: " + json.dumps(metrics, default=str))
+
+
+@contextmanager
+def _sigterm_as_ctrl_c():
+    """SIGTERM stops the run as Ctrl-C does, recorded as cancelled at once (left to kill the process, it would
+    hold the one-run-at-a-time slot until its heartbeat went stale); the previous handler is back afterwards.
+    Only the main thread can set a handler: elsewhere (a command called from a thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parse_param(item: str) -> tuple[str, object]:
