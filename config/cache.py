@@ -7,7 +7,7 @@ and one warning a minute says so in the log.
 """
 import logging
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.exceptions import ImproperlyConfigured
@@ -56,18 +56,18 @@ def shared_cache(url: str) -> dict:
 
 
 def cache_url_of_broker(broker_url: str) -> str:
-    """The broker's Redis, the database after the broker's (1 for a broker on 0, redis-py's default): never the
-    broker's own, which a cache ``clear()`` would empty. ImproperlyConfigured for a broker that is no Redis."""
+    """The broker's Redis, the database after the broker's (1 for a broker on 0): never the broker's own, which a
+    cache ``clear()`` would empty. The broker URL is Celery's (kombu's): ``redis://`` or ``rediss://`` with the
+    database as its path, or ``redis+socket://`` (a Unix socket, database 0), which the cache (redis-py) reaches
+    as ``unix://``. ImproperlyConfigured for a broker that is no Redis."""
     parts = urlsplit(broker_url)
-    if parts.scheme not in ("redis", "rediss", "unix"):
+    if parts.scheme == "redis+socket":
+        return f"unix://{parts.path}?db=1"
+    if parts.scheme not in ("redis", "rediss"):
         raise ImproperlyConfigured(f"The broker URL is not a Redis URL ({parts.scheme}://…): set CACHE_URL to a "
                                    "Redis for the cache the web processes share.")
-    query = parse_qsl(parts.query)
-    # redis-py reads the database from ?db= first, then (redis://, rediss://) from the path.
-    path_db = parts.path.strip("/") if parts.scheme != "unix" else ""
-    broker_db = int(dict(query).get("db") or path_db or 0)
-    cache_db = (broker_db + 1) % 16  # a Redis has databases 0-15 unless configured otherwise
-    query = [(key, value) for key, value in query if key != "db"]
-    if parts.scheme == "unix":
-        return f"unix://{parts.path}?{urlencode([*query, ('db', str(cache_db))])}"
-    return urlunsplit(parts._replace(path=f"/{cache_db}", query=urlencode(query)))
+    database = parts.path.strip("/") or "0"
+    if not database.isdigit():
+        raise ImproperlyConfigured(f"The broker URL's database {database!r} is not a number.")
+    cache_database = (int(database) + 1) % 16  # a Redis has databases 0-15 unless configured otherwise
+    return urlunsplit(parts._replace(path=f"/{cache_database}"))

@@ -117,12 +117,9 @@ def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_thrott
 @pytest.mark.parametrize(("broker", "cache"), [
     ("redis://redis:6379/0", "redis://redis:6379/1"),
     ("rediss://user:secret@host:6380/0?ssl_cert_reqs=none", "rediss://user:secret@host:6380/1?ssl_cert_reqs=none"),
-    ("unix:///run/redis.sock?db=0", "unix:///run/redis.sock?db=1"),
     ("redis://redis:6379", "redis://redis:6379/1"),
-    # Never the broker's own database, wherever the URL names it (redis-py reads ?db= before the path).
-    ("redis://redis:6379/1", "redis://redis:6379/2"),
-    ("redis://redis:6379/0?db=1", "redis://redis:6379/2"),
-    ("unix:///run/redis.sock?db=3&socket_timeout=5", "unix:///run/redis.sock?socket_timeout=5&db=4"),
+    ("redis://redis:6379/1", "redis://redis:6379/2"),  # never the broker's own database
+    ("redis+socket:///run/redis.sock", "unix:///run/redis.sock?db=1"),  # Celery's socket URL, redis-py's for the cache
 ])
 def test_the_shared_cache_is_the_database_after_the_brokers(broker, cache):
     from config.cache import cache_url_of_broker
@@ -166,3 +163,12 @@ def test_an_endpoint_asked_for_without_its_slash_says_so(anonymous):
     response = anonymous.get("/api/v1/books")
     assert response.status_code == 404
     assert response.json()["detail"] == "No API endpoint at this address; did you mean /api/v1/books/ (with a slash)?"
+
+
+def test_a_broker_database_that_is_no_number_is_refused_by_name():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.cache import cache_url_of_broker
+
+    with pytest.raises(ImproperlyConfigured, match="database 'abc' is not a number"):
+        cache_url_of_broker("redis://redis:6379/abc")
