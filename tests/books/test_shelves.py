@@ -294,3 +294,17 @@ def test_older_accounts_differing_only_in_case_each_need_their_exact_name(django
 def test_a_session_signed_in_before_the_reader_name_backend_stays_signed_in(client, user):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get("/shelves/").status_code == 200
+
+
+def test_finding_a_reader_by_name_in_any_case_uses_an_index_not_a_scan(django_user_model):
+    from django.db import connection
+
+    from books.selectors import reader_named
+
+    reader_sign_up(username="Alice", password="a-long-passphrase")
+    query = django_user_model.objects.filter(username__iexact="ALICE")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: the planner would scan them anyway
+        plan = query.explain()
+    assert "books_reader_username_upper" in plan
+    assert reader_named("ALICE").username == "Alice"
