@@ -2,14 +2,16 @@
 import unicodedata
 
 SORT_LETTERS = ("ØøÆæŒœŁłĐđÐðÞþß", "OoAaOoLlDdDdTts")
-"""Latin letters NFKD does not decompose, and the letter each folds and sorts as."""
+"""Latin letters NFKD does not decompose, and the letter each sorts as (PostgreSQL's translate() maps one letter to
+one: ``books.models.sort_key``)."""
 
-_UNDECOMPOSED = str.maketrans(*SORT_LETTERS)
+_UNDECOMPOSED = str.maketrans({**dict(zip(*SORT_LETTERS)), "æ": "ae", "œ": "oe", "þ": "th"})
+"""The same letters as ``fold`` spells them, after casefold: "Æsop" is searched as "aesop", "Þór" as "thor"."""
 
 
 def fold(text: str) -> str:
-    """Lowercase, strip accents ("Dostoïevski" → "dostoievski", "Łukasz Ørsted" → "lukasz orsted") and fold runs
-    of whitespace to one space. "ß" folds to "ss" (casefold runs first)."""
+    """Lowercase, strip accents ("Dostoïevski" → "dostoievski", "Łukasz Ørsted" → "lukasz orsted", "Æsop" → "aesop")
+    and fold runs of whitespace to one space. "ß" folds to "ss" (casefold runs first)."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(without_marks.casefold().translate(_UNDECOMPOSED).split())

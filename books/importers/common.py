@@ -31,7 +31,8 @@ MAX_PROBLEMS_SHOWN = 20
 INTEGER_MAX = 2_147_483_647
 """The largest value of PostgreSQL's ``integer`` (its smallest is ``-INTEGER_MAX - 1``)."""
 _LONGEST_BOUND = 20
-"""Characters of the longest bound ``checked_integer`` is given (any 64-bit number): a longer number is beyond it."""
+"""Digits of the longest bound ``checked_integer`` is given (any 64-bit number): a number with more, leading zeros
+aside, is beyond it."""
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """A NUL, or a surrogate code point: what PostgreSQL's text cannot hold, or UTF-8 encode."""
 
@@ -65,10 +66,11 @@ def checked_integer(text: str, field: str, *, minimum: int, maximum: int = INTEG
     if not (unsigned.isdigit() and unsigned.isascii()):  # as the regex -?[0-9]+, at a fraction of its cost
         raise BadLine(f"expected a whole number, got {shortened(text)!r}" if text else
                       "expected a whole number, got nothing", field)
-    if len(text) > _LONGEST_BOUND:  # beyond either bound, unread: int() of thousands of digits is slow, or refused
+    significant = unsigned.lstrip("0") or "0"
+    if len(significant) > _LONGEST_BOUND:  # beyond either bound: int() of thousands of digits is slow, or refused
         bound = f"at least {minimum}" if text.startswith("-") else f"at most {maximum}"
         raise BadLine(f"expected a number of {bound}, got {shortened(text)}", field)
-    number = int(text)
+    number = -int(significant) if text.startswith("-") else int(significant)
     if number < minimum:
         raise BadLine(f"expected a number of at least {minimum}, got {shortened(text)}", field)
     if number > maximum:

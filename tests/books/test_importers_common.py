@@ -32,7 +32,8 @@ def test_check_text_accepts_any_other_character():
     check_text("Smile \U0001F600 \ufeff \uffff \x7f", "title")
 
 
-@pytest.mark.parametrize(("text", "value"), [("0", 0), ("42", 42), ("007", 7), ("2147483647", 2147483647)])
+@pytest.mark.parametrize(("text", "value"), [("0", 0), ("42", 42), ("007", 7), ("2147483647", 2147483647),
+                                             ("0" * 5000 + "42", 42), ("-0", 0)])
 def test_a_whole_number_is_plain_digits(text, value):
     assert checked_integer(text, "count", minimum=0) == value
 

@@ -143,7 +143,7 @@ def test_pruning_keeps_the_version_a_rollback_needs_however_many_newer_ones_neve
     assert version_rollback().pk == served_before.pk
 
 
-def test_a_version_staff_activated_meanwhile_is_not_discarded(catalogue):
+def test_discarding_leaves_a_live_version_alone_as_one_staff_activated_while_pruning(catalogue):
     old, new = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
     version_activate(version=old)
 
