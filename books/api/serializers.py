@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
+from books.importers.common import describe
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 from config.api_errors import refuse_unknown
 
@@ -185,9 +186,29 @@ class ShelfEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BookIdField(serializers.PrimaryKeyRelatedField):
+    """A book given by its id in a request body: a whole number, never cut down to one (1.5, 1e0, true and "٣" are
+    no ids), and "No book with id N." when there is none."""
+
+    default_error_messages = {
+        "does_not_exist": "No book with id {pk_value}.",
+        "incorrect_type": "Expected a book id (a whole number), got {data_type}.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Book.objects.all(), help_text="The book's id.", **kwargs)
+
+    def to_internal_value(self, data):
+        is_digits = isinstance(data, str) and data.isdigit() and data.isascii()
+        if not (is_digits or isinstance(data, int) and not isinstance(data, bool)):
+            self.fail("incorrect_type", data_type=describe(data))
+        if not 1 <= int(data) <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(int(data))
+
+
 class ShelfEntryCreateInputSerializer(RequestBodySerializer):
-    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.",
-                                              error_messages={"does_not_exist": "No book with id {pk_value}."})
+    book = BookIdField()
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
 
 

@@ -2,7 +2,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from books.api.serializers import MAX_ID, BookSerializer, QueryParametersSerializer, RequestBodySerializer
+from books.api.serializers import (
+    MAX_ID,
+    BookIdField,
+    BookSerializer,
+    QueryParametersSerializer,
+    RequestBodySerializer,
+)
 from books.models import Book
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
@@ -114,8 +120,7 @@ class DismissedBookSerializer(serializers.ModelSerializer):
 class DismissedBookCreateInputSerializer(RequestBodySerializer):
     """The book you are not interested in."""
 
-    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all(), help_text="The book's id.",
-                                              error_messages={"does_not_exist": "No book with id {pk_value}."})
+    book = BookIdField()
 
 
 class TrainingParamsInputSerializer(RequestBodySerializer):

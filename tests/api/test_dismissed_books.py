@@ -140,7 +140,8 @@ def test_a_dismissed_book_is_not_recommended_and_an_undone_one_is_again(reader, 
         ({"book": 999999}, {"book": ["No book with id 999999."]}),
         ({}, {"book": ["This field is required."]}),
         ({"book": None}, {"book": ["This field may not be null."]}),
-        ({"book": "Doctor Zhivago"}, {"book": ['Incorrect type. Expected pk value, received str.']}),
+        ({"book": "Doctor Zhivago"}, {"book": ["Expected a book id (a whole number), got string 'Doctor Zhivago'."]}),
+        ({"book": 1.5}, {"book": ["Expected a book id (a whole number), got number 1.5."]}),
         ({"book": 1, "rating": 3}, {"rating": ["Unknown field. Known fields: book."]}),
     ],
 )
@@ -174,3 +175,19 @@ def test_unknown_query_parameters_are_400(reader, user, catalogue, method, path)
     assert response.status_code == 400
     assert "sort" in response.json()["errors"]
     assert DismissedBook.objects.count() == 1, "nothing was dismissed or undone"
+
+
+@pytest.mark.parametrize("book", [1.5, 2.9, 1e0, True, "\u0663", " 2 ", "2.0", [1], None])
+def test_a_book_id_is_a_whole_number_never_cut_down_to_one(reader, catalogue, book):
+    """1.5 used to dismiss book 1."""
+    response = reader.post(DISMISSED, {"book": book}, format="json")
+    assert response.status_code == 400, response.content
+    assert "book" in response.json()["errors"]
+    assert not DismissedBook.objects.exists()
+
+
+def test_a_book_id_may_be_given_as_its_digits(reader, catalogue):
+    zhivago = catalogue.books.zhivago
+    assert reader.post(DISMISSED, {"book": str(zhivago.pk)}, format="json").status_code == 201
+    assert reader.post(DISMISSED, {"book": 2**70}, format="json").json()["errors"]["book"] == [
+        f"No book with id {2**70}."]

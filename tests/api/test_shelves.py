@@ -179,7 +179,7 @@ def test_add_list_rate_move_and_remove_books(reader, russians, favourites, catal
 @pytest.mark.parametrize(
     "body",
     [{"book": 999999}, {"book": "War and Peace"}, {}, {"book": None}, {"book": 1, "rating": 6}, {"book": 1, "rating": 0},
-     {"book": 1, "rating": "five"}],
+     {"book": 1, "rating": "five"}, {"book": 5.5}, {"book": False}],
 )
 def test_adding_a_bad_book_or_rating_is_400(reader, russians, catalogue, body):
     if body.get("book") == 1:
