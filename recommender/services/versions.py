@@ -193,7 +193,8 @@ def version_activate(*, version: EmbeddingVersion) -> EmbeddingVersion:
 
 @transaction.atomic
 def version_rollback() -> EmbeddingVersion:
-    """Activates the ready version older than the live one (the last one that served, if any); returns it.
+    """Activates the ready version older than the live one that served last (the newest older one if none served);
+    returns it.
 
     Raises NoPreviousVersion when there is none.
     """
@@ -206,12 +207,13 @@ def version_rollback() -> EmbeddingVersion:
 
 
 def _rollback_target(live: EmbeddingVersion | None) -> EmbeddingVersion | None:
-    """What a rollback activates: the newest ready version older than ``live`` that served, else the newest older
-    ready one."""
+    """What a rollback activates: of the ready versions older than ``live``, the one that served last (a version
+    tried and rolled back from, held back by the quality gate say, is not it), else the newest."""
     older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
     if live is not None:
         older = older.filter(pk__lt=live.pk)
-    return older.filter(activated_at__isnull=False).order_by("-pk").first() or older.order_by("-pk").first()
+    return (older.filter(activated_at__isnull=False).order_by("-activated_at", "-pk").first()
+            or older.order_by("-pk").first())
 
 
 def _serialise_activations() -> None:

@@ -101,6 +101,17 @@ def test_activation_switches_the_live_version_and_rollback_goes_back(catalogue):
     assert active_version().pk == second.pk
 
 
+def test_rollback_goes_back_to_the_version_that_served_last_not_one_tried_and_rolled_back_from(catalogue):
+    good = publish_planted_version(catalogue, seed=0)
+    rejected = publish_planted_version(catalogue, seed=1, activate=False)  # held back by the quality gate
+    version_activate(version=rejected)  # staff try it ...
+    assert version_rollback().pk == good.pk  # ... and go back
+    newest = publish_planted_version(catalogue, seed=2)
+
+    assert version_rollback().pk == good.pk, "the version live before the newest, not the rejected one"
+    assert active_version().pk == good.pk
+
+
 def test_rollback_without_an_older_version_is_refused(catalogue):
     publish_planted_version(catalogue)
 
