@@ -43,10 +43,14 @@ class ErrorSerializer(serializers.Serializer):
 
 ERROR_MEANINGS = {
     400: "Invalid input: `detail` says what is wrong, `errors` (when present) which fields.",
-    401: "Not signed in: send `Authorization: Token <token>` (or use the site's session).",
+    401: "Not signed in, or a token that is not valid: send `Authorization: Token <token>` (or use the site's "
+         "session).",
     403: "Signed in, but not allowed (staff only).",
     404: "No such object, or not one you may see.",
     409: "Conflicts with the current state (`detail` says how).",
+    413: "The body is larger than the server takes (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default).",
+    415: "The body is not JSON (send `Content-Type: application/json`).",
+    429: "Too many requests: `Retry-After` says in how many seconds to try again.",
     503: "A service it needs (the database or the Celery broker) is unreachable.",
 }
 

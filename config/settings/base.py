@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # drf-spectacular's own default
+        "config.api_schema.document_shared_errors",
+    ],
     "TAGS": [
         {"name": "books", "description": "The catalogue, and the books nearest each one."},
         {"name": "links", "description": "What links books (Wikipedia pages, categories, reader tags)."},

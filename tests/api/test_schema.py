@@ -61,3 +61,18 @@ def test_no_input_makes_a_server_error_or_breaks_the_schema(case, staff_token):
     case.call_and_validate(
         headers={"Authorization": staff_token}, checks=[not_a_server_error, response_schema_conformance]
     )
+
+
+def test_every_operation_documents_the_errors_the_shared_machinery_gives(anonymous):
+    schema = anonymous.get("/api/v1/schema/", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            if path.endswith("/health/"):
+                assert not {"400", "429"} & documented, "the health check takes any request, never throttled"
+                continue
+            assert {"400", "401", "429"} <= documented, (method, path)
+            if "requestBody" in operation:
+                assert {"413", "415"} <= documented, (method, path)
+    assert schema["paths"]["/api/v1/books/{id}/"]["get"]["responses"]["400"]["content"]["application/json"][
+        "schema"] == {"$ref": "#/components/schemas/Error"}
