@@ -98,8 +98,8 @@ def _as_api_exception(exc):
         return exceptions.NotFound(str(exc))
     if isinstance(exc, ShelfError):
         return exceptions.ValidationError({"detail": str(exc)})
-    if isinstance(exc, TrainingParamsInvalid):
-        return exceptions.ValidationError({"params": [str(exc)]})
+    if isinstance(exc, TrainingParamsInvalid):  # by field where one is out of range, as the serializer's checks are
+        return exceptions.ValidationError({"params": {exc.name: [str(exc)]} if exc.name else [str(exc)]})
     if isinstance(exc, TrainingQueueUnavailable):
         return ServiceUnavailable(str(exc))
     if isinstance(exc, (TrainingRunError, VersionNotReady, NoPreviousVersion)):

@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from kombu.utils.url import maybe_sanitize_url
 
 from recommender.models import EmbeddingVersion, TrainingRun
-from recommender.training.params import TrainingParams
+from recommender.training.params import TrainingParamInvalid, TrainingParams
 
 if TYPE_CHECKING:  # the trainer imports TensorFlow, which web processes must not pay for
     from recommender.training.trainer import ProgressCallback
@@ -55,7 +55,12 @@ class TrainingRunError(Exception):
 
 
 class TrainingParamsInvalid(TrainingRunError, ValueError):
-    """A training parameter is unknown or out of range; the message names it."""
+    """A training parameter is unknown or out of range; the message names it, and ``name`` is the one out of range
+    (None for unknown ones)."""
+
+    def __init__(self, message: str, name: str | None = None):
+        super().__init__(message)
+        self.name = name
 
 
 class TrainingRunConflict(TrainingRunError):
@@ -70,6 +75,8 @@ def training_params_validate(params: dict | None) -> dict:
     """Every hyper-parameter, defaults filled in, as JSON; raises TrainingParamsInvalid naming a bad field."""
     try:
         return TrainingParams.from_dict(dict(params or {})).to_dict()
+    except TrainingParamInvalid as error:
+        raise TrainingParamsInvalid(f"Invalid training parameters: {error}", name=error.name) from None
     except (TypeError, ValueError) as error:
         raise TrainingParamsInvalid(f"Invalid training parameters: {error}") from None
 

@@ -225,15 +225,23 @@ class TrainingParams:
         for name in ("removed_links", "removed_link_patterns", "shelf_model_shelf_kinds"):
             if name in values:
                 if isinstance(values[name], str) or not isinstance(values[name], (list, tuple)):
-                    raise ValueError(f"{name}: expected a list of strings")
+                    raise TrainingParamInvalid(name, "expected a list of strings")
                 values[name] = tuple(values[name])
         return cls(**values)
+
+
+class TrainingParamInvalid(ValueError):
+    """One training parameter is out of its range or of the wrong type; ``name`` says which."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
 
 
 def _validate(params: TrainingParams) -> None:
     def check(name: str, ok: bool, expected: str) -> None:
         if not ok:
-            raise ValueError(f"{name}: expected {expected}, got {getattr(params, name)!r}")
+            raise TrainingParamInvalid(name, f"expected {expected}, got {getattr(params, name)!r}")
 
     def is_int(value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)

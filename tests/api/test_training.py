@@ -73,6 +73,14 @@ def test_bad_parameters_are_400_naming_them(staff, params, named):
     assert not TrainingRun.objects.exists()
 
 
+@pytest.mark.parametrize("params", [{"epochs": 0}, {"learning_rate": 0}, {"seed": 2**32}, {"epochs": 10**30}])
+def test_a_parameter_out_of_range_is_an_error_of_that_field(staff, params):
+    """Whether the serializer or the training parameters' own checks refuse it, errors come by field."""
+    (name,) = params
+    errors = staff.post(RUNS, {"params": params}, format="json").json()["errors"]
+    assert list(errors) == ["params"] and list(errors["params"]) == [name], errors
+
+
 def test_staff_cancel_a_queued_run_and_cannot_cancel_it_twice(staff):
     run = staff.post(RUNS, {}, format="json").json()
     response = staff.post(f"{RUNS}{run['id']}/cancel/")
