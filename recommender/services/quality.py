@@ -31,8 +31,10 @@ from recommender.training.shelf_model import ShelfModel
 
 NEIGHBOURS = 100
 """Neighbours per shelf book, as the serving selector's pgvector query fetches them."""
-GATED_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
-"""The main metrics: a new version clearly worse than the live one on any of them is not activated by itself."""
+GATED_METRICS = ("shelf_recall@20", "votes_recall@20", "same_author_precision@5", "heldout_auc")
+"""The main metrics: a new version clearly worse than the live one on any of them is not activated by itself.
+``votes_recall@20`` is the book vectors' own shelf figure (``shelf_recall@20`` is the shelf model's, which the
+book vectors do not change): the vectors answer shelves of books outside the shelf model."""
 GATE_RELATIVE_DROP = 0.10
 GATE_ABSOLUTE_DROP = 0.02
 METRIC_ORDER = (

@@ -187,6 +187,9 @@ def test_the_quality_gate_refuses_a_clearly_worse_version_only():
     assert quality_gate(new={**live, "shelf_recall@20": 0.29}, live=live)[0]
     passed, reasons = quality_gate(new={**live, "same_author_precision@5": 0.30}, live=live)
     assert not passed and "same_author_precision@5" in reasons[0]
+    # The book vectors' own shelf figure counts too: collapsed vectors leave the shelf model's figure unchanged.
+    passed, reasons = quality_gate(new={**live, "votes_recall@20": 0.08}, live={**live, "votes_recall@20": 0.31})
+    assert not passed and "votes_recall@20" in reasons[0]
     assert quality_gate(new={"heldout_auc": 0.5}, live=None) == (True, [])
 
 
