@@ -186,13 +186,15 @@ class TrainingRunAdmin(admin.ModelAdmin):
 @admin.register(EmbeddingVersion)
 class EmbeddingVersionAdmin(admin.ModelAdmin):
     list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count",
-                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "layout_method", "training_run",
-                    "created_at", "activated_at")
+                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "quality_gate", "layout_method",
+                    "training_run", "created_at", "activated_at")
+    list_select_related = ("training_run",)
     list_filter = ("is_active", "is_ready")
     actions = ["activate"]
     change_list_template = "admin/recommender/embeddingversion/change_list.html"
     fields = ("is_active", "is_ready", "dimensions", "book_count", "link_count", "shelf_model_book_count",
-              "ann_recall_at_10", "metrics_table", "layout_method", "training_run", "created_at", "activated_at")
+              "ann_recall_at_10", "metrics_table", "quality_gate", "layout_method", "training_run", "created_at",
+              "activated_at")
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -228,6 +230,14 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
     def summary_metrics(self, version: EmbeddingVersion):
         return TrainingRunAdmin.summary_metrics(None, version)
 
+    @admin.display(description="Quality gate")
+    def quality_gate(self, version: EmbeddingVersion):
+        """Whether its run let it go live: "passed", or "held back" with the gate's reasons."""
+        gate = _quality_gate_of(version)
+        if gate is None:
+            return "—"
+        return "passed" if gate["passed"] else "held back: " + "; ".join(gate["reasons"])
+
     @admin.display(description="Metrics")
     def metrics_table(self, version: EmbeddingVersion):
         live = active_version()
@@ -237,15 +247,30 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Activate the selected version")
     def activate(self, request, queryset):
-        if queryset.count() != 1:
+        count = queryset.count()
+        if count == 0:
+            messages.error(request, "The selected version is gone: it was pruned after the list was shown.")
+            return
+        if count != 1:
             messages.error(request, "Select exactly one version to activate.")
             return
         try:
             version = version_activate(version=queryset.get())
         except VersionNotReady as error:
             messages.error(request, str(error))
+            return
+        gate = _quality_gate_of(version)
+        if gate is not None and not gate["passed"]:
+            messages.warning(request, f"Version {version.pk} is live, as asked, though the quality gate held it back: "
+                                      + "; ".join(gate["reasons"]) + ". \"Roll back\" undoes it.")
         else:
             messages.success(request, f"Version {version.pk} is live.")
+
+
+def _quality_gate_of(version: EmbeddingVersion) -> dict | None:
+    """The quality gate's verdict on ``version`` as its training run recorded it (None for a version no run made)."""
+    run = version.training_run
+    return (run.metrics or {}).get("quality_gate") if run is not None else None
 
 
 def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):

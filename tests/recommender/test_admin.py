@@ -109,6 +109,29 @@ def test_versions_can_be_activated_and_rolled_back_from_the_admin(staff_client):
     assert EmbeddingVersion.objects.filter(is_active=True).count() == 1
 
 
+def test_the_version_list_shows_the_quality_gate_and_activating_a_held_back_version_warns(staff_client):
+    catalogue = planted_catalogue(groups=2, books_per_group=8)
+    publish_planted_version(catalogue, seed=1)
+    held_back = publish_planted_version(catalogue, seed=2, activate=False)
+    reasons = ["heldout_auc 0.496 is clearly below the live version's 0.858"]
+    run = TrainingRun.objects.create(trigger="api", status="succeeded",
+                                     metrics={"quality_gate": {"passed": False, "activated": False, "reasons": reasons}})
+    EmbeddingVersion.objects.filter(pk=held_back.pk).update(training_run=run)
+    url = reverse("admin:recommender_embeddingversion_changelist")
+
+    assert f"held back: {reasons[0]}".replace("'", "&#x27;") in staff_client.get(url).content.decode()
+    response = staff_client.post(url, {"action": "activate", "_selected_action": [held_back.pk]}, follow=True)
+    assert active_version().pk == held_back.pk
+    assert "though the quality gate held it back" in response.content.decode()
+
+
+def test_activating_a_version_pruned_since_the_list_was_shown_says_so(staff_client):
+    url = reverse("admin:recommender_embeddingversion_changelist")
+    publish_planted_version(planted_catalogue(groups=2, books_per_group=8), seed=1)
+    response = staff_client.post(url, {"action": "activate", "_selected_action": [999999]}, follow=True)
+    assert "it was pruned after the list was shown" in response.content.decode()
+
+
 def test_roll_back_is_a_button_of_the_version_list_that_needs_no_selection(staff_client):
     catalogue = planted_catalogue(groups=2, books_per_group=8)
     first = publish_planted_version(catalogue, seed=1)
