@@ -97,28 +97,36 @@ def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_chan
     record = BookRecord(external_id="wikipedia:Dune", source="wikipedia", title="Dune",
                         links={"desert": ("desert", Link.Kind.WIKILINK, 1)})
 
+    failures = []
+
     def import_one_book():
         try:
             with transaction.atomic():
                 catalogue_write(books=[record], report=ImportReport(), batch_size=10, stream=None)
+        except Exception as error:  # noqa: BLE001 — reported by the test below
+            failures.append(error)
         finally:
             connection.close()
 
-    with psycopg.connect(**connection.get_connection_params()) as other_writer:
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as other_writer, psycopg.connect(**params, autocommit=True) as observer:
         other_writer.execute("DELETE FROM books_booklink WHERE book_id = %s", [sequel.pk])  # not committed yet
         importing = threading.Thread(target=import_one_book)
         importing.start()
         # Commit only once the import waits on a lock (for the delete's transaction): with the import's own lock
         # it waits at its start; without it, its recount would wait on the link's row and then lose the delete.
-        waiting_for_a_lock = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s"
+        # (Watched from a connection of its own: inside a transaction pg_stat_activity keeps its first snapshot.)
+        waiting_for_a_lock = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                              "AND datname = current_database()")
         deadline = time.monotonic() + 30
-        while not other_writer.execute(waiting_for_a_lock, [other_writer.info.backend_pid]).fetchone()[0]:
+        while not observer.execute(waiting_for_a_lock).fetchone()[0]:
+            assert not failures, failures
             assert time.monotonic() < deadline, "the import never waited for the delete's transaction"
             time.sleep(0.05)
         other_writer.commit()
     importing.join(timeout=30)
 
-    assert not importing.is_alive()
+    assert not importing.is_alive() and not failures, failures
     assert dict(Link.objects.values_list("name", "book_count")) == {"desert": 1, "spice": 0}
     assert not BookLink.objects.filter(link=spice).exists()
 
