@@ -54,7 +54,7 @@ def run(database_url: str, *, queries: int = 1000, exact_queries: int = 300, see
     """Measures the three methods on the active version and returns the figures."""
     import psycopg
 
-    from recommender.services.versions import HNSW_EF_SEARCH
+    from recommender.vectors import HNSW_EF_SEARCH
 
     # Autocommit, so that each ``connection.transaction()`` is a real transaction and its SET LOCALs end with it.
     # No prepared statements (as Django's connections): a prepared, generic plan may not use the index.

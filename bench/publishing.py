@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
 def run() -> dict:
     """Publishes the active version's vectors as a new version, times it, discards it; returns the figures."""
     from recommender.models import BookVector, EmbeddingVersion, LinkVector
+    from recommender import vectors
     from recommender.services import versions
 
     active = EmbeddingVersion.objects.filter(is_active=True).first()
@@ -71,8 +72,8 @@ def run() -> dict:
         "source_version_id": active.pk,
         "book_vectors": len(book_ids), "link_vectors": len(link_ids), "dimensions": int(book_vectors.shape[1]),
         "listed_link_vectors": int(is_listed.sum()), "similar_link_min_books": versions.SIMILAR_LINK_MIN_BOOKS,
-        "hnsw": {"m": versions.HNSW_M, "ef_construction": versions.HNSW_EF_CONSTRUCTION,
-                 "ef_search": versions.HNSW_EF_SEARCH},
+        "hnsw": {"m": vectors.HNSW_M, "ef_construction": vectors.HNSW_EF_CONSTRUCTION,
+                 "ef_search": vectors.HNSW_EF_SEARCH},
         "seconds": round(seconds, 2),
         "stages_seconds": {name: round(value, 2) for name, value in stages.items()},
         "ann_recall_at_10": recall,

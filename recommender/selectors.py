@@ -21,9 +21,9 @@ from pgvector import Vector
 from books.models import Book, Link, ShelfEntry
 from recommender import scoring
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
-from recommender.services.versions import HNSW_EF_SEARCH, vector_sql
 from recommender.training.dataset import normalise_link_name, removed_link_matcher
 from recommender.training.params import TrainingParams
+from recommender.vectors import HNSW_EF_SEARCH, nearest_sql, tune_search
 
 NEIGHBOURS_PER_BOOK = 100
 """Nearest books fetched per input book for recommendations (what ``recommender.scoring`` was tuned on)."""
@@ -81,22 +81,15 @@ def similar_books(*, book: Book, k: int = 10, genre: str | None = None) -> list[
     version = active_version()
     if version is None or k <= 0:
         return []
-    cast = vector_sql(version.dimensions)
-    genre_filter = "AND b.genre ILIKE %(genre)s" if genre else ""
-    sql = f"""
-        SELECT b.*, bv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_bookvector q
-                                               WHERE q.version_id = {version.pk} AND q.book_id = %(book)s)
-               AS distance
-        FROM recommender_bookvector bv
-        JOIN books_book b ON b.id = bv.book_id
-        WHERE bv.version_id = {version.pk} AND bv.book_id <> %(book)s {genre_filter}
-          AND EXISTS (SELECT 1 FROM recommender_bookvector q WHERE q.version_id = {version.pk} AND q.book_id = %(book)s)
-        ORDER BY distance
-        LIMIT %(k)s
-    """
-    params = {"book": book.pk, "k": k, "genre": f"%{_escape_like(genre)}%" if genre else None}
+    nearest = nearest_sql(
+        kind="book", version_id=version.pk, dimensions=version.dimensions, sources="%(sources)s::bigint[]",
+        limit="%(k)s", join="JOIN books_book b ON b.id = v.book_id" if genre else "",
+        where="AND v.book_id <> s.book_id" + (" AND b.genre ILIKE %(genre)s" if genre else ""),
+    )
+    sql = f"SELECT b.*, nn.distance FROM ({nearest}) nn JOIN books_book b ON b.id = nn.neighbour ORDER BY nn.distance"
+    params = {"sources": [book.pk], "k": k, "genre": f"%{_escape_like(genre)}%" if genre else None}
     with transaction.atomic():
-        _tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=bool(genre))
+        tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=bool(genre))
         books = list(Book.objects.raw(sql, params))
     results = [SimilarBook(book=b, similarity=1.0 - float(b.distance)) for b in books if b.distance is not None]
     return sorted(results, key=lambda result: -result.similarity)  # relaxed_order may return near-ties swapped
@@ -107,21 +100,12 @@ def similar_links(*, link: Link, k: int = 10) -> list[SimilarLink]:
     version = active_version()
     if version is None or k <= 0:
         return []
-    cast = vector_sql(version.dimensions)
-    sql = f"""
-        SELECT l.*, lv.embedding::{cast} <=> (SELECT q.embedding::{cast} FROM recommender_linkvector q
-                                               WHERE q.version_id = {version.pk} AND q.link_id = %(link)s)
-               AS distance
-        FROM recommender_linkvector lv
-        JOIN books_link l ON l.id = lv.link_id
-        WHERE lv.version_id = {version.pk} AND lv.is_listed AND lv.link_id <> %(link)s
-          AND EXISTS (SELECT 1 FROM recommender_linkvector q WHERE q.version_id = {version.pk} AND q.link_id = %(link)s)
-        ORDER BY distance
-        LIMIT %(k)s
-    """
+    nearest = nearest_sql(kind="link", version_id=version.pk, dimensions=version.dimensions,
+                          sources="%(sources)s::bigint[]", limit="%(k)s", where="AND v.is_listed AND v.link_id <> s.link_id")
+    sql = f"SELECT l.*, nn.distance FROM ({nearest}) nn JOIN books_link l ON l.id = nn.neighbour ORDER BY nn.distance"
     with transaction.atomic():
-        _tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=False)
-        links = list(Link.objects.raw(sql, {"link": link.pk, "k": k}))
+        tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=False)
+        links = list(Link.objects.raw(sql, {"sources": [link.pk], "k": k}))
     return [SimilarLink(link=x, similarity=1.0 - float(x.distance)) for x in links if x.distance is not None]
 
 
@@ -230,22 +214,11 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
     """Neighbour voting on the book vectors (``recommender.scoring``): one pgvector query for every input
     book's nearest books, leaving out excluded ones (iterative index scan, so none is lost)."""
     neighbours = max(NEIGHBOURS_PER_BOOK, k)
-    cast = vector_sql(version.dimensions)
-    sql = f"""
-        SELECT s.book_id, nn.book_id, nn.distance, nn.popularity
-        FROM recommender_bookvector s
-        CROSS JOIN LATERAL (
-            SELECT bv.book_id, b.popularity, bv.embedding::{cast} <=> s.embedding::{cast} AS distance
-            FROM recommender_bookvector bv
-            JOIN books_book b ON b.id = bv.book_id
-            WHERE bv.version_id = {version.pk} AND bv.book_id <> ALL(%(excluded)s::bigint[])
-            ORDER BY distance
-            LIMIT {neighbours}
-        ) nn
-        WHERE s.version_id = {version.pk} AND s.book_id = ANY(%(sources)s::bigint[])
-    """
+    sql = nearest_sql(kind="book", version_id=version.pk, dimensions=version.dimensions,
+                      sources="%(sources)s::bigint[]", limit=neighbours, join="JOIN books_book b ON b.id = v.book_id",
+                      where="AND v.book_id <> ALL(%(excluded)s::bigint[])", columns={"popularity": "b.popularity"})
     with transaction.atomic(), connection.cursor() as cursor:
-        _tune_search(ef_search=max(HNSW_EF_SEARCH, neighbours), iterative=True)
+        tune_search(ef_search=max(HNSW_EF_SEARCH, neighbours), iterative=True)
         cursor.execute(sql, {"excluded": excluded, "sources": sources})
         rows = cursor.fetchall()
     if not rows:
@@ -365,15 +338,6 @@ def _reader_shelf_weights(user) -> dict[int, float]:
     for book_id, rating in entries:
         weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
     return weights
-
-
-def _tune_search(*, ef_search: int, iterative: bool) -> None:
-    """Sets the HNSW search knobs for the current transaction only (one statement)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true)",
-            [str(ef_search), "relaxed_order" if iterative else "off"],
-        )
 
 
 def _escape_like(text: str) -> str:

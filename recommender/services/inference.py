@@ -13,7 +13,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from recommender.models import BookVector, EmbeddingVersion
-from recommender.services.versions import vector_sql
+from recommender.vectors import nearest_sql, parse_vector, tune_search
 
 MAP_NEIGHBOURS = 5
 
@@ -73,38 +73,23 @@ _SHELF_MEANS_SQL = """
 def _mean_vectors(version: EmbeddingVersion, book_ids: list[int] | None, sql: str) -> dict[int, np.ndarray]:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"version": version.pk, "all": book_ids is None, "books": book_ids or []})
-        return {book_id: _parse_vector(text) for book_id, text in cursor.fetchall()}
+        return {book_id: parse_vector(text) for book_id, text in cursor.fetchall()}
 
 
 def _place_on_map(version: EmbeddingVersion, book_ids: list[int]) -> None:
-    cast = vector_sql(version.dimensions)
+    nearest = nearest_sql(kind="book", version_id=version.pk, dimensions=version.dimensions, sources="%s::bigint[]",
+                          limit=MAP_NEIGHBOURS, where="AND v.map_x IS NOT NULL AND v.book_id <> s.book_id",
+                          columns={"map_x": "v.map_x", "map_y": "v.map_y"})
+    tune_search(ef_search=None, iterative=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         cursor.execute(
             f"""
             UPDATE recommender_bookvector target SET map_x = near.x, map_y = near.y
-            FROM (
-                SELECT s.id, avg(n.map_x) AS x, avg(n.map_y) AS y
-                FROM recommender_bookvector s
-                CROSS JOIN LATERAL (
-                    SELECT v.map_x, v.map_y FROM recommender_bookvector v
-                    WHERE v.version_id = {int(version.pk)} AND v.map_x IS NOT NULL AND v.book_id <> s.book_id
-                    ORDER BY v.embedding::{cast} <=> s.embedding::{cast}
-                    LIMIT {MAP_NEIGHBOURS}
-                ) n
-                WHERE s.version_id = {int(version.pk)} AND s.book_id = ANY(%s::bigint[])
-                GROUP BY s.id
-            ) near
-            WHERE target.id = near.id
+            FROM (SELECT source, avg(map_x) AS x, avg(map_y) AS y FROM ({nearest}) nn GROUP BY source) near
+            WHERE target.version_id = {int(version.pk)} AND target.book_id = near.source
             """,
             [book_ids],
         )
-
-
-def _parse_vector(value) -> np.ndarray:
-    if isinstance(value, str):
-        return np.array(value.strip("[]").split(","), dtype=np.float32)
-    return np.asarray(value, dtype=np.float32)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -13,27 +13,27 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from pgvector import HalfVector
-from pgvector.psycopg.halfvec import register_halfvec_info
-from pgvector.psycopg.vector import register_vector_info
-from psycopg.types import TypeInfo
 
 from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
+from recommender.services.inference import book_vectors_infer
 from recommender.training.shelf_model import ShelfModel
+from recommender.vectors import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    book_index_name,
+    copy_rows,
+    link_index_name,
+    nearest_sql,
+    tune_search,
+    vector_sql,
+)
 
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 64
-"""Candidate list of the index builds: at 40 the book index found only 0.977 of the exact 10 nearest books
-at ``HNSW_EF_SEARCH`` (seed scale), below the 0.98 the product serves at; at 32 the link index found 0.88 of
-the exact 10 nearest links instead of 0.94."""
 SIMILAR_LINK_MIN_BOOKS = 4
 """Links used by fewer books keep a vector (new books' vectors are inferred from their links) but are not
 offered as similar links nor put in the link index: the original method kept only links used by 4 books or
 more, and at seed scale the links used by 2 or 3 books are half of all links, so leaving them out halves the
 link index build, the larger part of publishing."""
-HNSW_EF_SEARCH = 200
-"""``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default is 40). At the
-original's scale (37k books) 100 found 0.974 of the exact 10 nearest, 200 finds 0.986 at p50 1.1 ms
-(BENCHMARKS.md)."""
 MIN_ANN_RECALL_AT_10 = 0.9
 """A version whose index finds fewer of the exact 10 nearest books than this is never marked ready."""
 RECALL_SAMPLE_SIZE = 200
@@ -50,19 +50,6 @@ class NoPreviousVersion(ValueError):
 
 class AnnRecallTooLow(RuntimeError):
     """The version's HNSW index misses too many exact nearest neighbours to serve."""
-
-
-def vector_sql(dimensions: int) -> str:
-    """The cast the per-version HNSW indexes are built on (the column itself has no fixed dimension)."""
-    return f"vector({int(dimensions)})"
-
-
-def book_index_name(version_id: int) -> str:
-    return f"bookvector_hnsw_v{int(version_id)}"
-
-
-def link_index_name(version_id: int) -> str:
-    return f"linkvector_hnsw_v{int(version_id)}"
 
 
 def version_publish(
@@ -143,27 +130,14 @@ def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RE
     sims[np.arange(len(sample)), sample] = -np.inf
     exact = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # the k nearest, in any order (a full sort took ~1 s)
 
-    cast = vector_sql(version.dimensions)
-    table, key = model._meta.db_table, _vector_key(model)
-    listed_only = " AND v.is_listed" if model is LinkVector else ""
+    kind = "book" if model is BookVector else "link"
+    sql = nearest_sql(kind=kind, version_id=version.pk, dimensions=version.dimensions, sources="%s::bigint[]",
+                      limit=k + 1, where="AND v.is_listed" if model is LinkVector else "")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(HNSW_EF_SEARCH)])
-        cursor.execute(
-            f"""
-            SELECT s.{key}, nn.{key}
-            FROM {table} s
-            CROSS JOIN LATERAL (
-                SELECT v.{key} FROM {table} v
-                WHERE v.version_id = {int(version.pk)}{listed_only}
-                ORDER BY v.embedding::{cast} <=> s.embedding::{cast}
-                LIMIT {k + 1}
-            ) nn
-            WHERE s.version_id = {int(version.pk)} AND s.{key} = ANY(%s::bigint[])
-            """,
-            [ids[sample].tolist()],
-        )
+        tune_search(ef_search=HNSW_EF_SEARCH, iterative=False)
+        cursor.execute(sql, [ids[sample].tolist()])
         found: dict[int, set[int]] = {}
-        for source, neighbour in cursor.fetchall():
+        for source, neighbour, _distance in cursor.fetchall():
             if source != neighbour:
                 found.setdefault(source, set()).add(neighbour)
     hits = [len(found.get(int(ids[row]), set()) & set(ids[exact[i]].tolist())) / k for i, row in enumerate(sample)]
@@ -185,8 +159,6 @@ def version_activate(*, version: EmbeddingVersion) -> EmbeddingVersion:
     locked.save(update_fields=["is_active", "activated_at"])
     version.is_active, version.activated_at = locked.is_active, locked.activated_at
     # Books imported while it trained (or after it was first live) get their inferred vector in it too.
-    from recommender.services.inference import book_vectors_infer  # it builds on this module's SQL helpers
-
     book_vectors_infer()
     return locked
 
@@ -278,13 +250,13 @@ def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:
         (version.pk, int(book_id), vector, _float_or_none(x), _float_or_none(y), False)
         for book_id, vector, (x, y) in zip(book_ids, vectors.astype(np.float32), coords)
     )
-    _copy(BookVector._meta.db_table, columns, types, rows)
+    copy_rows(BookVector._meta.db_table, columns, types, rows)
 
 
 def _copy_link_vectors(version, link_ids, vectors, listed) -> None:
     rows = ((version.pk, int(link_id), vector, bool(is_listed))
             for link_id, vector, is_listed in zip(link_ids, vectors.astype(np.float32), listed))
-    _copy(LinkVector._meta.db_table, ["version_id", "link_id", "embedding", "is_listed"],
+    copy_rows(LinkVector._meta.db_table, ["version_id", "link_id", "embedding", "is_listed"],
           ["bigint", "bigint", "vector", "bool"], rows)
 
 
@@ -293,21 +265,8 @@ def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
         raise ValueError("shelf_book_ids must name every book of the shelf model")
     rows = ((version.pk, int(book_id), position, HalfVector(vector))
             for position, (book_id, vector) in enumerate(zip(book_ids, model.shelf_vectors), start=1))
-    _copy(ShelfVector._meta.db_table, ["version_id", "book_id", "position", "vector"],
+    copy_rows(ShelfVector._meta.db_table, ["version_id", "book_id", "position", "vector"],
           ["bigint", "bigint", "int4", "halfvec"], rows)
-
-
-def _copy(table: str, columns: list[str], types: list[str], rows) -> None:
-    """Binary COPY of rows into ``table`` on Django's connection (inside the caller's transaction)."""
-    with connection.cursor() as cursor:
-        psycopg_cursor = cursor.cursor
-        # pgvector's dumpers on this cursor only, so Django's own queries keep their usual adaptation.
-        register_vector_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "vector"))
-        register_halfvec_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "halfvec"))
-        with psycopg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
 
 
 def _build_indexes(version: EmbeddingVersion) -> None:

@@ -18,7 +18,7 @@ from recommender.services.training_runs import (
     training_run_request,
     training_runs_fail_dead,
 )
-from recommender.services.versions import book_index_name, link_index_name
+from recommender.vectors import book_index_name, link_index_name
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

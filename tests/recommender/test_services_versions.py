@@ -8,13 +8,11 @@ from recommender.models import BookVector, EmbeddingVersion, LinkVector
 from recommender.selectors import active_version, similar_books, similar_links
 from recommender.services.inference import book_vectors_infer
 from recommender.services.quality import quality_gate
+from recommender.vectors import HNSW_EF_CONSTRUCTION, book_index_name, link_index_name
 from recommender.services.versions import (
-    HNSW_EF_CONSTRUCTION,
     SIMILAR_LINK_MIN_BOOKS,
     NoPreviousVersion,
     VersionNotReady,
-    book_index_name,
-    link_index_name,
     version_activate,
     version_check_ann_recall,
     version_discard,

@@ -1,0 +1,104 @@
+"""The ground floor of the vector tables: casts, HNSW settings, per-query tuning, binary COPY, and the one
+nearest-neighbour query every similar-books, recommendation, map-placement and recall-check read is built on.
+
+Vector columns have no fixed dimension; each version's HNSW index is built on the cast ``embedding::vector(d)``,
+so every query orders by the same cast to use it. Search knobs are set with ``set_config(..., true)``: for the
+current transaction only.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+from django.db import connection
+from pgvector.psycopg.halfvec import register_halfvec_info
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
+
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+"""Candidate list of the index builds: at 40 the book index found 0.977 of the exact 10 nearest, below the 0.98 served."""
+HNSW_EF_SEARCH = 200
+"""``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default: 40): 0.986 recall@10
+at the original's scale (BENCHMARKS.md)."""
+
+VECTOR_TABLES = {"book": ("recommender_bookvector", "book_id"), "link": ("recommender_linkvector", "link_id")}
+"""The vector tables a nearest-neighbour query reads, by kind: (table, the column naming what a row is of)."""
+
+
+def vector_sql(dimensions: int) -> str:
+    """The cast the per-version HNSW indexes are built on (the column itself has no fixed dimension)."""
+    return f"vector({int(dimensions)})"
+
+
+def book_index_name(version_id: int) -> str:
+    return f"bookvector_hnsw_v{int(version_id)}"
+
+
+def link_index_name(version_id: int) -> str:
+    return f"linkvector_hnsw_v{int(version_id)}"
+
+
+def nearest_sql(*, kind: str, version_id: int, dimensions: int, sources: str, limit: str | int,
+                where: str = "", join: str = "", columns: Mapping[str, str] | None = None) -> str:
+    """SQL of the ``limit`` nearest rows (cosine, on the version's HNSW index) to each source row of one version.
+
+    ``kind`` is "book" or "link"; ``sources`` is the SQL (usually a placeholder) of the array of source ids;
+    the candidate row is ``v``, the source row ``s``. ``where`` (starting with AND) and ``join`` narrow the
+    candidates; ``columns`` ({name: expression}) adds output columns. Rows: ``source``, ``neighbour``,
+    ``distance`` (cosine distance), then ``columns`` in order; a source without a vector gives no row.
+    """
+    table, key = VECTOR_TABLES[kind]
+    cast = vector_sql(dimensions)
+    columns = dict(columns or {})
+    inner = "".join(f", {expression} AS {name}" for name, expression in columns.items())
+    outer = "".join(f", nn.{name}" for name in columns)
+    return f"""
+        SELECT s.{key} AS source, nn.{key} AS neighbour, nn.distance{outer}
+        FROM {table} s
+        CROSS JOIN LATERAL (
+            SELECT v.{key}, v.embedding::{cast} <=> s.embedding::{cast} AS distance{inner}
+            FROM {table} v {join}
+            WHERE v.version_id = {int(version_id)} {where}
+            ORDER BY distance
+            LIMIT {limit}
+        ) nn
+        WHERE s.version_id = {int(version_id)} AND s.{key} = ANY({sources})
+    """
+
+
+def tune_search(*, ef_search: int | None, iterative: bool) -> None:
+    """Sets the HNSW search knobs for the current transaction only (``ef_search`` None: pgvector's default).
+
+    ``iterative`` (relaxed order) lets a filtered query scan on until it has its rows, instead of returning
+    fewer when the filter drops candidates; rows may then come back with near-ties swapped.
+    """
+    with connection.cursor() as cursor:
+        if ef_search is None:
+            cursor.execute("SELECT set_config('hnsw.iterative_scan', %s, true)",
+                           ["relaxed_order" if iterative else "off"])
+        else:
+            cursor.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan', %s, true)",
+                [str(ef_search), "relaxed_order" if iterative else "off"],
+            )
+
+
+def copy_rows(table: str, columns: list[str], types: list[str], rows: Iterable[tuple]) -> None:
+    """Binary COPY of rows into ``table`` on Django's connection (inside the caller's transaction)."""
+    with connection.cursor() as cursor:
+        psycopg_cursor = cursor.cursor
+        # pgvector's dumpers on this cursor only, so Django's own queries keep their usual adaptation.
+        register_vector_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "vector"))
+        register_halfvec_info(psycopg_cursor, TypeInfo.fetch(psycopg_cursor.connection, "halfvec"))
+        with psycopg_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+
+
+def parse_vector(value) -> np.ndarray:
+    """A vector as read back from SQL (pgvector's text form, or already a sequence) as float32."""
+    if isinstance(value, str):
+        return np.array(value.strip("[]").split(","), dtype=np.float32)
+    return np.asarray(value, dtype=np.float32)
