@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def run() -> dict:
     """Publishes the active version's vectors as a new version, times it, discards it; returns the figures."""
-    from recommender.models import BookVector, EmbeddingVersion, LinkVector
     from recommender import vectors
+    from recommender.models import BookVector, EmbeddingVersion, LinkVector
     from recommender.services import versions
 
     active = EmbeddingVersion.objects.filter(is_active=True).first()

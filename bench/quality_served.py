@@ -8,7 +8,7 @@
    ``train_embeddings --sync`` and the default parameters (book–link embeddings and shelf model);
 3. gunicorn serves the app, and each validation reader's visible shelf is POSTed by goodbooks id to
    ``/api/v1/recommendations/`` (``external_ids``, ``k`` = 20), as an outside client would; Recall@20 and
-   NDCG@20 are computed from the answers exactly as ``recommender.evaluation.shelf_recall_ndcg`` does, with
+   NDCG@20 are computed from the answers exactly as ``recommender.training.evaluation.shelf_recall_ndcg`` does, with
    the popularity baseline beside them.
 
 Usage: python -m bench.quality_served --data ../shared/data/goodbooks   (about 10 minutes on 2 cores)

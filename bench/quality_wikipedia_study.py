@@ -150,8 +150,8 @@ def goodbooks_check(data_dir: Path, out: Path, seed: int, log) -> None:
     """
     from quality_goodbooks import load_goodbooks, shelf_pairs, trained_neighbours
 
-    from recommender.evaluation import centroid_recommender, neighbour_recommender, shelf_recall_ndcg
-    from recommender.scoring import ShelfScoring
+    from recommender.training.evaluation import centroid_recommender, neighbour_recommender, shelf_recall_ndcg
+    from recommender.training.scoring import ShelfScoring
 
     base = TrainingParams(seed=seed)
     data = load_goodbooks(data_dir, base, n_validation=2000, n_tuning=0, seed=seed)

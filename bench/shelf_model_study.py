@@ -33,8 +33,8 @@ import scipy.sparse as sp
 
 from bench.common import write_result
 from bench.quality_goodbooks import load_goodbooks, shelf_pairs
-from recommender.evaluation import Recommender, ShelfCase, shelf_model_recommender, shelf_recall_ndcg
 from recommender.training import PairSet, TrainingParams, train_embeddings
+from recommender.training.evaluation import Recommender, ShelfCase, shelf_model_recommender, shelf_recall_ndcg
 from recommender.training.shelf_model import ShelfModel, link_gram, shelf_book_matrix, solve_shelf_weights
 
 K = 20

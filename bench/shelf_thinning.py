@@ -30,8 +30,8 @@ import scipy.sparse as sp
 from bench.common import write_result
 from bench.quality_goodbooks import load_goodbooks
 from bench.shelf_model_study import Study
-from recommender.evaluation import ShelfCase, shelf_recall_ndcg
 from recommender.training import TrainingParams
+from recommender.training.evaluation import ShelfCase, shelf_recall_ndcg
 
 K = 20
 METRICS = ("recall@20", "ndcg@20")

@@ -13,7 +13,7 @@ pairs with ``split_holdout`` and its seed; the reference trains on exactly the r
   positives + 2,048 negatives a batch, 50-d, regression), 15 epochs unless told otherwise.
 
 Each trainer runs in its own process (so each has its own TensorFlow and its own peak memory) and saves
-its vectors; this process then measures, for both, the held-out link AUC (``recommender.evaluation.link_auc``,
+its vectors; this process then measures, for both, the held-out link AUC (``recommender.training.evaluation.link_auc``,
 same held-out pairs, same negatives) and the share of each book's 10 nearest books that share its
 planted genre (infobox ``genre``), plus same-author precision@5.
 
@@ -64,9 +64,8 @@ def main(argv: list[str] | None = None) -> None:
 def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = "regression",
         bookvec_epochs: int | None = None) -> dict:
     """Trains both, each in a child process, and returns the figures (see the module docstring)."""
-    from recommender.evaluation import link_auc, nearest_neighbours, same_author_precision
-
     from recommender.training import TrainingParams
+    from recommender.training.evaluation import link_auc, nearest_neighbours, same_author_precision
 
     prepared = prepare(read_books(data))
     pairs, heldout = _pairs_and_heldout(prepared)

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from books.templatetags import bookvec
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
-from recommender.services.quality import metrics_in_order
 from recommender.services.training_runs import RUN_STAGES, TrainingRunError, training_run_cancel, training_run_request
 from recommender.services.versions import NoPreviousVersion, VersionNotReady, version_activate, version_rollback
+from recommender.training.quality import metrics_in_order
 
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
 

@@ -19,14 +19,14 @@ from django.utils import timezone
 from pgvector import Vector
 
 from books.models import Book, Link, ShelfEntry
-from recommender import scoring
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
+from recommender.training import scoring
 from recommender.training.dataset import normalise_link_name, removed_link_matcher
 from recommender.training.params import TrainingParams
 from recommender.vectors import HNSW_EF_SEARCH, nearest_sql, tune_search
 
 NEIGHBOURS_PER_BOOK = 100
-"""Nearest books fetched per input book for recommendations (what ``recommender.scoring`` was tuned on)."""
+"""Nearest books fetched per input book for recommendations (what ``recommender.training.scoring`` was tuned on)."""
 MAX_SOURCE_BOOKS = 200
 """A reader's most recent shelved books used as the source of their recommendations."""
 RATING_WEIGHTS = {1: 0.1, 2: 0.25, 3: 0.6, 4: 1.0, 5: 1.3}
@@ -211,7 +211,7 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                             weights: dict[int, float], k: int) -> list[scoring.Recommendation]:
-    """Neighbour voting on the book vectors (``recommender.scoring``): one pgvector query for every input
+    """Neighbour voting on the book vectors (``recommender.training.scoring``): one pgvector query for every input
     book's nearest books, leaving out excluded ones (iterative index scan, so none is lost)."""
     neighbours = max(NEIGHBOURS_PER_BOOK, k)
     sql = nearest_sql(kind="book", version_id=version.pk, dimensions=version.dimensions,

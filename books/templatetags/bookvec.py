@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from recommender.services.quality import metrics_in_order
+from recommender.training.quality import metrics_in_order
 
 register = template.Library()
 
@@ -104,7 +104,7 @@ def metric(value) -> str:
 
 @register.filter(name="metrics_in_order")
 def metrics_in_order_filter(metrics: dict) -> list:
-    """A run's or version's figures in the order people read them (``recommender.services.quality``)."""
+    """A run's or version's figures in the order people read them (``recommender.training.quality``)."""
     return metrics_in_order(metrics or {})
 
 

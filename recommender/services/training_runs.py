@@ -18,10 +18,10 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-import numpy as np
 from kombu.exceptions import OperationalError as BrokerError
 from kombu.utils.url import maybe_sanitize_url
 
@@ -195,10 +195,10 @@ def training_runs_fail_dead(*, worker: str | None = None) -> list[int]:
 
 def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     from recommender.selectors import active_version
-    from recommender.services.layout import book_layout
-    from recommender.services.quality import embeddings_evaluate, quality_gate
     from recommender.services.training_data import training_data_build
     from recommender.services.versions import version_activate, version_publish, versions_prune
+    from recommender.training.layout import book_layout
+    from recommender.training.quality import embeddings_evaluate, quality_gate
     from recommender.training.shelf_model import train_shelf_model
     from recommender.training.trainer import TrainingCancelled, train_embeddings
 

@@ -153,7 +153,7 @@ class TrainingParams:
     # Shelf model (recommender/training/shelf_model.py): "books for your shelf"
     shelf_model: bool = True
     """Fit the shelf model where readers' shelves exist; False serves shelves by neighbour voting on the
-    book vectors (``recommender.scoring``)."""
+    book vectors (``recommender.training.scoring``)."""
     shelf_model_link_weight: float = 50.0
     """Weight of the books' content links against readers' shelves in the shelf model's Gram matrix. On
     goodbooks tuning readers, Recall@20 / NDCG@20: 0.166 / 0.111 without links (0), 0.186 / 0.126 (25),

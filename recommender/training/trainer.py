@@ -22,8 +22,8 @@ from dataclasses import astuple, dataclass
 import numpy as np
 import tensorflow as tf
 
-from recommender.evaluation import link_auc
 from recommender.training.dataset import BatchSampler, PairSet, split_holdout
+from recommender.training.evaluation import link_auc
 from recommender.training.model import EmbeddingModel, step_loss
 from recommender.training.params import TrainingParams
 

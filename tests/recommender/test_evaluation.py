@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from recommender.evaluation import (
+from recommender.training.evaluation import (
     auc,
     centroid_recommender,
     label_knn_accuracy,
@@ -14,7 +14,7 @@ from recommender.evaluation import (
     shelf_recall_ndcg,
     split_shelves,
 )
-from recommender.scoring import Recommendation, ShelfScoring, blend_rankings, recommend_for_shelf
+from recommender.training.scoring import Recommendation, ShelfScoring, blend_rankings, recommend_for_shelf
 
 
 def test_auc_counts_ordered_pairs_and_half_ties():

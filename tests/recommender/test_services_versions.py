@@ -7,8 +7,6 @@ from books.models import Book, BookLink, Shelf, ShelfEntry
 from recommender.models import BookVector, EmbeddingVersion, LinkVector
 from recommender.selectors import active_version, similar_books, similar_links
 from recommender.services.inference import book_vectors_infer
-from recommender.services.quality import quality_gate
-from recommender.vectors import HNSW_EF_CONSTRUCTION, book_index_name, link_index_name
 from recommender.services.versions import (
     SIMILAR_LINK_MIN_BOOKS,
     NoPreviousVersion,
@@ -19,6 +17,8 @@ from recommender.services.versions import (
     version_rollback,
     versions_prune,
 )
+from recommender.training.quality import quality_gate
+from recommender.vectors import HNSW_EF_CONSTRUCTION, book_index_name, link_index_name
 from tests.recommender.planted import planted_catalogue, publish_planted_version
 
 pytestmark = pytest.mark.django_db
@@ -235,9 +235,9 @@ def test_inference_without_a_live_version_does_nothing(catalogue):
 
 
 def test_same_author_precision_is_also_reported_per_source():
-    from recommender.services.quality import embeddings_evaluate
-    from recommender.services.training_data import TrainingData
+    from recommender.training.data import TrainingData
     from recommender.training.dataset import PairSet
+    from recommender.training.quality import embeddings_evaluate
 
     # Books 0-3: wikipedia, two authors whose books sit together. Books 4-7: goodbooks.
     vectors = np.array([[1, 0, 0], [0.99, 0.1, 0], [0, 1, 0], [0.1, 0.99, 0],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.scoring import ShelfScoring, recommend_for_shelf
+from recommender.training.scoring import ShelfScoring, recommend_for_shelf
 from recommender.training.shelf_model import ShelfModel, recommend_from_shelf_model
 
 

@@ -1,4 +1,4 @@
-"""A run's quality metrics (``recommender.evaluation`` applied to the database's books) and the quality gate.
+"""A run's quality metrics (``recommender.training.evaluation`` applied to the database's books) and the quality gate.
 
 Metric names, stored on the run and its version:
 
@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from recommender.evaluation import (
+from recommender.training.data import TrainingData
+from recommender.training.evaluation import (
     label_knn_accuracy,
     nearest_neighbours,
     neighbour_recommender,
@@ -26,7 +27,6 @@ from recommender.evaluation import (
     shelf_model_recommender,
     shelf_recall_ndcg,
 )
-from recommender.services.training_data import TrainingData
 from recommender.training.shelf_model import ShelfModel
 
 NEIGHBOURS = 100
