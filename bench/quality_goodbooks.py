@@ -127,7 +127,7 @@ def whole_shelves(cases: list[ShelfCase], rated: np.ndarray, seed: int) -> list[
 
 
 def shelf_model_shelves(data: dict, params: TrainingParams) -> PairSet:
-    """What the product's shelf model learns from (``recommender.services.training_data``): each training
+    """What the product's shelf model learns from (``recommender.selectors.training_data``): each training
     reader's want-to-read shelf, and their rated books as a shelf counting ``shelf_model_other_shelves_weight``."""
     want = shelf_pairs(data["train_users"], data["train_books"], data["n_books"])
     weight = params.shelf_model_other_shelves_weight

@@ -9,13 +9,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from books.models import Book, Shelf, ShelfEntry
+from config.errors import Gone, InvalidInput
 
 
-class ShelfError(ValueError):
+class ShelfError(InvalidInput):
     """A shelf operation the reader asked for cannot be done; the message says why."""
 
 
-class ShelfGone(ShelfError):
+class ShelfGone(ShelfError, Gone):
     """The shelf, or the book on it, was deleted or moved by another request in the meantime."""
 
 

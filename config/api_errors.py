@@ -1,4 +1,5 @@
-"""One shape for every API error, and the product's own errors mapped to HTTP statuses.
+"""One shape for every API error, and the kinds of the product's own errors (``config.errors``) mapped to HTTP
+statuses.
 
 Every error body is ``{"detail": "<one readable sentence>"}``; input errors add ``"errors"`` with DRF's
 per-field messages (``{"k": ["Ensure this value is less than or equal to 100."]}``; a body that is not valid
@@ -14,9 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from books.services import ShelfError, ShelfGone
-from recommender.services.training_runs import TrainingParamsInvalid, TrainingQueueUnavailable, TrainingRunError
-from recommender.services.versions import NoPreviousVersion, VersionNotReady
+from config import errors
 
 
 class Conflict(exceptions.APIException):
@@ -94,16 +93,13 @@ def _as_api_exception(exc):
     if isinstance(exc, exceptions.ParseError):
         # A body that does not parse is invalid input like any other; DRF's message says where it broke.
         return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [exc.detail]})
-    if isinstance(exc, ShelfGone):
+    if isinstance(exc, errors.Gone):
         return exceptions.NotFound(str(exc))
-    if isinstance(exc, ShelfError):
-        return exceptions.ValidationError({"detail": str(exc)})
-    if isinstance(exc, TrainingParamsInvalid):  # by field where one is out of range, as the serializer's checks are
-        return exceptions.ValidationError({"params": {exc.name: [str(exc)]} if exc.name else [str(exc)]})
-    if isinstance(exc, TrainingQueueUnavailable):
+    if isinstance(exc, errors.InvalidInput):  # by field where the error names one, as the serializers' checks are
+        return exceptions.ValidationError(_at_path(exc.field_path, str(exc)))
+    if isinstance(exc, errors.ServiceDown):
         return ServiceUnavailable(str(exc))
-    if isinstance(exc, (TrainingRunError, VersionNotReady, NoPreviousVersion)):
-        # Another run is open, the run already finished, the version is not ready, nothing to roll back to.
+    if isinstance(exc, errors.StateConflict):
         return Conflict(str(exc))
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -111,6 +107,16 @@ def _as_api_exception(exc):
         # The database is down or restarting: say so in JSON; the app reconnects by itself when it is back.
         return ServiceUnavailable("The database is unavailable; try again shortly.")
     return exc
+
+
+def _at_path(path: tuple[str, ...], message: str) -> dict:
+    """``{"a": {"b": [message]}}`` for the path ("a", "b"); ``{"detail": message}`` for no path."""
+    if not path:
+        return {"detail": message}
+    errors: dict | list = [message]
+    for name in reversed(path[1:]):
+        errors = {name: errors}
+    return {path[0]: errors}
 
 
 def _error_body(data) -> dict:

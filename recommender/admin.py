@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from books.templatetags import bookvec
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
-from recommender.services.training_runs import RUN_STAGES, TrainingRunError, training_run_cancel, training_run_request
+from recommender.services.training_pipeline import RUN_STAGES
+from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
 from recommender.services.versions import NoPreviousVersion, VersionNotReady, version_activate, version_rollback
+from recommender.training.params import BOUNDS, TrainingParams
 from recommender.training.quality import metrics_in_order
 
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
@@ -30,23 +32,33 @@ METRICS_CAPTION = (
 )
 
 
+VARIANT_LABELS = {"classification": "classification (sigmoid, cross-entropy)",
+                  "regression": "regression (±1 labels, MSE)"}
+
+
+def _param_field(name: str, **kwargs) -> forms.Field:
+    """The form field of training parameter ``name``, bounded as ``BOUNDS`` says."""
+    bound = BOUNDS[name]
+    if bound.kind is str:
+        return forms.ChoiceField(choices=[(choice, VARIANT_LABELS.get(choice, choice)) for choice in bound.choices],
+                                 **kwargs)
+    field = forms.IntegerField if bound.kind is int else forms.FloatField
+    return field(min_value=bound.lowest, max_value=bound.highest, **kwargs)
+
+
 class RetrainForm(forms.Form):
     """The knobs staff usually turn; every other parameter keeps its default (recommender/training/params.py)."""
 
-    epochs = forms.IntegerField(min_value=1, max_value=10_000,
-                                help_text="At least: a small catalogue runs more, to make min_steps steps (250).")
-    embedding_dim = forms.IntegerField(label="Embedding size", min_value=2, max_value=2000)
-    variant = forms.ChoiceField(choices=[("classification", "classification (sigmoid, cross-entropy)"),
-                                         ("regression", "regression (±1 labels, MSE)")])
-    shelf_weight = forms.FloatField(
-        min_value=0, max_value=1000,
-        help_text="How much a reader's shelf pair counts against a content pair; 0 ignores shelves.")
-    seed = forms.IntegerField(min_value=0, max_value=2**32 - 1)
+    epochs = _param_field("epochs",
+                          help_text="At least: a small catalogue runs more, to make min_steps steps (250).")
+    embedding_dim = _param_field("embedding_dim", label="Embedding size")
+    variant = _param_field("variant")
+    shelf_weight = _param_field(
+        "shelf_weight", help_text="How much a reader's shelf pair counts against a content pair; 0 ignores shelves.")
+    seed = _param_field("seed")
 
     @classmethod
     def with_defaults(cls, data=None) -> RetrainForm:
-        from recommender.training.params import TrainingParams
-
         defaults = TrainingParams()
         return cls(data, initial={name: getattr(defaults, name) for name in cls.base_fields})
 

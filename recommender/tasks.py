@@ -8,7 +8,9 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from recommender.services.training_runs import training_run_execute, training_runs_fail_dead
+from recommender.models import TrainingRun
+from recommender.services.training_pipeline import training_run_execute
+from recommender.services.training_runs import TrainingRunConflict, training_run_request, training_runs_fail_dead
 
 
 @shared_task(
@@ -27,9 +29,6 @@ def train_embeddings_task(self, run_id: int) -> str:
 @shared_task(name="recommender.tasks.scheduled_training_task")
 def scheduled_training_task() -> int | None:
     """The celery-beat trigger: requests a run unless one is already open; returns its id."""
-    from recommender.models import TrainingRun
-    from recommender.services.training_runs import TrainingRunConflict, training_run_request
-
     try:
         return training_run_request(trigger=TrainingRun.Trigger.SCHEDULE).pk
     except TrainingRunConflict:

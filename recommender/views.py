@@ -35,7 +35,8 @@ def for_you(request):
     if not request.user.is_authenticated:
         return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12)})
     batch = _int(request.GET.get("batch"), default=0) % RECOMMENDATION_BATCHES
-    ranked = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
+    answer = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
+    ranked = answer.items
     batches = max(1, -(-len(ranked) // RECOMMENDATIONS_SHOWN))
     batch %= batches
     dismissed = list(selectors.dismissed_books(user=request.user)[:DISMISSED_SHOWN + 1])
@@ -44,7 +45,7 @@ def for_you(request):
         "recommendations": ranked[batch * RECOMMENDATIONS_SHOWN:(batch + 1) * RECOMMENDATIONS_SHOWN],
         "next_batch": (batch + 1) % batches if batches > 1 else None,
         "shelved_count": len(shelved_book_ids(user=request.user)),
-        "why_none": None if ranked else selectors.reader_recommendations_why_none(user=request.user),
+        "why_none": answer.why_none,
         "dismissed": dismissed[:DISMISSED_SHOWN],
         "dismissed_more": len(dismissed) > DISMISSED_SHOWN,
         "popular_books": books_popular(limit=12) if not ranked else [],

@@ -12,7 +12,7 @@ from books.api.serializers import (
 from books.models import Book
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
-from recommender.training.params import VARIANTS
+from recommender.training.params import BOUNDS
 
 MAX_INPUT_BOOKS = 500
 """A whole shelf fits (goodbooks' longest want-to-read shelf has 100 books). 500 books take 23 ms with the
@@ -123,27 +123,36 @@ class DismissedBookCreateInputSerializer(RequestBodySerializer):
     book = BookIdField()
 
 
+def _param_field(name: str, meaning: str) -> serializers.Field:
+    """An optional field of training parameter ``name``, of its type, documenting its range (``BOUNDS``); the
+    range itself is checked once, by ``TrainingParams``, whose refusal names the field."""
+    bound = BOUNDS[name]
+    help_text = f"{meaning}: {bound.expected()}."
+    if bound.kind is str:
+        return serializers.ChoiceField(choices=bound.choices, required=False, help_text=help_text)
+    field = {bool: serializers.BooleanField, int: serializers.IntegerField, float: serializers.FloatField}[bound.kind]
+    return field(required=False, help_text=help_text)
+
+
 class TrainingParamsInputSerializer(RequestBodySerializer):
     """Hyper-parameters to change for one run; the rest keep their defaults (see ``TrainingParams``)."""
 
-    embedding_dim = serializers.IntegerField(required=False, help_text="Size of the vectors (2–2000).")
-    variant = serializers.ChoiceField(choices=VARIANTS, required=False)
-    epochs = serializers.IntegerField(required=False, help_text="Passes over the training pairs (1–10000), at least.")
-    min_steps = serializers.IntegerField(
-        required=False, help_text="Small catalogues run more epochs, to make at least this many steps (0–1000000)."
-    )
-    batch_size = serializers.IntegerField(required=False, help_text="True pairs per step (1–1000000).")
-    negatives_per_positive = serializers.IntegerField(
-        required=False, help_text="How much a true pair's negatives weigh against it (0–100): their mean loss counts "
-                                  "this many times the pair's own.")
-    negative_power = serializers.FloatField(required=False, help_text="Negative sampling power (0–1).")
-    reject_true_pairs = serializers.BooleanField(required=False, help_text="Leave out negatives that are true pairs.")
-    learning_rate = serializers.FloatField(required=False, help_text="Gradient descent step size (0–10].")
-    shelf_weight = serializers.FloatField(required=False, help_text="Shelf pair vs content pair weight (0–1000).")
-    holdout_fraction = serializers.FloatField(required=False, help_text="Pairs held out to evaluate [0–0.5).")
-    min_books_per_link = serializers.IntegerField(required=False, help_text="Links used by fewer books are dropped.")
-    seed = serializers.IntegerField(required=False, help_text="Random seed (0 to 2**32 - 1).")
-    threads = serializers.IntegerField(required=False, help_text="CPU threads for TensorFlow; 0 is all (0–1024).")
+    embedding_dim = _param_field("embedding_dim", "Size of the vectors")
+    variant = _param_field("variant", "Model head: sigmoid with cross-entropy, or the cosine with squared error")
+    epochs = _param_field("epochs", "Passes over the training pairs, at least")
+    min_steps = _param_field("min_steps", "Small catalogues run more epochs, to make at least this many steps")
+    batch_size = _param_field("batch_size", "True pairs per step")
+    negatives_per_positive = _param_field(
+        "negatives_per_positive", "How much a true pair's negatives weigh against it: their mean loss counts this "
+                                  "many times the pair's own")
+    negative_power = _param_field("negative_power", "Negative sampling power")
+    reject_true_pairs = _param_field("reject_true_pairs", "Leave out negatives that are true pairs")
+    learning_rate = _param_field("learning_rate", "Gradient descent step size")
+    shelf_weight = _param_field("shelf_weight", "Shelf pair vs content pair weight")
+    holdout_fraction = _param_field("holdout_fraction", "Pairs held out to evaluate")
+    min_books_per_link = _param_field("min_books_per_link", "Links used by fewer books are dropped")
+    seed = _param_field("seed", "Random seed")
+    threads = _param_field("threads", "CPU threads for TensorFlow; 0 is all")
 
 
 class TrainingRunRequestSerializer(RequestBodySerializer):

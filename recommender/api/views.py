@@ -36,7 +36,6 @@ from recommender.selectors import (
     book_recommendations,
     dismissed_books,
     reader_recommendations,
-    reader_recommendations_why_none,
     workers_busy_training,
 )
 from recommender.services.dismissals import book_dismiss, book_dismissal_undo
@@ -73,13 +72,14 @@ class RecommendationApi(ApiView):
         names them.
         """
         data = validated(RecommendationRequestSerializer, request.data)
-        results = book_recommendations(book_ids=data["books"], k=data["k"])
+        version = active_version()
+        results = [] if version is None else book_recommendations(book_ids=data["books"], k=data["k"], version=version)
         detail = None
         if not results:
-            detail = ("No embedding version is active yet: train one first." if active_version() is None else
+            detail = ("No embedding version is active yet: train one first." if version is None else
                       "None of these books has a vector in the active embedding version: too few links or readers "
                       "to place them.")
-        return Response(_recommendations(results, detail=detail))
+        return Response(_recommendations(results, version=version, detail=detail))
 
 
 class MyRecommendationApi(ApiView):
@@ -98,9 +98,9 @@ class MyRecommendationApi(ApiView):
         ``detail`` says why: no active version, empty shelves, no shelved book with a vector, or every book near
         yours shelved or dismissed (the "For you" page says the same)."""
         params = self.query_parameters_valid(request)
-        results = reader_recommendations(user=request.user, k=params["k"])
-        detail = None if results else reader_recommendations_why_none(user=request.user).value
-        return Response(_recommendations(results, detail=detail))
+        answer = reader_recommendations(user=request.user, k=params["k"])
+        why_none = answer.why_none.value if answer.why_none else None
+        return Response(_recommendations(answer.items, version=answer.version, detail=why_none))
 
 
 class MyDismissedBookListApi(GenericApiView):
@@ -303,8 +303,7 @@ class HealthApi(APIView):
 # --- Helpers ------------------------------------------------------------------------------------------
 
 
-def _recommendations(results, *, detail: str | None) -> dict:
-    version = active_version()
+def _recommendations(results, *, version, detail: str | None) -> dict:
     return RecommendationsSerializer(
         {"results": results, "version": version.pk if version else None, "detail": detail}
     ).data

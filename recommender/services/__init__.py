@@ -1,5 +1,5 @@
-"""Writes of the embeddings: training runs (``training_runs``), the pairs they read (``training_data``),
-embedding versions (``versions``), inferred vectors for new books (``inference``), the 2-D map
-(``layout``) and quality metrics (``quality``). Import from the modules themselves: only the worker's
-modules load TensorFlow.
+"""Writes of the embeddings: training runs requested, cancelled and failed (``training_runs``), a run executed by
+the worker (``training_pipeline``), embedding versions (``versions``), inferred vectors for new books
+(``inference``) and readers' dismissals (``dismissals``). Import from the modules themselves: only the worker's
+pipeline loads TensorFlow.
 """

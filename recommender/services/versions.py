@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pgvector import HalfVector
 
+from config.errors import StateConflict
 from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
 from recommender.services.inference import book_vectors_infer
 from recommender.training.shelf_model import ShelfModel
@@ -40,11 +41,11 @@ RECALL_SAMPLE_SIZE = 200
 ACTIVATION_LOCK = 0x6C697665  # any constant ("live"): identifies this lock among the database's advisory locks
 
 
-class VersionNotReady(ValueError):
+class VersionNotReady(StateConflict, ValueError):
     """The version cannot go live: its vectors or index are not written and checked."""
 
 
-class NoPreviousVersion(ValueError):
+class NoPreviousVersion(StateConflict, ValueError):
     """There is no earlier ready version to roll back to."""
 
 

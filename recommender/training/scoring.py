@@ -1,7 +1,7 @@
 """Shelf recommendation: from the shelf books' nearest neighbours to a ranked list of books to suggest.
 
-``recommend_for_shelf`` is the one scoring function used by the web selector and by the evaluation. Its
-input is what one pgvector query returns: for every shelf book, its nearest books with their cosine
+``recommend_for_shelf`` ranks by neighbour voting: the web selector's ranking of input books outside the shelf
+model, and the evaluation's ``neighbour_recommender``. Its input is what one pgvector query returns: for every shelf book, its nearest books with their cosine
 similarity (one row per (shelf book, neighbour)), optionally with each neighbour's popularity.
 
 Each shelf book votes for its neighbours; a vote weighs the shelf book's weight times the similarity
@@ -32,7 +32,7 @@ class ShelfScoring:
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class ScoredBook:
     """A suggested book, its score, and the shelf books that contributed most to it (largest first)."""
 
     book_id: int
@@ -50,7 +50,7 @@ def recommend_for_shelf(
     shelf_weights=None,
     k: int = 20,
     scoring: ShelfScoring = ShelfScoring(),
-) -> list[Recommendation]:
+) -> list[ScoredBook]:
     """Ranks the neighbours of a shelf's books, best first, leaving out the shelf's own books.
 
     Row ``i`` of ``source_ids``/``neighbour_ids``/``similarities`` says that ``neighbour_ids[i]`` is a
@@ -94,13 +94,13 @@ def recommend_for_shelf(
 
     top = _top_k(scores, k, tie_break=book_ids)
     return [
-        Recommendation(int(book_ids[b]), float(scores[b]), _because(b, row_book, sources, votes, scoring.max_because))
+        ScoredBook(int(book_ids[b]), float(scores[b]), _because(b, row_book, sources, votes, scoring.max_because))
         for b in top
     ]
 
 
-def blend_rankings(rankings: Sequence[tuple[float, Sequence[Recommendation]]], k: int = 20,
-                   max_because: int = ShelfScoring.max_because) -> list[Recommendation]:
+def blend_rankings(rankings: Sequence[tuple[float, Sequence[ScoredBook]]], k: int = 20,
+                   max_because: int = ShelfScoring.max_because) -> list[ScoredBook]:
     """One ranking from several, each made from part of a shelf and given with that part's ``share``.
 
     A book's blended score is the sum over the rankings of share × its score there ÷ that ranking's best
@@ -122,7 +122,7 @@ def blend_rankings(rankings: Sequence[tuple[float, Sequence[Recommendation]]], k
     book_ids = np.fromiter(scores, np.int64, len(scores))
     top = _top_k(np.fromiter(scores.values(), np.float64, len(scores)), k, tie_break=book_ids)
     return [
-        Recommendation(int(book_ids[b]), scores[int(book_ids[b])], tuple(dict.fromkeys(
+        ScoredBook(int(book_ids[b]), scores[int(book_ids[b])], tuple(dict.fromkeys(
             source for _, source in sorted(reasons[int(book_ids[b])], key=lambda r: -r[0])))[:max_because])
         for b in top
     ]

@@ -14,7 +14,7 @@ from recommender.training.evaluation import (
     shelf_recall_ndcg,
     split_shelves,
 )
-from recommender.training.scoring import Recommendation, ShelfScoring, blend_rankings, recommend_for_shelf
+from recommender.training.scoring import ScoredBook, ShelfScoring, blend_rankings, recommend_for_shelf
 
 
 def test_auc_counts_ordered_pairs_and_half_ties():
@@ -73,8 +73,8 @@ def test_scoring_weighs_shelf_books_and_popularity():
 
 
 def test_blending_rankings_weighs_each_by_its_share_whatever_its_scale():
-    shelf_model = [Recommendation(100, 40.0, (1,)), Recommendation(101, 20.0, (1, 2)), Recommendation(102, 4.0, (2,))]
-    votes = [Recommendation(200, 0.9, (3,)), Recommendation(101, 0.45, (3,))]
+    shelf_model = [ScoredBook(100, 40.0, (1,)), ScoredBook(101, 20.0, (1, 2)), ScoredBook(102, 4.0, (2,))]
+    votes = [ScoredBook(200, 0.9, (3,)), ScoredBook(101, 0.45, (3,))]
 
     blended = blend_rankings([(2 / 3, shelf_model), (1 / 3, votes)], k=4)
 
@@ -82,7 +82,7 @@ def test_blending_rankings_weighs_each_by_its_share_whatever_its_scale():
     assert [r.score for r in blended] == pytest.approx([2 / 3, 1 / 3 + 1 / 6, 1 / 3, 2 / 3 / 10])
     assert blended[1].because == (1, 2, 3), "both rankings' reasons, the larger contribution's first"
     assert blend_rankings([(0.5, shelf_model), (0.5, [])], k=2) == [
-        Recommendation(100, 0.5, (1,)), Recommendation(101, 0.25, (1, 2))]
+        ScoredBook(100, 0.5, (1,)), ScoredBook(101, 0.25, (1, 2))]
     assert blend_rankings([(1.0, [])], k=3) == []
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from books.models import Book, Shelf, ShelfEntry
 from recommender.models import DismissedBook, TrainingRun
 from recommender.selectors import (
+    NoRecommendations,
     active_version,
     book_has_vector,
     book_recommendations,
@@ -147,16 +148,19 @@ def test_reader_recommendations_skip_every_shelved_and_dismissed_book(catalogue,
                                    + [ShelfEntry(shelf=read, book=b, added_at=now, rating=5) for b in group[3:6]])
     DismissedBook.objects.bulk_create([DismissedBook(user=user, book=b) for b in group[6:10]])
 
-    results = reader_recommendations(user=user, k=15)
+    answer = reader_recommendations(user=user, k=15)
+    results = answer.items
 
     ids = {r.book.pk for r in results}
     assert len(ids) == 15
     assert not ids & {b.pk for b in group[:10]}
     assert group_share(catalogue, group[0], [r.book for r in results]) == 1.0
+    assert answer.version == active_version() and answer.why_none is None
 
 
 def test_a_reader_with_empty_shelves_gets_no_recommendations(catalogue, user):
-    assert reader_recommendations(user=user) == []
+    answer = reader_recommendations(user=user)
+    assert answer.items == [] and answer.why_none is NoRecommendations.EMPTY_SHELVES
 
 
 def test_training_status_names_the_live_version_and_the_open_run(catalogue):

@@ -2,7 +2,7 @@
 import pytest
 
 from books.models import Book, BookLink, Link
-from recommender.services.training_data import training_data_build
+from recommender.selectors.training_data import training_data_build
 from recommender.training.params import TrainingParams
 
 pytestmark = pytest.mark.django_db

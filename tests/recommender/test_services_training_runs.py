@@ -7,14 +7,13 @@ from django.utils import timezone
 
 from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
 from recommender.selectors import active_version, similar_books
+from recommender.services.training_pipeline import _Progress, training_run_execute
 from recommender.services.training_runs import (
     WORKER_STOPPED,
     TrainingParamsInvalid,
     TrainingRunConflict,
     TrainingRunError,
-    _Progress,
     training_run_cancel,
-    training_run_execute,
     training_run_request,
     training_runs_fail_dead,
 )

@@ -8,12 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommender.models import TrainingRun
 from recommender.selectors import active_version
-from recommender.services.training_runs import (
-    TrainingRunError,
-    training_run_cancel,
-    training_run_execute,
-    training_run_request,
-)
+from recommender.services.training_pipeline import training_run_execute
+from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
 
 
 class Command(BaseCommand):

@@ -1,28 +1,23 @@
-"""Reads of the embeddings: similar books and links, recommendations, and the state of training.
+"""Recommendations: for a list of books, and for a reader from their shelves, with why there are none.
 
-Every nearest-neighbour read is one pgvector query on the active version's HNSW index (cosine), with
-``hnsw.ef_search`` (and, where results are filtered, ``hnsw.iterative_scan``) set for that query alone by
-``set_config(..., true)`` inside the same transaction; shelf recommendations from the shelf model are an
-exact inner-product scan of the active version's shelf vectors instead. The number of queries never
-depends on how many books come back.
+The input books the active version's shelf model knows are ranked by an exact inner-product scan of its
+shelf vectors; the others by neighbour voting on the book vectors (one nearest-neighbour query on the HNSW
+index, ``recommender.vectors.nearest_sql``). The number of queries never depends on how many books come back.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import QuerySet
-from django.utils import timezone
 from pgvector import Vector
 
-from books.models import Book, Link, ShelfEntry
-from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector, TrainingRun
+from books.models import Book, ShelfEntry
+from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector
+from recommender.selectors.versions import active_version
 from recommender.training import scoring
-from recommender.training.dataset import normalise_link_name, removed_link_matcher
-from recommender.training.params import TrainingParams
 from recommender.vectors import HNSW_EF_SEARCH, nearest_sql, tune_search
 
 NEIGHBOURS_PER_BOOK = 100
@@ -31,18 +26,6 @@ MAX_SOURCE_BOOKS = 200
 """A reader's most recent shelved books used as the source of their recommendations."""
 RATING_WEIGHTS = {1: 0.1, 2: 0.25, 3: 0.6, 4: 1.0, 5: 1.3}
 """How much a shelved book with this rating counts in a reader's recommendations (unrated: 1.0)."""
-
-
-@dataclass(frozen=True)
-class SimilarBook:
-    book: Book
-    similarity: float
-
-
-@dataclass(frozen=True)
-class SimilarLink:
-    link: Link
-    similarity: float
 
 
 @dataclass(frozen=True)
@@ -65,48 +48,14 @@ class NoRecommendations(Enum):
         "more books, or undo a dismissal, to widen the search.")
 
 
-def active_version() -> EmbeddingVersion | None:
-    """The version readers are served from, or None before the first run."""
-    return EmbeddingVersion.objects.filter(is_active=True).first()
+@dataclass(frozen=True)
+class ReaderRecommendations:
+    """One reader's recommendations, all read from ``version``: the books (best first) and, when there are
+    none, why."""
 
-
-def book_has_vector(*, book: Book) -> bool:
-    """Whether ``book`` has a vector in the active version (trained or inferred)."""
-    return BookVector.objects.filter(version__is_active=True, book=book).exists()
-
-
-def similar_books(*, book: Book, k: int = 10, genre: str | None = None) -> list[SimilarBook]:
-    """The ``k`` books nearest to ``book`` (most similar first), optionally only those whose genre contains
-    ``genre``; empty when there is no active version or ``book`` has no vector in it."""
-    version = active_version()
-    if version is None or k <= 0:
-        return []
-    nearest = nearest_sql(
-        kind="book", version_id=version.pk, dimensions=version.dimensions, sources="%(sources)s::bigint[]",
-        limit="%(k)s", join="JOIN books_book b ON b.id = v.book_id" if genre else "",
-        where="AND v.book_id <> s.book_id" + (" AND b.genre ILIKE %(genre)s" if genre else ""),
-    )
-    sql = f"SELECT b.*, nn.distance FROM ({nearest}) nn JOIN books_book b ON b.id = nn.neighbour ORDER BY nn.distance"
-    params = {"sources": [book.pk], "k": k, "genre": f"%{_escape_like(genre)}%" if genre else None}
-    with transaction.atomic():
-        tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=bool(genre))
-        books = list(Book.objects.raw(sql, params))
-    results = [SimilarBook(book=b, similarity=1.0 - float(b.distance)) for b in books if b.distance is not None]
-    return sorted(results, key=lambda result: -result.similarity)  # relaxed_order may return near-ties swapped
-
-
-def similar_links(*, link: Link, k: int = 10) -> list[SimilarLink]:
-    """The ``k`` links nearest to ``link`` (most similar first); empty when it has no vector."""
-    version = active_version()
-    if version is None or k <= 0:
-        return []
-    nearest = nearest_sql(kind="link", version_id=version.pk, dimensions=version.dimensions,
-                          sources="%(sources)s::bigint[]", limit="%(k)s", where="AND v.is_listed AND v.link_id <> s.link_id")
-    sql = f"SELECT l.*, nn.distance FROM ({nearest}) nn JOIN books_link l ON l.id = nn.neighbour ORDER BY nn.distance"
-    with transaction.atomic():
-        tune_search(ef_search=max(HNSW_EF_SEARCH, 2 * k), iterative=False)
-        links = list(Link.objects.raw(sql, {"sources": [link.pk], "k": k}))
-    return [SimilarLink(link=x, similarity=1.0 - float(x.distance)) for x in links if x.distance is not None]
+    version: EmbeddingVersion | None
+    items: list[Recommendation]
+    why_none: NoRecommendations | None
 
 
 def book_recommendations(
@@ -115,21 +64,27 @@ def book_recommendations(
     k: int = 20,
     exclude_ids: Iterable[int] = (),
     weights: dict[int, float] | None = None,
+    version: EmbeddingVersion | None = None,
 ) -> list[Recommendation]:
     """Up to ``k`` books for someone who liked ``book_ids``, best first, each naming the input books that
     explain it. Never returns an input or excluded book; returns fewer than ``k`` only when fewer
-    candidates exist. ``weights`` (by book id, default 1) say how much each input book counts.
+    candidates exist. ``weights`` (by book id, default 1) say how much each input book counts. ``version`` is
+    the one to rank with (default: the active one, read now).
 
     The input books the active version's shelf model knows are ranked by it; the others (e.g. Wikipedia
     books, which are on nobody's want-to-read shelf) by neighbour voting on the book vectors. When both
     kinds are given, the two rankings are blended, each counting as much as the input books it speaks for.
     """
+    return _recommendations(version or active_version(), book_ids, k, exclude_ids, weights or {})
+
+
+def _recommendations(version: EmbeddingVersion | None, book_ids: Iterable[int], k: int, exclude_ids: Iterable[int],
+                     weights: dict[int, float]) -> list[Recommendation]:
+    """``book_recommendations`` from ``version``."""
     sources = list(dict.fromkeys(int(book_id) for book_id in book_ids))
-    version = active_version()
     if version is None or not sources or k <= 0:
         return []
     excluded = sorted(set(sources) | {int(book_id) for book_id in exclude_ids})
-    weights = weights or {}
     ranked, known = [], set()
     if version.shelf_model_book_count:
         ranked, known = _shelf_model_ranking(version, sources, excluded, weights, k)
@@ -151,7 +106,7 @@ def book_recommendations(
 
 
 def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
-                         weights: dict[int, float], k: int) -> tuple[list[scoring.Recommendation], set[int]]:
+                         weights: dict[int, float], k: int) -> tuple[list[scoring.ScoredBook], set[int]]:
     """The shelf model's ranking (``recommender.training.shelf_model``) and the input books it knows (none:
     an empty ranking).
 
@@ -203,14 +158,14 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
     for book_id, score, source_id, term in rows:
         ranked.setdefault(book_id, (float(score), []))[1].append((weight_by_book[source_id] * float(term), source_id))
     return [
-        scoring.Recommendation(book_id, score, tuple(source for share, source in sorted(
+        scoring.ScoredBook(book_id, score, tuple(source for share, source in sorted(
             terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
         for book_id, (score, terms) in ranked.items()
     ], known
 
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
-                            weights: dict[int, float], k: int) -> list[scoring.Recommendation]:
+                            weights: dict[int, float], k: int) -> list[scoring.ScoredBook]:
     """Neighbour voting on the book vectors (``recommender.training.scoring``): one pgvector query for every input
     book's nearest books, leaving out excluded ones (iterative index scan, so none is lost)."""
     neighbours = max(NEIGHBOURS_PER_BOOK, k)
@@ -234,100 +189,27 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
     )
 
 
-def left_out_of_training(*, version: EmbeddingVersion | None) -> Callable[[Link], bool]:
-    """Whether training leaves a link out by its name: by the removal list of the run that trained
-    ``version``, else by the default one (shelf names such as "to-read", formats)."""
-    run_params = version.training_run.params if version and version.training_run else {}
-    is_removed = removed_link_matcher(TrainingParams.from_dict(
-        {name: run_params[name] for name in ("removed_links", "removed_link_patterns") if name in run_params}
-    ))
-    return lambda link: is_removed(normalise_link_name(link.name))
-
-
-def reader_recommendations(*, user, k: int = 20) -> list[Recommendation]:
-    """Up to ``k`` books for ``user`` from all their shelves (recent books first, weighted by rating),
-    never a book on any of their shelves or one they dismissed."""
-    weights = _reader_shelf_weights(user)
-    if not weights:
-        return []
-    shelved = list(weights)
-    dismissed = DismissedBook.objects.filter(user=user).values_list("book_id", flat=True)
-    return book_recommendations(
-        book_ids=shelved[:MAX_SOURCE_BOOKS], k=k, exclude_ids=set(shelved) | set(dismissed), weights=weights
-    )
-
-
-def reader_recommendations_why_none(*, user) -> NoRecommendations:
-    """Why ``reader_recommendations`` has nothing for ``user`` (asked when it has answered nothing): no active
-    version, no shelved book, none of the shelf books it starts from has a vector, or else every book near them
-    is shelved or dismissed."""
+def reader_recommendations(*, user, k: int = 20) -> ReaderRecommendations:
+    """Up to ``k`` books for ``user`` from all their shelves (recent books first, weighted by rating), never a
+    book on any of their shelves or one they dismissed, with the version that ranked them; with none, why: no
+    active version, no shelved book, none of the shelf books it starts from has a vector, or else every book
+    near them is shelved or dismissed."""
     version = active_version()
     if version is None:
-        return NoRecommendations.NO_ACTIVE_VERSION
-    sources = list(_reader_shelf_weights(user))[:MAX_SOURCE_BOOKS]
-    if not sources:
-        return NoRecommendations.EMPTY_SHELVES
+        return ReaderRecommendations(None, [], NoRecommendations.NO_ACTIVE_VERSION)
+    weights = _reader_shelf_weights(user)
+    if not weights:
+        return ReaderRecommendations(version, [], NoRecommendations.EMPTY_SHELVES)
+    shelved = list(weights)
+    sources = shelved[:MAX_SOURCE_BOOKS]
+    dismissed = DismissedBook.objects.filter(user=user).values_list("book_id", flat=True)
+    items = _recommendations(version, sources, k, set(shelved) | set(dismissed), weights)
+    if items:
+        return ReaderRecommendations(version, items, None)
     placed = (BookVector.objects.filter(version=version, book_id__in=sources).exists()
               or ShelfVector.objects.filter(version=version, book_id__in=sources).exists())
-    return NoRecommendations.ALL_NEIGHBOURS_TAKEN if placed else NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR
-
-
-def dismissed_books(*, user) -> QuerySet[DismissedBook]:
-    """The books ``user`` said "not interested" in, with their book, most recently dismissed first."""
-    return DismissedBook.objects.filter(user=user).select_related("book").order_by("-dismissed_at", "-id")
-
-
-def training_status() -> dict:
-    """What the home page and the staff status page show: the live version, and the open run if any."""
-    version = active_version()
-    run = TrainingRun.objects.filter(status__in=TrainingRun.OPEN_STATUSES).order_by("pk").first()
-    return {
-        "active_version": None if version is None else {
-            "id": version.pk,
-            "trained_at": version.created_at,
-            "activated_at": version.activated_at,
-            "book_count": version.book_count,
-            "link_count": version.link_count,
-            "dimensions": version.dimensions,
-            "ann_recall_at_10": version.ann_recall_at_10,
-            "metrics": version.metrics,
-            "training_run_id": version.training_run_id,
-        },
-        "open_run": None if run is None else training_run_progress(run=run),
-    }
-
-
-def workers_busy_training() -> dict[str, int]:
-    """{Celery worker ("name@host"): the id of the run it is executing}, for runs still alive. Such a worker, busy
-    in its solo pool, does not answer a ping while it trains."""
-    running = TrainingRun.running_alive(timezone.now()).filter(worker__contains="@")
-    return dict(running.order_by("pk").values_list("worker", "pk"))
-
-
-def training_run_progress(*, run: TrainingRun) -> dict:
-    """A run's live progress: status, stage, epoch/step, the share done (0..1) and the loss so far."""
-    total = run.epochs * run.steps_per_epoch
-    done = max(run.epoch - 1, 0) * run.steps_per_epoch + run.step if run.epoch else 0
-    if run.status == TrainingRun.Status.SUCCEEDED:
-        fraction = 1.0
-    else:
-        fraction = min(done / total, 1.0) if total else 0.0
-    return {
-        "id": run.pk,
-        "status": run.status,
-        "stage": run.stage,
-        "trigger": run.trigger,
-        "epoch": run.epoch,
-        "epochs": run.epochs,
-        "step": run.step,
-        "steps_per_epoch": run.steps_per_epoch,
-        "fraction_done": fraction,
-        "loss_history": run.loss_history,
-        "cancel_requested": run.cancel_requested,
-        "queued_at": run.queued_at,
-        "started_at": run.started_at,
-        "heartbeat_at": run.heartbeat_at,
-    }
+    return ReaderRecommendations(version, [], NoRecommendations.ALL_NEIGHBOURS_TAKEN if placed
+                                 else NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR)
 
 
 def _reader_shelf_weights(user) -> dict[int, float]:
@@ -338,7 +220,3 @@ def _reader_shelf_weights(user) -> dict[int, float]:
     for book_id, rating in entries:
         weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
     return weights
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
