@@ -36,20 +36,26 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.original_reference import train_reference_on_pair_set  # noqa: E402
 from recommender.evaluation import (  # noqa: E402
+    ShelfCase,
     centroid_recommender,
     nearest_neighbours,
     neighbour_recommender,
     popularity_recommender,
     shelf_model_recommender,
-    ShelfCase,
     shelf_recall_ndcg,
     split_shelves,
 )
 from recommender.scoring import ShelfScoring  # noqa: E402
-from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings  # noqa: E402
+from recommender.training import (  # noqa: E402
+    PairSet,
+    TrainingParams,
+    links_to_keep,
+    normalise_link_name,
+    train_embeddings,
+)
 from recommender.training.shelf_model import train_shelf_model  # noqa: E402
-from bench.original_reference import train_reference_on_pair_set  # noqa: E402
 
 NEIGHBOURS = 100  # neighbours per shelf book, as the selector's pgvector query returns them
 K = 20

@@ -27,9 +27,15 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recommender.evaluation import label_knn_accuracy, nearest_neighbours, same_author_precision  # noqa: E402
-from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings  # noqa: E402
 from bench.original_reference import train_reference_on_pair_set  # noqa: E402
+from recommender.evaluation import label_knn_accuracy, nearest_neighbours, same_author_precision  # noqa: E402
+from recommender.training import (  # noqa: E402
+    PairSet,
+    TrainingParams,
+    links_to_keep,
+    normalise_link_name,
+    train_embeddings,
+)
 
 EXAMPLES = ("The Son of Tarzan", "The League of the Scarlet Pimpernel", "Dragonsdawn", "King Conan",
             "Blonde (novel)", "Where's Wally? (book)")

@@ -65,7 +65,6 @@ def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = 
         bookvec_epochs: int | None = None) -> dict:
     """Trains both, each in a child process, and returns the figures (see the module docstring)."""
     from recommender.evaluation import link_auc, nearest_neighbours, same_author_precision
-
     from recommender.training import TrainingParams
 
     prepared = prepare(read_books(data))

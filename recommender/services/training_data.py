@@ -20,7 +20,6 @@ import numpy as np
 from django.db import connection, transaction
 
 from books.models import Book
-
 from recommender.evaluation import ShelfCase, split_shelves
 from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
 from recommender.training.params import TrainingParams

@@ -18,10 +18,10 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-import numpy as np
 from kombu.exceptions import OperationalError as BrokerError
 from kombu.utils.url import maybe_sanitize_url
 

@@ -7,7 +7,12 @@ from django.db import connection
 
 from books.models import Book
 from books.selectors import (
-    author_list, book_search, book_search_correction, book_search_words, country_list, genre_list,
+    author_list,
+    book_search,
+    book_search_correction,
+    book_search_words,
+    country_list,
+    genre_list,
 )
 from books.text import fold
 from tests.factories import make_book

@@ -106,7 +106,7 @@ def test_rollback_goes_back_to_the_version_that_served_last_not_one_tried_and_ro
     rejected = publish_planted_version(catalogue, seed=1, activate=False)  # held back by the quality gate
     version_activate(version=rejected)  # staff try it ...
     assert version_rollback().pk == good.pk  # ... and go back
-    newest = publish_planted_version(catalogue, seed=2)
+    publish_planted_version(catalogue, seed=2)  # the newest
 
     assert version_rollback().pk == good.pk, "the version live before the newest, not the rejected one"
     assert active_version().pk == good.pk
