@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.bench.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
