@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from config.embedded import VAR_DIR, stop_embedded_servers
+from tests.factories import ReaderFactory
 
 
 def pytest_configure(config):
@@ -38,15 +39,15 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="reader", password="a-long-passphrase")
+def user(db):
+    return ReaderFactory(username="reader")
 
 
 @pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user(username="other-reader", password="a-long-passphrase")
+def other_user(db):
+    return ReaderFactory(username="other-reader")
 
 
 @pytest.fixture
-def staff_user(django_user_model):
-    return django_user_model.objects.create_user(username="staff", password="a-long-passphrase", is_staff=True)
+def staff_user(db):
+    return ReaderFactory(username="staff", is_staff=True)

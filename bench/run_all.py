@@ -2,15 +2,15 @@
 
 Steps, each a child process, progress printed as it goes:
 
-1. seed data: ``bench.generate_seed_data`` at the original's scale (or ``--from`` a real file/folder);
-2. training: Bookvec's trainer vs the original notebook's, same pairs (``bench.training``);
-3. import: the seed file (and the goodbooks folder) into a fresh scratch database (``bench.importing``);
-4. product training: a real Celery worker trains and publishes the first version (``bench.product_training``);
-5. publishing: vectors to pgvector + HNSW indexes (``bench.publishing``);
-6. nearest neighbours: HNSW vs exact vs NumPy (``bench.nearest``);
-7. HTTP under load: gunicorn + wrk (``bench.http_load``);
-8. faults: PostgreSQL stopped under load, plus the quick fault tests (``bench.faults``);
-9. BENCHMARKS.md regenerated from the JSON files (``bench.report``).
+1. seed data: ``bench.support.generate_seed_data`` at the original's scale (or ``--from`` a real file/folder);
+2. training: Bookvec's trainer vs the original notebook's, same pairs (``bench.speed.training``);
+3. import: the seed file (and the goodbooks folder) into a fresh scratch database (``bench.speed.importing``);
+4. product training: a real Celery worker trains and publishes the first version (``bench.speed.product_training``);
+5. publishing: vectors to pgvector + HNSW indexes (``bench.speed.publishing``);
+6. nearest neighbours: HNSW vs exact vs NumPy (``bench.speed.nearest``);
+7. HTTP under load: gunicorn + wrk (``bench.speed.http_load``);
+8. faults: PostgreSQL stopped under load, plus the quick fault tests (``bench.faults.outages``);
+9. BENCHMARKS.md regenerated from the JSON files (``bench.support.report``).
 
 The scratch PostgreSQL and Redis live in var/bench/ and are stopped at the end. ``wrk`` is installed with
 apt-get when missing and running as root on Debian; otherwise the command says how to install it.
@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import PROJECT_DIR, PYTHON, RESULTS_DIR, WORK_DIR, write_result
+from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, WORK_DIR, write_result
 
 DEFAULT_GOODBOOKS = PROJECT_DIR.parent / "shared" / "data" / "goodbooks"
 PRODUCT_PARAMS = '{"epochs": 5}'
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args) -> bool:
     """Runs every step, writes run_all.json and BENCHMARKS.md; True when every step completed."""
-    from bench import scratch
-    from bench.http_load import ensure_wrk
+    from bench.speed.http_load import ensure_wrk
+    from bench.support import scratch
 
     started = time.perf_counter()
     started_at = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -81,7 +81,7 @@ def run(args) -> bool:
         print(f"[{_clock(started)}] {name}: {'done' if ok else 'FAILED'} in {seconds:.0f} s", flush=True)
         return ok
 
-    seed_command = ["bench.generate_seed_data", "--out", str(seed)]
+    seed_command = ["bench.support.generate_seed_data", "--out", str(seed)]
     if args.source:
         seed_command += ["--from", str(args.source)]
     elif args.books:
@@ -89,22 +89,22 @@ def run(args) -> bool:
     ok = step("seed data", seed_command)
 
     if ok:
-        training = ["bench.training", "--data", str(seed), "--reference-epochs", str(args.reference_epochs)]
+        training = ["bench.speed.training", "--data", str(seed), "--reference-epochs", str(args.reference_epochs)]
         if args.bookvec_epochs:
             training += ["--bookvec-epochs", str(args.bookvec_epochs)]
         step("training", training)
-        importing = ["bench.importing", "--data", str(seed)] + (["--goodbooks", str(goodbooks)] if goodbooks else [])
+        importing = ["bench.speed.importing", "--data", str(seed)] + (["--goodbooks", str(goodbooks)] if goodbooks else [])
         ok = step("import", importing)
     try:
         if ok:
             env = scratch.existing_environment()
-            ok = step("product training", ["bench.product_training", "--params", args.product_params], env=env)
+            ok = step("product training", ["bench.speed.product_training", "--params", args.product_params], env=env)
             if ok:
-                step("publishing", ["bench.publishing"], env=env)
-                step("nearest neighbours", ["bench.nearest"], env=env)
-                step("HTTP under load", ["bench.http_load", "--duration", str(args.http_duration),
+                step("publishing", ["bench.speed.publishing"], env=env)
+                step("nearest neighbours", ["bench.speed.nearest"], env=env)
+                step("HTTP under load", ["bench.speed.http_load", "--duration", str(args.http_duration),
                                          "--connections", str(args.http_connections)], env=env)
-            step("faults", ["bench.faults"] + (["--skip-tests"] if args.skip_fault_tests else []), env=env)
+            step("faults", ["bench.faults.outages"] + (["--skip-tests"] if args.skip_fault_tests else []), env=env)
     finally:
         scratch.stop_servers()
 
@@ -113,7 +113,7 @@ def run(args) -> bool:
                              "options": {key: (str(value) if isinstance(value, Path) else value)
                                          for key, value in vars(args).items()}})
     if not args.no_markdown:
-        from bench.report import write_markdown
+        from bench.support.report import write_markdown
 
         path = write_markdown()
         print(f"\n[{_clock(started)}] tables written to {path}")

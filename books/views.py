@@ -15,7 +15,6 @@ from books import selectors
 from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
 from books.importers.normalise import normalise_country
 from books.models import Book, Link, Shelf, ShelfEntry
-from books.text import fold
 from books.services import (
     ShelfError,
     SignUpError,
@@ -29,6 +28,7 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
+from books.text import fold
 from config.redirects import safe_next_url
 from recommender import selectors as recommender_selectors
 from recommender.exports import map_teaser

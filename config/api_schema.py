@@ -16,7 +16,7 @@ def document_shared_errors(result, generator, request, public):
     for path, operations in result["paths"].items():
         if path.endswith("/health/"):
             continue
-        for method, operation in operations.items():
+        for operation in operations.values():
             statuses = EVERY_OPERATION + (WITH_A_BODY if "requestBody" in operation else ())
             responses = operation.setdefault("responses", {})
             for status in statuses:

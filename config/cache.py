@@ -10,8 +10,8 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.exceptions import ImproperlyConfigured
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)

@@ -253,7 +253,7 @@ def numbered_lines(path: Path, problems: ProblemLog, *, display_name: str) -> It
                     continue
                 yield number, text, text.endswith("\n")
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise problems.fatal(Problem(display_name, number + 1, f"the gzip file is truncated or corrupt ({error})"))
+        raise problems.fatal(Problem(display_name, number + 1, f"the gzip file is truncated or corrupt ({error})")) from error
 
 
 def require_file(path: Path, *, display_name: str) -> None:

@@ -1,24 +1,11 @@
-"""API fixtures: a small catalogue with an active embedding version, and clients signed in by token."""
+"""API fixtures: a small catalogue of novels with an active embedding version, and clients signed in by token."""
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from django.db import connection
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from books.models import Book, BookLink, Link
-from books.text import fold
-from recommender.services.versions import version_activate, version_publish
-
-
-def client_for(user=None) -> APIClient:
-    """An API client, signed in as ``user`` with a real token (as a program would be)."""
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+from books.models import Link
+from tests.factories import BookFactory, BookLinkFactory, LinkFactory, PublishedVersionFactory
+from tests.support import client_for
 
 
 @pytest.fixture
@@ -42,13 +29,11 @@ def staff(staff_user):
 
 
 @pytest.fixture
-def catalogue(db):
+def novels(db):
     """Four Russian novels near each other, two dystopias near each other, and a book with no vector."""
     def book(external_id, title, author, genre, country, popularity, **extra):
-        return Book.objects.create(
-            external_id=external_id, source=external_id.split(":")[0], title=title, author=author, genre=genre,
-            country=country, popularity=popularity, search_text=fold(f"{title} {author}"), **extra,
-        )
+        return BookFactory(external_id=external_id, source=external_id.split(":")[0], title=title, author=author,
+                           genre=genre, country=country, popularity=popularity, **extra)
 
     books = SimpleNamespace(
         war_and_peace=book("wikipedia:War and Peace", "War and Peace", "Leo Tolstoy", "Historical novel", "Russia",
@@ -66,28 +51,24 @@ def catalogue(db):
         new_arrival=book("goodbooks:3", "A New Arrival", "Nobody Yet", "Dystopian", "United States", 1),
     )
     links = SimpleNamespace(
-        napoleon=Link.objects.create(name="napoleon", display_name="Napoleon", kind=Link.Kind.WIKILINK),
-        russian=Link.objects.create(name="russian literature", display_name="Russian literature",
-                                    kind=Link.Kind.CATEGORY),
-        dystopian=Link.objects.create(name="dystopian", display_name="dystopian", kind=Link.Kind.TAG),
-        unused=Link.objects.create(name="unused", display_name="Unused", kind=Link.Kind.TAG),
+        napoleon=LinkFactory(display_name="Napoleon"),
+        russian=LinkFactory(display_name="Russian literature", kind=Link.Kind.CATEGORY),
+        dystopian=LinkFactory(display_name="dystopian", kind=Link.Kind.TAG),
+        unused=LinkFactory(display_name="Unused", kind=Link.Kind.TAG),
     )
-    BookLink.objects.bulk_create([
-        BookLink(book=books.war_and_peace, link=links.napoleon, count=7),
-        BookLink(book=books.war_and_peace, link=links.russian, count=1),
-        BookLink(book=books.anna_karenina, link=links.russian, count=2),
-        BookLink(book=books.zhivago, link=links.russian, count=1),
-        BookLink(book=books.master, link=links.russian, count=1),
-        BookLink(book=books.hunger_games, link=links.dystopian, count=50),
-        BookLink(book=books.catching_fire, link=links.dystopian, count=40),
-    ])
+    for book, link, count in [
+        (books.war_and_peace, links.napoleon, 7), (books.war_and_peace, links.russian, 1),
+        (books.anna_karenina, links.russian, 2), (books.zhivago, links.russian, 1), (books.master, links.russian, 1),
+        (books.hunger_games, links.dystopian, 50), (books.catching_fire, links.dystopian, 40),
+    ]:
+        BookLinkFactory(book=book, link=link, count=count)
     return SimpleNamespace(books=books, links=links)
 
 
 @pytest.fixture
-def active_version(catalogue):
+def active_version(novels):
     """A published, active embedding version: Tolstoy's novels nearest each other, the dystopias apart."""
-    b, ln = catalogue.books, catalogue.links
+    b, ln = novels.books, novels.links
     book_vectors = {
         b.war_and_peace: [1.0, 0.1, 0.0, 0.0],
         b.anna_karenina: [1.0, 0.2, 0.0, 0.0],
@@ -97,15 +78,4 @@ def active_version(catalogue):
         b.catching_fire: [0.0, 0.1, 0.1, 1.0],
     }
     link_vectors = {ln.napoleon: [1.0, 0.0, 0.1, 0.0], ln.russian: [0.9, 0.1, 0.2, 0.0], ln.dystopian: [0, 0, 0, 1.0]}
-    with connection.cursor() as cursor:
-        # The test's transaction would hold the COPY's deferred FK checks, and PostgreSQL refuses
-        # CREATE INDEX while they are pending; outside tests each step commits on its own.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    version = version_publish(
-        run=None,
-        book_ids=np.array([book.pk for book in book_vectors]),
-        book_vectors=np.array(list(book_vectors.values()), dtype=np.float32),
-        link_ids=np.array([link.pk for link in link_vectors]),
-        link_vectors=np.array(list(link_vectors.values()), dtype=np.float32),
-    )
-    return version_activate(version=version)
+    return PublishedVersionFactory(book_vectors=book_vectors, link_vectors=link_vectors)

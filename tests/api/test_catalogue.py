@@ -16,7 +16,7 @@ def titles(response) -> list[str]:
 # --- Book list ---------------------------------------------------------------------------------------
 
 
-def test_books_are_paginated_most_popular_first(anonymous, catalogue):
+def test_books_are_paginated_most_popular_first(anonymous, novels):
     response = anonymous.get(BOOKS, {"page_size": 2})
     assert response.status_code == 200
     body = response.json()
@@ -26,13 +26,13 @@ def test_books_are_paginated_most_popular_first(anonymous, catalogue):
     assert set(body["results"][0]) >= {"id", "external_id", "source", "title", "author", "genre", "popularity"}
 
 
-def test_a_page_past_the_end_is_a_json_404(anonymous, catalogue):
+def test_a_page_past_the_end_is_a_json_404(anonymous, novels):
     response = anonymous.get(BOOKS, {"page": 99})
     assert response.status_code == 404
     assert response.json() == {"detail": "Invalid page."}
 
 
-def test_search_forgives_case_accents_and_prefixes(anonymous, catalogue):
+def test_search_forgives_case_accents_and_prefixes(anonymous, novels):
     assert titles(anonymous.get(BOOKS, {"search": "WAR pea"})) == ["War and Peace"]
     assert titles(anonymous.get(BOOKS, {"search": "tolstóy", "ordering": "title"})) == ["Anna Karenina", "War and Peace"]
 
@@ -53,13 +53,13 @@ def test_search_forgives_case_accents_and_prefixes(anonymous, catalogue):
         ({"source": "wikipedia", "genre": "Historical novel", "search": "doctor"}, {"Doctor Zhivago"}),
     ],
 )
-def test_filters(anonymous, catalogue, params, expected):
+def test_filters(anonymous, novels, params, expected):
     response = anonymous.get(BOOKS, params)
     assert response.status_code == 200
     assert set(titles(response)) == expected
 
 
-def test_ordering(anonymous, catalogue):
+def test_ordering(anonymous, novels):
     assert titles(anonymous.get(BOOKS, {"ordering": "title", "source": "wikipedia"})) == [
         "Anna Karenina", "Doctor Zhivago", "The Master and Margarita", "War and Peace",
     ]
@@ -83,7 +83,7 @@ def test_text_sorts_in_a_language_neutral_order_whatever_its_case_and_accents(an
                          "Steven Barnes"]
 
 
-def test_books_without_the_sort_value_come_last_either_way(anonymous, catalogue):
+def test_books_without_the_sort_value_come_last_either_way(anonymous, novels):
     Book.objects.filter(title="War and Peace").update(publication_year=None, author="")
     wikipedia = {"source": "wikipedia"}
     for ordering in ("publication_year", "-publication_year", "author", "-author"):
@@ -101,7 +101,7 @@ def test_books_without_the_sort_value_come_last_either_way(anonymous, catalogue)
         ({"page": "9" * 5000}, "page"), ({"page_size": "²"}, "page_size"), ({"page_size": "9" * 5000}, "page_size"),
     ],
 )
-def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, params, field):
+def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, novels, params, field):
     response = anonymous.get(BOOKS, params)
     assert response.status_code == 400
     body = response.json()
@@ -109,7 +109,7 @@ def test_bad_list_parameters_are_400_naming_the_parameter(anonymous, catalogue, 
     assert body["detail"].startswith("Invalid input.") and field in body["detail"]
 
 
-def test_the_book_list_makes_the_same_few_queries_for_a_full_page(anonymous, catalogue, django_assert_max_num_queries):
+def test_the_book_list_makes_the_same_few_queries_for_a_full_page(anonymous, novels, django_assert_max_num_queries):
     Book.objects.bulk_create(
         Book(external_id=f"goodbooks:{n}", source="goodbooks", title=f"Book {n}", popularity=n) for n in range(10, 40)
     )
@@ -121,8 +121,8 @@ def test_the_book_list_makes_the_same_few_queries_for_a_full_page(anonymous, cat
 # --- Book detail -------------------------------------------------------------------------------------
 
 
-def test_book_detail_has_external_id_metadata_links_and_vector_status(anonymous, catalogue, active_version):
-    book = catalogue.books.war_and_peace
+def test_book_detail_has_external_id_metadata_links_and_vector_status(anonymous, novels, active_version):
+    book = novels.books.war_and_peace
     response = anonymous.get(f"{BOOKS}{book.pk}/")
     assert response.status_code == 200
     body = response.json()
@@ -132,10 +132,10 @@ def test_book_detail_has_external_id_metadata_links_and_vector_status(anonymous,
         ("napoleon", "wikilink", 7), ("russian literature", "category", 1),
     ]
     assert body["has_vector"] is True
-    assert anonymous.get(f"{BOOKS}{catalogue.books.new_arrival.pk}/").json()["has_vector"] is False
+    assert anonymous.get(f"{BOOKS}{novels.books.new_arrival.pk}/").json()["has_vector"] is False
 
 
-def test_unknown_book_is_404(anonymous, catalogue):
+def test_unknown_book_is_404(anonymous, novels):
     for url in (f"{BOOKS}999999/", f"{BOOKS}999999/similar/", f"{BOOKS}{2**70}/"):
         response = anonymous.get(url)
         assert response.status_code == 404, url
@@ -145,8 +145,8 @@ def test_unknown_book_is_404(anonymous, catalogue):
 # --- Similar books ------------------------------------------------------------------------------------
 
 
-def test_similar_books_are_nearest_first_and_never_the_book_itself(anonymous, catalogue, active_version):
-    book = catalogue.books.war_and_peace
+def test_similar_books_are_nearest_first_and_never_the_book_itself(anonymous, novels, active_version):
+    book = novels.books.war_and_peace
     response = anonymous.get(f"{BOOKS}{book.pk}/similar/", {"k": 3})
     assert response.status_code == 200
     body = response.json()
@@ -158,35 +158,35 @@ def test_similar_books_are_nearest_first_and_never_the_book_itself(anonymous, ca
     assert body["version"] == active_version.pk and body["detail"] is None
 
 
-def test_similar_books_filtered_by_genre(anonymous, catalogue, active_version):
-    response = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/", {"genre": "Dystopian", "k": 5})
+def test_similar_books_filtered_by_genre(anonymous, novels, active_version):
+    response = anonymous.get(f"{BOOKS}{novels.books.war_and_peace.pk}/similar/", {"genre": "Dystopian", "k": 5})
     assert [result["book"]["title"] for result in response.json()["results"]] == ["Catching Fire", "The Hunger Games"]
 
 
 @pytest.mark.parametrize("k", ["0", "101", "-1", "ten", "1.5", "99999999999999999999999"])
-def test_similar_books_k_is_bounded(anonymous, catalogue, active_version, k):
-    response = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/", {"k": k})
+def test_similar_books_k_is_bounded(anonymous, novels, active_version, k):
+    response = anonymous.get(f"{BOOKS}{novels.books.war_and_peace.pk}/similar/", {"k": k})
     assert response.status_code == 400
     assert "k" in response.json()["errors"]
 
 
-def test_a_book_without_a_vector_has_no_similar_books_and_says_why(anonymous, catalogue, active_version):
-    response = anonymous.get(f"{BOOKS}{catalogue.books.new_arrival.pk}/similar/")
+def test_a_book_without_a_vector_has_no_similar_books_and_says_why(anonymous, novels, active_version):
+    response = anonymous.get(f"{BOOKS}{novels.books.new_arrival.pk}/similar/")
     assert response.status_code == 200
     body = response.json()
     assert body["results"] == []
     assert "no vector" in body["detail"]
 
 
-def test_without_an_active_version_similar_books_say_so(anonymous, catalogue):
-    body = anonymous.get(f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/").json()
+def test_without_an_active_version_similar_books_say_so(anonymous, novels):
+    body = anonymous.get(f"{BOOKS}{novels.books.war_and_peace.pk}/similar/").json()
     assert body["results"] == [] and body["version"] is None
     assert "No embedding version is active" in body["detail"]
 
 
-def test_similar_books_query_count_does_not_grow_with_k(anonymous, catalogue, active_version,
+def test_similar_books_query_count_does_not_grow_with_k(anonymous, novels, active_version,
                                                        django_assert_max_num_queries):
-    url = f"{BOOKS}{catalogue.books.war_and_peace.pk}/similar/"
+    url = f"{BOOKS}{novels.books.war_and_peace.pk}/similar/"
     with django_assert_max_num_queries(8):
         assert len(anonymous.get(url, {"k": 5}).json()["results"]) == 5
 
@@ -194,7 +194,7 @@ def test_similar_books_query_count_does_not_grow_with_k(anonymous, catalogue, ac
 # --- Links ---------------------------------------------------------------------------------------------
 
 
-def test_links_list_with_book_counts_search_kind_and_ordering(anonymous, catalogue):
+def test_links_list_with_book_counts_search_kind_and_ordering(anonymous, novels):
     body = anonymous.get(LINKS).json()
     assert body["count"] == 4
     assert [(link["name"], link["book_count"]) for link in body["results"]] == [
@@ -211,7 +211,7 @@ def test_links_list_with_book_counts_search_kind_and_ordering(anonymous, catalog
     assert titles(anonymous.get(BOOKS, {"ordering": ","})) == titles(anonymous.get(BOOKS))
 
 
-def test_the_link_list_makes_the_same_few_queries_for_a_full_page(anonymous, catalogue,
+def test_the_link_list_makes_the_same_few_queries_for_a_full_page(anonymous, novels,
                                                                   django_assert_max_num_queries):
     from books.models import Link
 
@@ -221,8 +221,8 @@ def test_the_link_list_makes_the_same_few_queries_for_a_full_page(anonymous, cat
     assert len(response.json()["results"]) == 30
 
 
-def test_link_detail_has_its_most_popular_books(anonymous, catalogue):
-    body = anonymous.get(f"{LINKS}{catalogue.links.russian.pk}/").json()
+def test_link_detail_has_its_most_popular_books(anonymous, novels):
+    body = anonymous.get(f"{LINKS}{novels.links.russian.pk}/").json()
     assert body["display_name"] == "Russian literature" and body["book_count"] == 4
     assert [book["title"] for book in body["top_books"]] == [
         "War and Peace", "Anna Karenina", "The Master and Margarita", "Doctor Zhivago",
@@ -230,20 +230,20 @@ def test_link_detail_has_its_most_popular_books(anonymous, catalogue):
     assert anonymous.get(f"{LINKS}999999/").status_code == 404
 
 
-def test_similar_links(anonymous, catalogue, active_version):
-    response = anonymous.get(f"{LINKS}{catalogue.links.napoleon.pk}/similar/", {"k": 1})
+def test_similar_links(anonymous, novels, active_version):
+    response = anonymous.get(f"{LINKS}{novels.links.napoleon.pk}/similar/", {"k": 1})
     assert response.status_code == 200
     assert [result["link"]["name"] for result in response.json()["results"]] == ["russian literature"]
-    assert anonymous.get(f"{LINKS}{catalogue.links.napoleon.pk}/similar/", {"k": 500}).status_code == 400
+    assert anonymous.get(f"{LINKS}{novels.links.napoleon.pk}/similar/", {"k": 500}).status_code == 400
     assert anonymous.get(f"{LINKS}999999/similar/").status_code == 404
-    unused = anonymous.get(f"{LINKS}{catalogue.links.unused.pk}/similar/").json()
+    unused = anonymous.get(f"{LINKS}{novels.links.unused.pk}/similar/").json()
     assert unused["results"] == [] and "no vector" in unused["detail"]
 
 
 @pytest.mark.parametrize("kind", ["books", "links"])
-def test_similar_books_and_links_answer_detail_alike_and_document_it(anonymous, catalogue, active_version, kind):
-    with_vector, without = ((catalogue.books.war_and_peace, catalogue.books.new_arrival) if kind == "books"
-                            else (catalogue.links.napoleon, catalogue.links.unused))
+def test_similar_books_and_links_answer_detail_alike_and_document_it(anonymous, novels, active_version, kind):
+    with_vector, without = ((novels.books.war_and_peace, novels.books.new_arrival) if kind == "books"
+                            else (novels.links.napoleon, novels.links.unused))
 
     found = anonymous.get(f"/api/v1/{kind}/{with_vector.pk}/similar/").json()
     empty = anonymous.get(f"/api/v1/{kind}/{without.pk}/similar/").json()
@@ -257,7 +257,7 @@ def test_similar_books_and_links_answer_detail_alike_and_document_it(anonymous, 
     assert "null whenever there are results" in schema["properties"]["detail"]["description"]
 
 
-def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, catalogue):
+def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, novels):
     book = Book.objects.get(title="War and Peace")
     listed = anonymous.get(BOOKS, {"auther": "Leo Tolstoy", "page": 1, "format": "json"})
     similar = anonymous.get(f"{BOOKS}{book.pk}/similar/", {"kk": 3})
@@ -277,7 +277,7 @@ def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, catal
     ("anonymous", "get", "/api/v1/links/", {"serach": "war"}, "Known parameters: search, kind, ordering, page, "),
     ("anonymous", "post", "/api/v1/recommendations/?foo=5", {"books": [1]}, "there are none."),
 ])
-def test_every_endpoint_refuses_query_parameters_it_does_not_know(request, catalogue, who, method, url, params,
+def test_every_endpoint_refuses_query_parameters_it_does_not_know(request, novels, who, method, url, params,
                                                                    known):
     client = request.getfixturevalue(who)
     response = (client.get(url, params) if method == "get" else client.post(url, params, format="json"))
@@ -288,7 +288,7 @@ def test_every_endpoint_refuses_query_parameters_it_does_not_know(request, catal
         assert client.get(url, {"format": "json"}).status_code == 200, "DRF's ?format= is always known"
 
 
-def test_the_health_check_answers_whatever_query_string_a_monitor_adds(anonymous, catalogue):
+def test_the_health_check_answers_whatever_query_string_a_monitor_adds(anonymous, novels):
     response = anonymous.get("/api/v1/health/", {"_": "1733170000", "verbose": "1"})
     assert response.status_code in (200, 503) and response.json()["database"]["status"] == "ok"
 
@@ -297,7 +297,7 @@ def test_unknown_query_parameters_are_checked_after_signing_in(anonymous):
     assert anonymous.get("/api/v1/me/shelves/", {"foo": "1"}).status_code == 401
 
 
-def test_an_unknown_format_is_a_404_naming_the_formats_there_are(anonymous, catalogue):
+def test_an_unknown_format_is_a_404_naming_the_formats_there_are(anonymous, novels):
     response = anonymous.get("/api/v1/books/", {"format": "xml"})
     assert response.status_code == 404
     assert response.json()["detail"] == "No format 'xml' here: ?format= takes api, json."

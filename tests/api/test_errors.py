@@ -65,9 +65,9 @@ def test_a_body_larger_than_any_valid_request_is_refused_before_parsing(anonymou
          {"to": ["Unknown field. Known fields: shelf."]}),
     ],
 )
-def test_unknown_fields_are_400_naming_them_and_the_known_ones(reader, user, catalogue, method, url, body, errors):
+def test_unknown_fields_are_400_naming_them_and_the_known_ones(reader, user, novels, method, url, body, errors):
     shelf = shelf_create(user=user, name="Russians")
-    book = catalogue.books.war_and_peace
+    book = novels.books.war_and_peace
     shelf_add_book(shelf=shelf, book=book)
 
     response = getattr(reader, method)(url.format(shelf=shelf.pk, book=book.pk), body, format="json")
@@ -110,13 +110,13 @@ def test_unknown_credentials_fields_and_training_parameters_are_named(anonymous,
         ("/api/v1/users/nobody/shelves/", "No reader named nobody."),
     ],
 )
-def test_a_404_names_what_was_asked_for(staff, catalogue, url, detail):
+def test_a_404_names_what_was_asked_for(staff, novels, url, detail):
     response = staff.get(url)
     assert response.status_code == 404
     assert response.json() == {"detail": detail}
 
 
-def test_a_404_for_a_book_not_on_your_shelf_names_both(reader, user, catalogue):
+def test_a_404_for_a_book_not_on_your_shelf_names_both(reader, user, novels):
     shelf = shelf_create(user=user, name="Russians")
-    response = reader.get(f"/api/v1/me/shelves/{shelf.pk}/books/{catalogue.books.master.pk}/")
-    assert response.json() == {"detail": f"No book with id {catalogue.books.master.pk} on shelf {shelf.pk}."}
+    response = reader.get(f"/api/v1/me/shelves/{shelf.pk}/books/{novels.books.master.pk}/")
+    assert response.json() == {"detail": f"No book with id {novels.books.master.pk} on shelf {shelf.pk}."}

@@ -12,8 +12,8 @@ RECOMMENDATIONS = "/api/v1/recommendations/"
 MINE = "/api/v1/me/recommendations/"
 
 
-def test_recommendations_for_a_list_of_books_never_contain_them(anonymous, catalogue, active_version):
-    b = catalogue.books
+def test_recommendations_for_a_list_of_books_never_contain_them(anonymous, novels, active_version):
+    b = novels.books
     response = anonymous.post(RECOMMENDATIONS, {"books": [b.war_and_peace.pk, b.anna_karenina.pk], "k": 3},
                               format="json")
     assert response.status_code == 200
@@ -29,8 +29,8 @@ def test_recommendations_for_a_list_of_books_never_contain_them(anonymous, catal
     assert body["version"] == active_version.pk and body["detail"] is None
 
 
-def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, catalogue, active_version):
-    book = catalogue.books.hunger_games
+def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, novels, active_version):
+    book = novels.books.hunger_games
     response = anonymous.post(RECOMMENDATIONS, {"books": [book.pk, book.pk]}, format="json")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 5  # every other book with a vector
@@ -44,16 +44,16 @@ def test_k_defaults_to_20_and_repeated_ids_count_once(anonymous, catalogue, acti
         "counted before any id is looked up (most of these ids name no book)"
 
 
-def test_unknown_book_ids_are_400_naming_them(anonymous, catalogue, active_version):
-    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.zhivago.pk, 999998, 999999]}, format="json")
+def test_unknown_book_ids_are_400_naming_them(anonymous, novels, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [novels.books.zhivago.pk, 999998, 999999]}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert "999998, 999999" in body["detail"]
     assert body["errors"] == {"books": ["No books with ids 999998, 999999."]}
 
 
-def test_books_can_be_given_by_their_sources_ids(anonymous, catalogue, active_version):
-    b = catalogue.books
+def test_books_can_be_given_by_their_sources_ids(anonymous, novels, active_version):
+    b = novels.books
     by_id = anonymous.post(RECOMMENDATIONS, {"books": [b.war_and_peace.pk, b.anna_karenina.pk], "k": 3}, format="json")
     by_source = anonymous.post(RECOMMENDATIONS, {"external_ids": [b.war_and_peace.external_id,
                                                                   b.anna_karenina.external_id], "k": 3}, format="json")
@@ -64,8 +64,8 @@ def test_books_can_be_given_by_their_sources_ids(anonymous, catalogue, active_ve
     assert by_id.json()["results"] == by_source.json()["results"] == mixed.json()["results"]
 
 
-def test_unknown_external_ids_are_400_naming_them(anonymous, catalogue, active_version):
-    response = anonymous.post(RECOMMENDATIONS, {"external_ids": [catalogue.books.zhivago.external_id, "goodbooks:0",
+def test_unknown_external_ids_are_400_naming_them(anonymous, novels, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"external_ids": [novels.books.zhivago.external_id, "goodbooks:0",
                                                                  "wikipedia:No Such Book"]}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"] == {
@@ -94,7 +94,7 @@ def test_unknown_external_ids_are_400_naming_them(anonymous, catalogue, active_v
         ({"books": [1], "k": None}, "k"),
     ],
 )
-def test_bad_requests_are_400_naming_the_field(anonymous, catalogue, body, field):
+def test_bad_requests_are_400_naming_the_field(anonymous, novels, body, field):
     response = anonymous.post(RECOMMENDATIONS, body, format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]
@@ -107,22 +107,22 @@ def test_malformed_or_non_object_json_is_400(anonymous, raw):
     assert response.json()["detail"]
 
 
-def test_books_without_vectors_get_no_recommendations_and_are_told_why(anonymous, catalogue, active_version):
-    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.new_arrival.pk]}, format="json")
+def test_books_without_vectors_get_no_recommendations_and_are_told_why(anonymous, novels, active_version):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [novels.books.new_arrival.pk]}, format="json")
     assert response.status_code == 200 and response.json()["results"] == []
     assert response.json()["detail"] == ("None of these books has a vector in the active embedding version: too few "
                                          "links or readers to place them.")
 
 
-def test_without_an_active_version_recommendations_are_empty_and_say_why(anonymous, catalogue):
-    response = anonymous.post(RECOMMENDATIONS, {"books": [catalogue.books.war_and_peace.pk]}, format="json")
+def test_without_an_active_version_recommendations_are_empty_and_say_why(anonymous, novels):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [novels.books.war_and_peace.pk]}, format="json")
     assert response.status_code == 200
     assert response.json()["results"] == []
     assert "No embedding version is active" in response.json()["detail"]
 
 
-def test_my_recommendations_come_from_my_shelves_and_skip_shelved_books(reader, user, catalogue, active_version):
-    b = catalogue.books
+def test_my_recommendations_come_from_my_shelves_and_skip_shelved_books(reader, user, novels, active_version):
+    b = novels.books
     shelf = shelf_create(user=user, name="Dystopias")
     shelf_add_book(shelf=shelf, book=b.hunger_games, rating=5)
     response = reader.get(MINE, {"k": 2})
@@ -133,22 +133,22 @@ def test_my_recommendations_come_from_my_shelves_and_skip_shelved_books(reader, 
     assert all(result["book"]["id"] != b.hunger_games.pk for result in results)
 
 
-def test_my_recommendations_with_empty_shelves_say_what_to_do(reader, catalogue, active_version):
+def test_my_recommendations_with_empty_shelves_say_what_to_do(reader, novels, active_version):
     body = reader.get(MINE).json()
     assert body["results"] == [] and body["detail"] == NoRecommendations.EMPTY_SHELVES.value
     assert body["detail"] == "Put books on your shelves to get recommendations."
 
 
-def test_my_recommendations_from_books_without_vectors_say_so(reader, user, catalogue, active_version):
-    shelf_add_book(shelf=shelf_create(user=user, name="New"), book=catalogue.books.new_arrival)
+def test_my_recommendations_from_books_without_vectors_say_so(reader, user, novels, active_version):
+    shelf_add_book(shelf=shelf_create(user=user, name="New"), book=novels.books.new_arrival)
     body = reader.get(MINE).json()
     assert body["results"] == [] and body["detail"] == NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR.value
     assert "put books that have vectors on your shelves" in body["detail"]
 
 
-def test_my_recommendations_when_every_neighbour_is_shelved_or_dismissed_say_so(reader, user, catalogue,
+def test_my_recommendations_when_every_neighbour_is_shelved_or_dismissed_say_so(reader, user, novels,
                                                                                 active_version):
-    b = catalogue.books
+    b = novels.books
     shelf = shelf_create(user=user, name="Mine")
     for book in (b.hunger_games, b.catching_fire, b.new_arrival):
         shelf_add_book(shelf=shelf, book=book)
@@ -158,8 +158,8 @@ def test_my_recommendations_when_every_neighbour_is_shelved_or_dismissed_say_so(
     assert body["results"] == [] and body["detail"] == NoRecommendations.ALL_NEIGHBOURS_TAKEN.value
 
 
-def test_my_recommendations_without_an_active_version_say_so(reader, user, catalogue):
-    shelf_add_book(shelf=shelf_create(user=user, name="Mine"), book=catalogue.books.hunger_games)
+def test_my_recommendations_without_an_active_version_say_so(reader, user, novels):
+    shelf_add_book(shelf=shelf_create(user=user, name="Mine"), book=novels.books.hunger_games)
     body = reader.get(MINE).json()
     assert body == {"results": [], "version": None, "detail": NoRecommendations.NO_ACTIVE_VERSION.value}
 

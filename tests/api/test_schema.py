@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from books.services import shelf_add_book, shelf_create, shelves_ensure_standard
-from tests.api.conftest import client_for
+from tests.support import client_for
 
 
 def test_the_schema_generates_and_validates_without_warnings(tmp_path):
@@ -30,11 +30,11 @@ def test_the_schema_and_swagger_ui_are_served_without_a_cdn(anonymous):
 
 
 @pytest.fixture
-def staff_token(staff_user, catalogue, active_version):
+def staff_token(staff_user, novels, active_version):
     """A staff reader with a custom public shelf and a few books; returns their ``Authorization`` header."""
     shelves_ensure_standard(user=staff_user)
     shelf = shelf_create(user=staff_user, name="Favourite Russians", is_public=True)
-    for book in (catalogue.books.war_and_peace, catalogue.books.master, catalogue.books.new_arrival):
+    for book in (novels.books.war_and_peace, novels.books.master, novels.books.new_arrival):
         shelf_add_book(shelf=shelf, book=book, rating=4)
     return client_for(staff_user)._credentials["HTTP_AUTHORIZATION"]
 

@@ -16,24 +16,24 @@ def favourites(user):
 
 
 @pytest.fixture
-def russians(user, catalogue):
+def russians(user, novels):
     shelf = shelf_create(user=user, name="Russians")
-    shelf_add_book(shelf=shelf, book=catalogue.books.war_and_peace, rating=5)
-    shelf_add_book(shelf=shelf, book=catalogue.books.master)
+    shelf_add_book(shelf=shelf, book=novels.books.war_and_peace, rating=5)
+    shelf_add_book(shelf=shelf, book=novels.books.master)
     return shelf
 
 
 @pytest.fixture
-def others_private(other_user, catalogue):
+def others_private(other_user, novels):
     shelf = shelf_create(user=other_user, name="Secret")
-    shelf_add_book(shelf=shelf, book=catalogue.books.hunger_games)
+    shelf_add_book(shelf=shelf, book=novels.books.hunger_games)
     return shelf
 
 
 @pytest.fixture
-def others_public(other_user, catalogue):
+def others_public(other_user, novels):
     shelf = shelf_create(user=other_user, name="Recommended reading", is_public=True)
-    shelf_add_book(shelf=shelf, book=catalogue.books.anna_karenina, rating=4)
+    shelf_add_book(shelf=shelf, book=novels.books.anna_karenina, rating=4)
     return shelf
 
 
@@ -149,8 +149,8 @@ def test_another_readers_shelf_is_404_under_me_even_when_public(other_reader, ru
 # --- Books on my shelves -------------------------------------------------------------------------------
 
 
-def test_add_list_rate_move_and_remove_books(reader, russians, favourites, catalogue):
-    zhivago = catalogue.books.zhivago
+def test_add_list_rate_move_and_remove_books(reader, russians, favourites, novels):
+    zhivago = novels.books.zhivago
     added = reader.post(f"{MY_SHELVES}{russians.pk}/books/", {"book": zhivago.pk, "rating": 4}, format="json")
     assert added.status_code == 201
     assert (added.json()["book"]["title"], added.json()["rating"]) == ("Doctor Zhivago", 4)
@@ -181,37 +181,37 @@ def test_add_list_rate_move_and_remove_books(reader, russians, favourites, catal
     [{"book": 999999}, {"book": "War and Peace"}, {}, {"book": None}, {"book": 1, "rating": 6}, {"book": 1, "rating": 0},
      {"book": 1, "rating": "five"}, {"book": 5.5}, {"book": False}],
 )
-def test_adding_a_bad_book_or_rating_is_400(reader, russians, catalogue, body):
+def test_adding_a_bad_book_or_rating_is_400(reader, russians, novels, body):
     if body.get("book") == 1:
-        body = {**body, "book": catalogue.books.zhivago.pk}
+        body = {**body, "book": novels.books.zhivago.pk}
     response = reader.post(f"{MY_SHELVES}{russians.pk}/books/", body, format="json")
     assert response.status_code == 400
     assert response.json()["errors"]
 
 
-def test_moves_go_only_to_another_of_my_shelves(reader, russians, others_public, catalogue):
-    entry_url = f"{MY_SHELVES}{russians.pk}/books/{catalogue.books.war_and_peace.pk}/move/"
+def test_moves_go_only_to_another_of_my_shelves(reader, russians, others_public, novels):
+    entry_url = f"{MY_SHELVES}{russians.pk}/books/{novels.books.war_and_peace.pk}/move/"
     for target, message in [(russians.pk, "already on this shelf"), (others_public.pk, "You have no shelf"),
                             ("next", "valid integer")]:
         response = reader.post(entry_url, {"shelf": target}, format="json")
         assert response.status_code == 400
         assert message in response.json()["detail"]
-    assert ShelfEntry.objects.filter(shelf=russians, book=catalogue.books.war_and_peace).exists()
+    assert ShelfEntry.objects.filter(shelf=russians, book=novels.books.war_and_peace).exists()
 
 
-def test_a_book_not_on_the_shelf_is_404(reader, russians, catalogue):
-    url = f"{MY_SHELVES}{russians.pk}/books/{catalogue.books.hunger_games.pk}/"
+def test_a_book_not_on_the_shelf_is_404(reader, russians, novels):
+    url = f"{MY_SHELVES}{russians.pk}/books/{novels.books.hunger_games.pk}/"
     assert reader.get(url).status_code == 404
     assert reader.patch(url, {"rating": 3}, format="json").status_code == 404
     assert reader.post(f"{url}move/", {"shelf": russians.pk}, format="json").status_code == 404
 
 
 def test_shelf_lists_make_the_same_few_queries_however_many_shelves_and_books(
-    reader, user, russians, catalogue, django_assert_max_num_queries
+    reader, user, russians, novels, django_assert_max_num_queries
 ):
     for n in range(12):
         shelf = shelf_create(user=user, name=f"Shelf {n}")
-        for book in vars(catalogue.books).values():
+        for book in vars(novels.books).values():
             shelf_add_book(shelf=shelf, book=book)
     with django_assert_max_num_queries(6):  # token, standard shelves (2 and a savepoint pair), the list
         assert len(reader.get(MY_SHELVES).json()) == 17

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.embedded import VAR_DIR, stop_embedded_servers
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from tests.support import PROJECT_DIR
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from tests.bench.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def test_both_data_sets_are_imported_trained_by_a_worker_and_served(run_bench):
     results = run_bench(
-        "bench.full_catalogue", "--goodbooks", str(PROJECT_DIR / "data" / "goodbooks"),
+        "bench.speed.full_catalogue", "--goodbooks", str(PROJECT_DIR / "data" / "goodbooks"),
         "--wikipedia", str(PROJECT_DIR / "data" / "wikipedia" / "p15_books.ndjson"),
         "--params", '{"epochs": 1, "embedding_dim": 8}')
 

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from tests.bench.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def test_held_out_readers_shelves_are_scored_through_the_api(run_bench):
     results = run_bench(
-        "bench.quality_served", "--data", str(PROJECT_DIR / "data" / "goodbooks"),
+        "bench.quality.served", "--data", str(PROJECT_DIR / "data" / "goodbooks"),
         "--validation-users", "60", "--tuning-users", "20", "--params", '{"epochs": 1, "embedding_dim": 8}')
 
     figures = json.loads((results / "quality_served.json").read_text())

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from tests.bench.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def test_every_books_similar_books_are_scored_through_the_api(run_bench):
     results = run_bench(
-        "bench.quality_wikipedia_served", "--data", str(PROJECT_DIR / "data" / "wikipedia" / "p15_books.ndjson"),
+        "bench.quality.wikipedia_served", "--data", str(PROJECT_DIR / "data" / "wikipedia" / "p15_books.ndjson"),
         "--params", '{"epochs": 1, "min_steps": 0, "embedding_dim": 8}')
 
     figures = json.loads((results / "quality_wikipedia_served.json").read_text())

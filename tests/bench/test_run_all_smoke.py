@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.bench.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 RESULTS = ("training", "importing", "product_training", "publishing", "nearest", "http", "faults", "run_all")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate_seed_data import GENRES, convert_real_data, generate_seed_file
-from bench.original_reference import prepare, read_books
+from bench.support.generate_seed_data import GENRES, convert_real_data, generate_seed_file
+from bench.support.original_reference import prepare, read_books
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

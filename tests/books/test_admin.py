@@ -17,7 +17,7 @@ def admin_client(client, django_user_model):
 
 
 @pytest.fixture
-def catalogue(django_user_model):
+def crowded_catalogue(django_user_model):
     links = Link.objects.bulk_create(
         [Link(name=f"link {n}", display_name=f"Link {n}", kind=Link.Kind.WIKILINK) for n in range(30)])
     books = Book.objects.bulk_create(
@@ -32,22 +32,22 @@ def catalogue(django_user_model):
 
 
 @pytest.mark.parametrize("model", ["book", "link", "shelf"])
-def test_changelists_open_with_a_bounded_number_of_queries(admin_client, catalogue, model,
+def test_changelists_open_with_a_bounded_number_of_queries(admin_client, crowded_catalogue, model,
                                                            django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = admin_client.get(reverse(f"admin:books_{model}_changelist"), {"q": ""})
     assert response.status_code == 200
 
 
-def test_a_book_page_lists_its_links_read_only(admin_client, catalogue, django_assert_max_num_queries):
+def test_a_book_page_lists_its_links_read_only(admin_client, crowded_catalogue, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
-        response = admin_client.get(reverse("admin:books_book_change", args=[catalogue[0].pk]))
+        response = admin_client.get(reverse("admin:books_book_change", args=[crowded_catalogue[0].pk]))
     assert response.status_code == 200
     assert "Link 29" in response.content.decode()
     assert "Book 0 → Link 29 (2)" in response.content.decode() and "BookLink object" not in response.content.decode()
 
 
-def test_a_shelf_page_lists_its_entries(admin_client, catalogue, django_assert_max_num_queries):
+def test_a_shelf_page_lists_its_entries(admin_client, crowded_catalogue, django_assert_max_num_queries):
     shelf = Shelf.objects.filter(entries__isnull=False).first()
     with django_assert_max_num_queries(20):
         response = admin_client.get(reverse("admin:books_shelf_change", args=[shelf.pk]))
@@ -68,20 +68,20 @@ def test_the_token_add_page_asks_for_the_readers_id_instead_of_listing_every_rea
     assert response.status_code == 302 and Token.objects.filter(user=reader).exists()
 
 
-def test_shelves_are_called_shelves(admin_client, catalogue):
+def test_shelves_are_called_shelves(admin_client, crowded_catalogue):
     index = admin_client.get(reverse("admin:index")).content.decode()
     assert ">Shelves</a>" in index and "Shelfs" not in index
     changelist = admin_client.get(reverse("admin:books_shelf_changelist")).content.decode()
     assert "shelves" in changelist.lower() and "shelfs" not in changelist.lower()
 
 
-def test_a_book_edited_in_the_admin_is_found_by_its_new_title_and_author(catalogue):
+def test_a_book_edited_in_the_admin_is_found_by_its_new_title_and_author(crowded_catalogue):
     from django.contrib import admin
 
     from books.admin import BookAdmin
     from books.selectors import book_search
 
-    book = catalogue[0]
+    book = crowded_catalogue[0]
     book.title, book.author = "Crime and Punishment", "Fyodor Dostoïevski"
     BookAdmin(Book, admin.site).save_model(request=None, obj=book, form=None, change=True)
 
@@ -117,20 +117,20 @@ EMPTY_ENTRIES = {"entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0", "entr
 
 
 @pytest.mark.parametrize("query", [{"q": "war\x00"}, {"source__exact": "\x00"}, {"o\x00": "1"}])
-def test_a_nul_character_in_a_changelist_query_is_a_400_naming_the_parameter(admin_client, catalogue, query):
+def test_a_nul_character_in_a_changelist_query_is_a_400_naming_the_parameter(admin_client, crowded_catalogue, query):
     response = admin_client.get(reverse("admin:books_book_changelist"), query)
     assert response.status_code == 400
     assert "contains a NUL character" in response.content.decode()
     assert admin_client.get(reverse("admin:books_book_changelist"), {"q": "war"}).status_code == 200
 
 
-def test_saving_a_link_in_the_admin_keeps_the_book_count_the_database_keeps(admin_client, catalogue):
+def test_saving_a_link_in_the_admin_keeps_the_book_count_the_database_keeps(admin_client, crowded_catalogue):
     from django.contrib import admin as django_admin
     from django.test import RequestFactory
 
     link = Link.objects.get(name="link 0")
     read_with_the_form = Link.objects.get(pk=link.pk)  # book_count 1
-    BookLink.objects.create(book=catalogue[1], link=link)  # meanwhile another book gets the link: 2
+    BookLink.objects.create(book=crowded_catalogue[1], link=link)  # meanwhile another book gets the link: 2
     read_with_the_form.display_name = "Link zero"
     link_admin = django_admin.site._registry[Link]
     link_admin.save_model(RequestFactory().post("/"), read_with_the_form, form=None, change=True)
@@ -139,7 +139,7 @@ def test_saving_a_link_in_the_admin_keeps_the_book_count_the_database_keeps(admi
     assert (link.display_name, link.book_count) == ("Link zero", 2)
 
 
-def test_books_come_from_the_imports_not_from_an_empty_admin_form(admin_client, catalogue):
+def test_books_come_from_the_imports_not_from_an_empty_admin_form(admin_client, crowded_catalogue):
     """A book added in the admin had no source or external id: the second one was a 500 (duplicate key)."""
     assert admin_client.get(reverse("admin:books_book_add")).status_code == 403
     assert admin_client.post(reverse("admin:books_book_add"), {"title": "Admin Book"}).status_code == 403

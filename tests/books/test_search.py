@@ -7,7 +7,12 @@ from django.db import connection
 
 from books.models import Book
 from books.selectors import (
-    author_list, book_search, book_search_correction, book_search_words, country_list, genre_list,
+    author_list,
+    book_search,
+    book_search_correction,
+    book_search_words,
+    country_list,
+    genre_list,
 )
 from books.text import fold
 from tests.factories import make_book
@@ -18,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalogue():
+def search_books():
     return {
         "karenina": make_book("Anna Karenina", "Leo Tolstoy", genre="Novel, Realism", country="Russia", popularity=50),
         "war": make_book("War and Peace", "Leo Tolstoy", genre="Historical novel", country="Russia", popularity=90),
@@ -32,28 +37,28 @@ def catalogue():
 
 
 @pytest.mark.parametrize("query", ["dostoevsky", "DOSTOEVSKY", "Dostoïevski", "dostoyevski", "crime punish"])
-def test_search_forgives_case_accents_and_typos(catalogue, query):
+def test_search_forgives_case_accents_and_typos(search_books, query):
     titles = set(book_search(query=query).values_list("title", flat=True))
     assert "Crime and Punishment" in titles
 
 
 @pytest.mark.parametrize("query", ["📚", "%", "_", " - "])
-def test_a_query_with_nothing_searchable_finds_nothing_rather_than_everything(catalogue, query):
+def test_a_query_with_nothing_searchable_finds_nothing_rather_than_everything(search_books, query):
     assert not book_search(query=query).exists()
-    assert book_search(query="   ").count() == book_search().count() == len(catalogue)
+    assert book_search(query="   ").count() == book_search().count() == len(search_books)
 
 
-def test_a_mistyped_title_word_is_corrected(catalogue):
+def test_a_mistyped_title_word_is_corrected(search_books):
     assert book_search_words(query="anna karenia") == [["anna"], ["karenina"]]
     assert [b.title for b in book_search(query="anna karenia")] == ["Anna Karenina"]
 
 
-def test_words_that_start_a_catalogue_word_are_kept_as_typed(catalogue):
+def test_words_that_start_a_catalogue_word_are_kept_as_typed(search_books):
     assert book_search_words(query="Tols war") == [["tols"], ["war"]]
     assert [b.title for b in book_search(query="Tols war")] == ["War and Peace"]
 
 
-def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spelling(catalogue):
+def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spelling(search_books):
     make_book("The Brothers Karamazov", "Fyodor Dostoyevsky", popularity=60)
     assert book_search_words(query="Dostoïevski") == [["dostoevsky", "dostoyevsky"]]
     assert book_search_correction(query="Dostoïevski") == "dostoevsky/dostoyevsky"
@@ -62,7 +67,7 @@ def test_a_mistyped_name_spelt_several_ways_in_the_catalogue_finds_every_spellin
     assert [b.title for b in book_search(query="dostoievski karamasov")] == ["The Brothers Karamazov"]
 
 
-def test_a_name_spelt_right_finds_its_other_spellings_too(catalogue):
+def test_a_name_spelt_right_finds_its_other_spellings_too(search_books):
     make_book("The Brothers Karamazov", "Fyodor Dostoyevsky, Richard Pevear", popularity=60)
     make_book("Resurrection", "Leo Tolstoj")
     assert book_search_words(query="dostoevsky") == [["dostoevsky", "dostoyevsky"]]
@@ -74,7 +79,7 @@ def test_a_name_spelt_right_finds_its_other_spellings_too(catalogue):
     assert book_search_correction(query="dostoevsky") is None
 
 
-def test_other_spellings_are_only_those_of_names_otherwise_the_same(catalogue):
+def test_other_spellings_are_only_those_of_names_otherwise_the_same(search_books):
     for title, author in (("Nineteen Eighty-Four", "George Orwell"), ("Sharpe's Eagle", "Bernard Cornwell"),
                           ("Mort", "Terry Pratchett"), ("Bel Canto", "Ann Patchett"), ("Carrie", "Stephen King"),
                           ("Twilight", "Stephenie Meyer"), ("The Painted Veil", "W. Somerset Maugham"),
@@ -86,44 +91,44 @@ def test_other_spellings_are_only_those_of_names_otherwise_the_same(catalogue):
     assert [b.title for b in book_search(query="orwell")] == ["Nineteen Eighty-Four"]
 
 
-def test_short_words_and_far_spellings_are_not_offered_as_corrections(catalogue):
+def test_short_words_and_far_spellings_are_not_offered_as_corrections(search_books):
     make_book("Karen", "Usain Bolt")
     assert book_search_words(query="usa") == [["usa"]], "too short to correct: 'us' or 'sa' would be noise"
     assert book_search_words(query="anna karenia") == [["anna"], ["karenina"]], "'karen' is much further"
 
 
-def test_a_query_as_typed_is_no_correction(catalogue):
+def test_a_query_as_typed_is_no_correction(search_books):
     assert book_search_correction(query="Tolstoy war") is None
 
 
-def test_a_word_like_nothing_in_the_catalogue_finds_nothing(catalogue):
+def test_a_word_like_nothing_in_the_catalogue_finds_nothing(search_books):
     assert not book_search(query="zzzqqxx").exists()
 
 
-def test_a_short_title_that_is_the_query_beats_a_long_one_that_mentions_it(catalogue):
+def test_a_short_title_that_is_the_query_beats_a_long_one_that_mentions_it(search_books):
     make_book("An Idiot Abroad: Stories of a Long and Winding Journey", "Karl Pilkington", popularity=10)
     assert [b.title for b in book_search(query="idiot")][0] == "The Idiot"
 
 
-def test_a_title_match_beats_an_author_match_of_a_more_popular_book(catalogue):
+def test_a_title_match_beats_an_author_match_of_a_more_popular_book(search_books):
     make_book("Room", "Emma Donoghue", popularity=600_000)
     make_book("Emma", "Jane Austen", popularity=500_000)
     assert [b.title for b in book_search(query="emma")] == ["Emma", "Room"]
 
 
-def test_among_equal_matches_the_more_popular_comes_first(catalogue):
+def test_among_equal_matches_the_more_popular_comes_first(search_books):
     make_book("Tolstoy Letters", popularity=5)
     make_book("Tolstoy Diaries", popularity=5000)
     assert [b.title for b in book_search(query="tolstoy")][:2] == ["Tolstoy Diaries", "Tolstoy Letters"]
 
 
-def test_new_books_are_searchable_at_once(catalogue):
+def test_new_books_are_searchable_at_once(search_books):
     book_search(query="dune").count()
     make_book("Solaris", "Stanisław Lem")
     assert [b.title for b in book_search(query="lem solaris")] == ["Solaris"]
 
 
-def test_filters_match_whole_list_entries(catalogue):
+def test_filters_match_whole_list_entries(search_books):
     assert {b.title for b in book_search(genre="novel")} == {"Anna Karenina", "Crime and Punishment", "The Idiot"}
     assert {b.title for b in book_search(genre="fiction")} == set(), "a genre is not a substring of another"
     assert {b.title for b in book_search(query="dostoevsky", source="goodbooks")} == {"The Idiot"}
@@ -131,28 +136,28 @@ def test_filters_match_whole_list_entries(catalogue):
     assert {b.title for b in book_search(author="leo tolstoy", genre="Realism")} == {"Anna Karenina"}
 
 
-def test_an_author_is_found_however_the_source_spaced_the_initials(catalogue):
+def test_an_author_is_found_however_the_source_spaced_the_initials(search_books):
     make_book("Harry Potter and the Philosopher's Stone", "J. K. Rowling")
     for spelling in ("J.K. Rowling", "J. K. Rowling", "j.k. rowling"):
         assert [b.title for b in book_search(author=spelling)] == ["Harry Potter and the Philosopher's Stone"], spelling
 
 
-def test_regex_characters_in_a_filter_are_literal(catalogue):
+def test_regex_characters_in_a_filter_are_literal(search_books):
     assert not book_search(genre="nov.l").exists()
 
 
-def test_without_a_query_the_most_popular_come_first(catalogue):
+def test_without_a_query_the_most_popular_come_first(search_books):
     assert [b.title for b in book_search(country="Russia")] == [
         "War and Peace", "Crime and Punishment", "Anna Karenina", "The Idiot"]
 
 
-def test_genres_are_split_and_counted(catalogue):
+def test_genres_are_split_and_counted(search_books):
     genres = {facet.name: facet.book_count for facet in genre_list()}
     assert genres["Novel"] == 3 and genres["Realism"] == 1 and "Novel, Realism" not in genres
     assert country_list()[0].name == "Russia" and country_list()[0].book_count == 4
 
 
-def test_letters_nfkd_leaves_alone_fold_as_they_sort(catalogue):
+def test_letters_nfkd_leaves_alone_fold_as_they_sort(search_books):
     """Ø, Ł … fold to O, L in search and in the author index, as they sort; Æ, Œ, Þ to the letters people type."""
     assert fold("Łukasz  Ørsted, Æsop, Þór, Straße") == "lukasz orsted, aesop, thor, strasse"
     make_book("Ørsted's Wager", "Łukasz Orbitowski")

@@ -7,24 +7,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from config.embedded import VAR_DIR, embedded_redis_url, stop_embedded_servers
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-def worker_environment() -> dict[str, str]:
-    """The environment of a process that must see what the tests commit: the test database, the test broker."""
-    url = urlsplit(os.environ["DATABASE_URL"])
-    test_database_url = urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
-    return {**os.environ, "DATABASE_URL": test_database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONPATH": str(PROJECT_DIR)}
+from tests.support import PROJECT_DIR, worker_environment
 
 
 class Worker:

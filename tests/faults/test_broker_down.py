@@ -4,8 +4,8 @@ soon as Redis is back (the real test broker, stopped and started)."""
 import pytest
 
 from recommender.models import TrainingRun
-from tests.api.conftest import client_for
 from tests.recommender.planted import planted_catalogue, publish_planted_version
+from tests.support import client_for
 
 API_PARAMS = {"epochs": 3, "embedding_dim": 8}
 

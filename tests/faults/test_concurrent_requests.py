@@ -8,7 +8,8 @@ from django.db import connection
 from books.models import Book, Shelf, ShelfEntry
 from recommender.models import TrainingRun
 from recommender.services.training_runs import training_run_cancel
-from tests.api.conftest import client_for
+from tests.support import client_for
+
 API_PARAMS = {"epochs": 3, "embedding_dim": 8}
 
 pytestmark = pytest.mark.django_db(transaction=True)

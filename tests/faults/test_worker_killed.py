@@ -70,7 +70,7 @@ def test_stopping_a_sync_training_cancels_its_run_at_once(stop_signal):
     import subprocess
     import sys
 
-    from tests.faults.conftest import PROJECT_DIR, worker_environment
+    from tests.support import PROJECT_DIR, worker_environment
 
     catalogue = planted_catalogue()
     live = publish_planted_version(catalogue)

@@ -22,25 +22,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalogue():
-    """1,200 books in 20 groups of 60: enough rows for PostgreSQL to choose the HNSW index."""
-    catalogue = planted_catalogue(groups=20, books_per_group=60, links_per_group=6, links_per_book=3,
+def indexed_catalogue():
+    """1,200 books in 20 groups of 60, published as a version with its HNSW indexes."""
+    indexed_catalogue = planted_catalogue(groups=20, books_per_group=60, links_per_group=6, links_per_book=3,
                                   readers_per_group=1, shelf_size=2)
-    publish_planted_version(catalogue)
-    return catalogue
+    publish_planted_version(indexed_catalogue)
+    return indexed_catalogue
 
 
-def group_share(catalogue, book, books) -> float:
-    return sum(catalogue.group_of_book[b.pk] == catalogue.group_of_book[book.pk] for b in books) / len(books)
+def group_share(indexed_catalogue, book, books) -> float:
+    return sum(indexed_catalogue.group_of_book[b.pk] == indexed_catalogue.group_of_book[book.pk] for b in books) / len(books)
 
 
-def test_similar_books_are_the_nearest_of_the_book_s_group_most_similar_first(catalogue):
-    book = catalogue.books[0]
+def test_similar_books_are_the_nearest_of_the_book_s_group_most_similar_first(indexed_catalogue):
+    book = indexed_catalogue.books[0]
 
     results = similar_books(book=book, k=10)
 
     assert len(results) == 10 and book not in [r.book for r in results]
-    assert group_share(catalogue, book, [r.book for r in results]) == 1.0
+    assert group_share(indexed_catalogue, book, [r.book for r in results]) == 1.0
     similarities = [r.similarity for r in results]
     assert similarities == sorted(similarities, reverse=True) and 0 < similarities[-1] <= similarities[0] <= 1
 
@@ -60,18 +60,18 @@ def plan_of_the_vector_query(read) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_vector_queries_are_served_by_the_version_s_hnsw_index(catalogue):
+def test_the_vector_queries_are_served_by_the_version_s_hnsw_index(indexed_catalogue):
     index = f"bookvector_hnsw_v{active_version().pk}"
-    book = catalogue.books[0]
+    book = indexed_catalogue.books[0]
 
     assert index in plan_of_the_vector_query(lambda: similar_books(book=book, k=10))
     assert index in plan_of_the_vector_query(lambda: book_recommendations(book_ids=[book.pk], k=10))
     assert f"linkvector_hnsw_v{active_version().pk}" in plan_of_the_vector_query(
-        lambda: similar_links(link=catalogue.links[0], k=5))
+        lambda: similar_links(link=indexed_catalogue.links[0], k=5))
 
 
-def test_similar_books_filtered_by_genre_still_return_k(catalogue):
-    book = catalogue.books[0]
+def test_similar_books_filtered_by_genre_still_return_k(indexed_catalogue):
+    book = indexed_catalogue.books[0]
     far_genre = "Genre 7"  # a group whose books are all far from the book's own
 
     results = similar_books(book=book, k=12, genre=far_genre)
@@ -80,8 +80,8 @@ def test_similar_books_filtered_by_genre_still_return_k(catalogue):
     assert all(r.book.genre == far_genre for r in results)
 
 
-def test_similar_books_take_a_constant_number_of_queries(catalogue, django_assert_max_num_queries):
-    book = catalogue.books[0]
+def test_similar_books_take_a_constant_number_of_queries(indexed_catalogue, django_assert_max_num_queries):
+    book = indexed_catalogue.books[0]
     with django_assert_max_num_queries(5):
         small = similar_books(book=book, k=3)
     with django_assert_max_num_queries(5):
@@ -90,15 +90,15 @@ def test_similar_books_take_a_constant_number_of_queries(catalogue, django_asser
     assert len(small) == 3 and len(titles) == 50
 
 
-def test_a_book_without_a_vector_has_no_similar_books(catalogue):
+def test_a_book_without_a_vector_has_no_similar_books(indexed_catalogue):
     newcomer = Book.objects.create(external_id="wikipedia:Newcomer", source="wikipedia", title="Newcomer")
 
     assert similar_books(book=newcomer) == []
-    assert not book_has_vector(book=newcomer) and book_has_vector(book=catalogue.books[0])
+    assert not book_has_vector(book=newcomer) and book_has_vector(book=indexed_catalogue.books[0])
 
 
-def test_similar_links_are_links_of_the_same_group(catalogue):
-    link = catalogue.links[0]
+def test_similar_links_are_links_of_the_same_group(indexed_catalogue):
+    link = indexed_catalogue.links[0]
 
     results = similar_links(link=link, k=5)
 
@@ -107,9 +107,9 @@ def test_similar_links_are_links_of_the_same_group(catalogue):
 
 
 def test_book_recommendations_leave_out_input_and_excluded_books_and_still_return_k(
-    catalogue, django_assert_max_num_queries
+    indexed_catalogue, django_assert_max_num_queries
 ):
-    group = catalogue.books_of_group(3)
+    group = indexed_catalogue.books_of_group(3)
     inputs = [b.pk for b in group[:5]]
     excluded = [b.pk for b in group[5:50]]  # most of the group: the index must keep scanning past them
 
@@ -126,24 +126,24 @@ def test_book_recommendations_leave_out_input_and_excluded_books_and_still_retur
     assert scores == sorted(scores, reverse=True)
 
 
-def test_book_recommendations_query_count_does_not_grow_with_inputs(catalogue, django_assert_max_num_queries):
-    many = [b.pk for b in catalogue.books[::12]]  # 100 books from every group
+def test_book_recommendations_query_count_does_not_grow_with_inputs(indexed_catalogue, django_assert_max_num_queries):
+    many = [b.pk for b in indexed_catalogue.books[::12]]  # 100 books from every group
     with django_assert_max_num_queries(6):
         results = book_recommendations(book_ids=many, k=40)
         [b.title for r in results for b in r.because]
     assert len(results) == 40
 
 
-def test_book_recommendations_follow_the_weights(catalogue):
-    first, second = catalogue.books_of_group(1)[0], catalogue.books_of_group(2)[0]
+def test_book_recommendations_follow_the_weights(indexed_catalogue):
+    first, second = indexed_catalogue.books_of_group(1)[0], indexed_catalogue.books_of_group(2)[0]
 
     results = book_recommendations(book_ids=[first.pk, second.pk], k=5, weights={first.pk: 0.1, second.pk: 1.0})
 
-    assert len(results) == 5 and all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
+    assert len(results) == 5 and all(indexed_catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
 
-def test_reader_recommendations_skip_every_shelved_and_dismissed_book(catalogue, user):
-    group = catalogue.books_of_group(4)
+def test_reader_recommendations_skip_every_shelved_and_dismissed_book(indexed_catalogue, user):
+    group = indexed_catalogue.books_of_group(4)
     want, read = Shelf.objects.create(user=user, name="Want", kind="want-to-read"), \
         Shelf.objects.create(user=user, name="Read", kind="read")
     now = timezone.now()
@@ -157,16 +157,16 @@ def test_reader_recommendations_skip_every_shelved_and_dismissed_book(catalogue,
     ids = {r.book.pk for r in results}
     assert len(ids) == 15
     assert not ids & {b.pk for b in group[:10]}
-    assert group_share(catalogue, group[0], [r.book for r in results]) == 1.0
+    assert group_share(indexed_catalogue, group[0], [r.book for r in results]) == 1.0
     assert answer.version == active_version() and answer.why_none is None
 
 
-def test_a_reader_with_empty_shelves_gets_no_recommendations(catalogue, user):
+def test_a_reader_with_empty_shelves_gets_no_recommendations(indexed_catalogue, user):
     answer = reader_recommendations(user=user)
     assert answer.items == [] and answer.why_none is NoRecommendations.EMPTY_SHELVES
 
 
-def test_training_status_names_the_live_version_and_the_open_run(catalogue):
+def test_training_status_names_the_live_version_and_the_open_run(indexed_catalogue):
     run = TrainingRun.objects.create(trigger="admin", status="running", epochs=10, epoch=3, steps_per_epoch=4,
                                      step=2)
 
@@ -174,7 +174,7 @@ def test_training_status_names_the_live_version_and_the_open_run(catalogue):
 
     version = active_version()
     assert status["active_version"]["id"] == version.pk
-    assert status["active_version"]["book_count"] == len(catalogue.books)
+    assert status["active_version"]["book_count"] == len(indexed_catalogue.books)
     assert status["open_run"]["id"] == run.pk and status["open_run"]["fraction_done"] == pytest.approx(10 / 40)
 
 

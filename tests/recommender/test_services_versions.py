@@ -31,26 +31,26 @@ def hnsw_indexes() -> set[str]:
 
 
 @pytest.fixture
-def catalogue():
+def planted():
     return planted_catalogue(groups=4, books_per_group=15)
 
 
-def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(catalogue):
-    version = publish_planted_version(catalogue, activate=False)
+def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(planted):
+    version = publish_planted_version(planted, activate=False)
 
     assert version.is_ready and not version.is_active and version.ann_recall_at_10 == 1.0
     assert book_index_name(version.pk) in hnsw_indexes()
     stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
-    assert set(stored) == {b.pk for b in catalogue.books}
+    assert set(stored) == {b.pk for b in planted.books}
     assert all(abs(np.linalg.norm(vector) - 1) < 1e-5 for vector in stored.values())
-    assert LinkVector.objects.filter(version=version).count() == len(catalogue.links)
+    assert LinkVector.objects.filter(version=version).count() == len(planted.links)
     assert version_check_ann_recall(version=version, sample_size=20) == 1.0
 
 
-def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_have_statistics(catalogue):
-    counts = np.where(np.arange(len(catalogue.links)) % 2 == 0, SIMILAR_LINK_MIN_BOOKS, SIMILAR_LINK_MIN_BOOKS - 1)
-    version = publish_planted_version(catalogue, link_book_counts=counts)
-    listed = {link.pk for link, count in zip(catalogue.links, counts) if count >= SIMILAR_LINK_MIN_BOOKS}
+def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_have_statistics(planted):
+    counts = np.where(np.arange(len(planted.links)) % 2 == 0, SIMILAR_LINK_MIN_BOOKS, SIMILAR_LINK_MIN_BOOKS - 1)
+    version = publish_planted_version(planted, link_book_counts=counts)
+    listed = {link.pk for link, count in zip(planted.links, counts) if count >= SIMILAR_LINK_MIN_BOOKS}
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN (%s, %s)",
@@ -64,17 +64,17 @@ def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_
         versions_in_statistics = dict(cursor.fetchall())
     assert f"ef_construction='{HNSW_EF_CONSTRUCTION}'" in definitions[book_index_name(version.pk)]
     assert "is_listed" in definitions[link_index_name(version.pk)]
-    assert LinkVector.objects.filter(version=version).count() == len(catalogue.links), "every link keeps its vector"
+    assert LinkVector.objects.filter(version=version).count() == len(planted.links), "every link keeps its vector"
     assert set(LinkVector.objects.filter(version=version, is_listed=True).values_list("link_id", flat=True)) == listed
-    rare = next(link for link in catalogue.links if link.pk not in listed)
+    rare = next(link for link in planted.links if link.pk not in listed)
     similar = similar_links(link=rare, k=5)
     assert len(similar) == 5 and {s.link.pk for s in similar} <= listed, "a rare link still finds listed links"
     assert versions_in_statistics == {BookVector._meta.db_table: f"{{{version.pk}}}",
                                       LinkVector._meta.db_table: f"{{{version.pk}}}"}
 
 
-def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from_the_stored_ones(catalogue):
-    version = publish_planted_version(catalogue, activate=False, noise=1.5)
+def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from_the_stored_ones(planted):
+    version = publish_planted_version(planted, activate=False, noise=1.5)
     stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
     ids = np.array(list(stored))[::-1]  # any order: the check sorts by id, as the stored vectors are read
     vectors = np.stack([np.asarray(stored[book_id]) for book_id in ids])
@@ -87,9 +87,9 @@ def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from
     assert 0.5 < links <= 1.0
 
 
-def test_activation_switches_the_live_version_and_rollback_goes_back(catalogue):
-    first = publish_planted_version(catalogue, seed=1)
-    second = publish_planted_version(catalogue, seed=2)
+def test_activation_switches_the_live_version_and_rollback_goes_back(planted):
+    first = publish_planted_version(planted, seed=1)
+    second = publish_planted_version(planted, seed=2)
 
     assert active_version().pk == second.pk
     assert version_rollback().pk == first.pk
@@ -99,25 +99,25 @@ def test_activation_switches_the_live_version_and_rollback_goes_back(catalogue):
     assert active_version().pk == second.pk
 
 
-def test_rollback_goes_back_to_the_version_that_served_last_not_one_tried_and_rolled_back_from(catalogue):
-    good = publish_planted_version(catalogue, seed=0)
-    rejected = publish_planted_version(catalogue, seed=1, activate=False)  # held back by the quality gate
+def test_rollback_goes_back_to_the_version_that_served_last_not_one_tried_and_rolled_back_from(planted):
+    good = publish_planted_version(planted, seed=0)
+    rejected = publish_planted_version(planted, seed=1, activate=False)  # held back by the quality gate
     version_activate(version=rejected)  # staff try it ...
     assert version_rollback().pk == good.pk  # ... and go back
-    newest = publish_planted_version(catalogue, seed=2)
+    publish_planted_version(planted, seed=2)  # the newest
 
     assert version_rollback().pk == good.pk, "the version live before the newest, not the rejected one"
     assert active_version().pk == good.pk
 
 
-def test_rollback_without_an_older_version_is_refused(catalogue):
-    publish_planted_version(catalogue)
+def test_rollback_without_an_older_version_is_refused(planted):
+    publish_planted_version(planted)
 
     with pytest.raises(NoPreviousVersion):
         version_rollback()
 
 
-def test_a_version_that_is_not_ready_cannot_go_live(catalogue):
+def test_a_version_that_is_not_ready_cannot_go_live(planted):
     version = EmbeddingVersion.objects.create(dimensions=16)
 
     with pytest.raises(VersionNotReady):
@@ -125,9 +125,9 @@ def test_a_version_that_is_not_ready_cannot_go_live(catalogue):
     assert active_version() is None
 
 
-def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(catalogue, settings):
+def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(planted, settings):
     settings.EMBEDDING_VERSIONS_KEPT = 2
-    versions = [publish_planted_version(catalogue, seed=seed, activate=seed == 0) for seed in range(4)]
+    versions = [publish_planted_version(planted, seed=seed, activate=seed == 0) for seed in range(4)]
     half_written = EmbeddingVersion.objects.create(dimensions=16)
 
     pruned = versions_prune()
@@ -140,10 +140,10 @@ def test_pruning_keeps_the_newest_versions_and_the_live_one_and_drops_the_rest(c
     assert active_version().pk == versions[0].pk
 
 
-def test_pruning_keeps_the_version_a_rollback_needs_however_many_newer_ones_never_went_live(catalogue, settings):
+def test_pruning_keeps_the_version_a_rollback_needs_however_many_newer_ones_never_went_live(planted, settings):
     settings.EMBEDDING_VERSIONS_KEPT = 2
-    served_before, live = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
-    held_back = [publish_planted_version(catalogue, seed=seed, activate=False) for seed in range(2, 5)]
+    served_before, live = (publish_planted_version(planted, seed=seed) for seed in range(2))
+    held_back = [publish_planted_version(planted, seed=seed, activate=False) for seed in range(2, 5)]
 
     pruned = versions_prune()
 
@@ -152,8 +152,8 @@ def test_pruning_keeps_the_version_a_rollback_needs_however_many_newer_ones_neve
     assert version_rollback().pk == served_before.pk
 
 
-def test_discarding_leaves_a_live_version_alone_as_one_staff_activated_while_pruning(catalogue):
-    old, new = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
+def test_discarding_leaves_a_live_version_alone_as_one_staff_activated_while_pruning(planted):
+    old, new = (publish_planted_version(planted, seed=seed) for seed in range(2))
     version_activate(version=old)
 
     assert version_discard(version=old) is False
@@ -165,8 +165,8 @@ def test_discarding_leaves_a_live_version_alone_as_one_staff_activated_while_pru
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_pruning_drops_the_indexes_concurrently_and_deletes_every_row(settings):
     settings.EMBEDDING_VERSIONS_KEPT = 1
-    catalogue = planted_catalogue(groups=4, books_per_group=15)
-    old, new = (publish_planted_version(catalogue, seed=seed) for seed in range(2))
+    planted = planted_catalogue(groups=4, books_per_group=15)
+    old, new = (publish_planted_version(planted, seed=seed) for seed in range(2))
 
     assert versions_prune() == [old.pk]
 
@@ -191,9 +191,9 @@ def test_the_quality_gate_refuses_a_clearly_worse_version_only():
     assert quality_gate(new={"heldout_auc": 0.5}, live=None) == (True, [])
 
 
-def test_a_new_book_gets_an_inferred_vector_from_its_links_right_away(catalogue):
-    version = publish_planted_version(catalogue)
-    group_links = catalogue.links[8:12]  # links of group 1
+def test_a_new_book_gets_an_inferred_vector_from_its_links_right_away(planted):
+    version = publish_planted_version(planted)
+    group_links = planted.links[8:12]  # links of group 1
     newcomer = Book.objects.create(external_id="wikipedia:Newcomer", source="wikipedia", title="Newcomer")
     BookLink.objects.bulk_create([BookLink(book=newcomer, link=link) for link in group_links])
 
@@ -202,36 +202,36 @@ def test_a_new_book_gets_an_inferred_vector_from_its_links_right_away(catalogue)
     vector = BookVector.objects.get(version=version, book=newcomer)
     assert vector.is_inferred and vector.map_x is not None and vector.map_y is not None
     neighbours = similar_books(book=newcomer, k=5)
-    assert [catalogue.group_of_book[n.book.pk] for n in neighbours] == [1] * 5
+    assert [planted.group_of_book[n.book.pk] for n in neighbours] == [1] * 5
     assert book_vectors_infer(book_ids=[newcomer.pk]) == [], "a book with a vector keeps it"
 
 
-def test_a_book_imported_while_a_version_trained_gets_its_inferred_vector_when_that_version_goes_live(catalogue):
-    publish_planted_version(catalogue)
-    newer = publish_planted_version(catalogue, seed=1, activate=False)  # trained before the book arrived
+def test_a_book_imported_while_a_version_trained_gets_its_inferred_vector_when_that_version_goes_live(planted):
+    publish_planted_version(planted)
+    newer = publish_planted_version(planted, seed=1, activate=False)  # trained before the book arrived
     newcomer = Book.objects.create(external_id="wikipedia:Newcomer", source="wikipedia", title="Newcomer")
-    BookLink.objects.bulk_create([BookLink(book=newcomer, link=link) for link in catalogue.links[8:12]])
+    BookLink.objects.bulk_create([BookLink(book=newcomer, link=link) for link in planted.links[8:12]])
     book_vectors_infer()  # as the import does: a vector in the live version
 
     version_activate(version=newer)
 
     assert BookVector.objects.get(version=newer, book=newcomer).is_inferred
-    assert [catalogue.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=5)] == [1] * 5
+    assert [planted.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=5)] == [1] * 5
 
 
-def test_a_new_book_on_shelves_only_is_inferred_from_its_shelf_neighbours(catalogue, user):
-    publish_planted_version(catalogue)
+def test_a_new_book_on_shelves_only_is_inferred_from_its_shelf_neighbours(planted, user):
+    publish_planted_version(planted)
     newcomer = Book.objects.create(external_id="wikipedia:Shelved", source="wikipedia", title="Shelved")
     shelf = Shelf.objects.create(user=user, name="Want", kind="want-to-read")
-    for book in [newcomer, *catalogue.books_of_group(2)[:3]]:
+    for book in [newcomer, *planted.books_of_group(2)[:3]]:
         ShelfEntry.objects.create(shelf=shelf, book=book, added_at="2024-01-01T00:00:00Z")
 
     assert book_vectors_infer() == [newcomer.pk]
-    assert {catalogue.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=3)} == {2}
+    assert {planted.group_of_book[n.book.pk] for n in similar_books(book=newcomer, k=3)} == {2}
 
 
-def test_inference_without_a_live_version_does_nothing(catalogue):
-    assert book_vectors_infer(book_ids=[catalogue.books[0].pk]) == []
+def test_inference_without_a_live_version_does_nothing(planted):
+    assert book_vectors_infer(book_ids=[planted.books[0].pk]) == []
 
 
 def test_same_author_precision_is_also_reported_per_source():

@@ -122,13 +122,13 @@ def test_fewer_than_two_shelved_books_give_no_model():
 @pytest.mark.django_db
 class TestServing:
     @pytest.fixture
-    def catalogue(self):
-        catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
+    def shelved_catalogue(self):
+        shelved_catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
                                       readers_per_group=12, shelf_size=8)
-        publish_planted_version(catalogue, shelf_model=True)
-        return catalogue
+        publish_planted_version(shelved_catalogue, shelf_model=True)
+        return shelved_catalogue
 
-    def test_the_version_holds_the_shelf_vectors(self, catalogue):
+    def test_the_version_holds_the_shelf_vectors(self, shelved_catalogue):
         version = active_version()
 
         stored = ShelfVector.objects.filter(version=version)
@@ -137,8 +137,8 @@ class TestServing:
         assert all(len(vector.to_numpy()) == stored.count() for vector in stored.values_list("vector", flat=True))
 
     def test_recommendations_are_of_the_shelf_s_group_explained_and_leave_out_excluded_books(
-            self, catalogue, django_assert_max_num_queries):
-        group = catalogue.books_of_group(3)
+            self, shelved_catalogue, django_assert_max_num_queries):
+        group = shelved_catalogue.books_of_group(3)
         inputs, excluded = [b.pk for b in group[:4]], [b.pk for b in group[4:10]]
 
         with django_assert_max_num_queries(4):
@@ -147,26 +147,26 @@ class TestServing:
 
         ids = [r.book.pk for r in results]
         assert len(ids) == 12 == len(set(ids)) and not set(ids) & set(inputs + excluded)
-        assert all(catalogue.group_of_book[pk] == 3 for pk in ids)
+        assert all(shelved_catalogue.group_of_book[pk] == 3 for pk in ids)
         assert set(explained) <= set(inputs) and all(r.because for r in results)
         scores = [r.score for r in results]
         assert scores == sorted(scores, reverse=True)
 
-    def test_excluding_the_best_books_still_gives_k_the_next_best(self, catalogue):
-        inputs = [b.pk for b in catalogue.books_of_group(3)[:4]]
+    def test_excluding_the_best_books_still_gives_k_the_next_best(self, shelved_catalogue):
+        inputs = [b.pk for b in shelved_catalogue.books_of_group(3)[:4]]
         ranking = [r.book.pk for r in book_recommendations(book_ids=inputs, k=40)]
 
         results = book_recommendations(book_ids=inputs, k=12, exclude_ids=ranking[:25])
 
         assert [r.book.pk for r in results] == ranking[25:37]
 
-    def test_the_ranking_is_the_shelf_model_s(self, catalogue):
+    def test_the_ranking_is_the_shelf_model_s(self, shelved_catalogue):
         """What the selector serves is what the NumPy shelf model ranks (the figures in bench/ are of it)."""
         version = active_version()
         rows = list(ShelfVector.objects.filter(version=version).order_by("position").values_list("book_id", "vector"))
         ids = np.array([r[0] for r in rows])
         weights = np.stack([r[1].to_numpy() for r in rows]).astype(np.float32)
-        inputs = [catalogue.books_of_group(1)[0].pk, catalogue.books_of_group(4)[0].pk]
+        inputs = [shelved_catalogue.books_of_group(1)[0].pk, shelved_catalogue.books_of_group(4)[0].pk]
         at = [int(np.flatnonzero(ids == pk)[0]) for pk in inputs]
         scores = weights[at].sum(axis=0)
         scores[at] = -np.inf
@@ -176,38 +176,38 @@ class TestServing:
         assert [r.book.pk for r in results] == list(ids[np.lexsort((ids, -scores))[:8]])
         assert [r.score for r in results] == pytest.approx(sorted(scores, reverse=True)[:8], rel=1e-3)
 
-    def test_weights_steer_the_recommendations(self, catalogue):
-        first, second = catalogue.books_of_group(1)[0], catalogue.books_of_group(2)[0]
+    def test_weights_steer_the_recommendations(self, shelved_catalogue):
+        first, second = shelved_catalogue.books_of_group(1)[0], shelved_catalogue.books_of_group(2)[0]
 
         results = book_recommendations(book_ids=[first.pk, second.pk], k=5, weights={first.pk: 0.05, second.pk: 1})
 
-        assert len(results) == 5 and all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
+        assert len(results) == 5 and all(shelved_catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
     def test_a_shelf_mixing_books_in_and_outside_the_shelf_model_is_answered_for_both(
-            self, catalogue, django_assert_max_num_queries):
-        unshelved = next(b for b in catalogue.books if not ShelfVector.objects.filter(book=b).exists())
-        other_group = (catalogue.group_of_book[unshelved.pk] + 1) % 6
-        known = catalogue.books_of_group(other_group)[0]
+            self, shelved_catalogue, django_assert_max_num_queries):
+        unshelved = next(b for b in shelved_catalogue.books if not ShelfVector.objects.filter(book=b).exists())
+        other_group = (shelved_catalogue.group_of_book[unshelved.pk] + 1) % 6
+        known = shelved_catalogue.books_of_group(other_group)[0]
 
         with django_assert_max_num_queries(8):  # the shelf model's 2, neighbour voting's 4, version and books
             results = book_recommendations(book_ids=[known.pk, unshelved.pk], k=10)
             because = [{b.pk for b in r.because} for r in results]
 
-        groups = [catalogue.group_of_book[r.book.pk] for r in results]
+        groups = [shelved_catalogue.group_of_book[r.book.pk] for r in results]
         assert len(results) == 10, "each input book speaks for its part of the shelf"
-        assert set(groups) == {other_group, catalogue.group_of_book[unshelved.pk]}
+        assert set(groups) == {other_group, shelved_catalogue.group_of_book[unshelved.pk]}
         assert all(reasons == {known.pk} if group == other_group else reasons == {unshelved.pk}
                    for group, reasons in zip(groups, because))
         scores = [r.score for r in results]
         assert scores == sorted(scores, reverse=True)
 
-    def test_books_outside_the_shelf_model_fall_back_to_neighbour_voting(self, catalogue):
-        unshelved = [pk for pk in (b.pk for b in catalogue.books)
+    def test_books_outside_the_shelf_model_fall_back_to_neighbour_voting(self, shelved_catalogue):
+        unshelved = [pk for pk in (b.pk for b in shelved_catalogue.books)
                      if not ShelfVector.objects.filter(book_id=pk).exists()][:2]
         assert unshelved, "the planted shelves leave some books off every shelf"
 
         results = book_recommendations(book_ids=unshelved, k=5)
 
         assert len(results) == 5 and all(set(b.pk for b in r.because) <= set(unshelved) for r in results)
-        assert all(catalogue.group_of_book[r.book.pk] in {catalogue.group_of_book[pk] for pk in unshelved}
+        assert all(shelved_catalogue.group_of_book[r.book.pk] in {shelved_catalogue.group_of_book[pk] for pk in unshelved}
                    for r in results)

@@ -197,7 +197,7 @@ def test_content_pairs_are_weighted_by_count_and_idf_and_shelf_pairs_are_not():
     shelves = PairSet.build([0, 1], [0, 0], n_books=4, n_links=1, weight=[2, 2])
     weighted = PairSet.combine(content, shelves).with_content_weighting(count_power=2.0, idf_power=1.0)
 
-    by_pair = {(b, l): w for b, l, w in zip(weighted.book_index.tolist(), weighted.link_index.tolist(),
+    by_pair = {(b, link): w for b, link, w in zip(weighted.book_index.tolist(), weighted.link_index.tolist(),
                                               weighted.weight.tolist())}
     raw = {(0, 0): 0.01, (1, 0): 0.01, (2, 0): 0.01, (3, 0): 0.01, (0, 1): 9 * np.log(2), (1, 1): np.log(2)}
     scale = np.mean(list(raw.values()))

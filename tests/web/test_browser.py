@@ -52,7 +52,7 @@ def shoot(page, name):
 
 
 def test_a_new_reader_finds_a_book_signs_up_shelves_it_and_gets_recommendations(page, live_server, embeddings,
-                                                                                  catalogue):
+                                                                                  genre_catalogue):
     page.goto(live_server.url)
     shoot(page, "home")
     hero = page.locator(".hero-search")
@@ -106,7 +106,7 @@ def test_a_new_reader_finds_a_book_signs_up_shelves_it_and_gets_recommendations(
     shoot(page, "shelves")
 
 
-def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embeddings, catalogue):
+def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embeddings, genre_catalogue):
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-drawn-points='41']")
     assert page.locator("#map-legend li").count() == 4, "four genres (no Other, no Not given)"
@@ -123,7 +123,7 @@ def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embed
 
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-drawn-points='41']")
-    target = catalogue["books"][5]
+    target = genre_catalogue["books"][5]
     x, y = page.evaluate(
         """(id) => {
             const map = window.bookvecMap, index = map.indexById.get(id);
@@ -155,7 +155,7 @@ def test_staff_training_page_and_error_pages_look_finished(page, live_server, em
     shoot(page, "404")
 
 
-def test_no_page_scrolls_sideways_on_a_phone_even_with_long_shelf_names(browser, live_server, embeddings, catalogue,
+def test_no_page_scrolls_sideways_on_a_phone_even_with_long_shelf_names(browser, live_server, embeddings, genre_catalogue,
                                                                         django_user_model):
     from books.services import shelf_create, shelves_ensure_standard
 
@@ -163,7 +163,7 @@ def test_no_page_scrolls_sideways_on_a_phone_even_with_long_shelf_names(browser,
     shelves_ensure_standard(user=reader)
     shelf_create(user=reader, name="Science fiction novels recommended by my book club, all of them")
     long_shelf = shelf_create(user=reader, name="x" * 100)
-    book = catalogue["books"][0]
+    book = genre_catalogue["books"][0]
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")

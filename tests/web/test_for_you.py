@@ -11,8 +11,7 @@ from recommender import views
 from recommender.models import DismissedBook
 from recommender.selectors import NoRecommendations
 from recommender.services.dismissals import book_dismiss
-
-from .conftest import make_book
+from tests.factories import make_book
 
 pytestmark = pytest.mark.django_db
 
@@ -29,20 +28,20 @@ def recommended(client) -> list:
 # --- Why there is nothing to suggest --------------------------------------------------------------------
 
 
-def shelve_the_first_book(user, catalogue):
-    shelve(user, catalogue["books"][0])
+def shelve_the_first_book(user, genre_catalogue):
+    shelve(user, genre_catalogue["books"][0])
 
 
-def shelve_nothing(user, catalogue):
+def shelve_nothing(user, genre_catalogue):
     pass
 
 
-def shelve_only_a_book_without_a_vector(user, catalogue):
+def shelve_only_a_book_without_a_vector(user, genre_catalogue):
     shelve(user, make_book("Imported After Training", "New Author", genre="Fantasy"))
 
 
-def shelve_one_book_and_dismiss_every_other(user, catalogue):
-    first, *others = catalogue["books"]
+def shelve_one_book_and_dismiss_every_other(user, genre_catalogue):
+    first, *others = genre_catalogue["books"]
     shelve(user, first)
     for book in others:
         book_dismiss(user=user, book=book)
@@ -60,11 +59,11 @@ def shelve_one_book_and_dismiss_every_other(user, catalogue):
     ],
 )
 def test_the_page_and_the_api_give_the_same_reason_for_no_recommendations(
-    request, client, user, catalogue, trained, shelves, reason, heading
+    request, client, user, genre_catalogue, trained, shelves, reason, heading
 ):
     if trained:
         request.getfixturevalue("embeddings")
-    shelves(user, catalogue)
+    shelves(user, genre_catalogue)
     client.force_login(user)
 
     page = client.get(reverse("for_you"))
@@ -76,9 +75,9 @@ def test_the_page_and_the_api_give_the_same_reason_for_no_recommendations(
 
 
 def test_a_reader_whose_only_book_has_no_vector_is_told_so_not_that_its_neighbours_are_taken(
-    client, user, embeddings, catalogue
+    client, user, embeddings, genre_catalogue
 ):
-    shelve_only_a_book_without_a_vector(user, catalogue)
+    shelve_only_a_book_without_a_vector(user, genre_catalogue)
     client.force_login(user)
     html = client.get(reverse("for_you")).content.decode()
     assert "put books that have vectors on your shelves" in html
@@ -89,11 +88,11 @@ def test_a_reader_whose_only_book_has_no_vector_is_told_so_not_that_its_neighbou
 
 
 def test_dismissed_books_are_listed_most_recent_first_each_with_a_link_and_an_undo(client, user, embeddings,
-                                                                                  catalogue):
-    shelve(user, catalogue["books"][0])
+                                                                                  genre_catalogue):
+    shelve(user, genre_catalogue["books"][0])
     client.force_login(user)
     assert 'data-testid="dismissed"' not in client.get(reverse("for_you")).content.decode(), "none yet: no list"
-    dismissed = catalogue["books"][1:4]
+    dismissed = genre_catalogue["books"][1:4]
     for book in dismissed:
         client.post(reverse("book_not_interested", args=[book.pk]))
 
@@ -110,18 +109,18 @@ def test_dismissed_books_are_listed_most_recent_first_each_with_a_link_and_an_un
     assert listed.count('<input type="hidden" name="next" value="/for-you/?batch=1">') == 3, "back to this page"
 
 
-def test_the_list_shows_the_most_recent_dismissals_and_says_so(client, user, embeddings, catalogue, monkeypatch):
+def test_the_list_shows_the_most_recent_dismissals_and_says_so(client, user, embeddings, genre_catalogue, monkeypatch):
     monkeypatch.setattr(views, "DISMISSED_SHOWN", 2)
-    for book in catalogue["books"][:3]:
+    for book in genre_catalogue["books"][:3]:
         book_dismiss(user=user, book=book)
     client.force_login(user)
     page = client.get(reverse("for_you"))
-    assert [dismissal.book for dismissal in page.context["dismissed"]] == catalogue["books"][2:0:-1]
+    assert [dismissal.book for dismissal in page.context["dismissed"]] == genre_catalogue["books"][2:0:-1]
     assert "(the 2 most recent)" in page.content.decode()
 
 
-def test_undo_lets_the_book_be_suggested_again_and_goes_back_with_a_message(client, user, embeddings, catalogue):
-    shelve(user, catalogue["books"][0])
+def test_undo_lets_the_book_be_suggested_again_and_goes_back_with_a_message(client, user, embeddings, genre_catalogue):
+    shelve(user, genre_catalogue["books"][0])
     client.force_login(user)
     first = recommended(client)[0]
     client.post(reverse("book_not_interested", args=[first.pk]))
@@ -138,8 +137,8 @@ def test_undo_lets_the_book_be_suggested_again_and_goes_back_with_a_message(clie
     assert response.context["dismissed"] == []
 
 
-def test_undo_of_a_book_not_dismissed_says_so_and_leaves_other_readers_alone(client, user, other_user, catalogue):
-    book = catalogue["books"][0]
+def test_undo_of_a_book_not_dismissed_says_so_and_leaves_other_readers_alone(client, user, other_user, genre_catalogue):
+    book = genre_catalogue["books"][0]
     book_dismiss(user=other_user, book=book)
     client.force_login(user)
 
@@ -153,8 +152,8 @@ def test_undo_of_a_book_not_dismissed_says_so_and_leaves_other_readers_alone(cli
     assert client.post(reverse("book_not_interested_undo", args=[999999])).status_code == 404
 
 
-def test_undo_needs_a_signed_in_reader_a_post_and_the_csrf_token(client, user, catalogue):
-    book = catalogue["books"][0]
+def test_undo_needs_a_signed_in_reader_a_post_and_the_csrf_token(client, user, genre_catalogue):
+    book = genre_catalogue["books"][0]
     book_dismiss(user=user, book=book)
     url = reverse("book_not_interested_undo", args=[book.pk])
 
@@ -167,8 +166,8 @@ def test_undo_needs_a_signed_in_reader_a_post_and_the_csrf_token(client, user, c
     assert DismissedBook.objects.filter(user=user, book=book).exists()
 
 
-def test_not_interested_on_a_later_batch_comes_back_to_that_batch(client, user, embeddings, catalogue):
-    shelve(user, catalogue["books"][0])
+def test_not_interested_on_a_later_batch_comes_back_to_that_batch(client, user, embeddings, genre_catalogue):
+    shelve(user, genre_catalogue["books"][0])
     client.force_login(user)
     page = client.get(reverse("for_you"), {"batch": 1})
     book = page.context["recommendations"][0].book

@@ -5,8 +5,8 @@ from django.urls import reverse
 from books.models import Shelf, ShelfEntry
 from books.services import shelf_add_book, shelf_create, shelves_ensure_standard
 from recommender.models import DismissedBook, TrainingRun
-
-from .conftest import BOOKS_PER_GENRE, make_book
+from tests.factories import make_book
+from tests.support import BOOKS_PER_GENRE
 
 pytestmark = pytest.mark.django_db
 
@@ -28,29 +28,29 @@ def test_home_shows_popular_books_and_the_embeddings_state(client, embeddings, d
     assert html.count("<circle") == 41, "the map teaser draws the version's books"
 
 
-def test_home_without_embeddings_says_so(client, catalogue):
+def test_home_without_embeddings_says_so(client, genre_catalogue):
     html = client.get(reverse("home")).content.decode()
     assert "No embeddings are trained yet" in html
     assert "The map appears once the first embeddings are trained" in html
 
 
 @pytest.mark.parametrize("query", ["war and peace", "WAR AND PÉACE", "war and paece", "tolstoi"])
-def test_search_forgives_case_accents_and_typos(client, catalogue, query):
+def test_search_forgives_case_accents_and_typos(client, genre_catalogue, query):
     html = client.get(reverse("search"), {"q": query}).content.decode()
-    assert f'href="{reverse("book", args=[catalogue["war_and_peace"].pk])}"' in html
+    assert f'href="{reverse("book", args=[genre_catalogue["war_and_peace"].pk])}"' in html
 
 
-def test_search_says_when_it_corrected_the_query(client, catalogue):
+def test_search_says_when_it_corrected_the_query(client, genre_catalogue):
     html = client.get(reverse("search"), {"q": "war and paece"}).content.decode()
     assert "showing results for <strong>“war and peace”</strong>" in html
 
 
-def test_search_does_not_announce_a_correction_that_finds_nothing(client, catalogue):
+def test_search_does_not_announce_a_correction_that_finds_nothing(client, genre_catalogue):
     html = client.get(reverse("search"), {"q": "<script>peace</script> zzzqqxx"}).content.decode()
     assert "showing results for" not in html and "0 books" in html
 
 
-def test_search_filters_and_paginates_in_few_queries(client, catalogue, django_assert_max_num_queries):
+def test_search_filters_and_paginates_in_few_queries(client, genre_catalogue, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         page = client.get(reverse("search"), {"q": "book", "genre": "Fantasy", "country": "United Kingdom"})
     html = page.content.decode()
@@ -62,30 +62,30 @@ def test_search_filters_and_paginates_in_few_queries(client, catalogue, django_a
     assert "Page 2 of 2" in second
 
 
-def test_search_reads_other_names_of_a_country_as_the_catalogues(client, catalogue):
+def test_search_reads_other_names_of_a_country_as_the_catalogues(client, genre_catalogue):
     page = client.get(reverse("search"), {"country": "USA"})
     assert page.context["page_obj"].paginator.count == BOOKS_PER_GENRE
     assert {book.country for book in page.context["page_obj"]} == {"United States"}
 
 
-def test_search_with_a_nul_byte_finds_nothing_wrong(client, catalogue):
+def test_search_with_a_nul_byte_finds_nothing_wrong(client, genre_catalogue):
     page = client.get(reverse("search"), {"q": "war\x00", "genre": "\x00", "country": "\x00"})
     assert page.status_code == 200 and page.context["query"] == ""
 
 
-def test_search_with_no_result_explains_what_to_do(client, catalogue):
+def test_search_with_no_result_explains_what_to_do(client, genre_catalogue):
     html = client.get(reverse("search"), {"q": "qqqzzzxxx"}).content.decode()
     assert "No books found" in html
 
 
-def test_book_page_shows_metadata_links_and_similar_books(client, embeddings, catalogue,
+def test_book_page_shows_metadata_links_and_similar_books(client, embeddings, genre_catalogue,
                                                           django_assert_max_num_queries):
-    book = catalogue["war_and_peace"]
+    book = genre_catalogue["war_and_peace"]
     with django_assert_max_num_queries(10):
         page = client.get(reverse("book", args=[book.pk]))
     html = page.content.decode()
     assert "The Russian Messenger" in html and "1225" in html and "1869" in html
-    link = catalogue["links"]["Historical novel"][0]
+    link = genre_catalogue["links"]["Historical novel"][0]
     assert f'href="{reverse("link", args=[link.pk])}"' in html
     similar = page.context["similar_books"]
     assert len(similar) == 12 and all(item.book.genre == "Historical novel" for item in similar[:10]), \
@@ -101,31 +101,31 @@ def test_book_page_without_vector_says_so_plainly(client, embeddings):
     assert "This book has no vector yet" in html
 
 
-def test_book_page_before_any_training(client, catalogue):
-    html = client.get(reverse("book", args=[catalogue["war_and_peace"].pk])).content.decode()
+def test_book_page_before_any_training(client, genre_catalogue):
+    html = client.get(reverse("book", args=[genre_catalogue["war_and_peace"].pk])).content.decode()
     assert "No embeddings are trained yet" in html
     assert "what its embedding was learned from" not in html
 
 
-def test_search_with_an_invalid_field_shows_the_error_and_finds_nothing(client, catalogue):
+def test_search_with_an_invalid_field_shows_the_error_and_finds_nothing(client, genre_catalogue):
     page = client.get(reverse("search"), {"q": "war", "source": "bogus"})
     assert page.context["page_obj"].paginator.count == 0
     assert "Source: Select a valid choice." in page.content.decode()
 
 
-def test_an_accented_author_letter_is_the_letter_authors_are_filed_under(client, catalogue):
+def test_an_accented_author_letter_is_the_letter_authors_are_filed_under(client, genre_catalogue):
     assert client.get(reverse("author_index"), {"letter": "é"}).context["initial"] == "E"
     assert client.get(reverse("author_index"), {"letter": "ł"}).context["initial"] == "L"
 
 
-def test_unknown_book_is_a_styled_404(client, catalogue):
+def test_unknown_book_is_a_styled_404(client, genre_catalogue):
     page = client.get(reverse("book", args=[999999]))
     assert page.status_code == 404
     assert "This page is not on any shelf" in page.content.decode()
 
 
-def test_link_page_lists_its_books_and_nearest_links(client, embeddings, catalogue, django_assert_max_num_queries):
-    dragons, magic, quests = catalogue["links"]["Fantasy"]
+def test_link_page_lists_its_books_and_nearest_links(client, embeddings, genre_catalogue, django_assert_max_num_queries):
+    dragons, magic, quests = genre_catalogue["links"]["Fantasy"]
     with django_assert_max_num_queries(8):
         page = client.get(reverse("link", args=[dragons.pk]))
     html = page.content.decode()
@@ -134,7 +134,7 @@ def test_link_page_lists_its_books_and_nearest_links(client, embeddings, catalog
     assert set(nearest[:2]) == {magic, quests}, "the links of the same books are nearest"
 
 
-def test_browse_by_genre_country_and_author(client, catalogue, django_assert_max_num_queries):
+def test_browse_by_genre_country_and_author(client, genre_catalogue, django_assert_max_num_queries):
     genres = client.get(reverse("genre_index")).content.decode()
     assert f'href="{reverse("genre", args=["Historical novel"])}"' in genres
     with django_assert_max_num_queries(4):
@@ -147,19 +147,19 @@ def test_browse_by_genre_country_and_author(client, catalogue, django_assert_max
     assert client.get(reverse("genre", args=["No such genre"])).status_code == 404
 
 
-def test_browsing_a_country_by_another_name_shows_the_catalogues_country(client, catalogue):
+def test_browsing_a_country_by_another_name_shows_the_catalogues_country(client, genre_catalogue):
     page = client.get(reverse("country", args=["USA"]))
     assert page.context["page_obj"].paginator.count == BOOKS_PER_GENRE
     assert page.context["name"] == "United States"
 
 
 @pytest.mark.parametrize("url", ["/browse/genres/%00/", "/browse/countries/%00/", "/browse/authors/Leo%00Tolstoy/"])
-def test_a_browse_name_with_a_nul_byte_is_a_404(client, catalogue, url):
+def test_a_browse_name_with_a_nul_byte_is_a_404(client, genre_catalogue, url):
     assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/browse/genres/%20/", "/browse/countries/%20%20/", "/browse/authors/%09/"])
-def test_a_blank_browse_name_is_a_404_not_the_books_without_one(client, catalogue, url):
+def test_a_blank_browse_name_is_a_404_not_the_books_without_one(client, genre_catalogue, url):
     make_book("Untitled Notes", "")  # no genre, country nor author
     assert client.get(url).status_code == 404
 
@@ -223,7 +223,7 @@ def test_sign_up_without_an_email_is_allowed_for_every_reader(client, django_use
     assert django_user_model.objects.get(username="second").email == ""
 
 
-def test_forms_are_csrf_protected(catalogue, user):
+def test_forms_are_csrf_protected(genre_catalogue, user):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
@@ -251,9 +251,9 @@ def test_log_in_with_a_wrong_password_says_so(client, user):
 # --- Shelves -----------------------------------------------------------------------------------------
 
 
-def test_add_a_book_to_a_shelf_from_its_page(client, user, catalogue):
+def test_add_a_book_to_a_shelf_from_its_page(client, user, genre_catalogue):
     client.force_login(user)
-    book = catalogue["war_and_peace"]
+    book = genre_catalogue["war_and_peace"]
     reading = shelf_of(user, Shelf.Kind.READING)
     added = client.post(reverse("book_shelve", args=[book.pk]), {"shelf": reading.pk}, follow=True)
     assert ShelfEntry.objects.filter(shelf=reading, book=book).exists()
@@ -265,18 +265,18 @@ def test_add_a_book_to_a_shelf_from_its_page(client, user, catalogue):
     assert ShelfEntry.objects.filter(shelf=reading, book=book).count() == 1
 
 
-def test_removing_a_book_that_is_not_on_the_shelf_says_so(client, user, catalogue):
+def test_removing_a_book_that_is_not_on_the_shelf_says_so(client, user, genre_catalogue):
     client.force_login(user)
-    book, reading = catalogue["war_and_peace"], shelf_of(user, Shelf.Kind.READING)
+    book, reading = genre_catalogue["war_and_peace"], shelf_of(user, Shelf.Kind.READING)
     page = client.post(reverse("shelf_book_remove", args=[reading.pk, book.pk]), follow=True).content.decode()
     assert "&quot;War and Peace&quot; was not on the shelf &quot;Reading&quot;." in page
     assert "is off the shelf" not in page
 
 
-def test_a_book_cannot_go_on_someone_elses_shelf(client, user, other_user, catalogue):
+def test_a_book_cannot_go_on_someone_elses_shelf(client, user, other_user, genre_catalogue):
     client.force_login(user)
     theirs = shelf_of(other_user, Shelf.Kind.READ)
-    client.post(reverse("book_shelve", args=[catalogue["war_and_peace"].pk]), {"shelf": theirs.pk})
+    client.post(reverse("book_shelve", args=[genre_catalogue["war_and_peace"].pk]), {"shelf": theirs.pk})
     assert not ShelfEntry.objects.filter(shelf=theirs).exists()
 
 
@@ -323,16 +323,16 @@ def test_standard_shelves_cannot_be_deleted(client, user):
     assert Shelf.objects.filter(pk=read.pk).exists()
 
 
-def test_move_and_rate_books_on_a_shelf(client, user, catalogue, django_assert_max_num_queries):
+def test_move_and_rate_books_on_a_shelf(client, user, genre_catalogue, django_assert_max_num_queries):
     client.force_login(user)
-    book = catalogue["war_and_peace"]
+    book = genre_catalogue["war_and_peace"]
     reading, read = shelf_of(user, Shelf.Kind.READING), shelf_of(user, Shelf.Kind.READ)
     shelf_add_book(shelf=reading, book=book)
     client.post(reverse("shelf_book_move", args=[reading.pk, book.pk]), {"shelf": read.pk})
     assert list(read.entries.values_list("book_id", flat=True)) == [book.pk] and not reading.entries.exists()
     client.post(reverse("shelf_entry_rate", args=[read.pk, book.pk]), {"rating": "4"})
     assert read.entries.get().rating == 4
-    for other in catalogue["books"][:20]:
+    for other in genre_catalogue["books"][:20]:
         shelf_add_book(shelf=read, book=other)
     with django_assert_max_num_queries(8):
         page = client.get(reverse("shelf", args=[read.pk]))
@@ -342,13 +342,13 @@ def test_move_and_rate_books_on_a_shelf(client, user, catalogue, django_assert_m
 # --- Privacy -----------------------------------------------------------------------------------------
 
 
-def test_a_private_shelf_is_invisible_to_others(client, user, other_user, catalogue):
+def test_a_private_shelf_is_invisible_to_others(client, user, other_user, genre_catalogue):
     secret = shelf_create(user=other_user, name="Secret")
-    shelf_add_book(shelf=secret, book=catalogue["war_and_peace"])
+    shelf_add_book(shelf=secret, book=genre_catalogue["war_and_peace"])
     assert client.get(reverse("shelf", args=[secret.pk])).status_code == 404, "not to anonymous visitors"
     client.force_login(user)
     assert client.get(reverse("shelf", args=[secret.pk])).status_code == 404, "not to other readers"
-    for url in (reverse("shelf_index"), reverse("book", args=[catalogue["war_and_peace"].pk]), reverse("for_you"),
+    for url in (reverse("shelf_index"), reverse("book", args=[genre_catalogue["war_and_peace"].pk]), reverse("for_you"),
                 reverse("map")):
         assert "Secret" not in client.get(url).content.decode(), url
     client.post(reverse("shelf_edit", args=[secret.pk]), {"name": "Mine now", "is_public": "on"})
@@ -357,16 +357,16 @@ def test_a_private_shelf_is_invisible_to_others(client, user, other_user, catalo
     assert (secret.name, secret.is_public) == ("Secret", False), "others cannot edit or delete it"
 
 
-def test_a_public_shelf_has_a_shareable_read_only_page(client, other_user, catalogue):
+def test_a_public_shelf_has_a_shareable_read_only_page(client, other_user, genre_catalogue):
     shared = shelf_create(user=other_user, name="Favourite Russians", is_public=True)
-    shelf_add_book(shelf=shared, book=catalogue["war_and_peace"], rating=5)
+    shelf_add_book(shelf=shared, book=genre_catalogue["war_and_peace"], rating=5)
     html = client.get(reverse("shelf", args=[shared.pk])).content.decode()
     assert "War and Peace" in html and "other-reader’s shelf" in html
     assert "Shelf settings" not in html and "Remove" not in html
 
 
-def test_the_map_only_knows_the_viewers_own_shelf(client, user, other_user, embeddings, catalogue):
-    mine, theirs = catalogue["books"][0], catalogue["books"][1]
+def test_the_map_only_knows_the_viewers_own_shelf(client, user, other_user, embeddings, genre_catalogue):
+    mine, theirs = genre_catalogue["books"][0], genre_catalogue["books"][1]
     shelf_add_book(shelf=shelf_of(user, Shelf.Kind.READ), book=mine)
     shelf_add_book(shelf=shelf_of(other_user, Shelf.Kind.READ), book=theirs)
     client.force_login(user)
@@ -376,9 +376,9 @@ def test_the_map_only_knows_the_viewers_own_shelf(client, user, other_user, embe
 # --- For you -----------------------------------------------------------------------------------------
 
 
-def test_for_you_explains_each_recommendation(client, user, embeddings, catalogue, django_assert_max_num_queries):
+def test_for_you_explains_each_recommendation(client, user, embeddings, genre_catalogue, django_assert_max_num_queries):
     client.force_login(user)
-    fantasy = [b for b in catalogue["books"] if b.genre == "Fantasy"]
+    fantasy = [b for b in genre_catalogue["books"] if b.genre == "Fantasy"]
     for book in fantasy[:3]:
         shelf_add_book(shelf=shelf_of(user, Shelf.Kind.FAVOURITES), book=book)
     with django_assert_max_num_queries(12):
@@ -390,9 +390,9 @@ def test_for_you_explains_each_recommendation(client, user, embeddings, catalogu
     assert "Because you shelved" in html and fantasy[0].title in html
 
 
-def test_not_interested_is_remembered(client, user, embeddings, catalogue):
+def test_not_interested_is_remembered(client, user, embeddings, genre_catalogue):
     client.force_login(user)
-    shelf_add_book(shelf=shelf_of(user, Shelf.Kind.READ), book=catalogue["books"][0])
+    shelf_add_book(shelf=shelf_of(user, Shelf.Kind.READ), book=genre_catalogue["books"][0])
     first = client.get(reverse("for_you")).context["recommendations"][0].book
     client.post(reverse("book_not_interested", args=[first.pk]))
     assert DismissedBook.objects.filter(user=user, book=first).exists()
@@ -408,14 +408,14 @@ def test_for_you_with_empty_shelves_nudges_and_shows_popular_books(client, user,
     assert "War and Peace" in html, "popular books to start from"
 
 
-def test_for_you_for_anonymous_visitors_invites_to_sign_up(client, catalogue):
+def test_for_you_for_anonymous_visitors_invites_to_sign_up(client, genre_catalogue):
     html = client.get(reverse("for_you")).content.decode()
     assert "Tell us what you read" in html and reverse("sign_up") in html
 
 
-def test_refresh_steps_through_other_recommendations(client, user, embeddings, catalogue):
+def test_refresh_steps_through_other_recommendations(client, user, embeddings, genre_catalogue):
     client.force_login(user)
-    for book in catalogue["books"][:2] + catalogue["books"][10:12] + catalogue["books"][20:22]:
+    for book in genre_catalogue["books"][:2] + genre_catalogue["books"][10:12] + genre_catalogue["books"][20:22]:
         shelf_add_book(shelf=shelf_of(user, Shelf.Kind.READ), book=book)
     first = client.get(reverse("for_you"))
     assert first.context["next_batch"] == 1
@@ -427,12 +427,12 @@ def test_refresh_steps_through_other_recommendations(client, user, embeddings, c
 # --- Map and projector ---------------------------------------------------------------------------------
 
 
-def test_map_points_are_every_placed_book_with_legends(client, embeddings, catalogue, django_assert_max_num_queries):
+def test_map_points_are_every_placed_book_with_legends(client, embeddings, genre_catalogue, django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         data = client.get(reverse("map_points")).json()
     assert len(data["ids"]) == len(data["x"]) == len(data["titles"]) == 41
     assert all(-1 <= value <= 1 for value in data["x"] + data["y"])
-    war = data["ids"].index(catalogue["war_and_peace"].pk)
+    war = data["ids"].index(genre_catalogue["war_and_peace"].pk)
     assert data["genre_names"][data["genre"][war]] == "Historical novel"
     assert data["country_names"][data["country"][war]] == "Russia"
 
@@ -443,9 +443,9 @@ def test_map_points_revalidate_with_an_etag(client, embeddings):
     assert again.status_code == 304
 
 
-def test_the_map_shows_a_book_edited_or_re_imported_since_it_was_drawn(client, embeddings, catalogue):
+def test_the_map_shows_a_book_edited_or_re_imported_since_it_was_drawn(client, embeddings, genre_catalogue):
     first = client.get(reverse("map_points"))
-    book = catalogue["war_and_peace"]
+    book = genre_catalogue["war_and_peace"]
     book.title = "War and Peace (Maude translation)"
     book.save()  # as the admin or a re-import does: updated_at moves on
 
@@ -455,8 +455,8 @@ def test_the_map_shows_a_book_edited_or_re_imported_since_it_was_drawn(client, e
     assert data["titles"][data["ids"].index(book.pk)] == "War and Peace (Maude translation)"
 
 
-def test_map_neighbours_of_a_book(client, embeddings, catalogue):
-    data = client.get(reverse("map_neighbours", args=[catalogue["war_and_peace"].pk])).json()
+def test_map_neighbours_of_a_book(client, embeddings, genre_catalogue):
+    data = client.get(reverse("map_neighbours", args=[genre_catalogue["war_and_peace"].pk])).json()
     assert len(data["neighbours"]) == 10
     assert all("Historical novel" in n["title"] for n in data["neighbours"])
 
@@ -467,21 +467,21 @@ def test_map_neighbours_of_an_unknown_book_is_a_json_404(client, embeddings):
     assert response.json() == {"detail": "No book with id 999999."}
 
 
-def test_map_before_any_training(client, catalogue):
+def test_map_before_any_training(client, genre_catalogue):
     assert "The map appears once the first embeddings are trained" in client.get(reverse("map")).content.decode()
     response = client.get(reverse("map_points"))
     assert (response.status_code, response["Content-Type"]) == (404, "application/json")
     assert response.json() == {"detail": "No embedding version is active yet."}
 
 
-def test_projector_files_have_one_row_per_book_in_the_same_order(client, embeddings, catalogue):
+def test_projector_files_have_one_row_per_book_in_the_same_order(client, embeddings, genre_catalogue):
     vectors = b"".join(client.get(reverse("projector_vectors")).streaming_content).decode().splitlines()
     metadata = b"".join(client.get(reverse("projector_metadata")).streaming_content).decode().splitlines()
     assert len(vectors) == 41 and len(metadata) == 42, "metadata has a header line"
     assert all(len(line.split("\t")) == 8 for line in vectors)
     assert metadata[0].split("\t") == ["title", "author", "genre", "country", "source", "id"]
     ids = [int(line.split("\t")[-1]) for line in metadata[1:]]
-    assert ids == sorted(b.pk for b in catalogue["books"])
+    assert ids == sorted(b.pk for b in genre_catalogue["books"])
 
 
 # --- Staff -------------------------------------------------------------------------------------------

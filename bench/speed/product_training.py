@@ -7,7 +7,7 @@ and samples the worker's resident memory all along (its peak is the figure). The
 from PostgreSQL, trains with the default parameters, evaluates, computes the map, publishes and
 activates a new embedding version, which the nearest-neighbour and HTTP benchmarks then use.
 
-Usage: python -m bench.product_training [--timeout 900]   (scratch environment: see bench.scratch)
+Usage: python -m bench.speed.product_training [--timeout 900]   (scratch environment: see bench.support.scratch)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import PROJECT_DIR, WORK_DIR, RssSampler, write_result
+from bench.support.common import PROJECT_DIR, WORK_DIR, RssSampler, write_result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="{}", help="training parameters as JSON (smoke tests shrink them)")
     parser.add_argument("--name", default="product_training")
     args = parser.parse_args(argv)
-    from bench.scratch import django_setup
+    from bench.support.scratch import django_setup
 
     django_setup()
     figures = run(timeout=args.timeout, params=json.loads(args.params))

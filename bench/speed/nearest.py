@@ -16,7 +16,7 @@ On the active embedding version of the scratch database, for the same randomly d
 Latency is the client-side round trip of one query on one warm connection (psycopg over the local
 socket), queries one after another. Recall@10 is the share of the exact 10 nearest books the method returns.
 
-Usage: python -m bench.nearest [--queries 1000] [--exact-queries 300]   (scratch environment: see bench.scratch)
+Usage: python -m bench.speed.nearest [--queries 1000] [--exact-queries 300]   (scratch environment: see bench.support.scratch)
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ import time
 
 import numpy as np
 
-from bench.common import percentiles_ms, write_result
+from bench.support.common import percentiles_ms, write_result
 
 K = 10
 EF_SEARCH_VALUES = (40, 100, 200, 400)
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench.scratch import django_setup
+    from bench.support.scratch import django_setup
 
     django_setup()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -7,7 +7,7 @@
 * The quick faults are tests (``tests/faults/``, plus the importers' property-based tests in
   ``tests/books/``): they run here under pytest and each becomes a row with its result.
 
-Usage: python -m bench.faults [--skip-tests]   (scratch environment with an imported catalogue: see bench.scratch)
+Usage: python -m bench.faults.outages [--skip-tests]   (scratch environment with an imported catalogue: see bench.support.scratch)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ElementTree
 
-from bench.common import PROJECT_DIR, PYTHON, WORK_DIR, write_result
-from bench.http_load import free_port, start_gunicorn, stop_server, wait_until_up
+from bench.speed.http_load import free_port, start_gunicorn, stop_server, wait_until_up
+from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, write_result
 
 QUICK_FAULTS = (
     ("tests/faults/test_worker_killed.py::test_a_killed_worker_leaves_the_live_version_serving_and_its_run_failed",
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def postgres_stopped_while_serving(*, recovery_timeout: float = 30.0) -> dict:
     """Stops the scratch PostgreSQL under a serving gunicorn and checks the site's answers and its recovery."""
-    from bench import scratch
+    from bench.support import scratch
 
     book = _any_book(os.environ["DATABASE_URL"])
     port = free_port()
@@ -122,7 +122,7 @@ def postgres_stopped_while_serving(*, recovery_timeout: float = 30.0) -> dict:
                    "each within 10 s; after restart everything 200 within 30 s from the same gunicorn workers",
         "result": "passed" if not problems else "failed: " + "; ".join(problems),
         "observations": observations,
-        "where": "bench/faults.py (scratch installation, gunicorn with 2 workers)",
+        "where": "bench/faults/outages.py (scratch installation, gunicorn with 2 workers)",
     }
 
 

@@ -6,7 +6,7 @@ DIR`` imports the goodbooks-10k folder into a second, throw-away database. Rates
 over the command's whole wall time (process start, Django set-up and migrations check included) and over
 the importer's own read + write time (``ImportReport.seconds``, which the command prints).
 
-Usage: python -m bench.importing --data var/bench/seed.ndjson [--goodbooks ../shared/data/goodbooks]
+Usage: python -m bench.speed.importing --data var/bench/seed.ndjson [--goodbooks ../shared/data/goodbooks]
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench import scratch
-from bench.common import write_result
+from bench.support import scratch
+from bench.support.common import write_result
 
 GOODBOOKS_DATABASE = "bookvec_bench_goodbooks"
 

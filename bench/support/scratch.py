@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from bench.common import PROJECT_DIR, PYTHON, WORK_DIR
+
+from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR
 
 PGDATA = WORK_DIR / "pgdata"
 REDIS_DIR = WORK_DIR / "redis"

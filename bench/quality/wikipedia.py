@@ -4,9 +4,9 @@ A book's links are its article's wikilinks, normalised (lower-case, whitespace f
 list, kept when at least ``min_books_per_link`` books use them. Authors come from the infobox "author"
 (wiki markup stripped); precision@5 counts, for books whose author wrote at least 2 of the books, how many
 of their 5 nearest books share the author. TF-IDF on the same links (cosine) and the original notebook's
-training (``bench.original_reference``) are measured in the same run.
+training (``bench.support.original_reference``) are measured in the same run.
 
-Usage: python bench/quality_wikipedia.py --data ../shared/data/wikipedia/p15_books.ndjson
+Usage: python bench/quality/wikipedia.py --data ../shared/data/wikipedia/p15_books.ndjson
 Writes bench/results/quality_wikipedia.json.
 """
 
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.original_reference import train_reference_on_pair_set  # noqa: E402
+from bench.support.original_reference import train_reference_on_pair_set  # noqa: E402
 from recommender.training import (  # noqa: E402
     PairSet,
     TrainingParams,
@@ -42,7 +42,7 @@ EXAMPLES = ("The Son of Tarzan", "The League of the Scarlet Pimpernel", "Dragons
 """Well-known books of the sample whose 5 nearest books (default run, first seed) the results list."""
 
 ORIGINAL = {"min_books_per_link": 4}
-"""The original method's data: links used by at least 4 books; it is trained by ``bench.original_reference``
+"""The original method's data: links used by at least 4 books; it is trained by ``bench.support.original_reference``
 (the notebook's generator and Keras model: 50-d, Adam, 15 epochs, 1,024 pairs + 2,048 negatives a step)."""
 
 
@@ -125,8 +125,8 @@ def nearest_titles(vectors: np.ndarray, books: list[dict], has_links: np.ndarray
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared/data/wikipedia/p15_books.ndjson")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/quality_wikipedia.json")
+                        default=Path(__file__).resolve().parents[3] / "shared/data/wikipedia/p15_books.ndjson")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "results/quality_wikipedia.json")
     parser.add_argument("--seeds", default="42,7,2024,1,2,3", help="comma-separated seeds; figures are averaged")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]

@@ -8,7 +8,7 @@ stages. After the timed call the link index's recall@10 is measured the same way
 it has no check of its own when publishing); the new version is then discarded (it was never activated,
 so readers never see it).
 
-Usage: python -m bench.publishing   (scratch environment: see bench.scratch)
+Usage: python -m bench.speed.publishing   (scratch environment: see bench.support.scratch)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from bench.common import write_result
+from bench.support.common import write_result
 
 TARGET_SECONDS = 10.0
 LINK_RECALL_SAMPLE_SIZE = 1000
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default="publishing")
     args = parser.parse_args(argv)
-    from bench.scratch import django_setup
+    from bench.support.scratch import django_setup
 
     django_setup()
     figures = run()

@@ -1,7 +1,7 @@
 """Training: Bookvec's trainer against the original notebook's, on the same pairs, for speed and quality.
 
 Both trainers see the same (book, link) pairs, built by the original's own preparation
-(``bench.original_reference.prepare``: lowercased links, its removal list, links used by >= 4 books),
+(``bench.support.original_reference.prepare``: lowercased links, its removal list, links used by >= 4 books),
 and the same held-out pairs: Bookvec's trainer holds out ``TrainingParams().holdout_fraction`` of the
 pairs with ``split_holdout`` and its seed; the reference trains on exactly the remaining pairs.
 
@@ -9,7 +9,7 @@ pairs with ``split_holdout`` and its seed; the reference trains on exactly the r
   scored against the other pairs of its group of ``group_size`` and ``drawn_negatives`` drawn links and books),
   and again with the other ``variant`` (regression / classification), since the two rank differently here
   and on the real data, and with ``reject_true_pairs``.
-* Reference: ``bench.original_reference.train_reference`` (Python generator + Keras ``fit``, 1,024
+* Reference: ``bench.support.original_reference.train_reference`` (Python generator + Keras ``fit``, 1,024
   positives + 2,048 negatives a batch, 50-d, regression), 15 epochs unless told otherwise.
 
 Each trainer runs in its own process (so each has its own TensorFlow and its own peak memory) and saves
@@ -21,7 +21,7 @@ Throughput is true pairs a second: epochs × steps × positives per step / wall 
 (data preparation and model building excluded for both). Examples a second count each true pair with the
 negatives it is scored against: 2 for the reference, ``group_size - 1 + 2 * drawn_negatives`` for Bookvec.
 
-Usage: python -m bench.training --data var/bench/seed.ndjson [--reference-epochs 15] [--bookvec-epochs N]
+Usage: python -m bench.speed.training --data var/bench/seed.ndjson [--reference-epochs 15] [--bookvec-epochs N]
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import PYTHON, WORK_DIR, own_peak_rss_mib, write_result
-from bench.original_reference import EPOCHS, prepare, read_books, train_reference
+from bench.support.common import PYTHON, WORK_DIR, own_peak_rss_mib, write_result
+from bench.support.original_reference import EPOCHS, prepare, read_books, train_reference
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="ndjson file (bench.generate_seed_data)")
+    parser.add_argument("--data", type=Path, required=True, help="ndjson file (bench.support.generate_seed_data)")
     parser.add_argument("--reference-epochs", type=int, default=EPOCHS)
     parser.add_argument("--reference-variant", choices=["regression", "classification"], default="regression")
     parser.add_argument("--bookvec-epochs", type=int, help="override Bookvec's default epochs (smoke tests)")
@@ -83,8 +83,8 @@ def run(data: Path, *, reference_epochs: int = EPOCHS, reference_variant: str = 
         out = WORK_DIR / f"training-{trainer}.npz"
         out.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        subprocess.run([PYTHON, "-m", "bench.training", "--worker", worker, "--out", str(out), *common_args, *extra],
-                       check=True, cwd=Path(__file__).resolve().parents[1])
+        subprocess.run([PYTHON, "-m", "bench.speed.training", "--worker", worker, "--out", str(out), *common_args, *extra],
+                       check=True, cwd=Path(__file__).resolve().parents[2])
         with np.load(out) as saved:
             stats = json.loads(str(saved["stats"]))
             book_vectors, link_vectors = saved["book_vectors"], saved["link_vectors"]

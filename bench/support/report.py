@@ -1,7 +1,7 @@
 """BENCHMARKS.md from bench/results/*.json: a table per benchmark, ratios and targets, met or not.
 
 Figures are written as measured; the notes under each table say what limits them. Usage:
-python -m bench.report (also run at the end of bench.run_all).
+python -m bench.support.report (also run at the end of bench.run_all).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.common import PROJECT_DIR, RESULTS_DIR
+from bench.support.common import PROJECT_DIR, RESULTS_DIR
 
 OUTPUT = PROJECT_DIR / "BENCHMARKS.md"
 
@@ -45,7 +45,7 @@ def _header(results: dict) -> str:
         "Reproduce every figure with one command: `make bench` (or `.venv/bin/python -m bench.run_all`; "
         "`--help` lists the options, e.g. `--books 3000` for a quick run, `--from PATH` for real data). "
         "Each benchmark writes `bench/results/<name>.json` (figures, machine, date, git commit, command) "
-        "and this file is regenerated from them (`python -m bench.report`). CI does not run them; "
+        "and this file is regenerated from them (`python -m bench.support.report`). CI does not run them; "
         "`tests/bench/` runs a small smoke version of each.",
         "",
         f"Measured from {date} at commit `{machine.get('git_commit', '?')}` on "
@@ -99,7 +99,7 @@ def _training(r: dict) -> str:
         "",
         f"Same data for both: `{d['file']}`, {d['books']:,} books, {d['links']:,} links used by ≥ 4 books, "
         f"{d['pairs']:,} (book, link) pairs, of which {d['heldout_pairs']:,} held out (the same ones for both) to "
-        "measure link AUC. Reference: `bench/original_reference.py`, the notebook's Python generator "
+        "measure link AUC. Reference: `bench/support/original_reference.py`, the notebook's Python generator "
         "(1,024 positives + 2,048 negatives drawn one at a time) feeding Keras `fit`, 50-d, "
         f"{ref.get('variant', 'regression')}, Adam defaults. Bookvec: `train_embeddings` with its defaults "
         f"({p.get('embedding_dim')}-d, {p.get('variant')}, batch {p.get('batch_size')} true pairs in groups of "
@@ -302,7 +302,7 @@ def _http(r: dict) -> str:
         "seed-scale "
         f"database, driven by Debian's `wrk` ({r['wrk_threads']} threads, {r['connections']} connections, "
         f"{r['duration_seconds']} s per endpoint (the static file 10 s) after a 2 s warm-up; Lua scripts in "
-        "`bench/wrk/` draw a random book "
+        "`bench/speed/wrk/` draw a random book "
         f"among {r['books_in_id_pool']:,} each request). API throttling is lifted for the run.",
         "",
         "| endpoint | requests | req/s | p50 ms | p90 ms | p99 ms | errors | largest worker peak RSS MiB |",

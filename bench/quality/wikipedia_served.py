@@ -1,16 +1,16 @@
 """The similar-books bar measured the way readers get it: through ``GET /api/v1/books/{id}/similar/``.
 
-``bench/quality_wikipedia.py`` measures the trainer's vectors in NumPy. This benchmark measures the product:
+``bench/quality/wikipedia.py`` measures the trainer's vectors in NumPy. This benchmark measures the product:
 
 1. a fresh scratch database imports the Wikipedia books with ``import_wikipedia_books`` and trains with
    ``train_embeddings --sync`` and the default parameters;
 2. gunicorn serves the app, and each imported book's 5 most similar books are asked of the API, as an outside
    client would (the answer comes from the active version's HNSW index in PostgreSQL);
 3. same-author precision@5 counts, for books whose author (the infobox "author", cleaned as
-   ``bench/quality_wikipedia.py`` cleans it) wrote at least 2 of the imported books, how many of the 5 share
+   ``bench/quality/wikipedia.py`` cleans it) wrote at least 2 of the imported books, how many of the 5 share
    the author.
 
-Usage: python -m bench.quality_wikipedia_served --data ../shared/data/wikipedia/p15_books.ndjson
+Usage: python -m bench.quality.wikipedia_served --data ../shared/data/wikipedia/p15_books.ndjson
 (about a minute on 2 cores). Writes bench/results/quality_wikipedia_served.json.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import PROJECT_DIR, write_result
+from bench.support.common import PROJECT_DIR, write_result
 
 DATABASE = "bookvec_wikipedia_served"
 K = 5
@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="{}", help="training parameters as JSON")
     args = parser.parse_args(argv)
 
-    from bench.quality_wikipedia import load_books
-    from bench.scratch import drop_database, fresh_database, manage
+    from bench.quality.wikipedia import load_books
+    from bench.support.scratch import drop_database, fresh_database, manage
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def measure_served(env: dict[str, str], author_of: dict[str, str]) -> dict:
     """Asks the served app for every book's 5 most similar books; returns the figures."""
-    from bench.http_load import app_served, request_json
+    from bench.speed.http_load import app_served, request_json
 
     with app_served(env) as connection:
         books, page = [], "/api/v1/books/?source=wikipedia&page_size=100"

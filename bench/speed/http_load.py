@@ -1,10 +1,10 @@
 """HTTP under load: gunicorn serving the real app on the scratch database, driven by Debian's ``wrk``.
 
 gunicorn runs ``config.wsgi`` as ``scripts/run`` does (sync workers, ``WEB_CONCURRENCY`` of them,
-default 3) with DEBUG off and the API's throttling lifted (``bench.scratch.environment``). ``wrk`` runs
+default 3) with DEBUG off and the API's throttling lifted (``bench.support.scratch.environment``). ``wrk`` runs
 in another process on the same machine (so it takes CPU from the server: on 2 cores the figures are a
 floor), each endpoint for ``--duration`` seconds at ``--connections`` connections after a short warm-up,
-with the Lua scripts of ``bench/wrk/``:
+with the Lua scripts of ``bench/speed/wrk/``:
 
 * ``GET /api/v1/books/{id}/similar/``: a random book of the active version each request;
 * ``POST /api/v1/recommendations/``: 5 distinct random books, k=20;
@@ -16,7 +16,7 @@ Each endpoint is checked once before the load (status 200, a non-empty JSON ``re
 one). Reported per endpoint: requests a second, latency p50/p90/p99, errors (socket errors, timeouts and
 non-2xx/3xx statuses; they must be 0), and the largest gunicorn worker's peak resident memory.
 
-Usage: python -m bench.http_load [--duration 60] [--connections 32]   (scratch environment: see bench.scratch)
+Usage: python -m bench.speed.http_load [--duration 60] [--connections 32]   (scratch environment: see bench.support.scratch)
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.common import PROJECT_DIR, WORK_DIR, RssSampler, write_result
-from bench.scratch import manage
+from bench.support.common import PROJECT_DIR, WORK_DIR, RssSampler, write_result
+from bench.support.scratch import manage
 
-WRK_DIR = PROJECT_DIR / "bench" / "wrk"
+WRK_DIR = PROJECT_DIR / "bench" / "speed" / "wrk"
 ENDPOINTS = ("similar", "recommendations", "book_page", "static", "health")
 """Health last: its slow answers leave requests queued in gunicorn after wrk stops, which would delay the next."""
 APP_ENDPOINTS = ("similar", "recommendations", "book_page")
@@ -210,7 +210,7 @@ def _parse(output: str) -> dict:
 @contextlib.contextmanager
 def app_served(env: dict[str, str], workers: int = 2):
     """gunicorn serving the app on the database and broker of ``env`` (a scratch database's, see
-    ``bench.scratch.fresh_database``); yields an HTTP connection to it and stops it afterwards."""
+    ``bench.support.scratch.fresh_database``); yields an HTTP connection to it and stops it afterwards."""
     port = free_port()
     server = start_gunicorn(port, workers, env={**os.environ, **env})
     try:

@@ -12,9 +12,9 @@ The shelf model runs (``shelf_model*``) fit ``recommender.training.shelf_model``
 want-to-read shelves, their rated books (``ratings.csv``: the importer's "read" shelves) as shelves of
 their own, and the books' kept tags, as a training run does. Besides the bar's protocol they are measured
 on the validation readers' whole shelves (want-to-read and rated books, split the same way), as a run's
-stored metrics are. ``bench/quality_served.py`` measures the same readers through the product's API.
+stored metrics are. ``bench/quality/served.py`` measures the same readers through the product's API.
 
-Usage: python bench/quality_goodbooks.py --data ../shared/data/goodbooks [--runs NAME,...]
+Usage: python bench/quality/goodbooks.py --data ../shared/data/goodbooks [--runs NAME,...]
 Writes bench/results/quality_goodbooks.json (with ``--runs``, only those runs' figures are replaced).
 """
 
@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.original_reference import train_reference_on_pair_set  # noqa: E402
+from bench.support.original_reference import train_reference_on_pair_set  # noqa: E402
 from recommender.training import (  # noqa: E402
     PairSet,
     TrainingParams,
@@ -209,8 +209,8 @@ def fmt(figures: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/goodbooks")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results/quality_goodbooks.json")
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared/data/goodbooks")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "results/quality_goodbooks.json")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--validation-users", type=int, default=6800)
     parser.add_argument("--tuning-users", type=int, default=2000)
@@ -264,7 +264,7 @@ def main() -> None:
         "tags_only_regression": (content, {"shelf_weight": 0.0, "variant": "regression"}),
         "tags+shelves_w1_dim50": (both, {"shelf_weight": 1.0, "embedding_dim": 50}),
         "tags+shelves_w1_reject_true_pairs": (both, {"shelf_weight": 1.0, "reject_true_pairs": True}),
-        "original_tags_15ep": (content, {"shelf_weight": 0.0}),  # trained by bench.original_reference
+        "original_tags_15ep": (content, {"shelf_weight": 0.0}),  # trained by bench.support.original_reference
         "tags+shelves_w1_regression": (both, {"shelf_weight": 1.0, "variant": "regression"}),
         "tags+shelves_w0.25": (both, {"shelf_weight": 0.25}),
         "tags+shelves_w4": (both, {"shelf_weight": 4.0}),
@@ -321,7 +321,7 @@ def main() -> None:
             reference = train_reference_on_pair_set(pairs, seed=args.seed)
             log(f"  the original's training: {reference.seconds:.1f}s ({reference.pairs_per_second:,.0f} pairs/s)")
             results["runs"][name] = {
-                "trainer": "bench.original_reference (the notebook's generator + Keras fit, 50-d, 15 epochs)",
+                "trainer": "bench.support.original_reference (the notebook's generator + Keras fit, 50-d, 15 epochs)",
                 "training_seconds": reference.seconds, "pairs_per_second": reference.pairs_per_second,
                 "history": reference.history, "measured": measured(),
                 **evaluate_vectors(name, reference.book_vectors, has_pairs, data, grid, log),

@@ -1,13 +1,13 @@
 """A training run on the whole real catalogue: goodbooks-10k and the 1,413 Wikipedia books, all readers.
 
 Imports both into a fresh scratch database with the product's commands (``import_goodbooks DIR``,
-``import_wikipedia_books FILE``), then runs ``bench.product_training`` on it: a run requested as the admin's
+``import_wikipedia_books FILE``), then runs ``bench.speed.product_training`` on it: a run requested as the admin's
 button does, executed by a real Celery worker with the default parameters (book–link embeddings, shelf
 model, evaluation, map, publishing). Writes bench/results/full_catalogue.json: import times, the run's
 time from request to a live version, its stages, the worker's peak memory and the metrics stored with the
 run; and the 5 most similar books of a few well-known books of each data set, as the selector serves them.
 
-Usage: python -m bench.full_catalogue --goodbooks ../shared/data/goodbooks
+Usage: python -m bench.speed.full_catalogue --goodbooks ../shared/data/goodbooks
                                       --wikipedia ../shared/data/wikipedia/p15_books.ndjson
 (about 5 minutes on 2 cores; not part of ``make bench``, which runs on generated data)
 """
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
+from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
 
 DATABASE = "bookvec_full"
 EXAMPLES = {
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wikipedia", type=Path, default=shared / "wikipedia" / "p15_books.ndjson")
     parser.add_argument("--params", default="{}", help="training parameters as JSON (smoke tests shrink them)")
     args = parser.parse_args(argv)
-    from bench.scratch import drop_database, fresh_database, manage
+    from bench.support.scratch import drop_database, fresh_database, manage
 
     env = fresh_database(database=DATABASE)
     imports = {}
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             manage(env, *command)
             imports[name] = round(time.perf_counter() - started, 1)
             print(f"imported {name} in {imports[name]} s", flush=True)
-        subprocess.run([PYTHON, "-m", "bench.product_training", "--name", "full_catalogue", "--params", args.params],
+        subprocess.run([PYTHON, "-m", "bench.speed.product_training", "--name", "full_catalogue", "--params", args.params],
                        env=env, check=True, cwd=PROJECT_DIR)
         shell = manage(env, "shell", "-c", _EXAMPLES_SCRIPT % json.dumps(EXAMPLES), capture=True)
         examples = json.loads(shell.stdout.strip().splitlines()[-1])

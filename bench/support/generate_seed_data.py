@@ -20,7 +20,7 @@ Deterministic for a seed. ``--books N`` scales every figure by N / 37,020 (smoke
 goodbooks-10k folder becomes one line per tagged book with its tags as the wikilinks (tag counts as
 repetitions are not kept) and its authors in the infobox.
 
-Usage: python -m bench.generate_seed_data --out var/bench/seed.ndjson [--books N] [--seed S] [--from PATH]
+Usage: python -m bench.support.generate_seed_data --out var/bench/seed.ndjson [--books N] [--seed S] [--from PATH]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Smoke tests point both elsewhere (child processes inherit the variables).
 RESULTS_DIR = Path(os.environ.get("BOOKVEC_BENCH_RESULTS", PROJECT_DIR / "bench" / "results"))
 WORK_DIR = Path(os.environ.get("BOOKVEC_BENCH_DIR", PROJECT_DIR / "var" / "bench"))
