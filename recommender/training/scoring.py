@@ -8,7 +8,7 @@ Each shelf book votes for its neighbours; a vote weighs the shelf book's weight 
 raised to ``similarity_power`` (sharpening: close neighbours count much more than far ones), a
 candidate's votes are summed, and the sum is multiplied by popularity**``popularity_power`` (a prior
 toward books many readers shelve). Summing per-neighbour votes keeps every interest of a mixed shelf
-alive, where the mean of the shelf's vectors lands between interests; see bench/quality_goodbooks.py.
+alive, where the mean of the shelf's vectors lands between interests; see bench/quality/goodbooks.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ShelfScoring:
-    """Knobs of the shelf scoring; defaults measured on goodbooks validation users (bench/quality_goodbooks.py)."""
+    """Knobs of the shelf scoring; defaults measured on goodbooks validation users (bench/quality/goodbooks.py)."""
 
     similarity_power: float = 4.0
     """Votes weigh max(similarity, 0) ** similarity_power."""

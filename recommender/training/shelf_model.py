@@ -2,7 +2,7 @@
 
 The book–link embeddings (``trainer.py``) place similar books close together, which is what "books like
 this one" and the map need. A shelf is a different question — which books go with *this set* of books —
-and on real goodbooks shelves a model trained for it directly recommends better (bench/quality_goodbooks.py).
+and on real goodbooks shelves a model trained for it directly recommends better (bench/quality/goodbooks.py).
 
 It is a shallow linear autoencoder of shelves with content links as side information (EASE, Steck 2019,
 "Embarrassingly Shallow Autoencoders for Sparse Data"): book ``j`` scores ``sum(B[i, j] for i in shelf)``,
@@ -25,7 +25,7 @@ per modelled book (``ShelfModel.book_index`` gives their order), how much having
 says for each other book. A shelf's scores are the sum of its books' shelf vectors (pgvector's ``sum``)
 and each shelf book's share of a suggestion's score is its own component, which names the books that
 explain it. ``B`` is served exactly: factorising it into 1,024-d vectors lost 3 % of Recall@20 on
-goodbooks (bench/quality_goodbooks.py), and summing a shelf's rows reads less than scanning every book.
+goodbooks (bench/quality/goodbooks.py), and summing a shelf's rows reads less than scanning every book.
 
 Books on fewer than ``params.shelf_model_min_shelves`` training shelves (each counting its weight) are not in
 the model
