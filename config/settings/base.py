@@ -2,7 +2,8 @@
 
 Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
-CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
+CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, NUM_PROXIES,
+LOG_LEVEL. With no DATABASE_URL or broker URL,
 ``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
 """
 from pathlib import Path
@@ -152,9 +153,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
+    # How many proxies in front of gunicorn append to X-Forwarded-For: throttles key on the address the nearest
+    # trusted one saw. 0 (the default, and docker-compose, which publishes gunicorn itself): the header is
+    # ignored, so a client cannot pick its own address by sending one.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", default="600/minute"),
         "user": env("API_USER_RATE", default="3000/minute"),

@@ -26,8 +26,10 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["TEST"] = {"NAME": env("BOOKVEC_TEST_DATABASE", default="test_bookvec")}
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
 CACHES = shared_cache(cache_url_of_broker(CELERY_BROKER_URL))  # this run's own Redis, whatever .env's CACHE_URL
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute",
-                                                                  "tokens": "10000/minute"}}  # noqa: F405
+# High rates, so tests do not throttle each other; a test that starts a server may set lower ones in its environment.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
+    "anon": env("API_ANON_RATE", default="10000/minute"), "user": env("API_USER_RATE", default="10000/minute"),
+    "tokens": env("API_TOKEN_RATE", default="10000/minute")}}
 # Static files straight from static/ (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
