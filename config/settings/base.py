@@ -166,6 +166,13 @@ REST_FRAMEWORK = {
         "tokens": env("API_TOKEN_RATE", default="20/minute"),  # password guesses, per client address or reader
     },
 }
+# The site's sign-in and password-reset forms: (tries, seconds) in a sliding window (config/account_limits.py).
+ACCOUNT_LIMITS = {
+    "sign_in_account": (10, 15 * 60),  # failed sign-ins per account name
+    "sign_in_client": (30, 15 * 60),  # failed sign-ins per client address, whatever the account
+    "password_reset_address": (3, 60 * 60),  # reset mails asked for one address
+    "password_reset_client": (10, 60 * 60),  # reset mails asked from one client address
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bookvec API",
     "DESCRIPTION": "Books, links, shelves and embedding-based recommendations.",

@@ -30,6 +30,7 @@ CACHES = shared_cache(cache_url_of_broker(CELERY_BROKER_URL))  # this run's own 
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
     "anon": env("API_ANON_RATE", default="10000/minute"), "user": env("API_USER_RATE", default="10000/minute"),
     "tokens": env("API_TOKEN_RATE", default="10000/minute")}}
+ACCOUNT_LIMITS = {name: (10_000, seconds) for name, (_, seconds) in ACCOUNT_LIMITS.items()}  # noqa: F405
 # Static files straight from static/ (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
