@@ -26,6 +26,13 @@ from kombu.exceptions import OperationalError as BrokerError
 from kombu.utils.url import maybe_sanitize_url
 
 from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.services.run_fence import (
+    RunFenced,
+    run_finish_succeeded,
+    run_update_if_running,
+    run_update_running,
+    run_versions_discard_inactive,
+)
 from recommender.training.params import TrainingParamInvalid, TrainingParams
 
 if TYPE_CHECKING:  # the trainer imports TensorFlow, which web processes must not pay for
@@ -198,7 +205,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     from recommender.services.layout import book_layout
     from recommender.services.quality import embeddings_evaluate, quality_gate
     from recommender.services.training_data import training_data_build
-    from recommender.services.versions import version_activate, version_publish, versions_prune
+    from recommender.services.versions import version_publish, versions_prune
     from recommender.training.shelf_model import train_shelf_model
     from recommender.training.trainer import TrainingCancelled, train_embeddings
 
@@ -252,14 +259,9 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
 
     live = active_version()
     passed, reasons = quality_gate(new=metrics, live=live.metrics if live else None)
-    if passed:
-        version_activate(version=version)
-    pruned = versions_prune()
-    lap("activate_and_prune")
-
-    _update(
+    run_finish_succeeded(  # fenced: only while this run is still the running one
         run.pk,
-        status=Status.SUCCEEDED,
+        activate=version if passed else None,
         finished_at=timezone.now(),
         stage="done" if passed else "done; not activated (clearly worse than the live version)",
         loss_history=trained.history,
@@ -272,9 +274,13 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             "live_version_id": live.pk if live else None,
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
-            "pruned_versions": pruned,
         },
     )
+    pruned = versions_prune()
+    lap("activate_and_prune")
+    run.refresh_from_db(fields=["metrics", "timings"])
+    TrainingRun.objects.filter(pk=run.pk).update(metrics={**run.metrics, "pruned_versions": pruned},
+                                                 timings={**run.timings, **timings})
 
 
 def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: BaseException) -> None:
@@ -287,10 +293,14 @@ def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: Ba
     elif isinstance(error, TrainingCancelled) and progress.stop_reason == "time limit":
         fields = {"status": Status.FAILED, "stage": "failed",
                   "error": f"time limit of {settings.TRAINING_TIME_LIMIT} s exceeded ({error})"}
+    elif isinstance(error, RunFenced):  # failed meanwhile (its worker was frozen): the row keeps that verdict
+        logger.warning("Training run %s stopped: %s.", run.pk, error)
+        run_versions_discard_inactive(run.pk)
+        return
     else:
         logger.exception("Training run %s failed.", run.pk)
         fields = {"status": Status.FAILED, "stage": "failed", "error": _describe(error)}
-    _update(run.pk, finished_at=timezone.now(), **fields)
+    run_update_if_running(run.pk, finished_at=timezone.now(), **fields)  # a run that ended meanwhile keeps its end
 
 
 class _Progress:
@@ -362,8 +372,9 @@ class _Heartbeat:
 
 
 def _update(run_id: int, **fields) -> None:
-    """One short UPDATE of the run (with a fresh heartbeat), outside any long transaction."""
-    TrainingRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **fields)
+    """One short UPDATE of the run (with a fresh heartbeat), outside any long transaction; RunFenced when the run
+    is no longer running."""
+    run_update_running(run_id, **fields)
 
 
 def _enqueue(run: TrainingRun) -> None:
