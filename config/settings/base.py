@@ -3,8 +3,9 @@
 Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
 CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, NUM_PROXIES,
-LOG_LEVEL. With no DATABASE_URL or broker URL,
-``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
+LOG_LEVEL. Settings only read them: with no DATABASE_URL or broker URL, the entry points (scripts/run, manage.py
+under ``config.settings.local``, the test session) start embedded servers and export their URLs
+(``config/embedded.py``).
 """
 from pathlib import Path
 
