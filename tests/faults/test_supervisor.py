@@ -53,7 +53,7 @@ def supervised(supervisor: psutil.Process) -> dict[str, int]:
     return found
 
 
-def test_killed_children_come_back_and_sigterm_stops_everything(tmp_path):
+def test_killed_children_come_back_and_sigterm_stops_everything(tmp_path, record_property):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/accounts/login/"
     log = tmp_path / "run.log"
@@ -75,9 +75,12 @@ def test_killed_children_come_back_and_sigterm_stops_everything(tmp_path):
         for name in CHILDREN:
             killed = before[name]
             os.kill(killed, signal.SIGKILL)
+            started = time.monotonic()
             wait_for(lambda: answers(url), timeout=10, what=f"the site to answer after {name} was killed", log=log)
+            record_property(f"{name}: site answered after (s)", round(time.monotonic() - started, 2))
             back = wait_for(lambda: (pid := supervised(supervisor).get(name)) not in (None, killed) and pid,
                             timeout=30, what=f"{name} to be started again", log=log)
+            record_property(f"{name}: started again after (s)", round(time.monotonic() - started, 2))
             assert psutil.pid_exists(back)
             wait_for(lambda: answers(url), timeout=30, what=f"the site to answer with {name} back", log=log)
             assert f"exited: {name} (terminated by SIGKILL; not expected)" in log.read_text()
@@ -85,7 +88,9 @@ def test_killed_children_come_back_and_sigterm_stops_everything(tmp_path):
 
         everything = [supervisor, *supervisor.children(recursive=True)]
         supervisor.send_signal(signal.SIGTERM)
+        started = time.monotonic()
         assert make.wait(120) == 0, log.read_text()[-4000:]
+        record_property("SIGTERM: everything stopped, make exited 0 after (s)", round(time.monotonic() - started, 2))
         gone, alive = psutil.wait_procs(everything, timeout=10)
         assert not alive, [process.cmdline() for process in alive]
         assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()

@@ -62,3 +62,18 @@ def test_password_reset_mails_are_limited_per_address_and_per_client(user, tight
     assert [reset(f"nobody-{n}@example.com", "192.0.2.9").status_code for n in range(3)] == [302, 302, 302]
     assert "Too many password reset mails" in reset("someone@example.com", "192.0.2.9").content.decode()
     assert len(mail.outbox) == 2  # unknown addresses get no mail, but are limited all the same
+
+
+def test_a_sign_in_brute_force_at_the_deployed_limits(user, settings, record_property):
+    """92 wrong passwords for one account from one client in a row, at the limits production uses."""
+    from config.settings import base
+
+    settings.ACCOUNT_LIMITS = base.ACCOUNT_LIMITS
+    cache.clear()
+    refused = ["Too many failed sign-ins" in sign_in(WRONG).content.decode() for _ in range(92)]
+    owner_meanwhile = sign_in(RIGHT, address="192.0.2.77").status_code
+    record_property("92 wrong passwords for one account", f"{refused.count(False)} answered, {refused.count(True)} "
+                    f"refused; the owner from another address meanwhile: {owner_meanwhile} (refused until the "
+                    f"{base.ACCOUNT_LIMITS['sign_in_account'][1] // 60}-minute window has room)")
+    assert refused.count(False) == base.ACCOUNT_LIMITS["sign_in_account"][0]
+    cache.clear()
