@@ -16,7 +16,7 @@ class SearchForm(forms.Form):
 
 class SignUpForm(UserCreationForm):
     email = forms.EmailField(label="Email (optional)", required=False,
-                             help_text="Only used to reset your password.")
+                             help_text="Only used to reset your password. We send it a mail.")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -27,7 +27,7 @@ class SignUpForm(UserCreationForm):
         cleaned = super().clean()
         if cleaned.get("username"):
             try:
-                reader_sign_up_check(username=cleaned["username"], email=cleaned.get("email") or "")
+                reader_sign_up_check(username=cleaned["username"])
             except SignUpError as error:
                 self.add_error(error.field, str(error))
         return cleaned

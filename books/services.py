@@ -3,8 +3,11 @@
 Every service is atomic and safe under concurrent calls for the same reader: adding a book that is
 already there updates it instead of duplicating it, and the standard shelves are created exactly once.
 """
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -133,33 +136,47 @@ def reader_sign_up(*, username: str, password: str, email: str = ""):
     """Create a reader account (the password hashed) with its four standard shelves; return the user.
 
     A username or an email names one account whatever its case (a password reset reaches exactly one reader), and
-    names starting with ``IMPORTED_READER_PREFIX`` are the import's. Sign-ups of one name or one email run one
-    at a time (advisory locks on them, held until commit), so two at once cannot both take it; others do not
-    wait for each other."""
+    names starting with ``IMPORTED_READER_PREFIX`` are the import's. An email another account has already is not
+    refused, which would tell anyone who is registered: the account is created without it (``reader_sign_up_mail``
+    tells the address's owner). Sign-ups of one name or one email run one at a time (advisory locks on them,
+    held until commit), so two at once cannot both take it; others do not wait for each other."""
     with connection.cursor() as cursor:
         for kind, value in (("username", username), ("email", email)):
             if value:  # the key folds case with UPPER(), as the iexact checks compare: equal names, one lock
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s || UPPER(%s)))",
                                [SIGN_UP_LOCK, f"{kind}:", value])
-    reader_sign_up_check(username=username, email=email)
+    reader_sign_up_check(username=username)
+    if email and get_user_model().objects.filter(email__iexact=email).exists():
+        email = ""
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
     shelves_ensure_standard(user=user)
     return user
 
 
-def reader_sign_up_check(*, username: str, email: str = "") -> None:
-    """SignUpError if ``username`` or ``email`` cannot be had: one an account has already (whatever its case), or a
-    name the goodbooks import keeps for its readers (``goodbooks-<id>``: the next import would fill that account
-    with their shelves)."""
+def reader_sign_up_mail(*, user, email: str) -> None:
+    """After ``reader_sign_up`` with ``email``: a mail to that address either way, so the page and the mail count
+    say the same whether or not it was registered. It welcomes the new reader, or, when another account has the
+    address (so it was not added), tells the address's owner and what to do if it was them."""
+    if not email:
+        return
+    if user.email:
+        subject, template = "Welcome to Bookvec", "registration/sign_up_welcome_mail.txt"
+    else:
+        subject, template = "Someone signed up to Bookvec with your email", "registration/sign_up_email_taken_mail.txt"
+    send_mail(subject, render_to_string(template, {"username": user.username, "email": email}),
+              settings.DEFAULT_FROM_EMAIL, [email])
+
+
+def reader_sign_up_check(*, username: str) -> None:
+    """SignUpError if ``username`` cannot be had: a name an account has already (whatever its case), or a name the
+    goodbooks import keeps for its readers (``goodbooks-<id>``: the next import would fill that account with
+    their shelves)."""
     users = get_user_model().objects
     if username.lower().startswith(IMPORTED_READER_PREFIX):
         raise SignUpError("username", f"Names starting with “{IMPORTED_READER_PREFIX}” are kept for imported "
                                       "goodbooks readers.")
     if users.filter(username__iexact=username).exists():
         raise SignUpError("username", "A user with that username already exists.")
-    if email and users.filter(email__iexact=email).exists():
-        raise SignUpError("email", "Another account already uses this email. If it is yours, log in or reset its "
-                                   "password.")
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from books.services import (
     ShelfError,
     SignUpError,
     reader_sign_up,
+    reader_sign_up_mail,
     shelf_add_book,
     shelf_create,
     shelf_delete,
@@ -154,15 +155,17 @@ def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = reader_sign_up(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password1"],
-                email=form.cleaned_data.get("email") or "",
-            )
+            email = form.cleaned_data.get("email") or ""
+            user = reader_sign_up(username=form.cleaned_data["username"], password=form.cleaned_data["password1"],
+                                  email=email)
         except SignUpError as error:  # taken by a sign-up that committed after the form was checked
             form.add_error(error.field, str(error))
         else:
+            reader_sign_up_mail(user=user, email=email)
             login(request, user, backend="books.auth.ReaderNameBackend")
-            messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.")
+            # The same words whether or not another account has the email: sign-up tells no one who is registered.
+            sent = f" We sent a mail to {email}." if email else ""
+            messages.success(request, f"Welcome, {user.username}! Your four standard shelves are ready.{sent}")
             return redirect(safe_next_url(request) or "shelf_index")
     return render(request, "registration/sign_up.html", {"form": form, "next": request.GET.get("next", "")})
 

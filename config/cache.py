@@ -7,6 +7,7 @@ and one warning a minute says so in the log.
 """
 import logging
 import time
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -42,11 +43,50 @@ class FailOpenRedisCache(RedisCache):
             self._warn(error)
             return False
 
+    def window_hit(self, key: str, *, limit: int, duration: float) -> tuple[str | None, float]:
+        """Count one hit of ``key`` in a sliding window of ``duration`` seconds, if fewer than ``limit`` are in it.
+
+        Returns ``(hit, wait)``: the hit's id (for ``window_refund``) and 0, or ``None`` and the seconds until the
+        window has room again. One Redis script checks and counts, so concurrent hits from any number of processes
+        never let more than ``limit`` through. While Redis cannot be reached every hit passes (fails open)."""
+        hit = f"{time.time():.6f}:{uuid.uuid4().hex}"
+        try:
+            client = self._cache.get_client(key, write=True)
+            allowed, oldest = client.eval(_WINDOW_HIT, 1, self.make_and_validate_key(key), time.time(), duration,
+                                          limit, hit)
+        except RedisError as error:
+            self._warn(error)
+            return hit, 0.0
+        if allowed:
+            return hit, 0.0
+        return None, max(float(oldest) + duration - time.time(), 1.0)
+
+    def window_refund(self, key: str, hit: str) -> None:
+        """Take back one hit ``window_hit`` counted (a sign-in that succeeded is no failure)."""
+        try:
+            self._cache.get_client(key, write=True).zrem(self.make_and_validate_key(key), hit)
+        except RedisError as error:
+            self._warn(error)
+
     def _warn(self, error: RedisError) -> None:
         if time.monotonic() - FailOpenRedisCache._warned_at > 60:
             FailOpenRedisCache._warned_at = time.monotonic()
             log.warning("The shared cache (Redis) cannot be reached: API throttling pauses and the map is rebuilt for "
                         "each request until it is back: %s", error)
+
+
+# KEYS[1]: the window (a sorted set of hits scored by time); ARGV: now, duration (s), limit, the hit's id.
+# Returns {1, 0} when the hit was counted, {0, oldest hit's time} when the window is full.
+_WINDOW_HIT = """
+local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(duration * 1000))
+  return {1, 0}
+end
+return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+"""
 
 
 def shared_cache(url: str) -> dict:

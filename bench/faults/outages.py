@@ -48,15 +48,39 @@ QUICK_FAULTS = (
      "a clear error naming the line, no traceback, nothing written"),
     ("tests/faults/test_importer_fuzz.py", "goodbooks importer fed property-based corrupted CSV rows (hypothesis)",
      "a clear error naming the file and line, nothing written"),
+    ("tests/faults/test_supervisor.py::test_killed_children_come_back_and_sigterm_stops_everything",
+     "worker SIGKILL under make run",
+     "a real make run (supervisord): kill -9 the training worker, the default worker, then gunicorn's master: the "
+     "site answers within 10 s and the killed process is started again; SIGTERM stops everything (embedded "
+     "servers included) and make exits 0"),
+    ("tests/faults/test_frozen_worker.py",
+     "frozen worker resumes after its run was failed",
+     "SIGSTOP the training worker mid-run, its run failed as stale and another requested, SIGCONT: the old run "
+     "stays failed with its error, publishes nothing, never goes live; the new run succeeds and goes live"),
+    ("tests/faults/test_throttle_burst.py::"
+     "test_password_guesses_with_spoofed_forwarded_for_are_throttled_as_one_client",
+     "spoofed X-Forwarded-For",
+     "real gunicorn, NUM_PROXIES 0: 51 wrong-password token requests, each with a different X-Forwarded-For, at "
+     "20/minute: 20 answered, the rest 429, and the right password with a new spoofed header is throttled too"),
+    ("tests/web/test_account_limits.py::test_a_sign_in_brute_force_at_the_deployed_limits",
+     "site sign-in brute force",
+     "92 wrong passwords for one account from one client at the deployed limits: 10 answered, the rest refused "
+     "with the wait; per client and password-reset limits in the same file"),
+    ("tests/faults/test_throttle_burst.py::test_a_concurrent_anonymous_burst_gets_exactly_the_rate",
+     "concurrent anonymous burst",
+     "real gunicorn (3 workers), 64 anonymous requests on 32 connections at once against 5/minute: exactly 5 "
+     "answered"),
 )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-tests", action="store_true", help="only the PostgreSQL fault")
+    parser.add_argument("--tests-only", action="store_true",
+                        help="only the fault tests; the PostgreSQL row is kept from the last result")
     parser.add_argument("--name", default="faults")
     args = parser.parse_args(argv)
-    rows = [postgres_stopped_while_serving()]
+    rows = _previous_rows(args.name) if args.tests_only else [postgres_stopped_while_serving()]
     if not args.skip_tests:
         rows += quick_faults()
     checked = [row for row in rows if row["result"] != "info"]
@@ -64,6 +88,19 @@ def main(argv: list[str] | None = None) -> None:
     figures = {"faults": rows, "summary": {"faults": len(checked), "passed": passed}}
     path = write_result(args.name, figures)
     print(f"faults: {json.dumps(figures['summary'])}\n  -> {path}")
+
+
+def _previous_rows(name: str) -> list[dict]:
+    """The last result's rows that are not tests (the PostgreSQL fault), marked with that run's date."""
+    from bench.common import RESULTS_DIR
+
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return []
+    previous = json.loads(path.read_text())
+    tests = {node for node, _, _ in QUICK_FAULTS} | {"tests/faults/"}
+    return [{**row, "measured": row.get("measured", previous["machine"]["date"])}
+            for row in previous["faults"] if row["where"] not in tests]
 
 
 def postgres_stopped_while_serving(*, recovery_timeout: float = 30.0) -> dict:
@@ -134,10 +171,11 @@ def quick_faults() -> list[dict]:
            if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}  # the suite's own servers
     nodes = [node for node, _, _ in QUICK_FAULTS if (PROJECT_DIR / node.split("::")[0]).exists()]
     started = time.perf_counter()
-    subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *nodes],
+    subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                    "-o", "junit_family=xunit1", *nodes],  # xunit1 keeps the figures tests record (record_property)
                    cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    outcomes = _junit_outcomes(report) if report.exists() else {}
+    outcomes, figures = _junit_outcomes(report) if report.exists() else ({}, {})
     rows = []
     for node, fault, checked in QUICK_FAULTS:
         matching = [outcome for name, outcome in outcomes.items() if name == node or name.startswith(node + "::")]
@@ -149,15 +187,18 @@ def quick_faults() -> list[dict]:
             result = "passed"
         else:
             result = "failed: " + "; ".join(outcome for outcome in matching if outcome != "passed")
+        measured = {key: value for name, found in figures.items() if name == node or name.startswith(node + "::")
+                    for key, value in found.items()}
         rows.append({"fault": fault, "checked": checked, "result": result, "where": node,
-                     "tests": len(matching)})
+                     "tests": len(matching), **({"figures": measured} if measured else {})})
     rows.append({"fault": "(all quick fault tests)", "checked": f"pytest wall time {seconds:.0f} s", "result": "info",
                  "where": "tests/faults/"})
     return rows
 
 
-def _junit_outcomes(report) -> dict[str, str]:
-    outcomes = {}
+def _junit_outcomes(report) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Each test's outcome, and the figures it recorded (``record_property``), by node id."""
+    outcomes, figures = {}, {}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         path = case.get("classname", "").replace(".", "/")
         name = case.get("name", "").split("[")[0]
@@ -170,7 +211,8 @@ def _junit_outcomes(report) -> dict[str, str]:
         else:
             outcome = "passed"
         outcomes[node] = outcome if node not in outcomes or outcome != "passed" else outcomes[node]
-    return outcomes
+        figures.setdefault(node, {}).update({p.get("name"): p.get("value") for p in case.iter("property")})
+    return outcomes, figures
 
 
 def _get(url: str) -> dict:

@@ -327,7 +327,9 @@ def _http(r: dict) -> str:
 
 
 def _faults(r: dict) -> str:
-    rows = [f"| {f['fault']} | {f['checked']} | {f['result']} |" for f in r["faults"]]
+    rows = [f"| {f['fault']} | {f['checked']} | {f['result']}"
+            + "".join(f"; {name}: {value}" for name, value in f.get("figures", {}).items()) + " |"
+            for f in r["faults"]]
     postgres = next((f for f in r["faults"] if f["fault"].startswith("PostgreSQL")), None)
     extra = []
     if postgres:

@@ -25,6 +25,15 @@ class ApiPagination(PageNumberPagination):
                 f"Expected a whole number from 1 to {self.max_page_size}, got {asked[:20]!r}."]})
         return super().get_page_size(request)
 
+    def get_schema_operation_parameters(self, view):
+        """DRF's ``page`` and ``page_size``, with the bounds the checks above hold them to."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: {"minimum": 1},
+                  self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
 
 def _whole_number(text: str) -> bool:
     """1, 2, … in ASCII digits, at most 9 of them ("²" passes ``isdigit`` but is no number ``int`` reads)."""

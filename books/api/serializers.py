@@ -7,6 +7,7 @@ JSON body are ``RequestBodySerializer``s: a field they do not know is an error, 
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from books.importers.common import describe
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
@@ -21,6 +22,31 @@ class RequestBodySerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             refuse_unknown(data, [name for name, field in self.fields.items() if not field.read_only], word="field")
+        return super().to_internal_value(data)
+
+
+def is_whole_number(data) -> bool:
+    """The one rule for ids and counts in requests: a JSON integer, or a string of ASCII digits. 1.0, "1.0", 1e0,
+    true, full-width "１" and Arabic-Indic "١" are refused (``int`` would read them all as 1)."""
+    if isinstance(data, str):
+        return data.isascii() and data.isdigit()
+    return isinstance(data, int) and not isinstance(data, bool)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer given as one (``is_whole_number``). An empty query parameter (``?k=``) is an error, not the
+    default."""
+
+    default_error_messages = {"invalid": "Expected a whole number, got {data_type}."}
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if not is_whole_number(data):
+            self.fail("invalid", data_type=describe(data))
         return super().to_internal_value(data)
 
 
@@ -107,7 +133,7 @@ class QueryParametersSerializer(serializers.Serializer):
 class SimilarParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/books/{id}/similar/``."""
 
-    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
+    k = WholeNumberField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
     genre = serializers.CharField(
         required=False, max_length=300, help_text="Only books whose genre contains this (case-insensitive)."
     )
@@ -116,7 +142,7 @@ class SimilarParamsSerializer(QueryParametersSerializer):
 class SimilarLinkParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/links/{id}/similar/``."""
 
-    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")
+    k = WholeNumberField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")
 
 
 class SimilarBookSerializer(serializers.Serializer):
@@ -199,8 +225,7 @@ class BookIdField(serializers.PrimaryKeyRelatedField):
         super().__init__(queryset=Book.objects.all(), help_text="The book's id.", **kwargs)
 
     def to_internal_value(self, data):
-        is_digits = isinstance(data, str) and data.isdigit() and data.isascii()
-        if not (is_digits or isinstance(data, int) and not isinstance(data, bool)):
+        if not is_whole_number(data):
             self.fail("incorrect_type", data_type=describe(data))
         if not 1 <= int(data) <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
@@ -219,7 +244,7 @@ class ShelfEntryUpdateInputSerializer(RequestBodySerializer):
 class ShelfEntryMoveInputSerializer(RequestBodySerializer):
     """Where to move a book; the serializer's context holds the ``source`` shelf."""
 
-    shelf = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The id of another of your shelves.")
+    shelf = WholeNumberField(min_value=1, max_value=MAX_ID, help_text="The id of another of your shelves.")
 
     def validate_shelf(self, shelf_id: int) -> Shelf:
         source = self.context["source"]

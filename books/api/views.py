@@ -11,7 +11,6 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from books.api.filters import BookFilter, LinkFilter
@@ -50,6 +49,7 @@ from books.services import (
 )
 from config.api_errors import error_responses, not_found, object_or_404
 from config.api_views import ApiView, GenericApiView, ListApiView, validated
+from config.throttling import ScopedRateThrottle
 from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
 
 LINK_TOP_BOOKS = 20

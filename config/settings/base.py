@@ -2,8 +2,10 @@
 
 Variables (README: Configuration): DATABASE_URL, CONN_MAX_AGE, CELERY_BROKER_URL (or REDIS_URL), SECRET_KEY,
 DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, EMAIL_URL, DEFAULT_FROM_EMAIL, TRAINING_SCHEDULE_CRON,
-CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, LOG_LEVEL. With no DATABASE_URL or broker URL,
-``config.settings.local`` and ``config.settings.test`` start embedded servers (``config/embedded.py``).
+CACHE_URL, TRAINING_TIME_LIMIT, EMBEDDING_VERSIONS_KEPT, API_ANON_RATE, API_USER_RATE, API_TOKEN_RATE, NUM_PROXIES,
+LOG_LEVEL. Settings only read them: with no DATABASE_URL or broker URL, the entry points (scripts/run, manage.py
+under ``config.settings.local``, the test session) start embedded servers and export their URLs
+(``config/embedded.py``).
 """
 from pathlib import Path
 
@@ -152,14 +154,25 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
+    # How many proxies in front of gunicorn append to X-Forwarded-For: throttles key on the address the nearest
+    # trusted one saw. 0 (the default, and docker-compose, which publishes gunicorn itself): the header is
+    # ignored, so a client cannot pick its own address by sending one.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", default="600/minute"),
         "user": env("API_USER_RATE", default="3000/minute"),
         "tokens": env("API_TOKEN_RATE", default="20/minute"),  # password guesses, per client address or reader
     },
+}
+# The site's sign-in and password-reset forms: (tries, seconds) in a sliding window (config/account_limits.py).
+ACCOUNT_LIMITS = {
+    "sign_in_account": (10, 15 * 60),  # failed sign-ins per account name
+    "sign_in_client": (30, 15 * 60),  # failed sign-ins per client address, whatever the account
+    "password_reset_address": (3, 60 * 60),  # reset mails asked for one address
+    "password_reset_client": (10, 60 * 60),  # reset mails asked from one client address
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bookvec API",

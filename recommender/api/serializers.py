@@ -8,6 +8,7 @@ from books.api.serializers import (
     BookSerializer,
     QueryParametersSerializer,
     RequestBodySerializer,
+    WholeNumberField,
 )
 from books.models import Book
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
@@ -25,7 +26,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
     """Books someone likes, by id or by the source's id; answers the books most like them together."""
 
     books = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=WholeNumberField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=MAX_INPUT_ENTRIES,
         help_text=f"Ids of the books to start from: at most {MAX_INPUT_BOOKS} different books across books and "
@@ -37,7 +38,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         max_length=MAX_INPUT_ENTRIES,
         help_text="The same by the source's ids, e.g. goodbooks:1 or wikipedia:Dune (with or instead of books).",
     )
-    k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+    k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
         book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
@@ -81,7 +82,7 @@ def _no_books(what: str, unknown: list) -> str:
 class RecommendationParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/me/recommendations/``."""
 
-    k = serializers.IntegerField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+    k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
 
 
 class RecommendationSerializer(serializers.Serializer):

@@ -22,7 +22,14 @@ from django.utils import timezone
 from recommender.models import TrainingRun
 from recommender.selectors.training_data import training_data_build
 from recommender.selectors.versions import active_version
-from recommender.services.versions import version_activate, version_publish, versions_prune
+from recommender.services.run_fence import (
+    RunFenced,
+    run_finish_succeeded,
+    run_update_if_running,
+    run_update_running,
+    run_versions_discard_inactive,
+)
+from recommender.services.versions import version_publish, versions_prune
 from recommender.training.layout import book_layout
 from recommender.training.params import TrainingParams
 from recommender.training.quality import embeddings_evaluate, quality_gate
@@ -131,14 +138,9 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
 
     live = active_version()
     passed, reasons = quality_gate(new=metrics, live=live.metrics if live else None)
-    if passed:
-        version_activate(version=version)
-    pruned = versions_prune()
-    lap("activate_and_prune")
-
-    _update(
+    run_finish_succeeded(  # fenced: only while this run is still the running one
         run.pk,
-        status=Status.SUCCEEDED,
+        activate=version if passed else None,
         finished_at=timezone.now(),
         stage="done" if passed else "done; not activated (clearly worse than the live version)",
         loss_history=trained.history,
@@ -151,9 +153,13 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             "live_version_id": live.pk if live else None,
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
-            "pruned_versions": pruned,
         },
     )
+    pruned = versions_prune()
+    lap("activate_and_prune")
+    run.refresh_from_db(fields=["metrics", "timings"])
+    TrainingRun.objects.filter(pk=run.pk).update(metrics={**run.metrics, "pruned_versions": pruned},
+                                                 timings={**run.timings, **timings})
 
 
 def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: BaseException) -> None:
@@ -166,10 +172,14 @@ def _finish_failed_or_cancelled(run: TrainingRun, progress: _Progress, error: Ba
     elif isinstance(error, TrainingCancelled) and progress.stop_reason == "time limit":
         fields = {"status": Status.FAILED, "stage": "failed",
                   "error": f"time limit of {settings.TRAINING_TIME_LIMIT} s exceeded ({error})"}
+    elif isinstance(error, RunFenced):  # failed meanwhile (its worker was frozen): the row keeps that verdict
+        logger.warning("Training run %s stopped: %s.", run.pk, error)
+        run_versions_discard_inactive(run.pk)
+        return
     else:
         logger.exception("Training run %s failed.", run.pk)
         fields = {"status": Status.FAILED, "stage": "failed", "error": _describe(error)}
-    _update(run.pk, finished_at=timezone.now(), **fields)
+    run_update_if_running(run.pk, finished_at=timezone.now(), **fields)  # a run that ended meanwhile keeps its end
 
 
 class _Progress:
@@ -241,8 +251,9 @@ class _Heartbeat:
 
 
 def _update(run_id: int, **fields) -> None:
-    """One short UPDATE of the run (with a fresh heartbeat), outside any long transaction."""
-    TrainingRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **fields)
+    """One short UPDATE of the run (with a fresh heartbeat), outside any long transaction; RunFenced when the run
+    is no longer running."""
+    run_update_running(run_id, **fields)
 
 
 def _describe(error: BaseException) -> str:

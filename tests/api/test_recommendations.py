@@ -92,6 +92,12 @@ def test_unknown_external_ids_are_400_naming_them(anonymous, novels, active_vers
         ({"books": [1], "k": 101}, "k"),
         ({"books": [1], "k": "many"}, "k"),
         ({"books": [1], "k": None}, "k"),
+        # One rule for ids and counts everywhere (as the shelf endpoints): whole numbers in ASCII digits only.
+        ({"books": [1], "k": "\uff13"}, "k"),
+        ({"books": [1], "k": "\u0663"}, "k"),
+        ({"books": [1], "k": "3.0"}, "k"),
+        ({"books": [1], "k": 3.0}, "k"),
+        ({"books": [1], "k": ""}, "k"),
     ],
 )
 def test_bad_requests_are_400_naming_the_field(anonymous, novels, body, field):
@@ -167,3 +173,29 @@ def test_my_recommendations_without_an_active_version_say_so(reader, user, novel
 def test_my_recommendations_need_a_reader_and_a_bounded_k(anonymous, reader):
     assert anonymous.get(MINE).status_code == 401
     assert reader.get(MINE, {"k": 1000}).status_code == 400
+
+
+@pytest.mark.parametrize("k", ["", "\uff13", "\u0663", "3.0"])
+def test_an_empty_or_lenient_k_in_the_query_is_an_error_not_the_default(reader, catalogue, active_version, k):
+    response = reader.get(MINE, {"k": k})
+    assert response.status_code == 400 and "k" in response.json()["errors"]
+
+
+def test_the_schema_documents_the_page_minimums(anonymous):
+    schema = anonymous.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/books/"]["get"]["parameters"]}
+    assert parameters["page"]["minimum"] == 1
+    assert parameters["page_size"]["minimum"] == 1 and parameters["page_size"]["maximum"] == 100
+
+
+@pytest.mark.parametrize("spell", [
+    lambda n: str(n).translate(str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")),
+    lambda n: str(n).translate(str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")),
+    lambda n: f"{n}.0",
+    float,
+], ids=["full-width", "arabic-indic", "string 1.0", "number 1.0"])
+def test_book_ids_are_whole_numbers_in_ascii_digits_as_on_shelves(anonymous, catalogue, active_version, spell):
+    book = catalogue.books.war_and_peace.pk
+    response = anonymous.post(RECOMMENDATIONS, {"books": [spell(book)], "k": 3}, format="json")
+    assert response.status_code == 400
+    assert "Expected a whole number" in str(response.json()["errors"]["books"])

@@ -192,7 +192,7 @@ def test_adding_a_bad_book_or_rating_is_400(reader, russians, novels, body):
 def test_moves_go_only_to_another_of_my_shelves(reader, russians, others_public, novels):
     entry_url = f"{MY_SHELVES}{russians.pk}/books/{novels.books.war_and_peace.pk}/move/"
     for target, message in [(russians.pk, "already on this shelf"), (others_public.pk, "You have no shelf"),
-                            ("next", "valid integer")]:
+                            ("next", "Expected a whole number")]:
         response = reader.post(entry_url, {"shelf": target}, format="json")
         assert response.status_code == 400
         assert message in response.json()["detail"]

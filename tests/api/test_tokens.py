@@ -108,10 +108,24 @@ def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_thrott
     assert [anonymous.get("/api/v1/links/").status_code for _ in range(2)] == [200, 200]
     another_process = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.core.cache import cache; "
-                               "print(len(cache.get('throttle_anon_127.0.0.1', [])))"],
+                               "print(cache.window_hit('throttle_anon_127.0.0.1', limit=2, duration=60)[0])"],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}, capture_output=True, text=True,
         timeout=120)
-    assert another_process.stdout.strip() == "2", another_process.stderr[-2000:]
+    assert another_process.stdout.strip() == "None", another_process.stderr[-2000:]  # its two hits fill a limit of 2
+
+
+def test_a_forwarded_for_header_does_not_make_a_new_client(anonymous, tight_throttles):
+    """With no proxy configured (NUM_PROXIES 0) X-Forwarded-For is the client's own word: throttles ignore it."""
+    answers = [anonymous.get("/api/v1/links/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(4)]
+    assert answers == [200, 200, 200, 429]
+
+
+def test_behind_one_proxy_the_address_it_saw_is_the_client(anonymous, tight_throttles, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    spoofed = [anonymous.get("/api/v1/links/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.7").status_code
+               for n in range(4)]
+    assert spoofed == [200, 200, 200, 429]  # the proxy appended 203.0.113.7: what the client wrote before is not used
+    assert anonymous.get("/api/v1/links/", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
 
 
 @pytest.mark.parametrize(("broker", "cache"), [

@@ -102,3 +102,59 @@ def broker():
     yield broker
     broker.start()
     broker.flush()
+
+
+class WebServer:
+    """A real gunicorn (several worker processes) on the suite's database and Redis, at ``url``."""
+
+    def __init__(self, log: Path, extra_environment: dict[str, str]):
+        from config.embedded import _free_port
+
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        with open(log, "a") as handle:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--workers=3",
+                 f"--bind={self.url.removeprefix('http://')}"],
+                cwd=PROJECT_DIR, env={**worker_environment(), **extra_environment}, stdout=handle,
+                stderr=subprocess.STDOUT)
+        self.log = log
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v1/health/", timeout=2)
+                return
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP answer (503 while starting up): it serves
+                    return
+                time.sleep(0.25)
+        raise RuntimeError(f"gunicorn did not answer:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def start_web_server(tmp_path):
+    """start_web_server(**environment) -> a serving WebServer (gunicorn); stopped at the end of the test."""
+    servers: list[WebServer] = []
+
+    def start(**environment: str) -> WebServer:
+        server = WebServer(tmp_path / f"gunicorn-{len(servers)}.log", environment)
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
