@@ -176,7 +176,7 @@ def test_my_recommendations_need_a_reader_and_a_bounded_k(anonymous, reader):
 
 
 @pytest.mark.parametrize("k", ["", "\uff13", "\u0663", "3.0"])
-def test_an_empty_or_lenient_k_in_the_query_is_an_error_not_the_default(reader, catalogue, active_version, k):
+def test_an_empty_or_lenient_k_in_the_query_is_an_error_not_the_default(reader, novels, active_version, k):
     response = reader.get(MINE, {"k": k})
     assert response.status_code == 400 and "k" in response.json()["errors"]
 
@@ -194,8 +194,8 @@ def test_the_schema_documents_the_page_minimums(anonymous):
     lambda n: f"{n}.0",
     float,
 ], ids=["full-width", "arabic-indic", "string 1.0", "number 1.0"])
-def test_book_ids_are_whole_numbers_in_ascii_digits_as_on_shelves(anonymous, catalogue, active_version, spell):
-    book = catalogue.books.war_and_peace.pk
+def test_book_ids_are_whole_numbers_in_ascii_digits_as_on_shelves(anonymous, novels, active_version, spell):
+    book = novels.books.war_and_peace.pk
     response = anonymous.post(RECOMMENDATIONS, {"books": [spell(book)], "k": 3}, format="json")
     assert response.status_code == 400
     assert "Expected a whole number" in str(response.json()["errors"]["books"])

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from config.embedded import _free_port
-from tests.faults.conftest import PROJECT_DIR
+from tests.support import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
