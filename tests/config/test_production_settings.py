@@ -12,7 +12,9 @@ HTTPS_SETTINGS = ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INC
 
 def check_deploy(**overrides: str) -> subprocess.CompletedProcess:
     """``manage.py check --deploy`` with production settings and a real-looking secret; no server is reached."""
-    env = {key: value for key, value in os.environ.items() if key not in HTTPS_SETTINGS}
+    # Not the test process's own leniencies either: the browser tests allow ORM calls under Playwright's loop.
+    env = {key: value for key, value in os.environ.items()
+           if key not in HTTPS_SETTINGS and key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secrets.token_urlsafe(50),
                ALLOWED_HOSTS="example.org", DATABASE_URL="postgres://u:p@localhost/x",
                CELERY_BROKER_URL="redis://localhost:6379/0", **overrides)
