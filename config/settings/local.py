@@ -5,7 +5,7 @@ from config.embedded import VAR_DIR, embedded_postgres_url, embedded_redis_url
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)  # serves like the product; DEBUG=true opts in to debug pages
 SECRET_KEY = env("SECRET_KEY", default="bookvec-local-development-key-not-for-production")
 
 if not env("DATABASE_URL", default=""):
