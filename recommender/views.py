@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_POST
 
@@ -33,7 +34,8 @@ VERSIONS_SHOWN = 10
 
 def for_you(request):
     if not request.user.is_authenticated:
-        return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12)})
+        return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12),
+                                                             "training_status": selectors.training_status()})
     batch = _int(request.GET.get("batch"), default=0) % RECOMMENDATION_BATCHES
     ranked = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
     batches = max(1, -(-len(ranked) // RECOMMENDATIONS_SHOWN))
@@ -48,7 +50,21 @@ def for_you(request):
         "dismissed": dismissed[:DISMISSED_SHOWN],
         "dismissed_more": len(dismissed) > DISMISSED_SHOWN,
         "popular_books": books_popular(limit=12) if not ranked else [],
+        "training_status": None if ranked else selectors.training_status(),  # with recommendations, one is live
     })
+
+
+@never_cache
+def first_training_progress(request):
+    """The first training's progress for everyone, until a version is live: what the home page and For you poll.
+    It tells the stage and the share done, nothing else about the run (no parameters, errors, workers or readers)."""
+    status = selectors.training_status()
+    run = status["open_run"]
+    live = status["active_version"] is not None
+    return JsonResponse({"live": live, "run": None if live or run is None else {
+        "status": run["status"], "stage": run["stage"], "epoch": run["epoch"], "epochs": run["epochs"],
+        "percent": round(100 * run["fraction_done"]),
+    }})
 
 
 @login_required

@@ -1,0 +1,77 @@
+"""The site in a real browser (Debian's Chromium driven by Playwright) at a desktop width (1280 px) and a phone's
+(390 px): error pages, the first training's progress, the book page, the header, covers and the staff pages.
+Screenshots go to screenshots/ (git-ignored) on each run, to look at."""
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from books.services import shelf_create, shelves_ensure_standard
+from recommender.models import TrainingRun
+from recommender.services.versions import version_activate
+
+from .test_browser import SCREENSHOTS, browser, pytestmark  # noqa: F401  (the shared browser and its markers)
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def page(request, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.width_name = request.param
+    yield page
+    context.close()
+
+
+def shoot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{page.width_name}.png", full_page=True)
+
+
+def sign_in(page, live_server, username, *, next_url="/"):
+    page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(re.escape(next_url) + "$"))
+
+
+def assert_fits(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= WIDTHS[page.width_name], f"{page.url} is {width} px wide"
+
+
+def test_error_pages_are_styled_and_a_private_shelf_is_one_of_them(page, live_server, catalogue):
+    reader = get_user_model().objects.create_user(username="private", password="a-long-passphrase")
+    shelves_ensure_standard(user=reader)
+    secret = shelf_create(user=reader, name="Secret reading")
+    for path in ("/no-such-page/", "/books/999999/", f"/shelves/{secret.pk}/"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 404
+        assert page.get_by_role("heading", name="This page is not on any shelf.").is_visible()
+        assert page.locator(".site-header .brand").is_visible()
+        assert_fits(page)
+    shoot(page, "404")
+    assert page.goto(f"{live_server.url}/favicon.ico").status == 200
+
+
+def test_the_first_trainings_progress_follows_the_run_and_goes_once_a_version_is_live(page, live_server, embeddings):
+    live = embeddings
+    live.__class__.objects.filter(pk=live.pk).update(is_active=False)
+    run = TrainingRun.objects.create(trigger="command", status="running", stage="reading pairs")
+    page.goto(live_server.url)
+    progress = page.get_by_test_id("first-training")
+    assert progress.is_visible() and "0% · Reading pairs" in progress.inner_text()
+    assert_fits(page)
+    TrainingRun.objects.filter(pk=run.pk).update(epoch=2, epochs=4, step=6, steps_per_epoch=10,
+                                                 stage="training (loss 0.4321)")
+    page.wait_for_function("document.querySelector('[data-training-state]').textContent.includes('40%')")
+    assert "40% · Training (loss 0.4321) · epoch 2 of 4" in progress.inner_text()
+    assert page.locator(".first-training progress").evaluate("bar => bar.value") == 40
+    shoot(page, "first-training")
+
+    version_activate(version=live)
+    page.wait_for_selector("[data-testid=first-training]", state="detached")
+    assert page.get_by_text("Explore the map of 41 books").is_visible()
