@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from books.services import shelf_create, shelves_ensure_standard
+from books.services import shelf_add_book, shelf_create, shelves_ensure_standard
 from recommender.models import TrainingRun
 from recommender.services.versions import version_activate
 
@@ -75,3 +75,44 @@ def test_the_first_trainings_progress_follows_the_run_and_goes_once_a_version_is
     version_activate(version=live)
     page.wait_for_selector("[data-testid=first-training]", state="detached")
     assert page.get_by_text("Explore the map of 41 books").is_visible()
+
+
+def test_the_header_is_one_compact_row_with_a_menu_on_a_phone(page, live_server, catalogue):
+    get_user_model().objects.create_user(username="header", password="a-long-passphrase", is_staff=True)
+    sign_in(page, live_server, "header")
+    for path in ("/", f"/books/{catalogue['war_and_peace'].pk}/", "/for-you/"):
+        page.goto(f"{live_server.url}{path}")
+        header = page.locator(".site-header").bounding_box()
+        nav = page.get_by_role("navigation", name="Main")
+        if page.width_name == "phone":
+            assert header["height"] <= 64, f"the header of {path} is {header['height']} px high"
+            assert not nav.is_visible()
+            page.locator(".menu-toggle").click()
+            assert nav.get_by_role("link", name="For you").is_visible()
+            assert page.locator(".header-search").get_by_role("searchbox").is_visible()
+            assert_fits(page)
+            shoot(page, "header-menu-open")
+            page.locator(".menu-toggle").click()
+            assert not nav.is_visible()
+        else:
+            assert header["height"] <= 72 and not page.locator(".menu-toggle").is_visible()
+            assert nav.get_by_role("link", name="For you").is_visible()
+            assert page.locator(".header-search").get_by_role("searchbox").is_visible()
+    shoot(page, "header")
+
+
+def test_move_to_on_a_shelf_page_keeps_its_words_whole(page, live_server, catalogue):
+    reader = get_user_model().objects.create_user(username="mover", password="a-long-passphrase")
+    shelves_ensure_standard(user=reader)
+    shelf = shelf_create(user=reader, name="Science fiction novels recommended by my book club, all of them")
+    for book in catalogue["books"][:3]:
+        shelf_add_book(shelf=shelf, book=book)
+    sign_in(page, live_server, "mover")
+    page.goto(f"{live_server.url}/shelves/{shelf.pk}/")
+    labels = page.get_by_text("Move to", exact=True)
+    assert labels.count() == 3
+    line_height = labels.first.evaluate("label => parseFloat(getComputedStyle(label).lineHeight)")
+    for index in range(3):
+        assert labels.nth(index).bounding_box()["height"] < 1.5 * line_height, "one line"
+    shoot(page, "shelf")
+    assert_fits(page)
