@@ -6,9 +6,11 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from books.models import BookLink, Link
 from books.services import shelf_add_book, shelf_create, shelves_ensure_standard
 from recommender.models import TrainingRun
 from recommender.services.versions import version_activate
+from tests.factories import make_book
 
 from .test_browser import SCREENSHOTS, browser, pytestmark  # noqa: F401  (the shared browser and its markers)
 
@@ -116,3 +118,30 @@ def test_move_to_on_a_shelf_page_keeps_its_words_whole(page, live_server, catalo
         assert labels.nth(index).bounding_box()["height"] < 1.5 * line_height, "one line"
     shoot(page, "shelf")
     assert_fits(page)
+
+
+def test_the_book_page_shows_ratings_readers_a_clean_title_and_only_the_tags_about_the_book(page, live_server,
+                                                                                          embeddings):
+    from .test_book_page import HUNGER_GAMES_ROW
+
+    book = make_book("The Hunger Games (The Hunger Games, #1)", "Suzanne Collins", source="goodbooks",
+                     metadata=HUNGER_GAMES_ROW, genre="Science fiction")
+    for name in ("dystopia", "young-adult", "my-favorites", "5-star", "to-read"):
+        link, _ = Link.objects.get_or_create(name=name, defaults={"display_name": name, "kind": Link.Kind.TAG})
+        BookLink.objects.create(book=book, link=link, count=3)
+    reader = get_user_model().objects.create_user(username="fan", password="a-long-passphrase")
+    shelves_ensure_standard(user=reader)
+    shelf_add_book(shelf=reader.shelves.get(kind="read"), book=book)
+    page.goto(f"{live_server.url}/books/{book.pk}/")
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "The Hunger Games"
+    assert heading.get_attribute("title") == "The Hunger Games (The Hunger Games, #1)"
+    assert page.get_by_test_id("series").inner_text() == "The Hunger Games, #1"
+    reception = page.get_by_test_id("reception")
+    assert "4.34" in reception.inner_text() and "1 reader shelved it here" in reception.inner_text()
+    assert page.locator(".rating-bars tr").count() == 5
+    assert page.get_by_role("link", name="Reader tags from goodbooks-10k").is_visible()
+    chips = page.locator(".chips .chip-tag").all_inner_texts()
+    assert [chip.split()[0] for chip in chips] == ["dystopia", "young-adult"]
+    assert_fits(page)
+    shoot(page, "book")
