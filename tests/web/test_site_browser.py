@@ -145,3 +145,27 @@ def test_the_book_page_shows_ratings_readers_a_clean_title_and_only_the_tags_abo
     assert [chip.split()[0] for chip in chips] == ["dystopia", "young-adult"]
     assert_fits(page)
     shoot(page, "book")
+
+
+def test_covers_that_cannot_load_leave_the_placeholder_quietly(page, live_server, catalogue):
+    books = catalogue["books"]
+    for book in books:
+        book.cover_url = f"https://covers.invalid/{book.pk}.jpg"
+        book.save(update_fields=["cover_url"])
+    asked, script_errors = [], []
+    page.route("https://covers.invalid/**", lambda route: (asked.append(route.request.url), route.abort()))
+    page.on("pageerror", lambda error: script_errors.append(error))
+    page.goto(f"{live_server.url}/")
+    page.wait_for_load_state("networkidle")
+    covers = page.locator("img[data-cover]")
+    assert all(attribute == "lazy" for attribute in covers.evaluate_all("images => images.map(i => i.loading)"))
+    assert set(covers.evaluate_all("images => images.map(i => i.referrerPolicy)")) <= {"no-referrer"}
+    shown_before_scrolling = len(asked)
+    assert 0 < shown_before_scrolling < 12 + 6, "covers below the fold wait until they are scrolled to"
+    page.mouse.wheel(0, 4000)
+    page.wait_for_timeout(500)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("img[data-cover]").count() == 0, "each cover that failed is gone"
+    assert page.locator(".book-grid .cover-title").first.is_visible(), "the drawn placeholder shows instead"
+    assert not script_errors
+    shoot(page, "covers-offline")
