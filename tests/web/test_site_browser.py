@@ -169,3 +169,103 @@ def test_covers_that_cannot_load_leave_the_placeholder_quietly(page, live_server
     assert page.locator(".book-grid .cover-title").first.is_visible(), "the drawn placeholder shows instead"
     assert not script_errors
     shoot(page, "covers-offline")
+
+
+FULL_METRICS = {"heldout_auc": 0.9412, "same_author_precision@5": 0.4391, "same_author_precision@10": 0.3811,
+                "genre_knn_accuracy@10": 0.7702, "country_knn_accuracy@10": 0.6611, "shelf_recall@20": 0.1862,
+                "shelf_ndcg@20": 0.1281, "popularity_recall@20": 0.0912, "popularity_ndcg@20": 0.0611,
+                "votes_recall@20": 0.1691, "votes_ndcg@20": 0.1093, "shelf_users": 12345,
+                "wikipedia:same_author_precision@5": 0.5551, "goodbooks:same_author_precision@5": 0.4212}
+
+
+@pytest.fixture
+def staff_history(embeddings, catalogue):
+    """The live version (from ``embeddings``) and a newer one from a finished run with every metric and some
+    parameters changed, not activated; a few more runs."""
+    import numpy as np
+
+    from recommender.models import EmbeddingVersion
+    from recommender.services.versions import version_publish
+    from recommender.training.params import TrainingParams
+
+    EmbeddingVersion.objects.filter(pk=embeddings.pk).update(metrics=FULL_METRICS)
+    run = TrainingRun.objects.create(
+        trigger="admin", status="succeeded", epochs=20, epoch=20, steps_per_epoch=40, step=40, stage="done",
+        loss_history=[0.69, 0.52, 0.41, 0.37], params={**TrainingParams().to_dict(), "epochs": 20, "seed": 7},
+        metrics={**FULL_METRICS, "heldout_auc": 0.9533, "live": FULL_METRICS,
+                 "quality_gate": {"passed": True, "activated": False, "reasons": []}})
+    for status in ("failed", "cancelled", "succeeded"):
+        TrainingRun.objects.create(trigger="schedule", status=status, stage=status, metrics=FULL_METRICS)
+    vectors = embeddings.book_vectors.order_by("book_id")
+    books = np.array([vector.book_id for vector in vectors])
+    link_vectors = embeddings.link_vectors.order_by("link_id")
+    newer = version_publish(
+        run=run, book_ids=books, book_vectors=np.stack([np.asarray(v.embedding) for v in vectors]),
+        link_ids=np.array([v.link_id for v in link_vectors]),
+        link_vectors=np.stack([np.asarray(v.embedding) for v in link_vectors]),
+        metrics={**FULL_METRICS, "heldout_auc": 0.9533})
+    return {"live": embeddings, "newer": newer, "run": run}
+
+
+def test_the_staff_training_page_names_metrics_in_words_and_never_breaks_a_figure(page, live_server, staff_history):
+    get_user_model().objects.create_user(username="trainer", password="a-long-passphrase", is_staff=True)
+    sign_in(page, live_server, "trainer", next_url="/staff/training/")
+    figures = page.locator("dl.metrics dd")
+    assert figures.count() >= 14
+    assert "Same-author precision@5" in page.locator("dl.metrics").first.inner_text()
+    assert "same_author_precision" not in page.locator("main").inner_text()
+    heights = figures.evaluate_all("figures => figures.map(f => f.getBoundingClientRect().height)")
+    line = figures.first.evaluate("figure => parseFloat(getComputedStyle(figure).lineHeight)")
+    assert max(heights) < 1.5 * line, "every figure on one line"
+    assert_fits(page)
+    shoot(page, "training")
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_admins_run_and_version_lists_fit_and_going_live_asks_first(browser, live_server, staff_history,  # noqa: F811
+                                                                      width):
+    get_user_model().objects.create_superuser(username="root", password="a-long-passphrase")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("a-long-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    for model in ("trainingrun", "embeddingversion"):
+        page.goto(f"{live_server.url}/admin/recommender/{model}/")
+        table, box = page.locator("#result_list"), page.locator("#changelist .results")
+        page.screenshot(path=SCREENSHOTS / f"admin-{model}-{width}.png", full_page=True)
+        assert table.evaluate("t => t.scrollWidth") <= box.evaluate("b => b.clientWidth"), f"{model} list clipped"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    run_page = f"{live_server.url}/admin/recommender/trainingrun/{staff_history['run'].pk}/change/"
+    page.goto(run_page)
+    assert page.locator("input[name=_save], input[name=_continue]").count() == 0
+    assert page.locator("table.params tr.changed").count() == 2
+    page.screenshot(path=SCREENSHOTS / f"admin-run-{width}.png", full_page=True)
+
+    live, newer = staff_history["live"], staff_history["newer"]
+    page.goto(f"{live_server.url}/admin/recommender/embeddingversion/")
+    page.locator(f"input[name=_selected_action][value='{newer.pk}']").check()
+    page.locator("select[name=action]").select_option("activate")
+    page.locator("button[name=index]").click()
+    asking = page.get_by_test_id("confirm-live")
+    assert f"version {newer.pk}" in asking.inner_text() and f"instead of version {live.pk}" in asking.inner_text()
+    assert "Held-out link AUC" in asking.inner_text() and "0.953" in asking.inner_text()
+    page.screenshot(path=SCREENSHOTS / f"admin-confirm-{width}.png", full_page=True)
+    page.get_by_role("link", name=re.compile("^No, keep version")).click()
+    assert live.__class__.objects.get(is_active=True).pk == live.pk
+    page.get_by_role("link", name="Roll back to the previous version").click()
+    assert "no earlier ready version" in page.locator(".messagelist").inner_text()
+    page.locator(f"input[name=_selected_action][value='{newer.pk}']").check()
+    page.locator("select[name=action]").select_option("activate")
+    page.locator("button[name=index]").click()
+    page.get_by_role("button", name=f"Yes, make version {newer.pk} live").click()
+    assert f"Version {newer.pk} is live." in page.locator(".messagelist").inner_text()
+    page.get_by_role("link", name="Roll back to the previous version").click()
+    assert f"Roll back to version {live.pk}?" in page.locator("h1").inner_text()
+    page.get_by_role("button", name=f"Yes, roll back to version {live.pk}").click()
+    assert f"Rolled back: version {live.pk} is live." in page.locator(".messagelist").inner_text()
+    context.close()
