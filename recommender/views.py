@@ -15,6 +15,7 @@ from django.views.decorators.http import condition, require_POST
 
 from books.models import Book
 from books.selectors import books_popular, shelved_book_ids
+from books.templatetags.book_page import display_title
 from config.redirects import safe_next_url
 from recommender import selectors
 from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
@@ -118,9 +119,11 @@ def map_neighbours(request, pk: int):
         return JsonResponse({"detail": f"No book with id {pk}."}, status=404)
     neighbours = selectors.similar_books(book=book, k=MAP_NEIGHBOURS)
     return JsonResponse({
-        "book": {"id": book.pk, "title": book.title, "author": book.author, "url": reverse("book", args=[book.pk])},
+        "book": {"id": book.pk, "title": display_title(book.title), "author": book.author,
+                 "url": reverse("book", args=[book.pk])},
         "neighbours": [
-            {"id": n.book.pk, "title": n.book.title, "author": n.book.author, "similarity": round(n.similarity, 4),
+            {"id": n.book.pk, "title": display_title(n.book.title), "author": n.book.author,
+             "similarity": round(n.similarity, 4),
              "url": reverse("book", args=[n.book.pk])}
             for n in neighbours
         ],

@@ -3,7 +3,7 @@ data comes from in words, its title without the series suffix, and only the tags
 import pytest
 from django.urls import reverse
 
-from books.models import BookLink, Link, Shelf
+from books.models import Book, BookLink, Link, Shelf
 from books.services import shelf_add_book, shelves_ensure_standard
 from books.templatetags.book_page import display_title, goodreads_ratings, series_suffix
 from recommender.shelf_tags import is_shelf_tag
@@ -95,3 +95,10 @@ def test_ratings_are_read_only_from_a_complete_row():
     assert goodreads_ratings(make_book("Partial", source="goodbooks", metadata={"average_rating": "4.1"})) is None
     assert goodreads_ratings(make_book("Garbled", source="goodbooks",
                                        metadata={**HUNGER_GAMES_ROW, "ratings_3": "many"})) is None
+
+
+def test_the_maps_book_panel_shows_titles_without_series_suffixes(client, embeddings, catalogue):
+    book = catalogue["war_and_peace"]
+    Book.objects.filter(pk=book.pk).update(title="War and Peace (Tolstoy's Novels, #2)")
+    data = client.get(reverse("map_neighbours", args=[book.pk])).json()
+    assert data["book"]["title"] == "War and Peace"
