@@ -7,12 +7,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.timezone import localtime
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.template.response import TemplateResponse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
 from books.templatetags import bookvec
@@ -29,8 +29,6 @@ from recommender.services.versions import (
     version_rollback_target,
 )
 
-READ_ONLY_PAGE = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
-                  "show_delete": False}
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
 
 METRICS_CAPTION = (
@@ -39,6 +37,15 @@ METRICS_CAPTION = (
     "book vectors; most-popular: the most popular books. Same-author precision@k: the share of a book's k nearest "
     "books that have its author (books whose author has 2+). Held-out link AUC: link prediction on held-out pairs."
 )
+
+
+class ReadOnlyPage:
+    """An admin whose object pages only show: no "Save" buttons (their actions are the list's and the page's own)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False, "show_delete": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class RetrainForm(forms.Form):
@@ -63,7 +70,7 @@ class RetrainForm(forms.Form):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
     list_display = ("id", "status", "requested", "progress", "summary_metrics")
     list_filter = ("status", "trigger")
     actions = ["cancel_runs"]
@@ -84,11 +91,6 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # runs are requested through "Retrain now", which validates and enqueues
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A read-only page: no "Save" buttons (its actions are the list's and the page's own)."""
-        extra_context = {**(extra_context or {}), **READ_ONLY_PAGE}
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -170,10 +172,6 @@ class TrainingRunAdmin(admin.ModelAdmin):
         return format_html('<table class="params"><thead><tr><th>parameter</th><th>value</th><th>changed from'
                            '</th></tr></thead><tbody>{}</tbody></table>', rows)
 
-    @admin.display(description="Last epoch loss")
-    def loss(self, run: TrainingRun):
-        return f"{run.loss_history[-1]:.4f}" if run.loss_history else "—"
-
     @admin.display(description="Quality")
     def summary_metrics(self, run: TrainingRun):
         shown = [(name, run.metrics[name]) for name in SUMMARY_METRICS if isinstance(run.metrics.get(name), float)]
@@ -226,7 +224,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmbeddingVersion)
-class EmbeddingVersionAdmin(admin.ModelAdmin):
+class EmbeddingVersionAdmin(ReadOnlyPage, admin.ModelAdmin):
     list_display = ("id", "state", "size", "summary_metrics", "quality_gate", "training_run", "created_at")
     list_select_related = ("training_run",)
     list_filter = ("is_active", "is_ready")
@@ -241,11 +239,6 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # versions are published by training runs
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A read-only page: no "Save" buttons (its actions are the list's and the page's own)."""
-        extra_context = {**(extra_context or {}), **READ_ONLY_PAGE}
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # pruning keeps the last few; the live one is never deleted
