@@ -33,6 +33,7 @@ from books.text import fold
 from config.redirects import safe_next_url
 from recommender import selectors as recommender_selectors
 from recommender.exports import map_teaser
+from recommender.shelf_tags import is_shelf_tag
 
 BOOKS_PER_PAGE = 24
 SIMILAR_BOOKS = 12
@@ -73,10 +74,13 @@ def book_detail(request, pk: int):
     has_vector = recommender_selectors.book_has_vector(book=book)
     is_left_out = recommender_selectors.left_out_of_training(version=version)
     book_links = list(book.book_links.all())
+    learned_from = [book_link for book_link in book_links if not is_left_out(book_link.link)]
     context = {
         "book": book,
-        "links_learned_from": [book_link for book_link in book_links if not is_left_out(book_link.link)],
+        "links_learned_from": [book_link for book_link in learned_from if not _is_shelf_tag(book_link.link)],
+        "shelf_tags_learned_from": [book_link for book_link in learned_from if _is_shelf_tag(book_link.link)],
         "links_left_out": [book_link for book_link in book_links if is_left_out(book_link.link)],
+        "reader_count": ShelfEntry.objects.filter(book=book).values("shelf__user_id").distinct().count(),
         "has_vector": has_vector,
         "similar_books": recommender_selectors.similar_books(book=book, k=SIMILAR_BOOKS) if has_vector else [],
         "active_version": version,
@@ -84,6 +88,10 @@ def book_detail(request, pk: int):
     if request.user.is_authenticated:
         context.update(_shelf_controls(user=request.user, book=book))
     return render(request, "books/book_detail.html", context)
+
+
+def _is_shelf_tag(link: Link) -> bool:
+    return link.kind == Link.Kind.TAG and is_shelf_tag(link.name)
 
 
 def link_detail(request, pk: int):

@@ -7,28 +7,37 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.utils.timezone import localtime
+from django.views.decorators.http import require_http_methods
 
 from books.templatetags import bookvec
+from recommender.metric_labels import metric_label
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
 from recommender.services.training_pipeline import RUN_STAGES
 from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
-from recommender.services.versions import NoPreviousVersion, VersionNotReady, version_activate, version_rollback
+from recommender.services.versions import (
+    NoPreviousVersion,
+    VersionNotReady,
+    version_activate,
+    version_rollback,
+    version_rollback_target,
+)
 from recommender.training.params import BOUNDS, TrainingParams
 from recommender.training.quality import metrics_in_order
 
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
 
 METRICS_CAPTION = (
-    "shelf_*: Recall@20 / NDCG@20 of the served shelf recommendations for readers held out of training "
-    "(shelf_users of them), 80 % of all their shelves shown and 20 % to find; votes_*: the same by neighbour "
-    "voting on the book vectors; popularity_*: the most popular books. same_author_precision@k: the share of a "
-    "book's k nearest books that have its author (books whose author has 2+). heldout_auc: link prediction on "
-    "held-out pairs."
+    "Shelf recall / NDCG@20: the served shelf recommendations for readers held out of training (the held-out "
+    "readers), 80 % of their shelves shown and 20 % to find; neighbour-vote: the same by neighbour voting on the "
+    "book vectors; most-popular: the most popular books. Same-author precision@k: the share of a book's k nearest "
+    "books that have its author (books whose author has 2+). Held-out link AUC: link prediction on held-out pairs."
 )
 
 
@@ -44,6 +53,15 @@ def _param_field(name: str, **kwargs) -> forms.Field:
                                  **kwargs)
     field = forms.IntegerField if bound.kind is int else forms.FloatField
     return field(min_value=bound.lowest, max_value=bound.highest, **kwargs)
+
+
+class ReadOnlyPage:
+    """An admin whose object pages only show: no "Save" buttons (their actions are the list's and the page's own)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False, "show_delete": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class RetrainForm(forms.Form):
@@ -64,9 +82,8 @@ class RetrainForm(forms.Form):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "status", "trigger", "requested_by", "progress", "loss", "summary_metrics", "queued_at",
-                    "duration")
+class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
+    list_display = ("id", "status", "requested", "progress", "summary_metrics")
     list_filter = ("status", "trigger")
     actions = ["cancel_runs"]
     change_list_template = "admin/recommender/trainingrun/change_list.html"
@@ -76,12 +93,13 @@ class TrainingRunAdmin(admin.ModelAdmin):
         ("Loss", {"fields": ("loss_curve",)}),
         ("Quality, against the live version", {"fields": ("metrics_table", "quality_gate", "data_counts")}),
         ("Timings", {"fields": ("queued_at", "started_at", "heartbeat_at", "finished_at", "timings_table")}),
-        ("Parameters", {"fields": ("params", "celery_task_id")}),
+        ("Parameters (changed from the defaults marked)", {"fields": ("params_table", "celery_task_id")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields] + [
-            "progress", "loss_curve", "metrics_table", "quality_gate", "data_counts", "timings_table"]
+            "progress", "loss_curve", "metrics_table", "quality_gate", "data_counts", "timings_table", "requested",
+            "params_table"]
 
     def has_add_permission(self, request):
         return False  # runs are requested through "Retrain now", which validates and enqueues
@@ -141,14 +159,36 @@ class TrainingRunAdmin(admin.ModelAdmin):
             percent, run.epoch, run.epochs, run.step, run.steps_per_epoch, run.stage,
         )
 
-    @admin.display(description="Last epoch loss")
-    def loss(self, run: TrainingRun):
-        return f"{run.loss_history[-1]:.4f}" if run.loss_history else "—"
+    @admin.display(description="Requested", ordering="queued_at")
+    def requested(self, run: TrainingRun):
+        """How and when it was asked for, and how long it took."""
+        who = f" by {run.requested_by.username}" if run.requested_by else ""
+        took = self.duration(run)
+        return format_html("{}{}<br><small>{}{}</small>", run.get_trigger_display(), who,
+                           date_format(localtime(run.queued_at), "j M Y H:i"), "" if took == "—" else f" · {took}")
+
+    @admin.display(description="Parameters")
+    def params_table(self, run: TrainingRun):
+        """The run's parameters, one a row, those it set away from the defaults marked (with the default beside)."""
+        from recommender.training.params import TrainingParams
+
+        defaults = TrainingParams().to_dict()
+        rows = format_html_join("", '<tr{}><th>{}</th><td>{}</td><td>{}</td></tr>', (
+            (mark_safe(' class="changed"') if name in defaults and defaults[name] != value else "",
+             name.replace("_", " "), _shown_param(value),
+             "" if name not in defaults or defaults[name] == value else format_html("default {}",
+                                                                                    _shown_param(defaults[name])))
+            for name, value in sorted((run.params or {}).items())))
+        if not rows:
+            return "—"
+        return format_html('<table class="params"><thead><tr><th>parameter</th><th>value</th><th>changed from'
+                           '</th></tr></thead><tbody>{}</tbody></table>', rows)
 
     @admin.display(description="Quality")
     def summary_metrics(self, run: TrainingRun):
         shown = [(name, run.metrics[name]) for name in SUMMARY_METRICS if isinstance(run.metrics.get(name), float)]
-        return format_html_join(mark_safe("<br>"), "{}: {}", ((n, f"{v:.3f}") for n, v in shown)) or "—"
+        return format_html_join(mark_safe("<br>"), '{} <span style="white-space:nowrap">{}</span>',
+                                ((metric_label(n), f"{v:.3f}") for n, v in shown)) or "—"
 
     @admin.display(description="Duration")
     def duration(self, run: TrainingRun):
@@ -196,10 +236,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmbeddingVersion)
-class EmbeddingVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "is_active", "is_ready", "dimensions", "book_count", "link_count",
-                    "shelf_model_book_count", "ann_recall_at_10", "summary_metrics", "quality_gate", "layout_method",
-                    "training_run", "created_at", "activated_at")
+class EmbeddingVersionAdmin(ReadOnlyPage, admin.ModelAdmin):
+    list_display = ("id", "state", "size", "summary_metrics", "quality_gate", "training_run", "created_at")
     list_select_related = ("training_run",)
     list_filter = ("is_active", "is_ready")
     actions = ["activate"]
@@ -218,7 +256,7 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
         return False  # pruning keeps the last few; the live one is never deleted
 
     def get_urls(self):
-        roll_back = path("roll-back/", self.admin_site.admin_view(require_POST(self.roll_back_view)),
+        roll_back = path("roll-back/", self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.roll_back_view)),
                          name="recommender_embeddingversion_roll_back")
         return [roll_back, *super().get_urls()]
 
@@ -227,9 +265,18 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def roll_back_view(self, request):
-        """"Roll back to the previous version", the version list's button: needs no version selected."""
+        """"Roll back to the previous version", the version list's button: needs no version selected. It asks
+        first (GET), naming the version that goes live with its figures beside the live one's; POST rolls back."""
         if not self.has_change_permission(request):
             raise PermissionDenied
+        if request.method == "GET":
+            target = version_rollback_target()
+            if target is None:
+                messages.error(request, "There is no earlier ready version to roll back to.")
+                return HttpResponseRedirect(reverse("admin:recommender_embeddingversion_changelist"))
+            return self._confirmation(request, target, title=f"Roll back to version {target.pk}?",
+                                      form_action=reverse("admin:recommender_embeddingversion_roll_back"),
+                                      confirm_label=f"Yes, roll back to version {target.pk}")
         try:
             version = version_rollback()
         except NoPreviousVersion as error:
@@ -237,6 +284,27 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
         else:
             messages.success(request, f"Rolled back: version {version.pk} is live.")
         return HttpResponseRedirect(reverse("admin:recommender_embeddingversion_changelist"))
+
+    def _confirmation(self, request, version: EmbeddingVersion, *, title: str, form_action: str, confirm_label: str,
+                      action: str = ""):
+        """The page that asks before ``version`` goes live: what it is, its figures beside the live version's."""
+        live = active_version()
+        gate = _quality_gate_of(version)
+        heading = f"live now (version {live.pk})" if live else "live now (none)"
+        return TemplateResponse(request, "admin/recommender/embeddingversion/confirm_live.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "version": version,
+            "live": live, "gate": gate, "form_action": form_action, "confirm_label": confirm_label, "action": action,
+            "comparison": metrics_comparison(version.metrics, live.metrics if live else {}, live_heading=heading),
+        })
+
+    @admin.display(description="State", ordering="is_active")
+    def state(self, version: EmbeddingVersion):
+        return "live" if version.is_active else "ready" if version.is_ready else "not ready"
+
+    @admin.display(description="Size")
+    def size(self, version: EmbeddingVersion):
+        return format_html("{} books<br>{} links<br>{} dimensions", f"{version.book_count:,}",
+                           f"{version.link_count:,}", version.dimensions)
 
     @admin.display(description="Quality")
     def summary_metrics(self, version: EmbeddingVersion):
@@ -266,6 +334,10 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
         if count != 1:
             messages.error(request, "Select exactly one version to activate.")
             return
+        if request.POST.get("confirmed") != "yes":
+            version = queryset.get()
+            return self._confirmation(request, version, title=f"Make version {version.pk} live?", form_action="",
+                                      confirm_label=f"Yes, make version {version.pk} live", action="activate")
         try:
             version = version_activate(version=queryset.get())
         except VersionNotReady as error:
@@ -277,6 +349,13 @@ class EmbeddingVersionAdmin(admin.ModelAdmin):
                                       + "; ".join(gate["reasons"]) + ". \"Roll back\" undoes it.")
         else:
             messages.success(request, f"Version {version.pk} is live.")
+
+
+def _shown_param(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) if len(value) <= 8 else f"{len(value)} entries: " + ", ".join(
+            map(str, value[:8])) + ", …"
+    return str(value)
 
 
 def _quality_gate_of(version: EmbeddingVersion) -> dict | None:
@@ -296,7 +375,7 @@ def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):
             return f"{value:.3f}"
         return "—" if value is None else str(value)
 
-    rows = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-                            ((name, shown(metrics.get(name)), shown(live.get(name))) for name in names))
+    rows = format_html_join("", '<tr><th>{}</th><td class="figure">{}</td><td class="figure">{}</td></tr>',
+                            ((metric_label(name), shown(metrics.get(name)), shown(live.get(name))) for name in names))
     return format_html('<table class="metrics"><caption>{}</caption><thead><tr><th>metric</th><th>this</th>'
                        "<th>{}</th></tr></thead><tbody>{}</tbody></table>", METRICS_CAPTION, live_heading, rows)

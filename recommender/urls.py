@@ -7,6 +7,7 @@ urlpatterns = [
     path("for-you/", views.for_you, name="for_you"),
     path("for-you/not-interested/<int:pk>/", views.book_not_interested, name="book_not_interested"),
     path("for-you/not-interested/<int:pk>/undo/", views.book_not_interested_undo, name="book_not_interested_undo"),
+    path("training/progress.json", views.first_training_progress, name="first_training_progress"),
     path("map/", views.map_page, name="map"),
     path("map/points.json", views.map_points, name="map_points"),
     path("map/books/<int:pk>/neighbours.json", views.map_neighbours, name="map_neighbours"),

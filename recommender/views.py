@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_POST
 
 from books.models import Book
 from books.selectors import books_popular, shelved_book_ids
+from books.templatetags.book_page import display_title
 from config.redirects import safe_next_url
 from recommender import selectors
 from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
@@ -33,7 +35,8 @@ VERSIONS_SHOWN = 10
 
 def for_you(request):
     if not request.user.is_authenticated:
-        return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12)})
+        return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12),
+                                                             "training_status": selectors.training_status()})
     batch = _int(request.GET.get("batch"), default=0) % RECOMMENDATION_BATCHES
     answer = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
     ranked = answer.items
@@ -49,7 +52,21 @@ def for_you(request):
         "dismissed": dismissed[:DISMISSED_SHOWN],
         "dismissed_more": len(dismissed) > DISMISSED_SHOWN,
         "popular_books": books_popular(limit=12) if not ranked else [],
+        "training_status": None if ranked else selectors.training_status(),  # with recommendations, one is live
     })
+
+
+@never_cache
+def first_training_progress(request):
+    """The first training's progress for everyone, until a version is live: what the home page and For you poll.
+    It tells the stage and the share done, nothing else about the run (no parameters, errors, workers or readers)."""
+    status = selectors.training_status()
+    run = status["open_run"]
+    live = status["active_version"] is not None
+    return JsonResponse({"live": live, "run": None if live or run is None else {
+        "status": run["status"], "stage": run["stage"], "epoch": run["epoch"], "epochs": run["epochs"],
+        "percent": round(100 * run["fraction_done"]),
+    }})
 
 
 @login_required
@@ -103,9 +120,11 @@ def map_neighbours(request, pk: int):
         return JsonResponse({"detail": f"No book with id {pk}."}, status=404)
     neighbours = selectors.similar_books(book=book, k=MAP_NEIGHBOURS)
     return JsonResponse({
-        "book": {"id": book.pk, "title": book.title, "author": book.author, "url": reverse("book", args=[book.pk])},
+        "book": {"id": book.pk, "title": display_title(book.title), "author": book.author,
+                 "url": reverse("book", args=[book.pk])},
         "neighbours": [
-            {"id": n.book.pk, "title": n.book.title, "author": n.book.author, "similarity": round(n.similarity, 4),
+            {"id": n.book.pk, "title": display_title(n.book.title), "author": n.book.author,
+             "similarity": round(n.similarity, 4),
              "url": reverse("book", args=[n.book.pk])}
             for n in neighbours
         ],

@@ -7,7 +7,7 @@ from config.embedded import VAR_DIR, embedded_urls_of
 from .base import *  # noqa: F403
 from .base import env
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)  # serves like the product; DEBUG=true opts in to debug pages
 SECRET_KEY = env("SECRET_KEY", default="bookvec-local-development-key-not-for-production")
 
 _embedded_database_url, _embedded_broker_url = embedded_urls_of(VAR_DIR)

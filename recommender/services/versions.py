@@ -179,6 +179,11 @@ def version_rollback() -> EmbeddingVersion:
     return version_activate(version=previous)
 
 
+def version_rollback_target() -> EmbeddingVersion | None:
+    """The version a rollback would activate now (what "Roll back" names before it is confirmed), or None."""
+    return _rollback_target(EmbeddingVersion.objects.filter(is_active=True).first())
+
+
 def _rollback_target(live: EmbeddingVersion | None) -> EmbeddingVersion | None:
     """What a rollback activates: of the ready versions older than ``live``, the one that served last (a version
     tried and rolled back from, held back by the quality gate say, is not it), else the newest."""

@@ -21,6 +21,31 @@
     });
   });
 
+  // Until a version is live, the first training's progress (home page, For you) follows the public status; once
+  // a version is live the page reloads, and the recommendations, the map and "books like this" take its place.
+  var training = document.querySelector("[data-training-progress]");
+  if (training) {
+    var bar = training.querySelector("progress"), state = training.querySelector("[data-training-state]");
+    var show = function (run) {
+      if (!run) { state.textContent = "Waiting for the first training to start."; bar.value = 0; return; }
+      var stage = run.stage || "waiting for a worker", percent = document.createElement("strong");
+      percent.textContent = run.percent + "%";
+      bar.value = run.percent;
+      state.replaceChildren(percent, " · " + stage.charAt(0).toUpperCase() + stage.slice(1) +
+        (run.epochs ? " · epoch " + run.epoch + " of " + run.epochs : ""));
+    };
+    var poll = function () {
+      fetch(training.dataset.trainingProgress, { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (data && data.live) { window.location.reload(); return; }
+          if (data) show(data.run);
+          setTimeout(poll, 2000);
+        }, function () { setTimeout(poll, 5000); });
+    };
+    setTimeout(poll, 2000);
+  }
+
   // Share links: select on focus, copy on click.
   document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });

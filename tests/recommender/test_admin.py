@@ -1,4 +1,6 @@
 """Staff controls in the admin: retrain with parameters, follow a run, cancel it, activate and roll back versions."""
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -76,7 +78,7 @@ def test_a_run_page_draws_the_loss_curve_and_compares_metrics_with_the_live_vers
     assert "read pairs 6.6, train 25.0, publish 2.5 (827,355 training pairs a second)" in page, "stages in order"
 
     assert '<svg class="loss-curve"' in page and "<polyline" in page
-    assert "<th>live when it finished</th>" in page and "<td>0.310</td><td>0.250</td>" in page
+    assert "<th>live when it finished</th>" in page and '<td class="figure">0.310</td><td class="figure">0.250</td>' in page
     assert "readers held out of training" in page  # the table says what its figures measure
     list_page = staff_client.get(reverse("admin:recommender_trainingrun_changelist")).content.decode()
     assert "epoch 3/3" in list_page
@@ -96,16 +98,23 @@ def test_versions_can_be_activated_and_rolled_back_from_the_admin(staff_client):
     catalogue = planted_catalogue(groups=2, books_per_group=8)
     first = publish_planted_version(catalogue, seed=1)
     second = publish_planted_version(catalogue, seed=2, activate=False)
+    EmbeddingVersion.objects.filter(pk=first.pk).update(metrics={"same_author_precision@5": 0.5})
+    EmbeddingVersion.objects.filter(pk=second.pk).update(metrics={"same_author_precision@5": 0.625})
     url = reverse("admin:recommender_embeddingversion_changelist")
 
     listing = staff_client.get(url).content.decode()
-    staff_client.post(url, {"action": "activate", "_selected_action": [second.pk]})
+    asked = staff_client.post(url, {"action": "activate", "_selected_action": [second.pk]}).content.decode()
+    assert active_version().pk == first.pk, "nothing changes before it is confirmed"
+    assert f"Make version {second.pk} live?" in asked and f"instead of version {first.pk}, live now" in asked
+    assert f"<th>live now (version {first.pk})</th>" in asked, "its figures beside the live version's"
+    assert '<th>Same-author precision@5</th><td class="figure">0.625</td><td class="figure">0.500</td>' in asked
+    staff_client.post(url, {"action": "activate", "_selected_action": [second.pk], "confirmed": "yes"})
     assert active_version().pk == second.pk
     response = staff_client.post(reverse("admin:recommender_embeddingversion_roll_back"), follow=True)
 
     assert active_version().pk == first.pk
     assert f"Rolled back: version {first.pk} is live." in response.content.decode()
-    assert '<td class="field-ann_recall_at_10">1.0</td>' in listing
+    assert '<td class="field-state">live</td>' in listing and "Same-author precision@5" in listing
     assert EmbeddingVersion.objects.filter(is_active=True).count() == 1
 
 
@@ -120,7 +129,10 @@ def test_the_version_list_shows_the_quality_gate_and_activating_a_held_back_vers
     url = reverse("admin:recommender_embeddingversion_changelist")
 
     assert f"held back: {reasons[0]}".replace("'", "&#x27;") in staff_client.get(url).content.decode()
-    response = staff_client.post(url, {"action": "activate", "_selected_action": [held_back.pk]}, follow=True)
+    asked = staff_client.post(url, {"action": "activate", "_selected_action": [held_back.pk]}).content.decode()
+    assert f"The quality gate held version {held_back.pk} back" in asked
+    response = staff_client.post(url, {"action": "activate", "_selected_action": [held_back.pk], "confirmed": "yes"},
+                                 follow=True)
     assert active_version().pk == held_back.pk
     assert "though the quality gate held it back" in response.content.decode()
 
@@ -139,9 +151,12 @@ def test_roll_back_is_a_button_of_the_version_list_that_needs_no_selection(staff
     roll_back_url = reverse("admin:recommender_embeddingversion_roll_back")
 
     listing = staff_client.get(reverse("admin:recommender_embeddingversion_changelist")).content.decode()
+    asked = staff_client.get(roll_back_url).content.decode()
+    assert f"Roll back to version {first.pk}?" in asked and 'data-testid="confirm-live"' in asked
+    assert active_version().pk != first.pk, "asking changes nothing"
     response = staff_client.post(roll_back_url)
 
-    assert f'<form method="post" action="{roll_back_url}">' in listing
+    assert f'<a href="{roll_back_url}">Roll back to the previous version</a>' in listing
     assert 'value="roll_back"' not in listing  # no longer an action that asks for ticked rows
     assert response.status_code == 302 and response.url == reverse("admin:recommender_embeddingversion_changelist")
     assert active_version().pk == first.pk
@@ -175,7 +190,8 @@ def test_roll_back_is_a_csrf_protected_post_for_staff_who_may_change_versions(st
     assert viewer.post(url).status_code == 403
     assert reader.post(url).status_code == 302  # to the admin's sign-in page
     assert without_token.post(url).status_code == 403
-    assert without_token.get(url).status_code == 405
+    assert viewer.get(url).status_code == 403
+    assert without_token.get(url).status_code == 200, "the page that asks first"
     assert active_version().pk == live.pk
 
 
@@ -188,4 +204,25 @@ def test_a_run_whose_version_is_live_shows_the_live_figures_as_its_own(staff_cli
     page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
 
     assert "<th>live version (this run&#x27;s)</th>" in page
-    assert "<td>0.310</td><td>0.310</td>" in page
+    assert '<td class="figure">0.310</td><td class="figure">0.310</td>' in page
+
+
+def test_read_only_run_and_version_pages_offer_no_save(staff_client):
+    version = publish_planted_version(planted_catalogue(groups=2, books_per_group=8), seed=1)
+    run = TrainingRun.objects.create(trigger="admin", status="succeeded")
+    for url in (reverse("admin:recommender_trainingrun_change", args=[run.pk]),
+                reverse("admin:recommender_embeddingversion_change", args=[version.pk])):
+        page = staff_client.get(url).content.decode()
+        assert 'name="_save"' not in page and 'name="_continue"' not in page and 'name="_addanother"' not in page
+
+
+def test_a_runs_parameters_are_a_table_with_the_changed_ones_marked(staff_client):
+    params = {**TrainingParams().to_dict(), "epochs": 7, "seed": 99}
+    run = TrainingRun.objects.create(trigger="admin", status="succeeded", params=params)
+    page = staff_client.get(reverse("admin:recommender_trainingrun_change", args=[run.pk])).content.decode()
+    table = page.split('<table class="params">')[1].split("</table>")[0]
+    changed = re.findall(r'<tr class="changed"><th>([^<]+)</th><td>([^<]+)</td><td>([^<]+)</td></tr>', table)
+    defaults = TrainingParams()
+    assert changed == [("epochs", "7", f"default {defaults.epochs}"), ("seed", "99", f"default {defaults.seed}")]
+    assert f"<tr><th>embedding dim</th><td>{TrainingParams().embedding_dim}</td><td></td></tr>" in table
+    assert "{&quot;" not in page, "no raw JSON"

@@ -19,7 +19,8 @@ def test_training_status_shows_counts_as_whole_numbers_and_scores_to_three_place
     html = client.get(reverse("training_status")).content.decode()
     metrics = re.search(r'<dl class="metrics">(.*?)</dl>', html).group(1)
     shown = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", metrics)
-    assert shown == [("heldout_auc", "0.910"), ("shelf_users", "250"), ("wikipedia:same_author_precision@5", "0.600")]
+    assert shown == [("Held-out link AUC", "0.910"), ("Held-out readers", "250"),
+                     ("Same-author precision@5, Wikipedia books", "0.600")], "named in words, in reading order"
 
 
 @pytest.mark.parametrize(("value", "shown"), [(250, "250"), (12345, "12,345"), (0.91, "0.910"),

@@ -503,7 +503,7 @@ def test_training_status_shows_versions_runs_and_the_loss_curve(client, staff_us
     with django_assert_max_num_queries(8):
         page = client.get(reverse("training_status"))
     html = page.content.decode()
-    assert "heldout_auc" in html and "0.910" in html
+    assert "Held-out link AUC" in html and "0.910" in html and "heldout_auc" not in html
     assert "<polyline" in html and "from 0.6900 to 0.3000" in html
     assert f"Latest run ({run.pk})" in html and "Out of patience" in html
 
