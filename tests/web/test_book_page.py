@@ -36,16 +36,16 @@ def test_the_book_page_shows_goodreads_ratings_and_readers_who_shelved_it(client
     assert "<strong>2</strong> readers shelved it here" in html, "each reader once, whatever their shelves"
 
 
-def test_a_book_without_ratings_or_readers_shows_neither(client, catalogue):
-    html = client.get(reverse("book", args=[catalogue["war_and_peace"].pk])).content.decode()
+def test_a_book_without_ratings_or_readers_shows_neither(client, genre_catalogue):
+    html = client.get(reverse("book", args=[genre_catalogue["war_and_peace"].pk])).content.decode()
     assert 'data-testid="reception"' not in html
 
 
-def test_the_source_is_named_in_a_readers_words_with_a_link(client, hunger_games, catalogue):
+def test_the_source_is_named_in_a_readers_words_with_a_link(client, hunger_games, genre_catalogue):
     html = client.get(reverse("book", args=[hunger_games.pk])).content.decode()
     assert '<a href="https://github.com/zygmuntz/goodbooks-10k">Reader tags from goodbooks-10k</a>' in html
     assert '<p class="book-source"><a href="https://github.com/zygmuntz/goodbooks-10k">' in html
-    html = client.get(reverse("book", args=[catalogue["war_and_peace"].pk])).content.decode()
+    html = client.get(reverse("book", args=[genre_catalogue["war_and_peace"].pk])).content.decode()
     assert '<a href="https://en.wikipedia.org/wiki/War_and_Peace">Wikipedia article</a>' in html
 
 
@@ -97,8 +97,8 @@ def test_ratings_are_read_only_from_a_complete_row():
                                        metadata={**HUNGER_GAMES_ROW, "ratings_3": "many"})) is None
 
 
-def test_the_maps_book_panel_shows_titles_without_series_suffixes(client, embeddings, catalogue):
-    book = catalogue["war_and_peace"]
+def test_the_maps_book_panel_shows_titles_without_series_suffixes(client, embeddings, genre_catalogue):
+    book = genre_catalogue["war_and_peace"]
     Book.objects.filter(pk=book.pk).update(title="War and Peace (Tolstoy's Novels, #2)")
     data = client.get(reverse("map_neighbours", args=[book.pk])).json()
     assert data["book"]["title"] == "War and Peace"

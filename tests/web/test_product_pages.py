@@ -30,7 +30,7 @@ def test_the_local_settings_serve_without_debug_pages_unless_asked():
 
 
 @pytest.mark.parametrize("path", ["/no-such-page/", "/books/999999/", "/links/999999/"])
-def test_an_unknown_address_is_the_styled_404_without_internals(client, catalogue, path):
+def test_an_unknown_address_is_the_styled_404_without_internals(client, genre_catalogue, path):
     page = client.get(path)
     html = page.content.decode()
     assert page.status_code == 404
@@ -68,7 +68,7 @@ def first_run(staff_user):
         epoch=2, epochs=4, step=6, steps_per_epoch=10, stage="training (loss 0.4321)", error="")
 
 
-def test_the_first_trainings_progress_is_public_and_tells_nothing_private(client, catalogue, staff_user):
+def test_the_first_trainings_progress_is_public_and_tells_nothing_private(client, genre_catalogue, staff_user):
     assert client.get(reverse("first_training_progress")).json() == {"live": False, "run": None}
     first_run(staff_user)
     response = client.get(reverse("first_training_progress"))
@@ -84,7 +84,7 @@ def test_once_a_version_is_live_the_progress_says_so_and_nothing_more(client, em
 
 
 @pytest.mark.parametrize("url", [reverse("home"), reverse("for_you")])
-def test_home_and_for_you_show_the_first_trainings_progress_to_anyone_until_a_version_is_live(client, catalogue,
+def test_home_and_for_you_show_the_first_trainings_progress_to_anyone_until_a_version_is_live(client, genre_catalogue,
                                                                                             staff_user, user, url):
     first_run(staff_user)
     for signed_in in (False, True):

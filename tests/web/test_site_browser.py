@@ -45,7 +45,7 @@ def assert_fits(page):
     assert width <= WIDTHS[page.width_name], f"{page.url} is {width} px wide"
 
 
-def test_error_pages_are_styled_and_a_private_shelf_is_one_of_them(page, live_server, catalogue):
+def test_error_pages_are_styled_and_a_private_shelf_is_one_of_them(page, live_server, genre_catalogue):
     reader = get_user_model().objects.create_user(username="private", password="a-long-passphrase")
     shelves_ensure_standard(user=reader)
     secret = shelf_create(user=reader, name="Secret reading")
@@ -79,10 +79,10 @@ def test_the_first_trainings_progress_follows_the_run_and_goes_once_a_version_is
     assert page.get_by_text("Explore the map of 41 books").is_visible()
 
 
-def test_the_header_is_one_compact_row_with_a_menu_on_a_phone(page, live_server, catalogue):
+def test_the_header_is_one_compact_row_with_a_menu_on_a_phone(page, live_server, genre_catalogue):
     get_user_model().objects.create_user(username="header", password="a-long-passphrase", is_staff=True)
     sign_in(page, live_server, "header")
-    for path in ("/", f"/books/{catalogue['war_and_peace'].pk}/", "/for-you/"):
+    for path in ("/", f"/books/{genre_catalogue['war_and_peace'].pk}/", "/for-you/"):
         page.goto(f"{live_server.url}{path}")
         header = page.locator(".site-header").bounding_box()
         nav = page.get_by_role("navigation", name="Main")
@@ -103,11 +103,11 @@ def test_the_header_is_one_compact_row_with_a_menu_on_a_phone(page, live_server,
     shoot(page, "header")
 
 
-def test_move_to_on_a_shelf_page_keeps_its_words_whole(page, live_server, catalogue):
+def test_move_to_on_a_shelf_page_keeps_its_words_whole(page, live_server, genre_catalogue):
     reader = get_user_model().objects.create_user(username="mover", password="a-long-passphrase")
     shelves_ensure_standard(user=reader)
     shelf = shelf_create(user=reader, name="Science fiction novels recommended by my book club, all of them")
-    for book in catalogue["books"][:3]:
+    for book in genre_catalogue["books"][:3]:
         shelf_add_book(shelf=shelf, book=book)
     sign_in(page, live_server, "mover")
     page.goto(f"{live_server.url}/shelves/{shelf.pk}/")
@@ -147,8 +147,8 @@ def test_the_book_page_shows_ratings_readers_a_clean_title_and_only_the_tags_abo
     shoot(page, "book")
 
 
-def test_covers_that_cannot_load_leave_the_placeholder_quietly(page, live_server, catalogue):
-    books = catalogue["books"]
+def test_covers_that_cannot_load_leave_the_placeholder_quietly(page, live_server, genre_catalogue):
+    books = genre_catalogue["books"]
     for book in books:
         book.cover_url = f"https://covers.invalid/{book.pk}.jpg"
         book.save(update_fields=["cover_url"])
@@ -179,7 +179,7 @@ FULL_METRICS = {"heldout_auc": 0.9412, "same_author_precision@5": 0.4391, "same_
 
 
 @pytest.fixture
-def staff_history(embeddings, catalogue):
+def staff_history(embeddings, genre_catalogue):
     """The live version (from ``embeddings``) and a newer one from a finished run with every metric and some
     parameters changed, not activated; a few more runs."""
     import numpy as np
