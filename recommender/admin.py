@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from books.templatetags import bookvec
+from recommender.templatetags import training
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
 from recommender.services.quality import metrics_in_order
@@ -146,7 +146,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="Loss per epoch")
     def loss_curve(self, run: TrainingRun):
-        return bookvec.loss_curve(run.loss_history) or "—"
+        return training.loss_curve(run.loss_history) or "—"
 
     @admin.display(description="Metrics")
     def metrics_table(self, run: TrainingRun):

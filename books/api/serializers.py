@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
-from books.importers.common import describe
+from books.importers.wording import describe
 from books.models import Book, BookLink, Link, Shelf, ShelfEntry
 from config.api_errors import refuse_unknown
 
@@ -102,55 +102,6 @@ class LinkDetailSerializer(LinkSerializer):
 class QueryParametersSerializer(serializers.Serializer):
     """A request's query parameters. The view that declares it as its ``query_parameters`` refuses unknown ones
     (``config.api_views``)."""
-
-
-class SimilarParamsSerializer(QueryParametersSerializer):
-    """Query parameters of ``/books/{id}/similar/``."""
-
-    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
-    genre = serializers.CharField(
-        required=False, max_length=300, help_text="Only books whose genre contains this (case-insensitive)."
-    )
-
-
-class SimilarLinkParamsSerializer(QueryParametersSerializer):
-    """Query parameters of ``/links/{id}/similar/``."""
-
-    k = serializers.IntegerField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")
-
-
-class SimilarBookSerializer(serializers.Serializer):
-    book = BookSerializer()
-    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1 (1 is the same direction).")
-
-
-class SimilarLinkSerializer(serializers.Serializer):
-    link = LinkSerializer()
-    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1.")
-
-
-class SimilarBooksSerializer(serializers.Serializer):
-    """Nearest books in the active embedding version, most similar first."""
-
-    results = SimilarBookSerializer(many=True)
-    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
-    detail = serializers.CharField(
-        allow_null=True,
-        help_text="Why ``results`` is empty (no active version, the book has no vector, or no other book matches "
-                  "``genre``); null whenever there are results.",
-    )
-
-
-class SimilarLinksSerializer(serializers.Serializer):
-    """Nearest links in the active embedding version, most similar first."""
-
-    results = SimilarLinkSerializer(many=True)
-    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
-    detail = serializers.CharField(
-        allow_null=True,
-        help_text="Why ``results`` is empty (no active version, or the link has no vector); null whenever there are "
-                  "results.",
-    )
 
 
 class ShelfSerializer(serializers.ModelSerializer):

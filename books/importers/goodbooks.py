@@ -28,26 +28,19 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from books.importers.common import (
-    INTEGER_MAX,
-    LINK_NAME_LIMIT,
-    BadLine,
-    BookRecord,
-    ImportReport,
-    Problem,
-    ProblemLog,
-    Stopwatch,
-    batched,
-    catalogue_write,
-    checked_integer,
-    checked_title,
-    copy_rows,
-    csv_records,
-    progress_bar,
-    require_file,
-    shortened,
-)
+from books.importers.checks import INTEGER_MAX, checked_integer, checked_title
+
+from books.importers.files import csv_records, require_file
+
+from books.importers.problems import BadLine, Problem, ProblemLog
+
+from books.importers.report import ImportReport, progress_bar, Stopwatch
+
+from books.importers.wording import shortened
+
+from books.importers.writing import LINK_NAME_LIMIT, batched, BookRecord, catalogue_write, copy_rows
 from books.importers.normalise import normalise_authors, normalise_language
+from books.signals import catalogue_imported
 from books.models import Book, Link, Shelf
 from books.services import IMPORTED_READER_PREFIX, STANDARD_SHELF_NAMES
 from books.text import book_search_text, normalise_link_name
@@ -126,6 +119,7 @@ def goodbooks_import(*, folder: Path, skip_invalid: bool = False, batch_size: in
     report.rates = {"books": report.books / books_seconds, "tag pairs": report.book_links / books_seconds}
     if report.shelf_entries:
         report.rates["shelf pairs"] = report.shelf_entries / shelf_seconds
+    catalogue_imported.send(sender=ImportReport, report=report)
     return report
 
 

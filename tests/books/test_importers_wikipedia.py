@@ -265,7 +265,7 @@ def _swap_field(position_and_value):
 
 
 def _is_valid_row(text):
-    from books.importers.common import BadLine
+    from books.importers.problems import BadLine
     from books.importers.wikipedia import book_from_line
 
     try:

@@ -4,7 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from books.templatetags.bookvec import metric
+from recommender.templatetags.training import metric
 from recommender.models import EmbeddingVersion
 from tests.recommender.planted import planted_catalogue, publish_planted_version
 
