@@ -19,7 +19,9 @@ def sort_key(field: str) -> Lower:
 
 
 class Book(models.Model):
-    """A book from one source, identified by ``external_id`` (``wikipedia:War and Peace``, ``goodbooks:1``)."""
+    """A work, whichever sources describe it. ``external_id`` and ``source`` name the source it was first imported
+    from (``wikipedia:War and Peace``, ``goodbooks:1``); every identifier any source gives it, that one included, is a
+    ``BookIdentifier``, and a record of another source matched to it is merged into it (``BookMerge``)."""
 
     class Source(models.TextChoices):
         WIKIPEDIA = "wikipedia", "Wikipedia"
@@ -75,6 +77,69 @@ class Book(models.Model):
         return f"{self.title} ({self.author})" if self.author else self.title
 
 
+IDENTIFIER_SCHEMES = {
+    "wikipedia": "English Wikipedia article title",
+    "goodbooks": "goodbooks-10k book_id",
+    "goodreads": "Goodreads book id",
+    "isbn10": "ISBN-10",
+    "isbn13": "ISBN-13",
+}
+"""The identifier schemes the bundled importers give; a generic import may bring others (``openlibrary``, ``oclc``,
+``lccn``, …): a scheme is any lowercase name of letters, digits, '-' and '_'."""
+SCHEME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+
+
+class BookIdentifier(models.Model):
+    """One identifier of a book in one scheme (``isbn13:9780439023481``), unique across the catalogue: it names one
+    book whatever source gave it, and an import finds the book by it."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=40)
+    value = models.CharField(max_length=600)
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="bookidentifier_unique"),
+            models.CheckConstraint(condition=Q(scheme__regex=SCHEME_PATTERN), name="bookidentifier_scheme_name"),
+            models.CheckConstraint(condition=~Q(value=""), name="bookidentifier_value_not_empty"),
+        ]
+        indexes = [models.Index(fields=["book"], name="bookidentifier_book")]
+
+    def __str__(self):
+        return f"{self.scheme}:{self.value}"
+
+
+class BookMerge(models.Model):
+    """A record of one source merged into a book another source had given: why (the identifier or the title and
+    author they share), which identifiers came with it, and when. Undone merges stay, with when and by whom."""
+
+    class Method(models.TextChoices):
+        IDENTIFIER = "identifier", "Shared identifier"
+        TITLE_AUTHOR = "title-author", "Same title and author"
+        STAFF = "staff", "Merged by staff"
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="merges")
+    source = models.CharField(max_length=20, help_text="The source of the record merged in.")
+    external_id = models.CharField(max_length=600, help_text="The merged record's own id in its source.")
+    identifiers = models.JSONField(default=list, help_text='The identifiers it brought, as "scheme:value".')
+    method = models.CharField(max_length=20, choices=Method.choices)
+    reason = models.CharField(max_length=1000)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["book"], name="bookmerge_book")]
+
+    def __str__(self):
+        return f"{self.external_id} → {self.book_id} ({self.reason})"
+
+
 class Link(models.Model):
     """What links books: a Wikipedia page an article links to, a reader's tag, a category."""
 
@@ -105,6 +170,10 @@ class BookLink(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="book_links")
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="book_links")
     count = models.PositiveIntegerField(default=1)
+    source = models.CharField(
+        max_length=20, blank=True, default="",
+        help_text="The source that gave the pair, empty for the book's own (a merged book has pairs from several): a "
+                  "re-import replaces only its own source's pairs, and training weighs each by it.")
 
     class Meta:
         constraints = [

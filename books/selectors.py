@@ -1,5 +1,6 @@
 """Reads of the catalogue and of readers' shelves, with the privacy rule in one place."""
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Ln
 
 from books.importers.normalise import normalise_country
-from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.models import Book, BookIdentifier, BookLink, Link, Shelf, ShelfEntry
 from books.search import book_search_words
 from books.text import fold
 
@@ -100,10 +101,28 @@ def reader_named(username: str):
 
 
 def book_detail(*, book_id: int) -> Book:
-    """One book with its links (most used first) loaded; raises ``Book.DoesNotExist``."""
+    """One book with its links (most used first) and identifiers loaded; raises ``Book.DoesNotExist``."""
     return Book.objects.prefetch_related(
-        Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name"))
+        Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name")),
+        "identifiers",
     ).get(pk=book_id)
+
+
+def book_ids_identified_by(identifiers: Iterable[str]) -> dict[str, int]:
+    """``{"scheme:value": book id}`` for each of ``identifiers`` some book carries (``goodbooks:1`` and
+    ``wikipedia:The Hunger Games (novel)`` give the same book once the two are merged); unknown ones are left out."""
+    pairs = {text: tuple(text.split(":", 1)) for text in identifiers if ":" in text}
+    if not pairs:
+        return {}
+    wanted = Q()
+    for scheme, value in set(pairs.values()):
+        wanted |= Q(scheme=scheme, value=value)
+    found = {f"{scheme}:{value}": book_id
+             for scheme, value, book_id in BookIdentifier.objects.filter(wanted).values_list("scheme", "value", "book")}
+    # A book made outside the importers (the admin, a test) may carry its external id alone.
+    found.update(Book.objects.filter(external_id__in=[text for text in pairs if text not in found])
+                 .values_list("external_id", "pk"))
+    return {text: found[text] for text in pairs if text in found}
 
 
 def books_popular(*, limit: int = 12) -> list[Book]:
@@ -120,9 +139,14 @@ def link_detail(*, link_id: int) -> Link:
     """A link with ``tagged_count`` (goodbooks books tagged with it) and ``linking_count`` (Wikipedia books
     linking to it): a tag and a Wikipedia link of the same name are one Link."""
     return Link.objects.annotate(
-        tagged_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.GOODBOOKS)),
-        linking_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.WIKIPEDIA)),
+        tagged_count=Count("book_links", filter=_pair_from(Book.Source.GOODBOOKS)),
+        linking_count=Count("book_links", filter=_pair_from(Book.Source.WIKIPEDIA)),
     ).get(pk=link_id)
+
+
+def _pair_from(source: str) -> Q:
+    """Book↔link pairs a source gave (a pair with no source is its book's own)."""
+    return Q(book_links__source=source) | Q(book_links__source="", book_links__book__source=source)
 
 
 def link_books(*, link: Link) -> QuerySet[Book]:

@@ -16,7 +16,6 @@ from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, Sign
 from books.importers.normalise import normalise_country
 from books.models import Book, Shelf, ShelfEntry
 from books.search import book_search_correction
-from books.text import fold
 from books.services import (
     ShelfError,
     SignUpError,
@@ -30,6 +29,7 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
+from books.text import fold
 from config.redirects import safe_next_url
 
 BOOKS_PER_PAGE = 24

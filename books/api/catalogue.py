@@ -1,5 +1,6 @@
 """The catalogue over HTTP: books and links, open to everyone. Each view parses, calls a selector, serialises.
 (A book's record with its embedding facts and the nearest books and links are ``recommender.api.similar``'s.)"""
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -9,7 +10,6 @@ from books.models import Book, Link
 from books.selectors import link_books
 from config.api_errors import error_responses, object_or_404
 from config.api_views import ApiView, ListApiView
-from drf_spectacular.utils import extend_schema
 
 LINK_TOP_BOOKS = 20
 

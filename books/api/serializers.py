@@ -63,8 +63,11 @@ class BookLinkSerializer(serializers.ModelSerializer):
 
 
 class BookDetailSerializer(BookSerializer):
-    """A book with everything known about it: metadata, links, and whether it has a vector."""
+    """A book with everything known about it: identifiers, metadata, links, and whether it has a vector."""
 
+    identifiers = serializers.SerializerMethodField(
+        help_text='Every identifier of the book, whichever source gave it, as "scheme:value" (goodbooks:1, '
+                  "wikipedia:…, goodreads:…, isbn10:…, isbn13:…); ?external_id= finds the book by any of them.")
     links = BookLinkSerializer(source="book_links", many=True, read_only=True)
     has_vector = serializers.BooleanField(
         read_only=True, help_text="Whether the active embedding version has a vector for this book."
@@ -72,10 +75,13 @@ class BookDetailSerializer(BookSerializer):
 
     class Meta(BookSerializer.Meta):
         fields = BookSerializer.Meta.fields + [
-            "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links", "has_vector",
-            "created_at", "updated_at",
+            "identifiers", "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links",
+            "has_vector", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def get_identifiers(self, book) -> list[str]:
+        return [str(identifier) for identifier in book.identifiers.all()]
 
 
 class LinkSerializer(serializers.ModelSerializer):

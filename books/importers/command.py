@@ -6,10 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from books.importers.problems import format_problems, InvalidImport, Problem
-
+from books.importers.problems import InvalidImport, Problem, format_problems
 from books.importers.report import ImportReport
-
 from books.importers.wording import counted
 
 

@@ -16,6 +16,8 @@ class ImportReport:
 
     books_created: int = 0
     books_updated: int = 0
+    books_merged: int = 0
+    """Records merged for the first time into a book another source gave (``BookMerge``)."""
     links_created: int = 0
     book_links: int = 0
     users_created: int = 0
@@ -29,11 +31,12 @@ class ImportReport:
 
     @property
     def books(self) -> int:
-        return self.books_created + self.books_updated
+        return self.books_created + self.books_updated + self.books_merged
 
     def summary(self) -> str:
         parts = [
-            f"{counted(self.books, 'book')} ({self.books_created:,} new, {self.books_updated:,} updated)",
+            f"{counted(self.books, 'book')} ({self.books_created:,} new, {self.books_updated:,} updated"
+            + (f", {self.books_merged:,} merged into books of another source)" if self.books_merged else ")"),
             counted(self.links_created, "new link"),
             counted(self.book_links, "book link"),
         ]

@@ -17,19 +17,15 @@ from pathlib import Path
 from django.db import transaction
 
 from books.importers.checks import INTEGER_MAX, check_text, checked_title
-
 from books.importers.files import numbered_lines, require_file
-
-from books.importers.problems import BadLine, Problem, ProblemLog
-
-from books.importers.report import ImportReport, progress_bar, Stopwatch
-
-from books.importers.wording import describe, type_name
-
-from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_write
 from books.importers.infobox import parse_infobox
-from books.signals import catalogue_imported
+from books.importers.matching import isbn_identifiers
+from books.importers.problems import BadLine, Problem, ProblemLog
+from books.importers.report import ImportReport, Stopwatch, progress_bar
+from books.importers.wording import describe, type_name
+from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_write
 from books.models import Book, Link
+from books.signals import catalogue_imported
 from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
@@ -136,6 +132,7 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
         article_length=article_length,
         search_text=book_search_text(title, fields.author),
         links=links,
+        identifiers=isbn_identifiers(fields.isbn),
     )
 
 

@@ -158,9 +158,11 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
             " JOIN books_booklink bl ON bl.link_id = l.id GROUP BY l.id ORDER BY l.id"
         )
         links = cursor.fetchall()
-        # By the book's source, not the link's kind: a tag and a wikilink of the same name share one Link.
+        # By the pair's source (the book's when empty), not the link's kind: a tag and a wikilink of the same name
+        # share one Link, and a book merged from both sources has pairs of each.
         cursor.execute(
-            "SELECT bl.book_id, bl.link_id, CASE WHEN b.source = %s THEN bl.count ELSE 1 END"
+            "SELECT bl.book_id, bl.link_id, CASE WHEN coalesce(nullif(bl.source, ''), b.source) = %s"
+            " THEN bl.count ELSE 1 END"
             " FROM books_booklink bl JOIN books_book b ON b.id = bl.book_id",
             [Book.Source.WIKIPEDIA],
         )

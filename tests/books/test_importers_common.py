@@ -2,9 +2,7 @@
 import pytest
 
 from books.importers.checks import check_text, checked_integer
-
 from books.importers.problems import BadLine, Problem
-
 from books.importers.report import ImportReport
 
 

@@ -1,8 +1,15 @@
 """Infobox wikitext to display text, and to the catalogue's fields."""
 import pytest
 
+from books.importers.infobox import (
+    cover_url_of_image,
+    first_integer,
+    first_isbn,
+    first_year,
+    parse_infobox,
+    strip_markup,
+)
 from books.text import normalise_link_name
-from books.importers.infobox import cover_url_of_image, first_integer, first_isbn, first_year, parse_infobox, strip_markup
 
 
 @pytest.mark.parametrize(("wikitext", "text"), [

@@ -86,7 +86,6 @@ def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_chan
     from django.db import connection, transaction
 
     from books.importers.report import ImportReport
-
     from books.importers.writing import BookRecord, catalogue_write
 
     dune, sequel = (Book.objects.create(external_id=f"wikipedia:{title}", source="wikipedia", title=title)
@@ -141,7 +140,6 @@ def test_an_import_dates_its_changes_when_it_writes_them_not_when_its_transactio
     from django.db import connection, transaction
 
     from books.importers.report import ImportReport
-
     from books.importers.writing import BookRecord, catalogue_write
 
     with transaction.atomic():

@@ -9,6 +9,7 @@ from books.models import Book, Shelf, ShelfEntry
 from recommender.models import TrainingRun
 from recommender.services.training_runs import training_run_cancel
 from tests.api.conftest import client_for
+
 API_PARAMS = {"epochs": 3, "embedding_dim": 8}
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,9 @@ from recommender.selectors import active_version, similar_books
 from recommender.services.training_runs import (
     WORKER_STOPPED,
     TrainingParamsInvalid,
-    _Progress,
     TrainingRunConflict,
     TrainingRunError,
+    _Progress,
     training_run_cancel,
     training_run_execute,
     training_run_request,
