@@ -1,5 +1,6 @@
 """The catalogue: books, the links that connect them, and readers' shelves."""
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
@@ -75,6 +76,49 @@ class Book(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.author})" if self.author else self.title
+
+
+class Author(models.Model):
+    """A person, whatever spelling each source gives: ``name`` as first imported, ``aliases`` every other spelling
+    seen ("Fyodor Dostoevsky" with "Fyodor Dostoyevsky"). ``key`` is the folded name two spellings share
+    (``books.importers.authors``)."""
+
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True, help_text="The folded name: case, accents, initials aside.")
+    aliases = ArrayField(models.CharField(max_length=300), default=list, blank=True,
+                         help_text="Other spellings of the name, as sources give them.")
+    books = models.ManyToManyField(Book, through="Contribution", related_name="contributors")
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [GinIndex(fields=["aliases"], name="author_aliases")]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="author_name_not_empty")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contribution(models.Model):
+    """A person's part in a book, where the source says which: author, translator, illustrator, editor."""
+
+    class Role(models.TextChoices):
+        AUTHOR = "author", "Author"
+        TRANSLATOR = "translator", "Translator"
+        ILLUSTRATOR = "illustrator", "Illustrator"
+        EDITOR = "editor", "Editor"
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="contributions")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="contributions")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AUTHOR)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order among the book's people (0 first).")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["book", "author", "role"], name="contribution_unique")]
+        indexes = [models.Index(fields=["author", "book"], name="contribution_author_book")]
+
+    def __str__(self):
+        return f"{self.author} ({self.role}) of {self.book_id}"
 
 
 IDENTIFIER_SCHEMES = {

@@ -1,5 +1,6 @@
 """Reads of the catalogue and of readers' shelves, with the privacy rule in one place."""
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -7,10 +8,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Ln
 
 from books.importers.normalise import normalise_country
-from books.models import Book, BookIdentifier, BookLink, Link, Shelf, ShelfEntry
+from books.importers.authors import author_key
+from books.models import Author, Book, BookIdentifier, BookLink, Contribution, Link, Shelf, ShelfEntry
 from books.search import book_search_words
 from books.text import fold
 
@@ -55,7 +58,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
     for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
     "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
-    list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling");
+    list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling", and
+    under any spelling of the person: "Fyodor Dostoyevsky" finds the books of "Fyodor Dostoevsky");
     ``country`` matches the whole value, by any of its names ("USA" is the United
     States). Without a query, the most popular books come first; a query with no letter or digit finds none.
     """
@@ -63,7 +67,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     if genre:
         books = books.filter(genre__iregex=_list_entry_regex(genre))
     if author:
-        books = books.filter(author__iregex=_list_entry_regex(author, initials_spaced_any_way=True))
+        books = books.filter(Q(author__iregex=_list_entry_regex(author, initials_spaced_any_way=True))
+                             | Q(pk__in=Contribution.objects.filter(author__in=authors_named(author)).values("book")))
     if country:
         books = books.filter(country__iexact=normalise_country(country))
     if source:
@@ -101,10 +106,10 @@ def reader_named(username: str):
 
 
 def book_detail(*, book_id: int) -> Book:
-    """One book with its links (most used first) and identifiers loaded; raises ``Book.DoesNotExist``."""
+    """One book with its links (most used first) and people loaded; raises ``Book.DoesNotExist``."""
     return Book.objects.prefetch_related(
         Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name")),
-        "identifiers",
+        Prefetch("contributions", queryset=Contribution.objects.select_related("author")),
     ).get(pk=book_id)
 
 
@@ -133,6 +138,32 @@ def books_popular(*, limit: int = 12) -> list[Book]:
 def books_recently_added(*, limit: int = 12) -> list[Book]:
     """The books added to the catalogue last, newest first."""
     return list(Book.objects.order_by("-created_at", "-id")[:limit])
+
+
+def authors_named(name: str) -> QuerySet[Author]:
+    """The people ``name`` is a spelling of: by their folded name or one of their aliases."""
+    return Author.objects.filter(Q(key=author_key(name)) | Q(aliases__contains=[name.strip()]))
+
+
+def author_list_search(*, query: str | None = None) -> QuerySet[Author]:
+    """Authors whose name or an alias contains ``query`` (any case), with ``book_count``, by name; all without one."""
+    authors = Author.objects.annotate(book_count=Count("contributions__book", distinct=True))
+    if query:
+        folded = author_key(query)
+        authors = authors.filter(Q(key__contains=folded) | Q(name__icontains=query.strip())
+                                 | Q(pk__in=RawSQL("SELECT id FROM books_author, unnest(aliases) AS alias "
+                                                   "WHERE alias ILIKE %s", [f"%{_like_escaped(query.strip())}%"])))
+    return authors.order_by("name", "id")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def author_contributions(*, author: Author) -> QuerySet[Contribution]:
+    """Every part ``author`` has in a book, most popular book first, with the books loaded."""
+    return (Contribution.objects.filter(author=author).select_related("book")
+            .order_by("-book__popularity", "book__title", "book_id", "role"))
 
 
 def link_detail(*, link_id: int) -> Link:
@@ -173,12 +204,20 @@ def country_list(*, limit: int | None = None) -> list[CatalogueFacet]:
 
 
 def author_list(*, initial: str | None = None) -> list[CatalogueFacet]:
-    """Authors (books list several, comma-separated) with their book counts, alphabetically.
+    """Authors (books list several, comma-separated) with their book counts, alphabetically: one entry a person,
+    under the name first imported, counting the books of every spelling.
 
     ``initial`` keeps the authors whose name starts with that letter (folded: "É" counts as "E");
     "#" keeps those starting with anything but a letter.
     """
-    facets = _facet_list("author", split=True, limit=None)
+    people = {}  # each spelling's key -> the person's name
+    for name, aliases in Author.objects.values_list("name", "aliases"):
+        for spelling in (*aliases, name):
+            people[author_key(spelling)] = name
+    counts = Counter()
+    for facet in _facet_list("author", split=True, limit=None):
+        counts[people.get(author_key(facet.name), facet.name)] += facet.book_count
+    facets = [CatalogueFacet(name=name, book_count=count) for name, count in counts.items()]
     if initial:
         initial = fold(initial)[:1]
         if initial == "#":

@@ -4,10 +4,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from books.api.filters import BookFilter, LinkFilter
-from books.api.serializers import BookSerializer, LinkDetailSerializer, LinkSerializer
-from books.models import Book, Link
-from books.selectors import link_books
+from books.api.filters import AuthorFilter, BookFilter, LinkFilter
+from books.api.serializers import (
+    AuthorDetailSerializer,
+    AuthorSerializer,
+    BookSerializer,
+    LinkDetailSerializer,
+    LinkSerializer,
+)
+from books.models import Author, Book, Link
+from books.selectors import author_contributions, author_list_search, link_books
 from config.api_errors import error_responses, object_or_404
 from config.api_views import ApiView, ListApiView
 
@@ -46,3 +52,26 @@ class LinkDetailApi(ApiView):
         link = object_or_404(Link.objects, pk)
         link.top_books = list(link_books(link=link).order_by("-popularity", "title", "id")[:LINK_TOP_BOOKS])
         return Response(LinkDetailSerializer(link).data)
+
+
+@extend_schema(tags=["authors"], responses={200: AuthorSerializer(many=True), **error_responses(400, 404)})
+class AuthorListApi(ListApiView):
+    """Authors (one a person, with the other spellings of their name), 20 a page, by name; ``?search=`` finds one by
+    any spelling."""
+
+    permission_classes = [AllowAny]
+    serializer_class = AuthorSerializer
+    filterset_class = AuthorFilter
+    queryset = Author.objects.all()
+
+
+@extend_schema(tags=["authors"], responses={200: AuthorDetailSerializer, **error_responses(404)})
+class AuthorDetailApi(ApiView):
+    """One person and every book that names them, under any spelling."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        author = object_or_404(author_list_search(), pk)
+        author.book_contributions = author_contributions(author=author)
+        return Response(AuthorDetailSerializer(author).data)

@@ -3,8 +3,8 @@ from django.db.models import CharField, F, TextField, Value
 from django.db.models.functions import NullIf
 from django_filters import rest_framework as filters
 
-from books.models import Book, Link
-from books.selectors import book_ids_identified_by, book_search
+from books.models import Author, Book, Link
+from books.selectors import author_list_search, book_ids_identified_by, book_search
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -82,3 +82,18 @@ class LinkFilter(filters.FilterSet):
     class Meta:
         model = Link
         fields = []
+
+
+class AuthorFilter(filters.FilterSet):
+    """``/authors/`` parameters."""
+
+    search = filters.CharFilter(max_length=300,
+                                help_text="Part of the name or of another spelling of it (any case, any accents).")
+
+    class Meta:
+        model = Author
+        fields = []
+
+    def filter_queryset(self, queryset):
+        """The authors ``author_list_search`` finds (``queryset`` only names the model)."""
+        return author_list_search(query=self.form.cleaned_data["search"] or None)

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from books.importers.checks import INTEGER_MAX, check_text, checked_title
 from books.importers.files import numbered_lines, require_file
-from books.importers.infobox import parse_infobox
+from books.importers.infobox import contributors_of, parse_infobox
 from books.importers.matching import isbn_identifiers
 from books.importers.problems import BadLine, Problem, ProblemLog
 from books.importers.report import ImportReport, Stopwatch, progress_bar
@@ -133,6 +133,7 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
         search_text=book_search_text(title, fields.author),
         links=links,
         identifiers=isbn_identifiers(fields.isbn),
+        contributors=contributors_of(infobox),
     )
 
 

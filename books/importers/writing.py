@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from books.importers.report import ImportReport, progress_bar
+from books.importers.authors import contributions_write
 from books.importers.merging import Match, catalogue_matches
 from books.models import Book, BookMerge, Link
 
@@ -49,6 +50,13 @@ class BookRecord:
     """Identifiers besides its source's own (``external_id``): ``[("goodreads", "2767052"), ("isbn13", …)]``."""
     other_titles: list[str] = field(default_factory=list)
     """Other titles the source gives the book (goodbooks' ``original_title``), for matching only."""
+    contributors: list[tuple[str, str]] = field(default_factory=list)
+    """People besides the authors, where the source names their role: ``[("Richard Pevear", "translator")]``."""
+
+    def people(self) -> list[tuple[str, str]]:
+        """``(name, role)`` of everyone the book names: its authors, then the other contributors."""
+        authors = [(name.strip(), "author") for name in self.author.split(",") if name.strip()]
+        return [*authors, *((name, role) for name, role in self.contributors if (name, role) not in authors)]
 
     def primary_identifier(self) -> tuple[str, str]:
         """``external_id`` as ``(scheme, value)``: ``goodbooks:1`` is ``("goodbooks", "1")``."""
@@ -99,6 +107,7 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
             for batch in batched(books, batch_size):
                 book_ids.update(_write_book_batch(cursor, batch, report, matches))
                 bar.update(len(batch))
+        contributions_write(cursor, books, book_ids)
         _link_book_counts_recount(cursor)
         cursor.execute("SET LOCAL bookvec.link_counts_deferred = off")
         cursor.execute("DROP TABLE import_book, import_merge, import_link, import_pair, import_identifier")
