@@ -75,6 +75,10 @@ def run(data: Path, *, before: str) -> dict:
         "books_before_after": [figures["before"]["catalogue"]["books"], figures["after"]["catalogue"]["books"]],
         "author_spellings_before_after": [figures["before"]["catalogue"]["distinct_author_names"],
                                           figures["after"]["catalogue"]["distinct_author_names"]],
+        "authors_after": figures["after"]["catalogue"].get("authors"),
+        "authors_with_aliases_after": figures["after"]["catalogue"].get("authors_with_aliases"),
+        "genres_before_after": [figures["before"]["catalogue"].get("distinct_genre_values"),
+                                len(figures["after"]["catalogue"].get("genres", {}))],
         "share_with_genre_before_after": [figures["before"]["catalogue"]["share_with_genre"],
                                           figures["after"]["catalogue"]["share_with_genre"]],
     }
@@ -119,7 +123,23 @@ def _catalogue_figures(database_url: str) -> dict:
     books, with_genre = _query(database_url, "SELECT count(*), count(*) FILTER (WHERE genre <> '') FROM books_book")[0]
     names = _query(database_url, "SELECT count(DISTINCT trim(name)) FROM books_book, "
                                  "regexp_split_to_table(author, ',') AS name WHERE trim(name) <> ''")[0][0]
-    return {"books": books, "share_with_genre": round(with_genre / books, 4), "distinct_author_names": names}
+    figures = {"books": books, "share_with_genre": round(with_genre / books, 4), "distinct_author_names": names}
+    if _query(database_url, "SELECT to_regclass('books_author') IS NOT NULL")[0][0]:
+        people, with_alias = _query(database_url, "SELECT count(*), count(*) FILTER (WHERE aliases <> '{}') "
+                                                  "FROM books_author")[0]
+        roles = dict(_query(database_url, "SELECT role, count(*) FROM books_contribution GROUP BY role"))
+        figures.update({"authors": people, "authors_with_aliases": with_alias, "contributions_by_role": roles,
+                        "alias_sample": [{"name": name, "aliases": aliases} for name, aliases in _query(
+                            database_url, "SELECT name, aliases FROM books_author WHERE aliases <> '{}' "
+                                          "ORDER BY name LIMIT 50")]})
+        figures["genres"] = dict(_query(database_url, "SELECT genre.name, count(*) FROM books_genre AS genre "
+                                                      "JOIN books_genre_books AS pair ON pair.genre_id = genre.id "
+                                                      "GROUP BY genre.name ORDER BY count(*) DESC"))
+    else:
+        figures["distinct_genre_values"] = _query(database_url, "SELECT count(DISTINCT trim(name)) FROM books_book, "
+                                                                "regexp_split_to_table(genre, ',') AS name "
+                                                                "WHERE trim(name) <> ''")[0][0]
+    return figures
 
 
 def _matching_figures(database_url: str, reference_file: Path) -> dict:

@@ -32,7 +32,8 @@ class Book(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     title = models.CharField(max_length=500)
     author = models.CharField(max_length=500, blank=True, help_text="Author(s) as displayed, comma-separated.")
-    genre = models.CharField(max_length=300, blank=True, help_text="Genre(s) as displayed, comma-separated.")
+    genre = models.CharField(max_length=300, blank=True, help_text="Genre(s) of the vocabulary (``Genre``), as "
+                             "displayed, comma-separated; what the source said stays in metadata.")
     country = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=100, blank=True)
     publisher = models.CharField(max_length=300, blank=True)
@@ -76,6 +77,19 @@ class Book(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.author})" if self.author else self.title
+
+
+class Genre(models.Model):
+    """One genre of the catalogue's vocabulary (``books.genres.VOCABULARY``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    books = models.ManyToManyField(Book, related_name="genres", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Author(models.Model):

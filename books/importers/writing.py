@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from books.importers.report import ImportReport, progress_bar
+from books.genres import genres_of
 from books.importers.authors import contributions_write
 from books.importers.merging import Match, catalogue_matches
 from books.models import Book, BookMerge, Link
@@ -69,6 +70,7 @@ class BookRecord:
         return [self.title, *(title for title in self.other_titles if title and title != self.title)]
 
     def __post_init__(self):
+        self.genre = ", ".join(genres_of(self.genre))  # the source's value stays in metadata
         for name, limit in BOOK_TEXT_LIMITS.items():
             value = getattr(self, name)
             if len(value) > limit:  # the full value stays in metadata
@@ -108,10 +110,25 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
                 book_ids.update(_write_book_batch(cursor, batch, report, matches))
                 bar.update(len(batch))
         contributions_write(cursor, books, book_ids)
+        _book_genres_write(cursor, sorted(set(book_ids.values())))
         _link_book_counts_recount(cursor)
         cursor.execute("SET LOCAL bookvec.link_counts_deferred = off")
         cursor.execute("DROP TABLE import_book, import_merge, import_link, import_pair, import_identifier")
     return book_ids
+
+
+def _book_genres_write(cursor, book_ids: list[int]) -> None:
+    """Relate each of the books to the genres its ``genre`` names (a merged book's, filled by either source)."""
+    cursor.execute("DELETE FROM books_genre_books WHERE book_id = ANY(%s)", [book_ids])
+    cursor.execute(
+        """
+        INSERT INTO books_genre_books (genre_id, book_id)
+        SELECT DISTINCT genre.id, book.id FROM books_book AS book, regexp_split_to_table(book.genre, ',') AS entry
+        JOIN books_genre AS genre ON genre.name = trim(entry)
+        WHERE book.id = ANY(%s)
+        """,
+        [book_ids],
+    )
 
 
 def _link_book_counts_recount(cursor) -> None:
