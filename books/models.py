@@ -181,6 +181,9 @@ class BookMerge(models.Model):
     source = models.CharField(max_length=20, help_text="The source of the record merged in.")
     external_id = models.CharField(max_length=600, help_text="The merged record's own id in its source.")
     identifiers = models.JSONField(default=list, help_text='The identifiers it brought, as "scheme:value".')
+    snapshot = models.JSONField(default=dict, blank=True,
+                                help_text="The merged record's own fields, people and shelf entries: what undoing the "
+                                          "merge makes the book of again (books.merges).")
     method = models.CharField(max_length=20, choices=Method.choices)
     reason = models.CharField(max_length=1000)
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -16,6 +16,7 @@ from books.importers.report import ImportReport, progress_bar
 from books.genres import genres_of
 from books.importers.authors import contributions_write
 from books.importers.merging import Match, catalogue_matches
+from books.merges import SNAPSHOT_FIELDS
 from books.models import Book, BookMerge, Link
 
 BOOK_TEXT_LIMITS = {
@@ -284,7 +285,8 @@ def _merge_books(cursor, merged: list[BookRecord], matches: dict[str, Match], re
     BookMerge.objects.bulk_create([
         BookMerge(book_id=matches[book.external_id].book_id, source=book.source, external_id=book.external_id,
                   identifiers=[f"{scheme}:{value}" for scheme, value in book.all_identifiers()],
-                  method=matches[book.external_id].method, reason=matches[book.external_id].reason)
+                  method=matches[book.external_id].method, reason=matches[book.external_id].reason,
+                  snapshot={**{name: getattr(book, name) for name in SNAPSHOT_FIELDS}, "people_named": book.people()})
         for book in new
     ])
     report.books_merged += len(new)
