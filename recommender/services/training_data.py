@@ -243,8 +243,12 @@ def _cases_in_index(cases: list[ShelfCase], book_ids: np.ndarray) -> list[ShelfC
 
 def _book_labels(book_ids: np.ndarray) -> tuple[list[str], list[str], list[str], list[str]]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, author, genre, country, source FROM books_book WHERE id = ANY(%s::bigint[])",
-                       [book_ids.tolist()])
+        # The first author as a person (books.Author: every spelling one label), else as the book spells them.
+        cursor.execute(
+            "SELECT id, coalesce((SELECT 'author ' || person.author_id FROM books_contribution AS person"
+            " WHERE person.book_id = book.id AND person.role = 'author' ORDER BY person.position LIMIT 1), author),"
+            " genre, country, source FROM books_book AS book WHERE id = ANY(%s::bigint[])",
+            [book_ids.tolist()])
         by_id = {row[0]: row[1:] for row in cursor.fetchall()}
 
     def first(value: str) -> str:
