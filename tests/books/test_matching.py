@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from books.importers.matching import TitleKeys, author_surnames, isbn_identifiers, same_author, title_key
-from books.models import Book, BookIdentifier, BookLink, BookMerge
+from books.models import Book, BookLink, BookMerge
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
