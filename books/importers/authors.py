@@ -4,7 +4,8 @@ book by a ``Contribution`` with its role.
 Two spellings are one person when their folded names are the same (case, accents, full stops and the spacing of
 initials aside: "J.K. Rowling" is "J. K. Rowling"), or when their forenames are the same and their surnames alike
 (``books.importers.matching.same_author``: "Fyodor Dostoyevsky" and "Fyodor Dostoevsky", "Leo Tolstoj" and "Leo
-Tolstoy"); the later spelling becomes an alias of the person first imported.
+Tolstoy", but not "Thomas More" and "Thomas Moore"); the later spelling becomes an alias of the person first
+imported.
 """
 from __future__ import annotations
 

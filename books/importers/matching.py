@@ -21,6 +21,8 @@ SURNAME_LIKENESS = 85
 """rapidfuzz's ratio (0-100) from which two folded surnames name the same author: "dostoevsky"/"dostoyevsky" 95,
 "tolstoy"/"tolstoj" 86; "collins"/"rollins" and "orwell"/"cornwell" are 86 too, so the first letters must agree and a
 title must match as well."""
+SURNAME_MIN_LENGTH = 6
+"""Shorter surnames are alike only when equal: one letter apart is another name ("more"/"moore", "king"/"kink")."""
 TITLES_ALIKE = 60
 """rapidfuzz's token set ratio (0-100) from which two titles sharing an ISBN are taken for one work."""
 _TRAILING_BRACKETS = re.compile(r"\s*\([^()]*\)\s*$")
@@ -69,8 +71,11 @@ def author_surnames(author: str) -> list[str]:
 
 def same_author(one: list[str], other: list[str]) -> bool:
     """Whether some surname of ``one`` names the same person as some surname of ``other``: the same, or with the same
-    first letter and ``SURNAME_LIKENESS`` alike (not "orwell"/"cornwell")."""
-    return any(a == b or a[0] == b[0] and fuzz.ratio(a, b) >= SURNAME_LIKENESS for a in one for b in other)
+    first letter, at least ``SURNAME_MIN_LENGTH`` letters, ``SURNAME_LIKENESS`` alike, and neither the other with
+    letters added (not "orwell"/"cornwell", nor "more"/"moore" or "martin"/"martini": other people)."""
+    return any(a == b or (a[0] == b[0] and min(len(a), len(b)) >= SURNAME_MIN_LENGTH and not a.startswith(b)
+                          and not b.startswith(a) and fuzz.ratio(a, b) >= SURNAME_LIKENESS)
+               for a in one for b in other)
 
 
 def series_names(title: str) -> set[str]:
@@ -90,10 +95,18 @@ class TitleKeys:
     series: frozenset[str]
 
     @classmethod
-    def of(cls, title: str) -> TitleKeys:
+    def of(cls, title: str, *, series: frozenset[str] = frozenset()) -> TitleKeys:
+        """``title``'s keys; ``series`` adds series the record names in another of its titles."""
         full = title_key(title.replace(":", " ")) if ":" in title else title_key(title)
         short = title_key(title.split(":")[0]) if ":" in title.strip(":") else None
-        return cls(full, short if short and short != full else None, frozenset(series_names(title)))
+        return cls(full, short if short and short != full else None, frozenset(series_names(title)) | series)
+
+    @classmethod
+    def all_of(cls, titles) -> list[TitleKeys]:
+        """The keys of each of one record's titles, each knowing the series any of them names (goodbooks'
+        ``original_title`` "Artemis Fowl" is of the series its title "Artemis Fowl (Artemis Fowl, #1)" names)."""
+        series = frozenset().union(*(series_names(title) for title in titles))
+        return [cls.of(title, series=series) for title in titles]
 
     def lookups(self) -> list[str]:
         return [self.full] if self.short is None else [self.full, self.short]

@@ -100,7 +100,7 @@ def _known_books(cursor, *, exclude_source: str) -> dict[int, _Known]:
         [exclude_source],
     )
     return {
-        book_id: _Known(title, [TitleKeys.of(text) for text in {title, original, merged_title} if text],
+        book_id: _Known(title, TitleKeys.all_of([text for text in dict.fromkeys((title, original, merged_title)) if text]),
                         author_surnames(author), set(schemes))
         for book_id, title, author, original, merged_title, schemes in cursor.fetchall()
     }
@@ -121,7 +121,7 @@ def _by_title_and_author(record, by_title, known, claimed) -> Match | None:
     surnames = author_surnames(record.author)
     if not surnames:
         return None
-    titles = [TitleKeys.of(title) for title in record.titles()]
+    titles = TitleKeys.all_of(record.titles())
     found = set()
     for keys in titles:
         for key in keys.lookups():

@@ -69,11 +69,17 @@ def test_titles_of_other_works_do_not(one, other):
     assert not TitleKeys.of(one).matches(TitleKeys.of(other))
 
 
+def test_a_records_other_title_knows_the_series_its_title_names():
+    original, title = TitleKeys.all_of(["Artemis Fowl", "Artemis Fowl (Artemis Fowl, #1)"])
+    assert not original.matches(TitleKeys.of("Artemis Fowl: The Time Paradox"))
+
+
 def test_authors_are_compared_by_folded_surname_spelt_either_way():
     assert author_surnames("J.K. Rowling, Mary GrandPré") == ["rowling", "grandpre"]
     assert same_author(author_surnames("Fyodor Dostoyevsky"), author_surnames("Fyodor Dostoevsky"))
     assert same_author(author_surnames("Leo Tolstoj"), author_surnames("Leo Tolstoy"))
     assert not same_author(author_surnames("George Orwell"), author_surnames("Bernard Cornwell"))
+    assert not same_author(["more"], ["moore"]) and not same_author(["martin"], ["martini"]), "other people"
     assert title_key("The Hunger Games (The Hunger Games, #1)") == "hunger games"
 
 
