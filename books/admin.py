@@ -1,11 +1,13 @@
-"""The catalogue in the admin: books with their links, links, readers' shelves with their entries, and API tokens."""
+"""The catalogue in the admin: books with their links (and merging two by hand), the merges (and undoing one), links,
+readers' shelves with their entries, and API tokens."""
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.merges import MergeError, book_merge_undo, books_merge
+from books.models import Book, BookLink, BookMerge, Link, Shelf, ShelfEntry
 from books.services import ShelfError, shelf_delete, shelf_name_check, shelf_update
 from books.text import book_search_text
 
@@ -46,12 +48,61 @@ class BookAdmin(admin.ModelAdmin):
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a cover typed without a scheme
 
+    actions = ["merge_books"]
+
     def has_add_permission(self, request):
         return False
 
     def save_model(self, request, obj, form, change):
         obj.search_text = book_search_text(obj.title, obj.author)  # search finds the book by its new title
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Merge the two ticked books (into the one imported first)")
+    def merge_books(self, request, queryset):
+        books = list(queryset.order_by("created_at", "id")[:3])
+        if len(books) != 2:
+            self.message_user(request, "Tick exactly two books to merge.", messages.ERROR)
+            return
+        keep, merged = books
+        try:
+            merge = books_merge(keep=keep, merged=merged, by=request.user)
+        except MergeError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.log_change(request, keep, f"Merged {merge.external_id} into this book (merge {merge.pk}).")
+        self.message_user(request, f"Merged {merged.title!r} ({merge.external_id}) into {keep.title!r}; the merge "
+                                   "can be undone under Book merges.", messages.SUCCESS)
+
+
+@admin.register(BookMerge)
+class BookMergeAdmin(admin.ModelAdmin):
+    """Every merge, automatic (an import's, by identifier or title and author) or by hand; a wrong one is undone
+    here, which makes the merged book again."""
+
+    list_display = ("book", "external_id", "method", "reason", "created_at", "merged_by", "undone_at", "undone_by")
+    list_filter = ("method", "source", ("undone_at", admin.EmptyFieldListFilter))
+    list_select_related = ("book", "merged_by", "undone_by")
+    search_fields = ("external_id", "reason", "book__title")
+    readonly_fields = [field.name for field in BookMerge._meta.fields]
+    actions = ["undo_merges"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the log of merges stays whole
+
+    @admin.action(description="Undo the ticked merges (make the merged books again)")
+    def undo_merges(self, request, queryset):
+        for merge in queryset:
+            try:
+                book = book_merge_undo(merge=merge, by=request.user)
+            except MergeError as error:
+                self.message_user(request, f"{merge.external_id}: {error}", messages.ERROR)
+                continue
+            self.log_change(request, merge, f"Undone: {merge.external_id} is book {book.pk} again.")
+            self.message_user(request, f"{merge.external_id} is its own book again.", messages.SUCCESS)
 
 
 @admin.register(Link)

@@ -1,5 +1,6 @@
 """The catalogue: books, the links that connect them, and readers' shelves."""
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
@@ -19,7 +20,9 @@ def sort_key(field: str) -> Lower:
 
 
 class Book(models.Model):
-    """A book from one source, identified by ``external_id`` (``wikipedia:War and Peace``, ``goodbooks:1``)."""
+    """A work, whichever sources describe it. ``external_id`` and ``source`` name the source it was first imported
+    from (``wikipedia:War and Peace``, ``goodbooks:1``); every identifier any source gives it, that one included, is a
+    ``BookIdentifier``, and a record of another source matched to it is merged into it (``BookMerge``)."""
 
     class Source(models.TextChoices):
         WIKIPEDIA = "wikipedia", "Wikipedia"
@@ -29,7 +32,8 @@ class Book(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     title = models.CharField(max_length=500)
     author = models.CharField(max_length=500, blank=True, help_text="Author(s) as displayed, comma-separated.")
-    genre = models.CharField(max_length=300, blank=True, help_text="Genre(s) as displayed, comma-separated.")
+    genre = models.CharField(max_length=300, blank=True, help_text="Genre(s) of the vocabulary (``Genre``), as "
+                             "displayed, comma-separated; what the source said stays in metadata.")
     country = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=100, blank=True)
     publisher = models.CharField(max_length=300, blank=True)
@@ -75,6 +79,128 @@ class Book(models.Model):
         return f"{self.title} ({self.author})" if self.author else self.title
 
 
+class Genre(models.Model):
+    """One genre of the catalogue's vocabulary (``books.genres.VOCABULARY``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    books = models.ManyToManyField(Book, related_name="genres", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Author(models.Model):
+    """A person, whatever spelling each source gives: ``name`` as first imported, ``aliases`` every other spelling
+    seen ("Fyodor Dostoevsky" with "Fyodor Dostoyevsky"). ``key`` is the folded name two spellings share
+    (``books.importers.authors``)."""
+
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True, help_text="The folded name: case, accents, initials aside.")
+    aliases = ArrayField(models.CharField(max_length=300), default=list, blank=True,
+                         help_text="Other spellings of the name, as sources give them.")
+    books = models.ManyToManyField(Book, through="Contribution", related_name="contributors")
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [GinIndex(fields=["aliases"], name="author_aliases")]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="author_name_not_empty")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contribution(models.Model):
+    """A person's part in a book, where the source says which: author, translator, illustrator, editor."""
+
+    class Role(models.TextChoices):
+        AUTHOR = "author", "Author"
+        TRANSLATOR = "translator", "Translator"
+        ILLUSTRATOR = "illustrator", "Illustrator"
+        EDITOR = "editor", "Editor"
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="contributions")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="contributions")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AUTHOR)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order among the book's people (0 first).")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["book", "author", "role"], name="contribution_unique")]
+        indexes = [models.Index(fields=["author", "book"], name="contribution_author_book")]
+
+    def __str__(self):
+        return f"{self.author} ({self.role}) of {self.book_id}"
+
+
+IDENTIFIER_SCHEMES = {
+    "wikipedia": "English Wikipedia article title",
+    "goodbooks": "goodbooks-10k book_id",
+    "goodreads": "Goodreads book id",
+    "isbn10": "ISBN-10",
+    "isbn13": "ISBN-13",
+}
+"""The identifier schemes the bundled importers give; a generic import may bring others (``openlibrary``, ``oclc``,
+``lccn``, …): a scheme is any lowercase name of letters, digits, '-' and '_'."""
+SCHEME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+
+
+class BookIdentifier(models.Model):
+    """One identifier of a book in one scheme (``isbn13:9780439023481``), unique across the catalogue: it names one
+    book whatever source gave it, and an import finds the book by it."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=40)
+    value = models.CharField(max_length=600)
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="bookidentifier_unique"),
+            models.CheckConstraint(condition=Q(scheme__regex=SCHEME_PATTERN), name="bookidentifier_scheme_name"),
+            models.CheckConstraint(condition=~Q(value=""), name="bookidentifier_value_not_empty"),
+        ]
+        indexes = [models.Index(fields=["book"], name="bookidentifier_book")]
+
+    def __str__(self):
+        return f"{self.scheme}:{self.value}"
+
+
+class BookMerge(models.Model):
+    """A record of one source merged into a book another source had given: why (the identifier or the title and
+    author they share), which identifiers came with it, and when. Undone merges stay, with when and by whom."""
+
+    class Method(models.TextChoices):
+        IDENTIFIER = "identifier", "Shared identifier"
+        TITLE_AUTHOR = "title-author", "Same title and author"
+        STAFF = "staff", "Merged by staff"
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="merges")
+    source = models.CharField(max_length=20, help_text="The source of the record merged in.")
+    external_id = models.CharField(max_length=600, help_text="The merged record's own id in its source.")
+    identifiers = models.JSONField(default=list, help_text='The identifiers it brought, as "scheme:value".')
+    snapshot = models.JSONField(default=dict, blank=True,
+                                help_text="The merged record's own fields, people and shelf entries: what undoing the "
+                                          "merge makes the book of again (books.merges).")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    reason = models.CharField(max_length=1000)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["book"], name="bookmerge_book")]
+
+    def __str__(self):
+        return f"{self.external_id} → {self.book_id} ({self.reason})"
+
+
 class Link(models.Model):
     """What links books: a Wikipedia page an article links to, a reader's tag, a category."""
 
@@ -105,6 +231,10 @@ class BookLink(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="book_links")
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="book_links")
     count = models.PositiveIntegerField(default=1)
+    source = models.CharField(
+        max_length=20, blank=True, default="",
+        help_text="The source that gave the pair, empty for the book's own (a merged book has pairs from several): a "
+                  "re-import replaces only its own source's pairs, and training weighs each by it.")
 
     class Meta:
         constraints = [

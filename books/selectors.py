@@ -1,21 +1,20 @@
 """Reads of the catalogue and of readers' shelves, with the privacy rule in one place."""
-import bisect
-import difflib
-import itertools
 import re
-import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, Count, F, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Ln
 
+from books.importers.authors import author_key
 from books.importers.normalise import normalise_country
-from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.models import Author, Book, BookIdentifier, BookLink, Contribution, Link, Shelf, ShelfEntry
+from books.search import book_search_words
 from books.text import fold
 
 
@@ -59,7 +58,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
     for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
     "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
-    list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling");
+    list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling", and
+    under any spelling of the person: "Fyodor Dostoyevsky" finds the books of "Fyodor Dostoevsky");
     ``country`` matches the whole value, by any of its names ("USA" is the United
     States). Without a query, the most popular books come first; a query with no letter or digit finds none.
     """
@@ -67,7 +67,8 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     if genre:
         books = books.filter(genre__iregex=_list_entry_regex(genre))
     if author:
-        books = books.filter(author__iregex=_list_entry_regex(author, initials_spaced_any_way=True))
+        books = books.filter(Q(author__iregex=_list_entry_regex(author, initials_spaced_any_way=True))
+                             | Q(pk__in=Contribution.objects.filter(author__in=authors_named(author)).values("book")))
     if country:
         books = books.filter(country__iexact=normalise_country(country))
     if source:
@@ -93,26 +94,6 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
     )
 
 
-def book_search_words(*, query) -> list[list[str]]:
-    """What ``book_search`` looks for: each folded query word, or an unknown word's closest spellings."""
-    words = re.findall(r"[^\W_]+", fold(query or ""))
-    if not words:
-        return []
-    vocabulary = _search_vocabulary()
-    return [vocabulary.spellings(word) for word in words]
-
-
-def book_search_correction(*, query) -> str | None:
-    """The query ``book_search`` actually ran ("anna karenina" for "anna karenia", a word's spellings joined
-    by "/"), or None if it kept every word as typed (a name's other spellings looked for beside it, as
-    "tolstoy" also finds "tolstoj", correct nothing)."""
-    typed = re.findall(r"[^\W_]+", fold(query or ""))
-    searched = book_search_words(query=query)
-    if all(word in spellings for word, spellings in zip(typed, searched)):
-        return None
-    return " ".join("/".join(spellings) for spellings in searched)
-
-
 def reader_named(username: str):
     """The account named ``username``: exactly, else the one name equal to it whatever the case (sign-up keeps
     names unique so; two older accounts that differ only in case each need their exact name). None if none."""
@@ -125,10 +106,33 @@ def reader_named(username: str):
 
 
 def book_detail(*, book_id: int) -> Book:
-    """One book with its links (most used first) loaded; raises ``Book.DoesNotExist``."""
+    """One book with its links (most used first) and people loaded; raises ``Book.DoesNotExist``."""
     return Book.objects.prefetch_related(
-        Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name"))
+        Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name")),
+        Prefetch("contributions", queryset=Contribution.objects.select_related("author")),
     ).get(pk=book_id)
+
+
+def book_reader_count(*, book: Book) -> int:
+    """How many readers have the book on any of their shelves."""
+    return ShelfEntry.objects.filter(book=book).values("shelf__user_id").distinct().count()
+
+
+def book_ids_identified_by(identifiers: Iterable[str]) -> dict[str, int]:
+    """``{"scheme:value": book id}`` for each of ``identifiers`` some book carries (``goodbooks:1`` and
+    ``wikipedia:The Hunger Games (novel)`` give the same book once the two are merged); unknown ones are left out."""
+    pairs = {text: tuple(text.split(":", 1)) for text in identifiers if ":" in text}
+    if not pairs:
+        return {}
+    wanted = Q()
+    for scheme, value in set(pairs.values()):
+        wanted |= Q(scheme=scheme, value=value)
+    found = {f"{scheme}:{value}": book_id
+             for scheme, value, book_id in BookIdentifier.objects.filter(wanted).values_list("scheme", "value", "book")}
+    # A book made outside the importers (the admin, a test) may carry its external id alone.
+    found.update(Book.objects.filter(external_id__in=[text for text in pairs if text not in found])
+                 .values_list("external_id", "pk"))
+    return {text: found[text] for text in pairs if text in found}
 
 
 def books_popular(*, limit: int = 12) -> list[Book]:
@@ -141,13 +145,44 @@ def books_recently_added(*, limit: int = 12) -> list[Book]:
     return list(Book.objects.order_by("-created_at", "-id")[:limit])
 
 
+def authors_named(name: str) -> QuerySet[Author]:
+    """The people ``name`` is a spelling of: by their folded name or one of their aliases."""
+    return Author.objects.filter(Q(key=author_key(name)) | Q(aliases__contains=[name.strip()]))
+
+
+def author_list_search(*, query: str | None = None) -> QuerySet[Author]:
+    """Authors whose name or an alias contains ``query`` (any case), with ``book_count``, by name; all without one."""
+    authors = Author.objects.annotate(book_count=Count("contributions__book", distinct=True))
+    if query:
+        folded = author_key(query)
+        authors = authors.filter(Q(key__contains=folded) | Q(name__icontains=query.strip())
+                                 | Q(pk__in=RawSQL("SELECT id FROM books_author, unnest(aliases) AS alias "
+                                                   "WHERE alias ILIKE %s", [f"%{_like_escaped(query.strip())}%"])))
+    return authors.order_by("name", "id")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def author_contributions(*, author: Author) -> QuerySet[Contribution]:
+    """Every part ``author`` has in a book, most popular book first, with the books loaded."""
+    return (Contribution.objects.filter(author=author).select_related("book")
+            .order_by("-book__popularity", "book__title", "book_id", "role"))
+
+
 def link_detail(*, link_id: int) -> Link:
     """A link with ``tagged_count`` (goodbooks books tagged with it) and ``linking_count`` (Wikipedia books
     linking to it): a tag and a Wikipedia link of the same name are one Link."""
     return Link.objects.annotate(
-        tagged_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.GOODBOOKS)),
-        linking_count=Count("book_links", filter=Q(book_links__book__source=Book.Source.WIKIPEDIA)),
+        tagged_count=Count("book_links", filter=_pair_from(Book.Source.GOODBOOKS)),
+        linking_count=Count("book_links", filter=_pair_from(Book.Source.WIKIPEDIA)),
     ).get(pk=link_id)
+
+
+def _pair_from(source: str) -> Q:
+    """Book↔link pairs a source gave (a pair with no source is its book's own)."""
+    return Q(book_links__source=source) | Q(book_links__source="", book_links__book__source=source)
 
 
 def link_books(*, link: Link) -> QuerySet[Book]:
@@ -174,12 +209,20 @@ def country_list(*, limit: int | None = None) -> list[CatalogueFacet]:
 
 
 def author_list(*, initial: str | None = None) -> list[CatalogueFacet]:
-    """Authors (books list several, comma-separated) with their book counts, alphabetically.
+    """Authors (books list several, comma-separated) with their book counts, alphabetically: one entry a person,
+    under the name first imported, counting the books of every spelling.
 
     ``initial`` keeps the authors whose name starts with that letter (folded: "É" counts as "E");
     "#" keeps those starting with anything but a letter.
     """
-    facets = _facet_list("author", split=True, limit=None)
+    people = {}  # each spelling's key -> the person's name
+    for name, aliases in Author.objects.values_list("name", "aliases"):
+        for spelling in (*aliases, name):
+            people[author_key(spelling)] = name
+    counts = Counter()
+    for facet in _facet_list("author", split=True, limit=None):
+        counts[people.get(author_key(facet.name), facet.name)] += facet.book_count
+    facets = [CatalogueFacet(name=name, book_count=count) for name, count in counts.items()]
     if initial:
         initial = fold(initial)[:1]
         if initial == "#":
@@ -213,107 +256,3 @@ def _list_entry_regex(value: str, *, initials_spaced_any_way: bool = False) -> s
 
     words = r"\.\s*".join(map(spaced, value.split("."))) if initials_spaced_any_way else spaced(value)
     return r"(^|,)\s*" + words + r"\s*(,|$)"
-
-
-class _Vocabulary:
-    """The distinct words of every book's title and author, for correcting a mistyped query word.
-
-    A word that starts some catalogue word, or is shorter than ``MIN_LENGTH`` ("usa" is no typo of "us"), is
-    kept as typed (search matches prefixes). Another word is replaced by the catalogue words of at least
-    ``MIN_LENGTH`` letters most like it (difflib's ratio, at least ``MIN_RATIO`` and within ``SPELLING_MARGIN``
-    of the best, at most ``MAX_SPELLINGS``: a name spelt several ways in the catalogue is looked for in all of
-    them), looked for among the words that share the most letter trigrams with it, so a lookup never scans
-    every word. An author's name spelt correctly is looked for in its other spellings too ("dostoevsky" also
-    finds "dostoyevsky", "tolstoj" "tolstoy"): words at least ``NAME_RATIO`` alike that the catalogue's authors
-    use in names otherwise the same ("fyodor dostoevsky", "fyodor dostoyevsky"), so "orwell" is never
-    "cornwell" nor "collins" "rollins".
-    """
-
-    MIN_RATIO = 0.75
-    MIN_LENGTH = 4
-    SPELLING_MARGIN = 0.05
-    MAX_SPELLINGS = 3
-    CANDIDATES = 60
-    NAME_RATIO = 0.85
-    NAME_LENGTH = 6
-
-    def __init__(self, word_counts: dict[str, int], author_names: Iterable[str]):
-        self.words = sorted(word_counts)
-        self.counts = word_counts
-        self.name_spellings = _name_spellings(author_names, self.NAME_RATIO, self.NAME_LENGTH)
-        self.by_trigram = defaultdict(list)
-        for word in self.words:
-            for trigram in _trigrams(word):
-                self.by_trigram[trigram].append(word)
-
-    def spellings(self, word: str) -> list[str]:
-        """``[word]`` if it starts a catalogue word or is like none; else its closest catalogue words, best first."""
-        position = bisect.bisect_left(self.words, word)
-        if len(word) < self.MIN_LENGTH:
-            return [word]
-        if position < len(self.words) and self.words[position].startswith(word):
-            return [word, *self.name_spellings.get(word, [])[: self.MAX_SPELLINGS - 1]]
-        scored = self._scored(word)
-        if not scored:
-            return [word]
-        close = [candidate for ratio, _, candidate in scored
-                 if ratio >= max(self.MIN_RATIO, scored[0][0] - self.SPELLING_MARGIN)]
-        return close[: self.MAX_SPELLINGS] or [word]
-
-    def _scored(self, word: str) -> list[tuple[float, int, str]]:
-        """(likeness, books, catalogue word) of the words sharing the most trigrams with ``word``, most alike first."""
-        shared = Counter()
-        for trigram in _trigrams(word):
-            shared.update(self.by_trigram.get(trigram, ()))
-        return sorted(
-            ((difflib.SequenceMatcher(None, word, candidate).ratio(), self.counts[candidate], candidate)
-             for candidate, _ in shared.most_common(self.CANDIDATES) if len(candidate) >= self.MIN_LENGTH),
-            reverse=True,
-        )
-
-
-def _name_spellings(author_names: Iterable[str], min_ratio: float, min_length: int) -> dict[str, list[str]]:
-    """Each author-name word's other spellings, most alike first: a word that takes its place in a name otherwise
-    the same ("fyodor dostoevsky" and "fyodor dostoyevsky"), at least ``min_ratio`` alike (not "john"/"jane"),
-    both of ``min_length`` letters or more and neither starting the other (Thomas More is not Thomas Moore,
-    nor Martin Martini)."""
-    in_place_of = defaultdict(set)  # "fyodor *" -> {"dostoevsky", "dostoyevsky"}
-    for name in author_names:
-        words = re.findall(r"[^\W_]+", fold(name))
-        if len(words) >= 2:
-            for i, word in enumerate(words):
-                in_place_of[(*words[:i], "*", *words[i + 1:])].add(word)
-    spellings = defaultdict(set)
-    for words in in_place_of.values():
-        for word, other in itertools.permutations(words, 2):
-            if (min(len(word), len(other)) >= min_length and not other.startswith(word) and not word.startswith(other)
-                    and difflib.SequenceMatcher(None, word, other).ratio() >= min_ratio):
-                spellings[word].add(other)
-    return {word: sorted(others, key=lambda other: -difflib.SequenceMatcher(None, word, other).ratio())
-            for word, others in spellings.items()}
-
-
-def _trigrams(word: str) -> set[str]:
-    padded = f"  {word} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
-_vocabulary_lock = threading.Lock()
-_vocabulary_cache: dict = {}
-
-
-def _search_vocabulary() -> _Vocabulary:
-    """The catalogue's vocabulary, rebuilt only when books were added, removed or changed."""
-    signature = tuple(Book.objects.aggregate(count=Count("id"), last_id=Max("id"), changed=Max("updated_at")).values())
-    with _vocabulary_lock:
-        if _vocabulary_cache.get("signature") != signature:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT word, ndoc FROM ts_stat($$SELECT to_tsvector('simple', search_text) FROM books_book$$)"
-                )
-                word_counts = dict(cursor.fetchall())
-            authors = {name.strip() for names in Book.objects.values_list("author", flat=True).distinct()
-                       for name in names.split(",")}
-            _vocabulary_cache["vocabulary"] = _Vocabulary(word_counts, authors)
-            _vocabulary_cache["signature"] = signature
-        return _vocabulary_cache["vocabulary"]

@@ -1,4 +1,5 @@
-"""The catalogue's pages: home, search, books, links, browsing, sign-up and shelves."""
+"""The catalogue's pages: search, browsing, sign-up and shelves (home, a book's and a link's pages are
+``recommender.urls``'s: they show what the embeddings say)."""
 from django.urls import path, register_converter
 from django.urls.converters import PathConverter
 
@@ -16,11 +17,8 @@ class FacetNameConverter(PathConverter):
 register_converter(FacetNameConverter, "facet")
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("search/", views.search, name="search"),
-    path("books/<int:pk>/", views.book_detail, name="book"),
     path("books/<int:pk>/shelve/", views.book_shelve, name="book_shelve"),
-    path("links/<int:pk>/", views.link_detail, name="link"),
     path("browse/genres/", views.genre_index, name="genre_index"),
     path("browse/genres/<facet:name>/", views.genre_books, name="genre"),
     path("browse/countries/", views.country_index, name="country_index"),

@@ -15,7 +15,6 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
-from books.templatetags import bookvec
 from recommender.metric_labels import metric_label
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, training_run_progress
@@ -28,6 +27,7 @@ from recommender.services.versions import (
     version_rollback,
     version_rollback_target,
 )
+from recommender.templatetags import training
 from recommender.training.params import BOUNDS, TrainingParams
 from recommender.training.quality import metrics_in_order
 
@@ -198,7 +198,7 @@ class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
 
     @admin.display(description="Loss per epoch")
     def loss_curve(self, run: TrainingRun):
-        return bookvec.loss_curve(run.loss_history) or "—"
+        return training.loss_curve(run.loss_history) or "—"
 
     @admin.display(description="Metrics")
     def metrics_table(self, run: TrainingRun):

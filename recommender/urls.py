@@ -1,9 +1,13 @@
-"""The recommender's pages: recommendations, the map, the projector download, training status."""
+"""The recommender's pages: home, a book's and a link's pages, recommendations, the map, the projector download,
+training status."""
 from django.urls import path
 
-from recommender import views
+from recommender import catalogue_pages, views
 
 urlpatterns = [
+    path("", catalogue_pages.home, name="home"),
+    path("books/<int:pk>/", catalogue_pages.book_detail, name="book"),
+    path("links/<int:pk>/", catalogue_pages.link_detail, name="link"),
     path("for-you/", views.for_you, name="for_you"),
     path("for-you/not-interested/<int:pk>/", views.book_not_interested, name="book_not_interested"),
     path("for-you/not-interested/<int:pk>/undo/", views.book_not_interested_undo, name="book_not_interested_undo"),

@@ -3,8 +3,8 @@ from django.db.models import CharField, F, TextField, Value
 from django.db.models.functions import NullIf
 from django_filters import rest_framework as filters
 
-from books.models import Book, Link
-from books.selectors import book_search
+from books.models import Author, Book, Link
+from books.selectors import author_list_search, book_ids_identified_by, book_search
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -39,7 +39,9 @@ class BookFilter(filters.FilterSet):
         max_length=200, help_text="The book's country (any case); other names of it count too: USA, U.S., America."
     )
     source = filters.ChoiceFilter(choices=Book.Source.choices, help_text="Where the book comes from.")
-    external_id = filters.CharFilter(max_length=600, help_text="The source's id, e.g. goodbooks:1.")
+    external_id = filters.CharFilter(
+        max_length=650, help_text="Any of the book's identifiers as scheme:value, e.g. goodbooks:1, "
+                                  "wikipedia:The Hunger Games (novel), goodreads:2767052, isbn13:9780439023481.")
     ordering = StableOrderingFilter(
         fields=("title", "author", "publication_year", "popularity", "created_at"),
         help_text="Sort order (prefix - for descending); books without the value come last. Default: best match "
@@ -61,7 +63,7 @@ class BookFilter(filters.FilterSet):
             author=data["author"] or None,
         )
         if data["external_id"]:
-            books = books.filter(external_id=data["external_id"])
+            books = books.filter(pk__in=book_ids_identified_by([data["external_id"]]).values())
         return self.filters["ordering"].filter(books, data["ordering"])
 
 
@@ -80,3 +82,18 @@ class LinkFilter(filters.FilterSet):
     class Meta:
         model = Link
         fields = []
+
+
+class AuthorFilter(filters.FilterSet):
+    """``/authors/`` parameters."""
+
+    search = filters.CharFilter(max_length=300,
+                                help_text="Part of the name or of another spelling of it (any case, any accents).")
+
+    class Meta:
+        model = Author
+        fields = []
+
+    def filter_queryset(self, queryset):
+        """The authors ``author_list_search`` finds (``queryset`` only names the model)."""
+        return author_list_search(query=self.form.cleaned_data["search"] or None)

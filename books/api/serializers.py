@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from books.importers.common import describe
-from books.models import Book, BookLink, Link, Shelf, ShelfEntry
+from books.importers.wording import describe
+from books.models import Author, Book, BookLink, Contribution, Link, Shelf, ShelfEntry
 from config.api_errors import refuse_unknown
 
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; anything larger is an input error, not a lookup.
@@ -88,9 +88,51 @@ class BookLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BookDetailSerializer(BookSerializer):
-    """A book with everything known about it: metadata, links, and whether it has a vector."""
+class ContributionSerializer(serializers.ModelSerializer):
+    """A person of a book, and their part in it."""
 
+    id = serializers.IntegerField(source="author.id", read_only=True)
+    name = serializers.CharField(source="author.name", read_only=True)
+
+    class Meta:
+        model = Contribution
+        fields = ["id", "name", "role"]
+        read_only_fields = fields
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    """A person, with every other spelling of their name the sources give."""
+
+    book_count = serializers.IntegerField(read_only=True, help_text="How many books name them.")
+
+    class Meta:
+        model = Author
+        fields = ["id", "name", "aliases", "book_count"]
+        read_only_fields = fields
+
+
+class AuthorDetailSerializer(AuthorSerializer):
+    """A person with their books, whatever spelling each book gives."""
+
+    books = serializers.SerializerMethodField(help_text="Their books, most popular first, with their part in each.")
+
+    class Meta(AuthorSerializer.Meta):
+        fields = AuthorSerializer.Meta.fields + ["books"]
+        read_only_fields = fields
+
+    def get_books(self, author) -> list[dict]:
+        return [{"book": BookSerializer(contribution.book).data, "role": contribution.role}
+                for contribution in author.book_contributions]
+
+
+class BookDetailSerializer(BookSerializer):
+    """A book with everything known about it: identifiers, metadata, links, and whether it has a vector."""
+
+    identifiers = serializers.SerializerMethodField(
+        help_text='Every identifier of the book, whichever source gave it, as "scheme:value" (goodbooks:1, '
+                  "wikipedia:…, goodreads:…, isbn10:…, isbn13:…); ?external_id= finds the book by any of them.")
+    contributors = ContributionSerializer(source="contributions", many=True, read_only=True,
+                                          help_text="The book's people: authors, translators, illustrators, editors.")
     links = BookLinkSerializer(source="book_links", many=True, read_only=True)
     has_vector = serializers.BooleanField(
         read_only=True, help_text="Whether the active embedding version has a vector for this book."
@@ -98,10 +140,13 @@ class BookDetailSerializer(BookSerializer):
 
     class Meta(BookSerializer.Meta):
         fields = BookSerializer.Meta.fields + [
-            "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links", "has_vector",
-            "created_at", "updated_at",
+            "identifiers", "contributors", "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links",
+            "has_vector", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def get_identifiers(self, book) -> list[str]:
+        return [str(identifier) for identifier in book.identifiers.all()]
 
 
 class LinkSerializer(serializers.ModelSerializer):
@@ -128,55 +173,6 @@ class LinkDetailSerializer(LinkSerializer):
 class QueryParametersSerializer(serializers.Serializer):
     """A request's query parameters. The view that declares it as its ``query_parameters`` refuses unknown ones
     (``config.api_views``)."""
-
-
-class SimilarParamsSerializer(QueryParametersSerializer):
-    """Query parameters of ``/books/{id}/similar/``."""
-
-    k = WholeNumberField(min_value=1, max_value=100, default=10, help_text="How many books (1–100).")
-    genre = serializers.CharField(
-        required=False, max_length=300, help_text="Only books whose genre contains this (case-insensitive)."
-    )
-
-
-class SimilarLinkParamsSerializer(QueryParametersSerializer):
-    """Query parameters of ``/links/{id}/similar/``."""
-
-    k = WholeNumberField(min_value=1, max_value=100, default=10, help_text="How many links (1–100).")
-
-
-class SimilarBookSerializer(serializers.Serializer):
-    book = BookSerializer()
-    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1 (1 is the same direction).")
-
-
-class SimilarLinkSerializer(serializers.Serializer):
-    link = LinkSerializer()
-    similarity = serializers.FloatField(help_text="Cosine similarity, from -1 to 1.")
-
-
-class SimilarBooksSerializer(serializers.Serializer):
-    """Nearest books in the active embedding version, most similar first."""
-
-    results = SimilarBookSerializer(many=True)
-    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
-    detail = serializers.CharField(
-        allow_null=True,
-        help_text="Why ``results`` is empty (no active version, the book has no vector, or no other book matches "
-                  "``genre``); null whenever there are results.",
-    )
-
-
-class SimilarLinksSerializer(serializers.Serializer):
-    """Nearest links in the active embedding version, most similar first."""
-
-    results = SimilarLinkSerializer(many=True)
-    version = serializers.IntegerField(allow_null=True, help_text="The embedding version used; null if none is active.")
-    detail = serializers.CharField(
-        allow_null=True,
-        help_text="Why ``results`` is empty (no active version, or the link has no vector); null whenever there are "
-                  "results.",
-    )
 
 
 class ShelfSerializer(serializers.ModelSerializer):
@@ -269,4 +265,3 @@ class TokenCreateInputSerializer(RequestBodySerializer):
     username = serializers.CharField(required=False, max_length=150)
     password = serializers.CharField(required=False, max_length=4096, style={"input_type": "password"},
                                      trim_whitespace=False)
-

@@ -1,5 +1,4 @@
-"""What the import commands share: the --skip-invalid/--report options, turning problems into CommandError,
-and giving the new books a vector in the live embedding version right away."""
+"""What the import commands share: the --skip-invalid/--report options and turning problems into CommandError."""
 from __future__ import annotations
 
 import os
@@ -7,8 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from books.importers.common import ImportReport, InvalidImport, Problem, counted, format_problems
-from recommender.services.inference import book_vectors_infer
+from books.importers.problems import InvalidImport, Problem, format_problems
+from books.importers.report import ImportReport
+from books.importers.wording import counted
 
 
 class ImportCommand(BaseCommand):
@@ -35,10 +35,6 @@ class ImportCommand(BaseCommand):
                                f"{format_problems(invalid.problems)}") from None
         self._write_report(options["report"], report.problems)
         self.stdout.write(report.summary())
-        inferred = book_vectors_infer()
-        if inferred:
-            self.stdout.write(f"{counted(len(inferred), 'new book')} got a vector inferred from links and shelves; "
-                              "the next training run replaces it.")
 
     def run_import(self, options, progress) -> ImportReport:
         raise NotImplementedError

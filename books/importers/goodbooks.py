@@ -28,28 +28,17 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from books.importers.common import (
-    INTEGER_MAX,
-    LINK_NAME_LIMIT,
-    BadLine,
-    BookRecord,
-    ImportReport,
-    Problem,
-    ProblemLog,
-    Stopwatch,
-    batched,
-    catalogue_write,
-    checked_integer,
-    checked_title,
-    copy_rows,
-    csv_records,
-    progress_bar,
-    require_file,
-    shortened,
-)
+from books.importers.checks import INTEGER_MAX, checked_integer, checked_title
+from books.importers.files import csv_records, require_file
+from books.importers.matching import isbn_identifiers
 from books.importers.normalise import normalise_authors, normalise_language
+from books.importers.problems import BadLine, Problem, ProblemLog
+from books.importers.report import ImportReport, Stopwatch, progress_bar
+from books.importers.wording import shortened
+from books.importers.writing import LINK_NAME_LIMIT, BookRecord, batched, catalogue_write, copy_rows
 from books.models import Book, Link, Shelf
 from books.services import IMPORTED_READER_PREFIX, STANDARD_SHELF_NAMES
+from books.signals import catalogue_imported
 from books.text import book_search_text, normalise_link_name
 
 REQUIRED_COLUMNS = {
@@ -126,6 +115,7 @@ def goodbooks_import(*, folder: Path, skip_invalid: bool = False, batch_size: in
     report.rates = {"books": report.books / books_seconds, "tag pairs": report.book_links / books_seconds}
     if report.shelf_entries:
         report.rates["shelf pairs"] = report.shelf_entries / shelf_seconds
+    catalogue_imported.send(sender=ImportReport, report=report)
     return report
 
 
@@ -149,7 +139,7 @@ class _Reading:
                 for column, value in (("book_id", book_id), ("goodreads_book_id", goodreads_id)):
                     if (column, value) in first_line:
                         raise BadLine(f"{value} is already used on line {first_line[column, value]}", column)
-                books[book_id] = _book_record(row, book_id)
+                books[book_id] = _book_record(row, book_id, goodreads_id)
             except BadLine as bad:
                 self._problem("books.csv", number, bad)
                 self._remember_skipped(number, row, except_column=bad.field)
@@ -273,7 +263,7 @@ def genre_from_tags(links: dict[str, tuple[str, str, int]]) -> str:
     return ", ".join(ranked[:GENRES_PER_BOOK])
 
 
-def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
+def _book_record(row: dict[str, str], book_id: int, goodreads_id: int) -> BookRecord:
     title = checked_title(row["title"])
     author = normalise_authors(row["authors"])
     image_url = row["image_url"].strip()
@@ -293,6 +283,9 @@ def _book_record(row: dict[str, str], book_id: int) -> BookRecord:
         metadata=row,
         search_text=book_search_text(title, author),
         popularity=_integer(row, "ratings_count", minimum=0),
+        # books.csv's isbn13 is a float ("9.78043902348e+12") that lost its last digits: the ISBN-10 gives it whole.
+        identifiers=[("goodreads", str(goodreads_id)), *isbn_identifiers(isbn)],
+        other_titles=[row.get("original_title", "").strip()],
     )
 
 

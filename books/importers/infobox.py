@@ -93,6 +93,22 @@ def parse_infobox(infobox: dict[str, str]) -> InfoboxFields:
     )
 
 
+CONTRIBUTOR_KEYS = {"translator": "translator", "translators": "translator", "illustrator": "illustrator",
+                    "illustrators": "illustrator", "editor": "editor", "editors": "editor"}
+"""Infobox fields that name a book's other people, and the role each gives."""
+
+
+def contributors_of(infobox: dict[str, str]) -> list[tuple[str, str]]:
+    """``[(name, role)]`` of the translators, illustrators and editors an infobox names."""
+    people = []
+    for key, value in infobox.items():
+        role = CONTRIBUTOR_KEYS.get(key.strip().lower())
+        if role is not None and isinstance(value, str):
+            names = normalise_authors(strip_markup(value))
+            people += [(name.strip(), role) for name in names.split(",") if name.strip()]
+    return list(dict.fromkeys(people))
+
+
 def strip_markup(value: str) -> str:
     """The text a reader sees: links, templates, references, comments, tags and emphasis removed.
 

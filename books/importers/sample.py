@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
-from books.importers.common import ImportReport
 from books.importers.goodbooks import goodbooks_import
+from books.importers.report import ImportReport
 from books.importers.wikipedia import wikipedia_books_import
 from books.models import Book
 

@@ -16,26 +16,16 @@ from pathlib import Path
 
 from django.db import transaction
 
-from books.importers.common import (
-    INTEGER_MAX,
-    LINK_NAME_LIMIT,
-    BadLine,
-    BookRecord,
-    ImportReport,
-    Problem,
-    ProblemLog,
-    Stopwatch,
-    catalogue_write,
-    check_text,
-    checked_title,
-    describe,
-    numbered_lines,
-    progress_bar,
-    require_file,
-    type_name,
-)
-from books.importers.infobox import parse_infobox
+from books.importers.checks import INTEGER_MAX, check_text, checked_title
+from books.importers.files import numbered_lines, require_file
+from books.importers.infobox import contributors_of, parse_infobox
+from books.importers.matching import isbn_identifiers
+from books.importers.problems import BadLine, Problem, ProblemLog
+from books.importers.report import ImportReport, Stopwatch, progress_bar
+from books.importers.wording import describe, type_name
+from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_write
 from books.models import Book, Link
+from books.signals import catalogue_imported
 from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
@@ -67,6 +57,7 @@ def wikipedia_books_import(
         catalogue_write(books=books, report=report, batch_size=batch_size, stream=progress)
     seconds = sum(report.seconds.values()) or float("inf")
     report.rates = {"books": report.books / seconds, "pairs": report.book_links / seconds}
+    catalogue_imported.send(sender=ImportReport, report=report)
     return report
 
 
@@ -141,6 +132,8 @@ def book_from_line(text: str, *, complete: bool = True) -> BookRecord | None:
         article_length=article_length,
         search_text=book_search_text(title, fields.author),
         links=links,
+        identifiers=isbn_identifiers(fields.isbn),
+        contributors=contributors_of(infobox),
     )
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 # Every statement that adds or removes book-link pairs (a book deleted in the admin, a shell) updates the links'
 # counts once, from its transition table: a link's book_count can never drift from its pairs. An import, which
 # writes a batch of pairs at a time, defers them (bookvec.link_counts_deferred) and recounts once at its end
-# (books.importers.common._link_book_counts_recount): counting batch by batch made it half as slow again.
+# (books.importers.writing._link_book_counts_recount): counting batch by batch made it half as slow again.
 COUNT_TRIGGERS = """
 CREATE FUNCTION books_link_count_pairs_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -11,6 +11,7 @@ from books.api.serializers import (
     WholeNumberField,
 )
 from books.models import Book
+from books.selectors import book_ids_identified_by
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
 from recommender.training.params import BOUNDS
@@ -36,7 +37,8 @@ class RecommendationRequestSerializer(RequestBodySerializer):
         child=serializers.CharField(max_length=600),
         required=False,
         max_length=MAX_INPUT_ENTRIES,
-        help_text="The same by the source's ids, e.g. goodbooks:1 or wikipedia:Dune (with or instead of books).",
+        help_text="The same by any of their identifiers, e.g. goodbooks:1, wikipedia:Dune or isbn13:… (with or instead "
+                  "of books).",
     )
     k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
 
@@ -51,7 +53,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
     def validate_external_ids(self, external_ids: list[str]) -> list[int]:
         """The books' ids, in the order given."""
         external_ids = _at_most_max_books(list(dict.fromkeys(external_ids)))
-        book_of = dict(Book.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
+        book_of = book_ids_identified_by(external_ids)
         unknown = [external_id for external_id in external_ids if external_id not in book_of]
         if unknown:
             raise serializers.ValidationError(_no_books("external id", unknown))

@@ -113,9 +113,11 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
             " JOIN books_booklink bl ON bl.link_id = l.id GROUP BY l.id ORDER BY l.id"
         )
         links = cursor.fetchall()
-        # By the book's source, not the link's kind: a tag and a wikilink of the same name share one Link.
+        # By the pair's source (the book's when empty), not the link's kind: a tag and a wikilink of the same name
+        # share one Link, and a book merged from both sources has pairs of each.
         cursor.execute(
-            "SELECT bl.book_id, bl.link_id, CASE WHEN b.source = %s THEN bl.count ELSE 1 END"
+            "SELECT bl.book_id, bl.link_id, CASE WHEN coalesce(nullif(bl.source, ''), b.source) = %s"
+            " THEN bl.count ELSE 1 END"
             " FROM books_booklink bl JOIN books_book b ON b.id = bl.book_id",
             [Book.Source.WIKIPEDIA],
         )
@@ -196,8 +198,12 @@ def _cases_in_index(cases: list[ShelfCase], book_ids: np.ndarray) -> list[ShelfC
 
 def _book_labels(book_ids: np.ndarray) -> tuple[list[str], list[str], list[str], list[str]]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, author, genre, country, source FROM books_book WHERE id = ANY(%s::bigint[])",
-                       [book_ids.tolist()])
+        # The first author as a person (books.Author: every spelling one label), else as the book spells them.
+        cursor.execute(
+            "SELECT id, coalesce((SELECT 'author ' || person.author_id FROM books_contribution AS person"
+            " WHERE person.book_id = book.id AND person.role = 'author' ORDER BY person.position LIMIT 1), author),"
+            " genre, country, source FROM books_book AS book WHERE id = ANY(%s::bigint[])",
+            [book_ids.tolist()])
         by_id = {row[0]: row[1:] for row in cursor.fetchall()}
 
     def first(value: str) -> str:

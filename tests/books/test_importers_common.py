@@ -1,7 +1,9 @@
 """What the importers share: the summary's wording, and the checks every text and whole number passes."""
 import pytest
 
-from books.importers.common import BadLine, ImportReport, Problem, check_text, checked_integer
+from books.importers.checks import check_text, checked_integer
+from books.importers.problems import BadLine, Problem
+from books.importers.report import ImportReport
 
 
 def test_the_summary_counts_in_the_singular_and_the_plural():

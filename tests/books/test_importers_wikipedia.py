@@ -43,7 +43,7 @@ def test_books_links_and_pairs_are_imported_from_the_fixture():
     assert not Book.objects.filter(title__startswith="Wikipedia:").exists()
     war = Book.objects.get(external_id="wikipedia:War and Peace")
     assert (war.source, war.author, war.country, war.genre, war.publisher) == (
-        "wikipedia", "Leo Tolstoy", "Russia", "Historical novel", "The Russian Messenger")
+        "wikipedia", "Leo Tolstoy", "Russia", "Historical fiction", "The Russian Messenger")
     assert (war.pages, war.pages_raw, war.publication_year, war.isbn) == (1225, "1,225 (first edition)", 1869,
                                                                            "978-0-14-303999-0")
     assert war.cover_url == ("https://en.wikipedia.org/wiki/Special:FilePath/"
@@ -52,10 +52,10 @@ def test_books_links_and_pairs_are_imported_from_the_fixture():
     assert war.metadata["author"] == "[[Leo Tolstoy]]", "the raw infobox is kept"
     assert war.search_text == "war and peace leo tolstoy"
     assert Book.objects.get(title="Anna Karenina").cover_url == "https://example.org/anna.jpg"
-    assert Book.objects.get(title="Anna Karenina").genre == "Realist novel, Tragedy"
+    assert Book.objects.get(title="Anna Karenina").genre == "Literary fiction, Drama & plays"  # "Realist novel, Tragedy"
     master = Book.objects.get(title="The Master and Margarita")
     assert (master.author, master.genre, master.pages, master.publication_year) == (
-        "Mikhail Bulgakov", "Fantasy, Farce, Satire", 372, 1967)
+        "Mikhail Bulgakov", "Fantasy, Humour & satire", 372, 1967)  # the infobox: Fantasy, Farce, Satire
 
     pairs = dict(BookLink.objects.filter(book=war).values_list("link__name", "count"))
     assert pairs["napoleon"] == 2, "an article linking a page twice counts 2"
@@ -78,7 +78,8 @@ def test_reimporting_updates_rows_instead_of_duplicating_them(tmp_path):
     output = import_books(write_lines(tmp_path, changed))
     anna = Book.objects.get(title="Anna Karenina")
     assert "0 new, 3 updated" in output
-    assert anna.genre == "Tragedy"
+    assert anna.genre == "Drama & plays", "the vocabulary's genre for the infobox's Tragedy"
+    assert list(anna.genres.values_list("name", flat=True)) == ["Drama & plays"]
     assert not anna.links.filter(name="napoleon").exists(), "a link the article dropped is dropped"
     assert Link.objects.get(name="napoleon").book_count == napoleon_books - 1
     assert Book.objects.count() == counts["Book"] and Link.objects.count() == counts["Link"]
@@ -265,7 +266,7 @@ def _swap_field(position_and_value):
 
 
 def _is_valid_row(text):
-    from books.importers.common import BadLine
+    from books.importers.problems import BadLine
     from books.importers.wikipedia import book_from_line
 
     try:

@@ -85,7 +85,8 @@ def test_an_import_waits_for_other_writers_of_pairs_so_its_recount_loses_no_chan
     import psycopg
     from django.db import connection, transaction
 
-    from books.importers.common import BookRecord, ImportReport, catalogue_write
+    from books.importers.report import ImportReport
+    from books.importers.writing import BookRecord, catalogue_write
 
     dune, sequel = (Book.objects.create(external_id=f"wikipedia:{title}", source="wikipedia", title=title)
                     for title in ("Dune", "Dune Messiah"))
@@ -138,7 +139,8 @@ def test_an_import_dates_its_changes_when_it_writes_them_not_when_its_transactio
 
     from django.db import connection, transaction
 
-    from books.importers.common import BookRecord, ImportReport, catalogue_write
+    from books.importers.report import ImportReport
+    from books.importers.writing import BookRecord, catalogue_write
 
     with transaction.atomic():
         with connection.cursor() as cursor:

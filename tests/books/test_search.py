@@ -6,14 +6,8 @@ from django.apps import apps
 from django.db import connection
 
 from books.models import Book
-from books.selectors import (
-    author_list,
-    book_search,
-    book_search_correction,
-    book_search_words,
-    country_list,
-    genre_list,
-)
+from books.search import book_search_correction, book_search_words
+from books.selectors import author_list, book_search, country_list, genre_list
 from books.text import fold
 from tests.factories import make_book
 

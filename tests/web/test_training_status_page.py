@@ -4,8 +4,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from books.templatetags.bookvec import metric
 from recommender.models import EmbeddingVersion
+from recommender.templatetags.training import metric
 from tests.recommender.planted import planted_catalogue, publish_planted_version
 
 pytestmark = pytest.mark.django_db
