@@ -135,6 +135,10 @@ def _book_genres_write(cursor, book_ids: list[int]) -> None:
 def _link_book_counts_recount(cursor) -> None:
     """Set every link's ``book_count`` from its pairs (a statement's triggers keep it so otherwise: migration
     0005), changing only the links whose count differs."""
+    # Fresh statistics first: the import has just written most of these rows, and on the planner's stale figures
+    # (no rows, before autovacuum has looked) the recount became a nested loop over links × pairs that ran for
+    # tens of minutes on a few thousand links. ANALYZE sees this transaction's own rows.
+    cursor.execute("ANALYZE books_link, books_booklink")
     cursor.execute(
         """
         UPDATE books_link AS link SET book_count = counted.n
