@@ -106,16 +106,12 @@ def reader_named(username: str):
 
 
 def book_detail(*, book_id: int) -> Book:
-    """One book with its links (most used first) and people loaded; raises ``Book.DoesNotExist``."""
-    return Book.objects.prefetch_related(
+    """One book with its links (most used first) and people loaded, and ``reader_count``: how many readers have
+    it on any of their shelves; raises ``Book.DoesNotExist``."""
+    return Book.objects.annotate(reader_count=Count("shelf_entries__shelf__user", distinct=True)).prefetch_related(
         Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name")),
         Prefetch("contributions", queryset=Contribution.objects.select_related("author")),
     ).get(pk=book_id)
-
-
-def book_reader_count(*, book: Book) -> int:
-    """How many readers have the book on any of their shelves."""
-    return ShelfEntry.objects.filter(book=book).values("shelf__user_id").distinct().count()
 
 
 def book_ids_identified_by(identifiers: Iterable[str]) -> dict[str, int]:

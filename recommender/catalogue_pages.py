@@ -42,7 +42,7 @@ def book_detail(request, pk: int):
         "links_learned_from": [book_link for book_link in learned_from if not _is_shelf_tag(book_link.link)],
         "shelf_tags_learned_from": [book_link for book_link in learned_from if _is_shelf_tag(book_link.link)],
         "links_left_out": [book_link for book_link in book_links if is_left_out(book_link.link)],
-        "reader_count": selectors.book_reader_count(book=book),
+        "reader_count": book.reader_count,
         "has_vector": has_vector,
         "similar_books": recommender_selectors.similar_books(book=book, k=SIMILAR_BOOKS) if has_vector else [],
         "active_version": version,
