@@ -2,11 +2,15 @@
 
     .venv/bin/python data/make_sample.py [/work/shared/data/goodbooks]
 
-Keeps the 1,000 books with the most shelf rows (to_read.csv + ratings.csv), the book_tags.csv rows of those
-books and only the tags they use, and the to_read/ratings rows (restricted to those books) of 2,500 readers
-drawn with a fixed seed among readers with at least 3 such rows. Same input, same output.
+Keeps the 1,000 books with the most shelf rows (to_read.csv + ratings.csv) and every book that
+``goodbooks_to_wikipedia_title.csv`` pairs with an article of the bundled ``wikipedia/p15_books.ndjson`` (so the
+sample has books both sources describe: the import merges them by its own matching, the file only chooses which
+books the sample keeps), the book_tags.csv rows of those books and only the tags they use, and the to_read/ratings
+rows (restricted to those books) of 2,500 readers drawn with a fixed seed among readers with at least 3 rows on the
+1,000 most-shelved books. Same input, same output.
 """
 import csv
+import json
 import random
 import shutil
 import sys
@@ -18,6 +22,7 @@ READERS = 2500
 MIN_ROWS_PER_READER = 3
 SEED = 2026
 TARGET = Path(__file__).resolve().parent / "goodbooks"
+ARTICLES = Path(__file__).resolve().parent / "wikipedia" / "p15_books.ndjson"
 
 
 def main(source: Path) -> None:
@@ -28,15 +33,18 @@ def main(source: Path) -> None:
     tags, tags_header = _read(source / "tags.csv")
 
     shelved = Counter(row["book_id"] for row in to_read + ratings)
-    chosen = sorted((row for row in books), key=lambda row: (-shelved[row["book_id"]], int(row["book_id"])))[:BOOKS]
-    chosen.sort(key=lambda row: int(row["book_id"]))
+    most_shelved = sorted(books, key=lambda row: (-shelved[row["book_id"]], int(row["book_id"])))[:BOOKS]
+    most_shelved_ids = {row["book_id"] for row in most_shelved}
+    with_article = _books_with_an_article(source / "goodbooks_to_wikipedia_title.csv")
+    chosen = sorted((row for row in books if row["book_id"] in most_shelved_ids | with_article),
+                    key=lambda row: int(row["book_id"]))
     book_ids = {row["book_id"] for row in chosen}
     goodreads_ids = {row["goodreads_book_id"] for row in chosen}
 
     chosen_tags = [row for row in book_tags if row["goodreads_book_id"] in goodreads_ids]
     used_tag_ids = {row["tag_id"] for row in chosen_tags}
 
-    rows_per_reader = Counter(row["user_id"] for row in to_read + ratings if row["book_id"] in book_ids)
+    rows_per_reader = Counter(row["user_id"] for row in to_read + ratings if row["book_id"] in most_shelved_ids)
     candidates = sorted((user for user, rows in rows_per_reader.items() if rows >= MIN_ROWS_PER_READER), key=int)
     readers = set(random.Random(SEED).sample(candidates, min(READERS, len(candidates))))
 
@@ -49,6 +57,14 @@ def main(source: Path) -> None:
     shutil.copyfile(source / "LICENSE", TARGET / "LICENSE")
     for path in sorted(TARGET.iterdir()):
         print(f"{path.name:15} {path.stat().st_size:>10,} bytes")
+
+
+def _books_with_an_article(reference: Path) -> set[str]:
+    """goodbooks book_ids that the reference title mapping pairs with an article of the bundled Wikipedia sample."""
+    with open(ARTICLES, encoding="utf-8") as handle:
+        titles = {json.loads(line)[0] for line in handle if line.strip()}
+    rows, _ = _read(reference)
+    return {row["book_id"] for row in rows if row["wikipedia_title"] in titles}
 
 
 def _read(path: Path) -> tuple[list[dict[str, str]], list[str]]:

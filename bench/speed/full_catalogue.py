@@ -69,10 +69,13 @@ def main(argv: list[str] | None = None) -> None:
 _EXAMPLES_SCRIPT = """
 import json
 from books.models import Book
+from books.selectors import book_ids_identified_by
 from recommender.selectors import similar_books
+wanted = json.loads(%r)
+found = book_ids_identified_by(wanted)
 examples = {}
-for external_id, label in json.loads(%r).items():
-    book = Book.objects.filter(external_id=external_id).first()
+for external_id, label in wanted.items():
+    book = Book.objects.filter(pk=found.get(external_id)).first()
     if book is not None:
         examples[label] = [f"{s.book.title} ({s.similarity:.2f})" for s in similar_books(book=book, k=5)]
 print(json.dumps(examples))

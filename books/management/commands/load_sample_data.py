@@ -6,7 +6,7 @@ from books.models import Book
 
 class Command(BaseCommand):
     help = (f"Load the bundled sample ({WIKIPEDIA_SAMPLE.name}: 1,411 Wikipedia books; {GOODBOOKS_SAMPLE.name}/: "
-            "1,000 goodbooks-10k books with tags and 2,500 readers' shelves) if the catalogue is empty.")
+            "1,100 goodbooks-10k books with tags and 2,500 readers' shelves) if the catalogue is empty.")
 
     def handle(self, *args, **options):
         progress = self.stderr._out if options["verbosity"] > 0 else None

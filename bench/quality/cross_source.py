@@ -1,0 +1,340 @@
+"""One catalogue on the map: do the embeddings bridge the two sources once books both describe are merged?
+
+In one run, into scratch databases on the same server, the code before matching (``--before``, a commit of this
+repository exported with ``git archive``) and this code each load a catalogue and train once with the default
+parameters (``manage.py train_embeddings --sync``); then, for each, from the active version's vectors:
+
+* for every book, the share of its 10 nearest books (cosine, exact, as "Books like this" ranks them) and of its 10
+  nearest places on the 2-D map described by the *other* source: a book's home source is the one it was imported
+  from first (``Book.source``); a neighbour crosses when the other source describes it (merged books count);
+* the same for the bridged books (after: the books both sources describe; before: their Wikipedia articles), and
+  whether *The History of The Hobbit* has *The Hobbit* among its 10 nearest;
+* same-author precision@5 on the Wikipedia books: the training run's own figure (``wikipedia:same_author_precision@5``;
+  ``same_author_precision@5`` where the catalogue is the Wikipedia books alone)
+  and one computed here the same way for both code versions (first infobox author, case, spaces and dots folded;
+  books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
+* genres: books with a genre of the vocabulary (after), books with any genre, and the map's "Other" and "Not given"
+  shares (``recommender.exports.map_data`` of each code version).
+
+Two catalogues:
+
+``--sample``: the bundled sample (``manage.py load_sample_data``; before: the commit's own ``data/``).
+``--data FOLDER``: the real data: before, the 1,413 Wikipedia articles alone; after, the articles then the goodbooks
+folder (``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported
+article plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
+
+Results go under ``sample`` or ``real`` in ``bench/results/cross_source.json`` (the other key is kept).
+
+Usage: python -m bench.quality.cross_source --sample
+       python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import random
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bench.support import scratch
+from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
+
+BEFORE_DATABASE = "bookvec_bench_cross_before"
+AFTER_DATABASE = "bookvec_bench_cross_after"
+NEIGHBOURS = 10
+SEED = 2026
+MAP_FIGURES = """
+import json
+from recommender.exports import map_data
+from recommender.models import EmbeddingVersion
+data = map_data(version=EmbeddingVersion.objects.get(is_active=True))
+names = [data["genre_names"][index] for index in data["genre"]]
+print(json.dumps({"placed_books": len(names), "legend": data["genre_names"],
+                  "other": names.count("Other"), "not_given": names.count("Not given")}))
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sample", action="store_true", help="the bundled sample (data/), before and after")
+    which.add_argument("--data", type=Path, help="the folder with wikipedia/ and goodbooks/ (the real data)")
+    parser.add_argument("--goodbooks-books", type=int, default=None,
+                        help="real data: keep the goodbooks books with a reference article plus this many others")
+    parser.add_argument("--before", default="13f16a2", help="the commit to compare against (before matching)")
+    parser.add_argument("--params", default="{}", help="training parameters as JSON (default: the defaults)")
+    args = parser.parse_args(argv)
+    key = "sample" if args.sample else "real"
+    figures = run(sample=args.sample, data=args.data.resolve() if args.data else None, before=args.before,
+                  goodbooks_books=args.goodbooks_books, params=json.loads(args.params))
+    kept = RESULTS_DIR / "cross_source.json"
+    document = json.loads(kept.read_text()) if kept.exists() else {}
+    document = {name: value for name, value in document.items() if name in ("sample", "real")}
+    document[key] = figures
+    path = write_result("cross_source", document)
+    print(json.dumps(figures["summary"], indent=2), f"\n  -> {path}")
+
+
+def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | None, params: dict) -> dict:
+    figures: dict = {"before_commit": before, "params": params or "defaults"}
+    training = [f"--param={name}={json.dumps(value)}" for name, value in params.items()]
+    with tempfile.TemporaryDirectory() as folder:
+        old_tree = Path(folder) / "tree"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "archive", before], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(old_tree, filter="data")
+        if sample:
+            steps_before = [("load_sample_data",)]
+            steps_after = [("load_sample_data",)]
+        else:
+            articles = data / "wikipedia" / "p15_books.ndjson"
+            goodbooks = data / "goodbooks"
+            if goodbooks_books is not None:
+                goodbooks = _restricted_goodbooks(goodbooks, articles, goodbooks_books, Path(folder) / "goodbooks")
+                figures["goodbooks_restricted_to"] = goodbooks_books
+            steps_before = [("import_wikipedia_books", str(articles))]
+            steps_after = [("import_wikipedia_books", str(articles)), ("import_goodbooks", str(goodbooks))]
+        figures["before"] = _measure(BEFORE_DATABASE, old_tree, steps_before, training)
+    figures["after"] = _measure(AFTER_DATABASE, PROJECT_DIR, steps_after, training)
+    _bridged_before(figures)
+    figures["summary"] = _summary(figures)
+    return figures
+
+
+def _measure(database: str, tree: Path, steps: list[tuple[str, ...]], training: list[str]) -> dict:
+    env = _fresh(database, tree)
+    timings = {}
+    for step in steps:
+        started = time.perf_counter()
+        _manage(env, tree, *step)
+        timings[step[0]] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    _manage(env, tree, "train_embeddings", "--sync", "--verbosity", "0", *training)
+    timings["train_embeddings --sync"] = round(time.perf_counter() - started, 1)
+    figures = {"commands": [" ".join(("manage.py", *step)) for step in steps] + ["manage.py train_embeddings --sync"],
+               "seconds": timings}
+    figures.update(_neighbour_figures(env["DATABASE_URL"]))
+    figures["map_genres"] = json.loads(_manage(env, tree, "shell", "-c", MAP_FIGURES).stdout.strip().splitlines()[-1])
+    placed = figures["map_genres"]["placed_books"]
+    figures["map_genres"]["other_share"] = round(figures["map_genres"]["other"] / placed, 4)
+    figures["map_genres"]["not_given_share"] = round(figures["map_genres"]["not_given"] / placed, 4)
+    scratch.drop_database(database)
+    return figures
+
+
+def _neighbour_figures(database_url: str) -> dict:
+    version, metrics = _query(database_url, "SELECT version.id, run.metrics FROM recommender_embeddingversion AS "
+                                            "version JOIN recommender_trainingrun AS run ON run.id = "
+                                            "version.training_run_id WHERE version.is_active")[0]
+    rows = _query(database_url, "SELECT book.id, book.source, book.title, book.author, book.genre, vector.embedding, "
+                                "vector.map_x, vector.map_y FROM recommender_bookvector AS vector JOIN books_book AS "
+                                "book ON book.id = vector.book_id WHERE vector.version_id = %s ORDER BY book.id",
+                  (version,))
+    described = {row[0]: {row[1]} for row in rows}
+    identifiers = _query(database_url, "SELECT to_regclass('books_bookidentifier') IS NOT NULL")[0][0]
+    wikipedia_title = {row[0]: row[2] for row in rows if row[1] == "wikipedia"}
+    if identifiers:
+        for book_id, scheme, value in _query(database_url, "SELECT book_id, scheme, value FROM books_bookidentifier "
+                                                           "WHERE scheme IN ('wikipedia', 'goodbooks')"):
+            if book_id in described:
+                described[book_id].add(scheme)
+                if scheme == "wikipedia":
+                    wikipedia_title[book_id] = value
+    ids = [row[0] for row in rows]
+    home = [row[1] for row in rows]
+    other = ["goodbooks" if source == "wikipedia" else "wikipedia" for source in home]
+    vectors = np.array([np.asarray(_vector(row[5]), dtype=np.float32) for row in rows])
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    places = np.array([(row[6] or 0.0, row[7] or 0.0) for row in rows], dtype=np.float32)
+    nearest = _nearest(vectors @ vectors.T, NEIGHBOURS)
+    squared = (places ** 2).sum(axis=1)
+    nearest_on_map = _nearest(-(squared[:, None] + squared[None, :] - 2 * places @ places.T), NEIGHBOURS)
+    crosses = np.array([[other[i] in described[ids[j]] for j in nearest[i]] for i in range(len(ids))])
+    crosses_on_map = np.array([[other[i] in described[ids[j]] for j in nearest_on_map[i]] for i in range(len(ids))])
+    both = [i for i, book_id in enumerate(ids) if len(described[book_id]) == 2]
+    label = ["+".join(sorted(described[book_id])) for book_id in ids]
+
+    def shares(indices: list[int]) -> dict:
+        if not indices:
+            return {"books": 0}
+        return {"books": len(indices),
+                "neighbours_from_other_source": round(float(crosses[indices].mean()), 4),
+                "books_with_a_neighbour_from_other_source": round(float(crosses[indices].any(axis=1).mean()), 4),
+                "map_neighbours_from_other_source": round(float(crosses_on_map[indices].mean()), 4),
+                "neighbours_described_by": {name: round(count / (len(indices) * NEIGHBOURS), 4) for name, count in
+                                            sorted(Counter(label[j] for i in indices for j in nearest[i]).items())}}
+
+    titles = [row[2] for row in rows]
+    figures = {
+        "books_with_vectors": len(ids),
+        "described_by": dict(Counter("+".join(sorted(described[book_id])) for book_id in ids)),
+        "all_books": shares(list(range(len(ids)))),
+        "by_home_source": {source: shares([i for i in range(len(ids)) if home[i] == source])
+                           for source in sorted(set(home))},
+        "bridged_books": shares(both),
+        "bridged_wikipedia_titles": sorted(wikipedia_title[ids[i]] for i in both),
+        "run_metrics": {name: value for name, value in metrics.items() if "same_author_precision" in name},
+        "same_author_precision@5": _same_author_precision(rows, described, nearest),
+        "genres": _genre_figures(database_url),
+    }
+    history = [i for i, title in enumerate(titles) if title == "The History of The Hobbit"]
+    if history:
+        listed = [titles[j] for j in nearest[history[0]]]
+        ranked = np.argsort(-(vectors @ vectors[history[0]]))
+        hobbit = [rank for rank, j in enumerate(ranked)
+                  if titles[j] == "The Hobbit" or titles[j].startswith(("The Hobbit or", "The Hobbit ("))]
+        figures["history_of_the_hobbit"] = {"nearest_10": listed, "hobbit_rank": hobbit[0] if hobbit else None,
+                                            "has_the_hobbit": bool(hobbit) and hobbit[0] <= NEIGHBOURS}
+    figures["_bridged_index"] = {"titles": [wikipedia_title.get(book_id) for book_id in ids],
+                                 "crosses": crosses.tolist(), "crosses_on_map": crosses_on_map.tolist()}
+    return figures
+
+
+def _same_author_precision(rows, described, nearest) -> dict:
+    def person(author: str) -> str:
+        return author.split(",")[0].strip().lower().replace(" ", "").replace(".", "")
+
+    wikipedia = [i for i, row in enumerate(rows) if "wikipedia" in described[row[0]] and person(row[3] or "")]
+    written = Counter(person(rows[i][3]) for i in wikipedia)
+    scored = [i for i in wikipedia if written[person(rows[i][3])] >= 2]
+    hits = [sum(person(rows[j][3] or "") == person(rows[i][3]) for j in nearest[i][:5]) / 5 for i in scored]
+    return {"books_scored": len(scored), "precision": round(float(np.mean(hits)), 4) if hits else None}
+
+
+def _genre_figures(database_url: str) -> dict:
+    books, with_genre = _query(database_url, "SELECT count(*), count(*) FILTER (WHERE genre <> '') FROM books_book")[0]
+    figures = {"books": books, "share_with_any_genre": round(with_genre / books, 4)}
+    if _query(database_url, "SELECT to_regclass('books_genre_books') IS NOT NULL")[0][0]:
+        with_vocabulary = _query(database_url, "SELECT count(DISTINCT book_id) FROM books_genre_books")[0][0]
+        figures["share_with_a_vocabulary_genre"] = round(with_vocabulary / books, 4)
+        figures["vocabulary_genres_used"] = _query(database_url, "SELECT count(DISTINCT genre_id) "
+                                                                 "FROM books_genre_books")[0][0]
+    else:
+        figures["distinct_genre_values"] = _query(database_url, "SELECT count(DISTINCT trim(name)) FROM books_book, "
+                                                                "regexp_split_to_table(genre, ',') AS name "
+                                                                "WHERE trim(name) <> ''")[0][0]
+    return figures
+
+
+def _bridged_before(figures: dict) -> None:
+    """The before catalogue's figures for the Wikipedia articles of the books merged after (its bridged books)."""
+    titles = set(figures["after"]["bridged_wikipedia_titles"])
+    index = figures["before"].pop("_bridged_index")
+    figures["after"].pop("_bridged_index")
+    chosen = [i for i, title in enumerate(index["titles"]) if title in titles]
+    if not chosen:
+        figures["before"]["bridged_books"] = {"books": 0}
+        return
+    crosses, on_map = np.array(index["crosses"])[chosen], np.array(index["crosses_on_map"])[chosen]
+    figures["before"]["bridged_books"] = {
+        "books": len(chosen), "what": "the Wikipedia articles of the books merged after",
+        "neighbours_from_other_source": round(float(crosses.mean()), 4),
+        "books_with_a_neighbour_from_other_source": round(float(crosses.any(axis=1).mean()), 4),
+        "map_neighbours_from_other_source": round(float(on_map.mean()), 4)}
+
+
+def _summary(figures: dict) -> dict:
+    def pair(*path):
+        values = []
+        for side in ("before", "after"):
+            value = figures[side]
+            for name in path:
+                value = value.get(name) if isinstance(value, dict) else None
+            values.append(value)
+        return values
+
+    return {
+        "books_with_vectors": pair("books_with_vectors"),
+        "bridged_books": pair("bridged_books", "books"),
+        "all_books_neighbours_from_other_source": pair("all_books", "neighbours_from_other_source"),
+        "all_books_map_neighbours_from_other_source": pair("all_books", "map_neighbours_from_other_source"),
+        "bridged_neighbours_from_other_source": pair("bridged_books", "neighbours_from_other_source"),
+        "bridged_with_a_neighbour_from_other_source": pair("bridged_books", "books_with_a_neighbour_from_other_source"),
+        "bridged_map_neighbours_from_other_source": pair("bridged_books", "map_neighbours_from_other_source"),
+        "history_of_the_hobbit_has_the_hobbit": pair("history_of_the_hobbit", "has_the_hobbit"),
+        "run_same_author_precision@5": [
+            metrics.get("wikipedia:same_author_precision@5", metrics.get("same_author_precision@5"))
+            for metrics in (figures["before"]["run_metrics"], figures["after"]["run_metrics"])],
+        "same_author_precision@5": pair("same_author_precision@5", "precision"),
+        "share_with_any_genre": pair("genres", "share_with_any_genre"),
+        "share_with_a_vocabulary_genre": pair("genres", "share_with_a_vocabulary_genre"),
+        "map_other_share": pair("map_genres", "other_share"),
+        "map_not_given_share": pair("map_genres", "not_given_share"),
+    }
+
+
+def _nearest(similarity: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` most similar other rows, most similar first."""
+    np.fill_diagonal(similarity, -np.inf)
+    top = np.argpartition(-similarity, k, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1)
+    return np.take_along_axis(top, order, axis=1)
+
+
+def _vector(value) -> list[float]:
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
+def _restricted_goodbooks(source: Path, articles: Path, others: int, target: Path) -> Path:
+    """A copy of the goodbooks folder with the books paired with an imported article plus ``others`` drawn."""
+    with open(articles, encoding="utf-8") as handle:
+        titles = {json.loads(line)[0] for line in handle if line.strip()}
+    paired = {row["book_id"] for row in _rows(source / "goodbooks_to_wikipedia_title.csv")
+              if row["wikipedia_title"] in titles}
+    books = _rows(source / "books.csv")
+    rest = sorted((row["book_id"] for row in books if row["book_id"] not in paired), key=int)
+    kept = paired | set(random.Random(SEED).sample(rest, min(others, len(rest))))
+    goodreads = {row["goodreads_book_id"] for row in books if row["book_id"] in kept}
+    target.mkdir()
+    for name, column, allowed in (("books.csv", "book_id", kept), ("book_tags.csv", "goodreads_book_id", goodreads),
+                                  ("to_read.csv", "book_id", kept), ("ratings.csv", "book_id", kept),
+                                  ("tags.csv", None, None)):
+        with open(source / name, newline="", encoding="utf-8") as handle, \
+                open(target / name, "w", newline="", encoding="utf-8") as out:
+            reader = csv.DictReader(handle)
+            writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(row for row in reader if column is None or row[column] in allowed)
+    return target
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _fresh(database: str, tree: Path) -> dict[str, str]:
+    scratch.start_servers(database=database)
+    scratch.drop_database(database)
+    env = scratch.environment(*scratch.start_servers(database=database))
+    env["PYTHONPATH"] = str(tree)
+    _manage(env, tree, "migrate", "--no-input", "--verbosity", "0")
+    return env
+
+
+def _manage(env, tree: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([PYTHON, str(tree / "manage.py"), *args], env=env, cwd=tree, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def _query(database_url: str, sql: str, params=()) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""A small smoke version of the cross-source benchmark on the bundled sample: the code before matching and this code
+each load the sample and train (1 epoch), and the books both sources describe are measured on the map."""
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_bundled_sample_is_trained_before_and_after_and_its_bridged_books_measured(run_bench):
+    results = run_bench("bench.quality.cross_source", "--sample", "--params", '{"epochs": 1, "embedding_dim": 8}')
+
+    figures = json.loads((results / "cross_source.json").read_text())["sample"]
+    assert figures["before"]["described_by"].get("goodbooks+wikipedia") is None, "no merges before matching"
+    assert figures["after"]["described_by"]["goodbooks+wikipedia"] >= 100, "the sample's books both sources describe"
+    assert figures["before"]["bridged_books"]["books"] >= 100, "their Wikipedia articles, measured before"
+    assert 0 <= figures["summary"]["all_books_neighbours_from_other_source"][1] <= 1
+    assert figures["after"]["genres"]["vocabulary_genres_used"] > 0
+    assert 0 < figures["after"]["map_genres"]["placed_books"] <= figures["after"]["books_with_vectors"]
