@@ -10,7 +10,7 @@ import csv
 import io
 
 from books.library.formats import BOOKVEC_ID_COLUMN, EXCLUSIVE_SHELVES, FAVOURITES, GOODREADS_COLUMNS
-from books.models import BookIdentifier, LibraryImport, Shelf, ShelfEntry
+from books.models import Book, BookIdentifier, LibraryImport, Shelf, ShelfEntry
 from config.errors import Gone
 
 _GOODREADS_SHELF = {standard: goodreads for goodreads, standard in EXCLUSIVE_SHELVES.items()}
@@ -81,3 +81,11 @@ def _neutralised(column: str, value) -> str:
     if column in ("ISBN", "ISBN13"):
         return text  # Goodreads' own ="…", which a spreadsheet shows as the text inside (keeps leading zeros)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def library_import_candidates(*, library_import: LibraryImport) -> list[tuple]:
+    """The import's unmatched rows, each with its candidate books (``(row, [(book, score), …])``), for its page."""
+    rows = list(library_import.unmatched_rows.select_related("resolved_book"))
+    books = Book.objects.in_bulk([candidate["book_id"] for row in rows for candidate in row.candidates])
+    return [(row, [(books[candidate["book_id"]], candidate["score"]) for candidate in row.candidates
+                   if candidate["book_id"] in books]) for row in rows]

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from books.library.selectors import library_export, library_export_goodreads_csv
-from books.library.services import LibraryImportBusy, library_import_run, library_import_start
+from books.library.services import library_import_run, library_import_start
 from books.models import Author, BookIdentifier, Contribution, LibraryImport, Shelf, ShelfEntry
 from books.services import CUSTOM_SHELVES_MAX
 from tests.books.test_library_formats import GOODREADS, STORYGRAPH

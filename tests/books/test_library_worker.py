@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from books.models import Shelf, ShelfEntry
 from tests.books.test_library_formats import GOODREADS, STORYGRAPH
 from tests.books.test_library_import import IMPORTS, catalogue  # noqa: F401 - the catalogue fixture
-from tests.faults.conftest import Worker
 from tests.factories import ReaderFactory
+from tests.faults.conftest import Worker
 from tests.support import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
