@@ -36,6 +36,21 @@ class LibraryImportSerializer(serializers.ModelSerializer):
         return reverse("api-my-library-import-detail", args=[obj.pk])
 
 
+class LibraryExportRecordSerializer(serializers.Serializer):
+    """One book of the JSON export (documents the schema; the records come from ``library_export``)."""
+
+    bookvec_id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.CharField()
+    goodreads_id = serializers.CharField()
+    isbn10 = serializers.CharField()
+    isbn13 = serializers.CharField()
+    shelf = serializers.ChoiceField(["want-to-read", "reading", "read"], allow_null=True)
+    shelves = serializers.ListField(child=serializers.CharField())
+    rating = serializers.IntegerField(allow_null=True)
+    date_added = serializers.DateField()
+
+
 class LibraryImportRowResolveInputSerializer(RequestBodySerializer):
     book_id = WholeNumberField(min_value=1, help_text="The book the row is.")
 
@@ -116,7 +131,7 @@ class MyLibraryExportApi(ApiView):
         tags=["my library"],
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["goodreads", "json"],
                                      description="goodreads (CSV in Goodreads' layout, the default) or json")],
-        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT,
+        responses={(200, "application/json"): LibraryExportRecordSerializer(many=True), (200, "text/csv"): OpenApiTypes.STR,
                    **error_responses(401)},
     )
     def get(self, request):
