@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from books.library.selectors import library_export, library_export_goodreads_csv
-from books.library.services import library_import_run, library_import_start
+from books.library.services import LibraryImportBusy, library_import_run, library_import_start
 from books.models import Author, BookIdentifier, Contribution, LibraryImport, Shelf, ShelfEntry
 from books.services import CUSTOM_SHELVES_MAX
 from tests.books.test_library_formats import GOODREADS, STORYGRAPH
@@ -176,3 +176,28 @@ def test_the_import_is_in_the_api_schema(user):
     paths = client_for(user).get("/api/v1/schema/?format=json").json()["paths"]
     for path in (IMPORTS, IMPORTS + "{id}/", IMPORTS + "{id}/rows/{row_id}/resolve/", "/api/v1/me/library-export/"):
         assert path in paths
+
+
+def test_the_pages_show_only_the_readers_own_import_and_the_export_link_works_signed_in(client, user, other_user,
+                                                                                        catalogue):
+    done = run_import(user, GOODREADS)
+    client.force_login(other_user)
+    assert client.get(f"/shelves/import/{done.pk}/").status_code == 404
+    client.force_login(user)
+    page = client.get(f"/shelves/import/{done.pk}/").content.decode()
+    assert "Done: 2 of 2 books are on your shelves" in page and 'http-equiv="refresh"' not in page
+    shelves = client.get("/shelves/").content.decode()
+    assert 'href="/shelves/import/"' in shelves and 'href="/api/v1/me/library-export/?format=goodreads"' in shelves
+    export = client.get("/api/v1/me/library-export/?format=goodreads")
+    assert export.status_code == 200 and "attachment" in export["Content-Disposition"]
+    assert "Catching Fire (The Hunger Games, #2)" in export.content.decode()
+
+
+def test_a_queued_import_refreshes_its_page_and_blocks_a_second_one(client, user, catalogue):
+    queued = library_import_start(user=user, file_name="a.csv", data=GOODREADS.encode())
+    client.force_login(user)
+    assert 'http-equiv="refresh"' in client.get(f"/shelves/import/{queued.pk}/").content.decode()
+    with pytest.raises(LibraryImportBusy):
+        library_import_start(user=user, file_name="b.csv", data=GOODREADS.encode())
+    refused = client.post("/shelves/import/", {"file": SimpleUploadedFile("b.csv", GOODREADS.encode())})
+    assert refused.status_code == 400 and "already queued or running" in refused.content.decode()
