@@ -21,6 +21,10 @@ from books.models import Book, LibraryImport, LibraryImportRow, Shelf, ShelfEntr
 from books.services import ShelfError, shelf_create, shelves_ensure_standard
 from config.errors import Gone, InvalidInput, StateConflict
 
+STALE_AFTER = datetime.timedelta(hours=1)
+"""An import queued or running longer than this was lost (its worker killed, the broker flushed): it no longer
+blocks the reader's next one and is failed when they start another."""
+
 
 class LibraryImportBusy(StateConflict):
     """The reader has an import queued or running already."""
@@ -28,10 +32,15 @@ class LibraryImportBusy(StateConflict):
 
 def library_import_start(*, user, file_name: str, data: bytes) -> LibraryImport:
     """Check ``data`` (``LibraryFileError`` before anything is written), record a queued import and queue its run
-    in a worker once committed. ``LibraryImportBusy`` if the reader has one queued or running."""
+    in a worker once committed. ``LibraryImportBusy`` if the reader has one queued or running (for less than
+    ``STALE_AFTER``)."""
     from books.tasks import library_import_task  # the task module imports this one
 
     library = library_parse(data)
+    LibraryImport.objects.filter(user=user, status__in=LibraryImport.OPEN_STATUSES,
+                                 created_at__lt=timezone.now() - STALE_AFTER).update(
+        status=LibraryImport.Status.FAILED, finished_at=timezone.now(),
+        error="The import did not finish within an hour (its worker stopped); your shelves are as they were.")
     try:
         with transaction.atomic():
             library_import = LibraryImport.objects.create(

@@ -201,3 +201,12 @@ def test_a_queued_import_refreshes_its_page_and_blocks_a_second_one(client, user
         library_import_start(user=user, file_name="b.csv", data=GOODREADS.encode())
     refused = client.post("/shelves/import/", {"file": SimpleUploadedFile("b.csv", GOODREADS.encode())})
     assert refused.status_code == 400 and "already queued or running" in refused.content.decode()
+
+
+def test_an_import_lost_for_an_hour_no_longer_blocks_the_next(user, catalogue):
+    lost = library_import_start(user=user, file_name="a.csv", data=GOODREADS.encode())
+    LibraryImport.objects.filter(pk=lost.pk).update(status="running", created_at="2020-01-01T00:00:00Z")
+    done = run_import(user, GOODREADS)
+    assert done.status == "succeeded"
+    lost.refresh_from_db()
+    assert lost.status == "failed" and "did not finish within an hour" in lost.error
