@@ -62,15 +62,22 @@ def _match(row: LibraryRow, by_bookvec: set[int], by_identifier: dict) -> RowMat
     return _by_title_and_author(row)
 
 
+def _searches(keys: TitleKeys) -> list[str]:
+    """What the title search tries, until one finds books: the title's words, then without a subtitle, then its
+    longest word alone ("&" is "and" in a title key but not in the searched text; "Catch-22" is tokenised otherwise
+    there)."""
+    searches = [" ".join(word for word in key.split() if word != "and") for key in keys.lookups()]
+    longest = max(keys.full.split(), key=len, default="")
+    return [words for words in dict.fromkeys([*searches, longest]) if words]
+
+
 def _by_title_and_author(row: LibraryRow) -> RowMatch:
     keys = TitleKeys.of(row.title)
     books = []
-    for words in keys.lookups():
-        if words:
-            query = SearchQuery(words, config="simple", search_type="plain")
-            books = list(Book.objects.annotate(found=SearchVector("search_text", config="simple"))
-                         .filter(found=query).order_by("-popularity", "pk").values("pk", "title", "author")
-                         [:_SEARCHED])
+    for words in _searches(keys):
+        query = SearchQuery(words, config="simple", search_type="plain")
+        books = list(Book.objects.annotate(found=SearchVector("search_text", config="simple"))
+                     .filter(found=query).order_by("-popularity", "pk").values("pk", "title", "author")[:_SEARCHED])
         if books:
             break
     if not books:

@@ -210,3 +210,11 @@ def test_an_import_lost_for_an_hour_no_longer_blocks_the_next(user, catalogue):
     assert done.status == "succeeded"
     lost.refresh_from_db()
     assert lost.status == "failed" and "did not finish within an hour" in lost.error
+
+
+def test_a_title_with_an_ampersand_is_found_by_title_and_author(user, catalogue):
+    eleanor = BookFactory(title="Eleanor & Park", author="Rainbow Rowell")
+    header = GOODREADS.splitlines()[0]
+    done = run_import(user, f"{header}\n,Eleanor & Park,Rainbow Rowell,,,,,,,,,,,,,,,,read,,,,,\n")
+    assert (done.matched, done.unmatched) == (1, 0)
+    assert {book for _, book, _, _ in shelves_of(user)} == {eleanor.pk}
