@@ -302,3 +302,67 @@ class ShelfEntry(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["book"], name="shelfentry_book")]
+
+
+class LibraryImport(models.Model):
+    """A reader's upload of the library they keep elsewhere (a Goodreads or StoryGraph export, or Bookvec's own),
+    and what became of it (``books.library``)."""
+
+    class Format(models.TextChoices):
+        GOODREADS = "goodreads", "Goodreads export"
+        STORYGRAPH = "storygraph", "StoryGraph export"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    OPEN_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="library_imports")
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=20, choices=Format.choices)
+    content = models.TextField(help_text="The uploaded file, decoded (kept until the import has run).")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open import per reader: the database refuses a second, whatever races.
+            models.UniqueConstraint(fields=["user"], condition=Q(status__in=["queued", "running"]),
+                                    name="libraryimport_one_open_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.file_name} ({self.status})"
+
+
+class LibraryImportRow(models.Model):
+    """A row of an import that matched no book confidently: why, the likeliest books, and the book the reader
+    picked for it, once they have."""
+
+    library_import = models.ForeignKey(LibraryImport, on_delete=models.CASCADE, related_name="unmatched_rows")
+    row_number = models.PositiveIntegerField(help_text="The row's line in the file (the header is line 1).")
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=500, blank=True)
+    isbn = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=500)
+    candidates = models.JSONField(default=list, help_text='[{"book_id": …, "score": 0-100}, …], likeliest first.')
+    entry = models.JSONField(default=dict, help_text="The row's shelves, rating and dates, to shelve it once resolved.")
+    resolved_book = models.ForeignKey(Book, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [models.UniqueConstraint(fields=["library_import", "row_number"],
+                                               name="libraryimportrow_unique")]
+
+    def __str__(self):
+        return f"{self.library_import_id}:{self.row_number} {self.title}"

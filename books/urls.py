@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from django.urls.converters import PathConverter
 
 from books import views
+from books.library import views as library_views
 
 
 class FacetNameConverter(PathConverter):
@@ -27,6 +28,10 @@ urlpatterns = [
     path("browse/authors/<facet:name>/", views.author_books, name="author"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("shelves/", views.shelf_index, name="shelf_index"),
+    path("shelves/import/", library_views.library_import_new, name="library_import_new"),
+    path("shelves/import/<int:pk>/", library_views.library_import_detail, name="library_import"),
+    path("shelves/import/<int:pk>/rows/<int:row_id>/resolve/", library_views.library_import_row_resolve_page,
+         name="library_import_row_resolve"),
     path("shelves/<int:pk>/", views.shelf_detail, name="shelf"),
     path("shelves/<int:pk>/edit/", views.shelf_edit, name="shelf_edit"),
     path("shelves/<int:pk>/delete/", views.shelf_remove, name="shelf_delete"),

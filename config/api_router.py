@@ -2,7 +2,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from books.api import catalogue, my_shelves, not_found, public_shelves, tokens
+from books.api import catalogue, library, my_shelves, not_found, public_shelves, tokens
 from recommender.api import similar
 from recommender.api import views as recommender
 
@@ -30,6 +30,12 @@ v1 = [
          name="api-my-shelf-entry-detail"),
     path("me/shelves/<int:pk>/books/<int:book_id>/move/", my_shelves.MyShelfEntryMoveApi.as_view(),
          name="api-my-shelf-entry-move"),
+    path("me/library-imports/", library.MyLibraryImportListApi.as_view(), name="api-my-library-import-list"),
+    path("me/library-imports/<int:pk>/", library.MyLibraryImportDetailApi.as_view(),
+         name="api-my-library-import-detail"),
+    path("me/library-imports/<int:pk>/rows/<int:row_id>/resolve/", library.MyLibraryImportRowResolveApi.as_view(),
+         name="api-my-library-import-row-resolve"),
+    path("me/library-export/", library.MyLibraryExportApi.as_view(), name="api-my-library-export"),
     path("me/tokens/", tokens.MyTokenApi.as_view(), name="api-my-token"),
     # Other readers' shelves (public ones, or your own)
     re_path(r"^users/(?P<username>[\w.@+-]{1,150})/shelves/$", public_shelves.UserShelfListApi.as_view(),

@@ -51,7 +51,9 @@ def api_schema(db, staff_token):
         request_finished.connect(close_old_connections)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# The library upload is multipart with a file, which schemathesis' WSGI transport cannot send (it passes the
+# generated body to werkzeug as a list); tests/books/test_library_import.py posts real and bad files to it.
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/api/v1/me/library-imports/", method="POST")
 
 
 @pytest.mark.slow
