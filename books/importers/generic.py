@@ -20,8 +20,6 @@ import json
 import re
 from pathlib import Path
 
-from django.db import transaction
-
 from books.importers.checks import check_text, checked_integer, checked_title
 from books.importers.files import csv_records, numbered_lines, require_file
 from books.importers.matching import isbn_identifiers
@@ -29,9 +27,8 @@ from books.importers.normalise import normalise_authors, normalise_language
 from books.importers.problems import BadLine, Problem, ProblemLog
 from books.importers.report import ImportReport, Stopwatch, progress_bar
 from books.importers.wording import describe, shortened, type_name
-from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_write
+from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_import_books
 from books.models import SCHEME_PATTERN, Book, Contribution, Link
-from books.signals import catalogue_imported
 from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("id", "title", "authors", "identifiers", "subjects", "wikilinks", "year", "language", "description",
@@ -56,12 +53,7 @@ def generic_import(*, path: Path, skip_invalid: bool = False, batch_size: int = 
         books = _read(path, problems=problems, display_name=display_name, progress=progress)
     problems.raise_unless_skipping()
     report.problems = problems.problems
-    with clock("write"), transaction.atomic():
-        catalogue_write(books=books, report=report, batch_size=batch_size, stream=progress)
-    seconds = sum(report.seconds.values()) or float("inf")
-    report.rates = {"books": report.books / seconds, "pairs": report.book_links / seconds}
-    catalogue_imported.send(sender=ImportReport, report=report)
-    return report
+    return catalogue_import_books(books=books, report=report, clock=clock, batch_size=batch_size, stream=progress)
 
 
 def _read(path: Path, *, problems: ProblemLog, display_name: str, progress) -> list[BookRecord]:

@@ -14,8 +14,6 @@ import math
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
-
 from books.importers.checks import INTEGER_MAX, check_text, checked_title
 from books.importers.files import numbered_lines, require_file
 from books.importers.infobox import contributors_of, parse_infobox
@@ -23,9 +21,8 @@ from books.importers.matching import isbn_identifiers
 from books.importers.problems import BadLine, Problem, ProblemLog
 from books.importers.report import ImportReport, Stopwatch, progress_bar
 from books.importers.wording import describe, type_name
-from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_write
+from books.importers.writing import LINK_NAME_LIMIT, BookRecord, catalogue_import_books
 from books.models import Book, Link
-from books.signals import catalogue_imported
 from books.text import book_search_text, normalise_link_name
 
 FIELDS = ("title", "infobox", "wikilinks", "external_links", "last_edit", "article_length")
@@ -53,12 +50,7 @@ def wikipedia_books_import(
                                      progress=progress)
     problems.raise_unless_skipping()
     report.problems = problems.problems
-    with clock("write"), transaction.atomic():
-        catalogue_write(books=books, report=report, batch_size=batch_size, stream=progress)
-    seconds = sum(report.seconds.values()) or float("inf")
-    report.rates = {"books": report.books / seconds, "pairs": report.book_links / seconds}
-    catalogue_imported.send(sender=ImportReport, report=report)
-    return report
+    return catalogue_import_books(books=books, report=report, clock=clock, batch_size=batch_size, stream=progress)
 
 
 def read_wikipedia_books(path: Path, *, problems: ProblemLog, report: ImportReport, display_name: str,
