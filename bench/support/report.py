@@ -12,6 +12,8 @@ from pathlib import Path
 from bench.support.common import PROJECT_DIR, RESULTS_DIR
 
 OUTPUT = PROJECT_DIR / "BENCHMARKS.md"
+KEPT_MARKER = "<!-- Written by hand from here on: bench.support.report keeps everything below this line. -->"
+"""Studies run by hand (not part of ``make bench``) are written below this line and survive a regeneration."""
 
 
 def write_markdown(results_dir: Path = RESULTS_DIR, output: Path | None = None) -> Path:
@@ -28,8 +30,16 @@ def write_markdown(results_dir: Path = RESULTS_DIR, output: Path | None = None) 
         else:
             sections.append(f"## {name}\n\nNot measured in this run (no bench/results/{name}.json).\n")
     sections.append(_memory(results))
+    sections.append(_kept_by_hand(output))
     output.write_text("\n".join(sections))
     return output
+
+
+def _kept_by_hand(output: Path) -> str:
+    """The hand-written tail of the existing ``output`` from ``KEPT_MARKER`` on, or just the marker."""
+    previous = output.read_text() if output.exists() else ""
+    start = previous.find(KEPT_MARKER)
+    return previous[start:] if start >= 0 else KEPT_MARKER + "\n"
 
 
 def _header(results: dict) -> str:
