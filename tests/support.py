@@ -1,5 +1,6 @@
 """Helpers the tests share (fixtures live in conftest modules; what a test imports lives here)."""
 import os
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,3 +36,15 @@ def worker_environment() -> dict[str, str]:
     test_database_url = urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
     return {**os.environ, "DATABASE_URL": test_database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONPATH": str(PROJECT_DIR)}
+
+
+def terminate(process: subprocess.Popen, grace: float = 30.0) -> None:
+    """Stops ``process`` if it still runs: SIGTERM, then SIGKILL after ``grace`` seconds; waits for it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

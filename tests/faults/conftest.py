@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 
 from config.embedded import VAR_DIR, embedded_redis_url, stop_embedded_servers
-from tests.support import PROJECT_DIR, worker_environment
+from tests.support import PROJECT_DIR, terminate, worker_environment
 
 
 class Worker:
@@ -47,13 +47,8 @@ class Worker:
         self.process.wait(30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
 
 
 @pytest.fixture
@@ -136,12 +131,7 @@ class WebServer:
         raise RuntimeError(f"gunicorn did not answer:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process)
 
 
 @pytest.fixture
