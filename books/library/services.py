@@ -13,6 +13,7 @@ ever taken off a shelf of the reader's own, and no shelf is removed.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -89,6 +90,7 @@ def _run(library_import: LibraryImport) -> None:
                 entry=_entry_of(row)))
         else:
             shelves.put(match.book_id, _entry_of(row))
+    shelves.write()
     LibraryImportRow.objects.bulk_create(unmatched)
     library_import.shelves_not_created = shelves.not_created
     library_import.rows = len(library.rows) + len(library.skipped)
@@ -116,6 +118,7 @@ def library_import_row_resolve(*, user, import_id: int, row_id: int, book_id: in
         raise error
     shelves = _Shelves(user)
     shelves.put(book_id, row.entry)
+    shelves.write()
     row.resolved_book_id = book_id
     row.save(update_fields=["resolved_book"])
     library_import = row.library_import
@@ -144,6 +147,9 @@ class _Shelves:
         self.reading = [self.by_kind[kind] for kind in EXCLUSIVE_SHELVES.values()]
         self.not_created: list[dict] = []
         self.refused: set[str] = set()
+        self.planned: dict[tuple[int, int], dict] = {}
+        """{(shelf id, book id): the fields the rows give}, in the order first planned."""
+        self.leaving: set[tuple[int, int]] = set()
 
     def named(self, name: str) -> Shelf | None:
         """The reader's shelf called ``name`` (made if need be), or None when it cannot be made (recorded)."""
@@ -161,21 +167,45 @@ class _Shelves:
         return shelf
 
     def put(self, book_id: int, entry: dict) -> None:
+        """Plan a row's shelving, after the rows before it (``write`` writes the plan): a book given a reading
+        shelf leaves the other two; a rating or date given sets it on each of the row's entries."""
         targets = [shelf for shelf in map(self.named, entry["shelves"]) if shelf is not None]
         if entry["shelf"]:
             shelf = self.by_kind[entry["shelf"]]
             targets.append(shelf)
-            ShelfEntry.objects.filter(shelf__in=[other for other in self.reading if other != shelf],
-                                      book_id=book_id).delete()
-        added = (datetime.datetime.combine(datetime.date.fromisoformat(entry["date_added"]), datetime.time(),
-                                           tzinfo=datetime.UTC) if entry["date_added"] else None)
-        defaults = {}
+            for other in self.reading:
+                if other != shelf:
+                    self.planned.pop((other.pk, book_id), None)
+                    self.leaving.add((other.pk, book_id))
+        fields = {}
         if entry["rating"] is not None:
-            defaults["rating"] = entry["rating"]
-        if added is not None:
-            defaults["added_at"] = added
+            fields["rating"] = entry["rating"]
+        if entry["date_added"]:
+            fields["added_at"] = datetime.datetime.combine(datetime.date.fromisoformat(entry["date_added"]),
+                                                           datetime.time(), tzinfo=datetime.UTC)
         if entry.get("date_read"):  # rows recorded before dates were kept have none
-            defaults["read_at"] = datetime.date.fromisoformat(entry["date_read"])
+            fields["read_at"] = datetime.date.fromisoformat(entry["date_read"])
         for shelf in targets:
-            ShelfEntry.objects.update_or_create(shelf=shelf, book_id=book_id, defaults=defaults,
-                                                create_defaults={**defaults, "added_at": added or timezone.now()})
+            self.leaving.discard((shelf.pk, book_id))
+            self.planned[(shelf.pk, book_id)] = {**self.planned.get((shelf.pk, book_id), {}), **fields}
+
+    def write(self) -> None:
+        """Write what ``put`` planned, in a few statements whatever the number of rows: the entries leaving a
+        reading shelf deleted, then each planned entry inserted, or, where the book is on that shelf already,
+        given the row's rating and dates (an entry keeps what the rows do not give)."""
+        leaving = defaultdict(list)
+        for shelf_id, book_id in self.leaving:
+            leaving[shelf_id].append(book_id)
+        for shelf_id, book_ids in leaving.items():
+            ShelfEntry.objects.filter(shelf_id=shelf_id, book_id__in=book_ids).delete()
+        now, by_fields = timezone.now(), defaultdict(list)
+        for (shelf_id, book_id), fields in self.planned.items():
+            by_fields[tuple(sorted(fields))].append(ShelfEntry(shelf_id=shelf_id, book_id=book_id,
+                                                               **{"added_at": now, **fields}))
+        for names, entries in by_fields.items():
+            if names:
+                ShelfEntry.objects.bulk_create(entries, batch_size=1000, update_conflicts=True,
+                                               unique_fields=["shelf", "book"], update_fields=list(names))
+            else:
+                ShelfEntry.objects.bulk_create(entries, batch_size=1000, ignore_conflicts=True)
+        self.planned, self.leaving = {}, set()
