@@ -258,3 +258,28 @@ def test_a_title_with_an_ampersand_is_found_by_title_and_author(user, catalogue)
     done = run_import(user, f"{header}\n,Eleanor & Park,Rainbow Rowell,,,,,,,,,,,,,,,,read,,,,,\n")
     assert (done.matched, done.unmatched) == (1, 0)
     assert {book for _, book, *_ in shelves_of(user)} == {eleanor.pk}
+
+
+def goodreads_file(*rows: dict) -> str:
+    """A Goodreads export of ``rows`` (cells by column name; the rest blank), in the fixture's columns."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, GOODREADS.splitlines()[0].split(","), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_a_book_twice_in_a_file_ends_as_its_last_row_says(user, catalogue):
+    hunger = {"Book Id": "2767052", "Title": "The Hunger Games", "Author": "Suzanne Collins"}
+    done = run_import(user, goodreads_file(
+        {**hunger, "My Rating": "3", "Date Added": "2020/01/01", "Bookshelves": "to-read, dystopia",
+         "Exclusive Shelf": "to-read"},
+        {**hunger, "My Rating": "5", "Date Added": "2020/02/02", "Date Read": "2021/03/04", "Exclusive Shelf": "read"}))
+    assert (done.rows, done.matched) == (2, 2)
+    assert {(name, rating, str(day), read and str(read)) for name, _, rating, day, read in shelves_of(user)} == {
+        ("Read", 5, "2020-02-02", "2021-03-04"), ("dystopia", 3, "2020-01-01", None)}
+    again = run_import(user, goodreads_file({**hunger, "Exclusive Shelf": "read"}))  # no rating, no dates: kept
+    assert again.matched == 1
+    assert {(name, rating, str(day)) for name, _, rating, day, _ in shelves_of(user)} == {
+        ("Read", 5, "2020-02-02"), ("dystopia", 3, "2020-01-01")}
+    assert ShelfEntry.objects.filter(shelf__user=user).count() == 2
