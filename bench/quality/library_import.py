@@ -1,5 +1,6 @@
 """Readers bringing their library, on the real goodbooks-10k data: goodbooks readers' shelves written as Goodreads
-library export files (Goodreads' own columns; titles, Goodreads ids and ISBNs from books.csv), matched and imported
+library export files (Goodreads' columns in its order, less ``Author l-f``: ``GOODREADS_COLUMNS``; titles, Goodreads
+ids and ISBNs from books.csv), matched and imported
 by ``books.library``, and what "For you" then recommends them.
 
 1. The held-out readers are carved out BEFORE training exactly as ``bench/quality/served.py`` does (same seed, same
