@@ -292,6 +292,8 @@ class ShelfEntry(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="shelf_entries")
     added_at = models.DateTimeField()
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    read_at = models.DateField(null=True, blank=True,
+                               help_text="When the reader last finished the book, if known (Goodreads' Date Read).")
 
     class Meta:
         ordering = ["-added_at", "-id"]
@@ -330,6 +332,10 @@ class LibraryImport(models.Model):
     unmatched = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    shelves_not_created = models.JSONField(
+        default=list, blank=True, help_text='[{"name": …, "reason": …}, …]: shelves of the file the reader could not '
+                                            "get (the limit of shelves of their own); their books went on their "
+                                            "standard shelves only.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

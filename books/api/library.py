@@ -23,14 +23,24 @@ class LibraryImportRowSerializer(serializers.ModelSerializer):
         fields = ["id", "row_number", "title", "author", "isbn", "reason", "candidates", "resolved_book"]
 
 
+class ShelfNotCreatedSerializer(serializers.Serializer):
+    """A shelf of the file the import could not make (its books went on their standard shelves only)."""
+
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class LibraryImportSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     unmatched_rows = LibraryImportRowSerializer(many=True, read_only=True)
+    shelves_not_created = ShelfNotCreatedSerializer(
+        many=True, read_only=True, help_text="Shelves of the file not made (you reached the limit of shelves of your "
+                                             "own): their books are on their standard shelves only.")
 
     class Meta:
         model = LibraryImport
         fields = ["id", "url", "file_name", "format", "status", "rows", "matched", "unmatched", "skipped", "error",
-                  "created_at", "finished_at", "unmatched_rows"]
+                  "shelves_not_created", "created_at", "finished_at", "unmatched_rows"]
 
     def get_url(self, obj) -> str:
         return reverse("api-my-library-import-detail", args=[obj.pk])
@@ -49,6 +59,7 @@ class LibraryExportRecordSerializer(serializers.Serializer):
     shelves = serializers.ListField(child=serializers.CharField())
     rating = serializers.IntegerField(allow_null=True)
     date_added = serializers.DateField()
+    date_read = serializers.DateField(allow_null=True, help_text="When you last finished it, if known.")
 
 
 class LibraryImportRowResolveInputSerializer(RequestBodySerializer):

@@ -28,7 +28,8 @@ def library_import_get(*, user, import_id: int) -> LibraryImport:
 def library_export(*, user) -> list[dict]:
     """One record per book on the reader's shelves: ``bookvec_id``, ``title``, ``author``, ``goodreads_id``,
     ``isbn10``, ``isbn13``, ``shelf`` (want-to-read, reading, read or None), ``shelves`` (the others:
-    "favourites" and the reader's own), ``rating``, ``date_added`` (the earliest, YYYY-MM-DD), by title."""
+    "favourites" and the reader's own), ``rating``, ``date_added`` (the earliest, YYYY-MM-DD), ``date_read`` (the
+    latest, YYYY-MM-DD, or None), by title."""
     books: dict[int, dict] = {}
     entries = (ShelfEntry.objects.filter(shelf__user=user).select_related("shelf", "book")
                .order_by("book__title", "book_id", "shelf_id"))
@@ -36,7 +37,7 @@ def library_export(*, user) -> list[dict]:
         book = books.setdefault(entry.book_id, {
             "bookvec_id": entry.book_id, "title": entry.book.title, "author": entry.book.author,
             "goodreads_id": "", "isbn10": "", "isbn13": "", "shelf": None, "shelves": [], "rating": None,
-            "date_added": None})
+            "date_added": None, "date_read": None})
         kind = entry.shelf.kind
         if kind in _GOODREADS_SHELF:
             if book["shelf"] is None or list(_GOODREADS_SHELF).index(kind) > list(_GOODREADS_SHELF).index(
@@ -48,6 +49,8 @@ def library_export(*, user) -> list[dict]:
             book["rating"] = max(book["rating"] or 0, entry.rating)
         day = entry.added_at.date().isoformat()
         book["date_added"] = min(book["date_added"] or day, day)
+        if entry.read_at is not None:
+            book["date_read"] = max(book["date_read"] or "", entry.read_at.isoformat())
     for book_id, scheme, value in BookIdentifier.objects.filter(
             book_id__in=books, scheme__in=["goodreads", "isbn10", "isbn13"]).values_list("book_id", "scheme", "value"):
         key = "goodreads_id" if scheme == "goodreads" else scheme
@@ -67,6 +70,7 @@ def library_export_goodreads_csv(records: list[dict]) -> str:
             "Book Id": record["goodreads_id"], "Title": record["title"], "Author": record["author"],
             "ISBN": f'="{record["isbn10"]}"', "ISBN13": f'="{record["isbn13"]}"',
             "My Rating": record["rating"] or 0,
+            "Date Read": record["date_read"].replace("-", "/") if record.get("date_read") else "",
             "Date Added": record["date_added"].replace("-", "/") if record["date_added"] else "",
             "Bookshelves": ", ".join([goodreads_shelf, *own] if goodreads_shelf else own),
             "Exclusive Shelf": goodreads_shelf, BOOKVEC_ID_COLUMN: record["bookvec_id"],

@@ -21,7 +21,7 @@ STORYGRAPH = (
     "Flawed Characters?,Star Rating,Review,Content Warnings,Content Warning Description,Tags,Owned?\n"
     "War and Peace,\"Leo Tolstoy, Aylmer Maude\",,9780199232765,paperback,did-not-finish,2021/02/03,,,0,,,,,,,,"
     ",,,,\"classics, russia\",No\n"
-    "Anna Karenina,Leo Tolstoy,,,paperback,currently-reading,2022/05/06,,,0,,,,,,,,4.5,,,,,No\n"
+    "Anna Karenina,Leo Tolstoy,,,paperback,currently-reading,2022/05/06,2021/11/30,,1,,,,,,,,4.5,,,,,No\n"
 )
 
 
@@ -41,7 +41,15 @@ def test_storygraph_export_is_read_by_its_header():
     war, anna = library.rows
     assert (war.author, war.isbns, war.shelf, war.shelves) == ("Leo Tolstoy", ["9780199232765"], None,
                                                                ["did-not-finish", "classics", "russia"])
-    assert (anna.shelf, anna.rating, anna.date_added) == ("reading", 5, date(2022, 5, 6))
+    assert (anna.shelf, anna.rating, anna.date_added, anna.date_read) == ("reading", 5, date(2022, 5, 6),
+                                                                          date(2021, 11, 30))
+    assert war.date_read is None
+
+
+def test_the_apostrophe_an_export_puts_before_a_formula_is_taken_off():
+    header = GOODREADS.splitlines()[0]
+    row = library_parse(f"{header}\n,'=HYPERLINK(1),'@Someone,,,,,,,,,,,,,,,,read,,,,,\n".encode()).rows[0]
+    assert (row.title, row.author) == ("=HYPERLINK(1)", "@Someone")
 
 
 def test_a_bad_row_is_skipped_with_its_line_and_why():

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection
 
 from books.library.selectors import library_export, library_export_goodreads_csv
 from books.library.services import LibraryImportBusy, library_import_run, library_import_start
@@ -42,24 +43,24 @@ def run_import(user, text: str) -> LibraryImport:
 
 def shelves_of(user) -> set[tuple]:
     return set(ShelfEntry.objects.filter(shelf__user=user).values_list("shelf__name", "book_id", "rating",
-                                                                         "added_at__date"))
+                                                                         "added_at__date", "read_at"))
 
 
 def test_goodreads_export_fills_the_standard_and_own_shelves(user, catalogue):
     done = run_import(user, GOODREADS)
     assert (done.status, done.rows, done.matched, done.unmatched, done.skipped) == ("succeeded", 2, 2, 0, 0)
-    entries = {(name, book, rating, str(day)) for name, book, rating, day in shelves_of(user)}
-    assert entries == {("Read", catalogue.hunger.pk, 5, "2018-12-24"),
-                       ("dystopia", catalogue.hunger.pk, 5, "2018-12-24"),
-                       ("Favourites", catalogue.hunger.pk, 5, "2018-12-24"),
-                       ("Want to read", catalogue.catching.pk, None, "2020-01-05")}
+    entries = {(name, book, rating, str(day), read and str(read)) for name, book, rating, day, read in shelves_of(user)}
+    assert entries == {("Read", catalogue.hunger.pk, 5, "2018-12-24", "2019-03-02"),
+                       ("dystopia", catalogue.hunger.pk, 5, "2018-12-24", "2019-03-02"),
+                       ("Favourites", catalogue.hunger.pk, 5, "2018-12-24", "2019-03-02"),
+                       ("Want to read", catalogue.catching.pk, None, "2020-01-05", None)}
     assert Shelf.objects.get(user=user, name="dystopia").is_public is False
 
 
 def test_storygraph_matches_by_isbn_or_title_and_author_and_lists_the_rest(user, catalogue):
     done = run_import(user, STORYGRAPH + "Unheard Of Book,Nobody Known,,,,read,2020/01/01,,,,,,,,,,,,,,,,\n")
     assert (done.matched, done.unmatched) == (2, 1)  # War and Peace's ISBN is not in the catalogue: by title
-    assert {(name, book) for name, book, _, _ in shelves_of(user)} == {
+    assert {(name, book) for name, book, *_ in shelves_of(user)} == {
         ("did-not-finish", catalogue.war.pk), ("classics", catalogue.war.pk), ("russia", catalogue.war.pk),
         ("Reading", catalogue.anna.pk)}
     row = done.unmatched_rows.get()
@@ -84,12 +85,12 @@ def test_re_importing_changes_nothing_and_a_newer_export_updates_without_losing_
     newer = GOODREADS.replace("2020/01/05,to-read,to-read (#4),to-read", "2020/01/05,read,read (#4),read")
     newer = newer.replace('"dystopia, favorites"', "favorites")
     run_import(user, newer)
-    names = {(name, book) for name, book, _, _ in shelves_of(user)}
+    names = {(name, book) for name, book, *_ in shelves_of(user)}
     assert ("Read", catalogue.catching.pk) in names and ("Want to read", catalogue.catching.pk) not in names
     assert ("dystopia", catalogue.hunger.pk) in names  # a shelf of the reader's own keeps its books
 
 
-def test_round_trip_export_into_a_new_reader_gives_the_same_shelves(user, catalogue):
+def test_round_trip_export_into_a_new_reader_gives_the_same_shelves_ratings_and_dates(user, catalogue):
     run_import(user, GOODREADS)
     run_import(user, STORYGRAPH)
     exported = library_export_goodreads_csv(library_export(user=user))
@@ -97,17 +98,55 @@ def test_round_trip_export_into_a_new_reader_gives_the_same_shelves(user, catalo
     done = run_import(newcomer, exported)
     assert (done.matched, done.unmatched) == (4, 0)
     assert shelves_of(newcomer) == shelves_of(user)
+    read = {book: str(day) for _, book, _, _, day in shelves_of(newcomer) if day}
+    assert read == {catalogue.hunger.pk: "2019-03-02", catalogue.anna.pk: "2021-11-30"}  # Date Read, Last Date Read
+    json_records = {record["bookvec_id"]: record for record in library_export(user=newcomer)}
+    assert (json_records[catalogue.anna.pk]["date_read"], json_records[catalogue.anna.pk]["date_added"]) == (
+        "2021-11-30", "2022-05-06")
+    assert json_records[catalogue.war.pk]["date_read"] is None
 
 
 def test_a_failure_mid_import_leaves_the_shelves_as_before(user, catalogue):
-    Shelf.objects.bulk_create([Shelf(user=user, name=f"mine {n}") for n in range(CUSTOM_SHELVES_MAX - 1)])
+    run_import(user, STORYGRAPH)
     before = shelves_of(user)
-    # Line 2 shelves its book on "dystopia" (the last shelf allowed); line 3 needs one more: the import fails there.
-    done = run_import(user, GOODREADS.replace("2020/01/05,to-read,", '2020/01/05,"to-read, later",'))
-    assert done.status == "failed"
-    assert 'Shelf "' in done.error and f"at most {CUSTOM_SHELVES_MAX} shelves" in done.error
+    with connection.cursor() as cursor:  # the database itself refuses line 3's book, after line 2 was shelved
+        cursor.execute(f"""CREATE FUNCTION refuse_catching_fire() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.book_id = {int(catalogue.catching.pk)} THEN RAISE EXCEPTION 'the disk is full'; END IF;
+            RETURN NEW; END $$""")
+        cursor.execute("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON books_shelfentry FOR EACH ROW "
+                       "EXECUTE FUNCTION refuse_catching_fire()")
+    with pytest.raises(DatabaseError, match="the disk is full"):
+        run_import(user, GOODREADS)
+    failed = LibraryImport.objects.latest("pk")
+    assert failed.status == "failed" and "the disk is full" in failed.error
     assert shelves_of(user) == before
     assert not Shelf.objects.filter(user=user, name="dystopia").exists()
+    assert not failed.unmatched_rows.exists()
+
+
+def test_shelves_past_the_limit_are_listed_and_their_books_shelved_on_the_standard_shelves(client, user, catalogue):
+    Shelf.objects.bulk_create([Shelf(user=user, name=f"mine {n}") for n in range(CUSTOM_SHELVES_MAX - 1)])
+    text = GOODREADS.replace("2020/01/05,to-read,", '2020/01/05,"to-read, later, someday",')
+    text += ',Unheard Of,Suzanne Collins,,,,,0,,,,,,,,,"read, elsewhere",,read,,,,,\n'
+    done = run_import(user, text)
+    # Line 2's "dystopia" is the last shelf allowed; "later" and "someday" (line 3) are not made.
+    assert (done.status, done.matched, done.unmatched) == ("succeeded", 2, 1)
+    limit = f"A reader can have at most {CUSTOM_SHELVES_MAX} shelves of their own; delete one first."
+    assert done.shelves_not_created == [{"name": "later", "reason": limit}, {"name": "someday", "reason": limit}]
+    assert Shelf.objects.filter(user=user, name="dystopia").exists()
+    assert not Shelf.objects.filter(user=user, name__in=["later", "someday"]).exists()
+    assert {name for name, book, *_ in shelves_of(user) if book == catalogue.catching.pk} == {"Want to read"}
+    reader = client_for(user)
+    url = f"{IMPORTS}{done.pk}/"
+    assert reader.get(url).json()["shelves_not_created"] == done.shelves_not_created
+    row = done.unmatched_rows.get()
+    assert reader.post(f"{url}rows/{row.pk}/resolve/", {"book_id": catalogue.war.pk}, format="json").status_code == 200
+    assert [shelf["name"] for shelf in reader.get(url).json()["shelves_not_created"]] == ["later", "someday",
+                                                                                         "elsewhere"]
+    assert {name for name, book, *_ in shelves_of(user) if book == catalogue.war.pk} == {"Read"}
+    client.force_login(user)
+    page = client.get(f"/shelves/import/{done.pk}/").content.decode()
+    assert "3 shelves of your file could not be made" in page and "<strong>elsewhere</strong>" in page
 
 
 def test_the_api_queues_shows_resolves_and_hides_from_others(user, other_user, catalogue):
@@ -130,7 +169,7 @@ def test_the_api_queues_shows_resolves_and_hides_from_others(user, other_user, c
     assert reader.post(resolve, {"book_id": 10**9}, format="json").status_code == 400
     resolved = reader.post(resolve, {"book_id": catalogue.war.pk}, format="json")
     assert resolved.status_code == 200 and resolved.json()["resolved_book"] == catalogue.war.pk
-    assert {name for name, book, _, _ in shelves_of(user) if book == catalogue.war.pk} == {"Want to read", "later"}
+    assert {name for name, book, *_ in shelves_of(user) if book == catalogue.war.pk} == {"Want to read", "later"}
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -166,6 +205,7 @@ def test_export_in_goodreads_layout_neutralises_formulas_and_json(user, catalogu
     assert (hunger["Book Id"], hunger["ISBN"], hunger["My Rating"], hunger["Exclusive Shelf"]) == (
         "2767052", '="0439023483"', "5", "read")
     assert hunger["Bookshelves"] == "read, favorites, dystopia" and hunger["Date Added"] == "2018/12/24"
+    assert (hunger["Date Read"], by_title["Catching Fire (The Hunger Games, #2)"]["Date Read"]) == ("2019/03/02", "")
     records = reader.get("/api/v1/me/library-export/?format=json").json()
     assert {record["title"] for record in records} == {"=HYPERLINK(\"http://x\")", hunger["Title"], "Catching Fire "
                                                        "(The Hunger Games, #2)"}
@@ -217,4 +257,29 @@ def test_a_title_with_an_ampersand_is_found_by_title_and_author(user, catalogue)
     header = GOODREADS.splitlines()[0]
     done = run_import(user, f"{header}\n,Eleanor & Park,Rainbow Rowell,,,,,,,,,,,,,,,,read,,,,,\n")
     assert (done.matched, done.unmatched) == (1, 0)
-    assert {book for _, book, _, _ in shelves_of(user)} == {eleanor.pk}
+    assert {book for _, book, *_ in shelves_of(user)} == {eleanor.pk}
+
+
+def goodreads_file(*rows: dict) -> str:
+    """A Goodreads export of ``rows`` (cells by column name; the rest blank), in the fixture's columns."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, GOODREADS.splitlines()[0].split(","), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_a_book_twice_in_a_file_ends_as_its_last_row_says(user, catalogue):
+    hunger = {"Book Id": "2767052", "Title": "The Hunger Games", "Author": "Suzanne Collins"}
+    done = run_import(user, goodreads_file(
+        {**hunger, "My Rating": "3", "Date Added": "2020/01/01", "Bookshelves": "to-read, dystopia",
+         "Exclusive Shelf": "to-read"},
+        {**hunger, "My Rating": "5", "Date Added": "2020/02/02", "Date Read": "2021/03/04", "Exclusive Shelf": "read"}))
+    assert (done.rows, done.matched) == (2, 2)
+    assert {(name, rating, str(day), read and str(read)) for name, _, rating, day, read in shelves_of(user)} == {
+        ("Read", 5, "2020-02-02", "2021-03-04"), ("dystopia", 3, "2020-01-01", None)}
+    again = run_import(user, goodreads_file({**hunger, "Exclusive Shelf": "read"}))  # no rating, no dates: kept
+    assert again.matched == 1
+    assert {(name, rating, str(day)) for name, _, rating, day, _ in shelves_of(user)} == {
+        ("Read", 5, "2020-02-02"), ("dystopia", 3, "2020-01-01")}
+    assert ShelfEntry.objects.filter(shelf__user=user).count() == 2
