@@ -124,6 +124,7 @@ BOUNDS: dict[str, Bound] = {
     "min_books_per_link": Bound(int, 1),
     "link_count_power": Bound(float, 0, 4),
     "link_idf_power": Bound(float, 0, 4),
+    "catalogue_link_weight": Bound(float, 0, 100),
     "shelf_model": Bound(bool),
     "shelf_model_link_weight": Bound(float, 0, 1_000_000),
     "shelf_model_regularisation": Bound(float, 0, 1_000_000_000, low_open=True),
@@ -185,6 +186,12 @@ class TrainingParams:
     link_idf_power: float = 1.0
     """A content pair is also sampled in proportion to idf**power, so that rare, telling links count more; 0 turns
     it off."""
+    catalogue_link_weight: float = 1.0
+    """The catalogue's own entities are links too, whatever source described the book: its authors (``Author``, one
+    link per person, the same link as a wikilink to one of the person's spellings) and its genres of the vocabulary
+    (the same link as a tag or wikilink of the genre's name). A pair of them counts as a link the book names this
+    many times (sampled weight**``link_count_power`` as often); 0 leaves them out. They bridge the sources:
+    wikilinks and reader tags share no vocabulary (BENCHMARKS.md section 9)."""
     removed_links: tuple[str, ...] = DEFAULT_REMOVED_LINKS
     """Normalised link names never used for training."""
     removed_link_patterns: tuple[str, ...] = GOODBOOKS_SHELF_TAG_PATTERNS
