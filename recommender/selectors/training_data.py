@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from books.importers.authors import author_key
 from books.models import Book, Contribution
 from recommender.training.data import TrainingData
-from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
+from recommender.training.dataset import CATALOGUE, PairSet, links_to_keep, normalise_link_name
 from recommender.training.evaluation import ShelfCase, split_shelves
 from recommender.training.params import TrainingParams
 
@@ -83,11 +83,14 @@ def _training_data(params: TrainingParams) -> TrainingData:
                             n_books=n_books, n_links=len(link_ids), weight=content_counts)
     n_links = len(link_ids) + n_catalogue_links
     catalogue = PairSet.build(np.searchsorted(book_ids, catalogue_books), catalogue_links, n_books=n_books,
-                              n_links=n_links, weight=np.full(len(catalogue_books), params.catalogue_link_weight))
-    # A catalogue pair that is also a content pair (an article linking its own author's page) is one pair.
+                              n_links=n_links, kind=CATALOGUE)
+    # A catalogue pair that is also a content pair (an article linking its own author's page) stays the content pair.
+    catalogue = catalogue.subset(~np.isin(catalogue.book_index.astype(np.int64) * n_links + catalogue.link_index,
+                                          content.book_index.astype(np.int64) * n_links + content.link_index))
     linked = PairSet.build(np.concatenate([content.book_index, catalogue.book_index]),
                            np.concatenate([content.link_index, catalogue.link_index]), n_books=n_books,
-                           n_links=n_links, weight=np.concatenate([content.weight, catalogue.weight]))
+                           n_links=n_links, weight=np.concatenate([content.weight, catalogue.weight]),
+                           kind=np.concatenate([content.kind, catalogue.kind]))
     readers, reader_index = np.unique(train_users, return_inverse=True)
     reader_pairs = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
                                  n_books=n_books, n_links=len(readers))

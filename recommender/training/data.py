@@ -42,7 +42,8 @@ class TrainingData:
     """Each book index's source ("wikipedia", "goodbooks")."""
     catalogue: PairSet | None = None
     """Books and the catalogue's entities they have (authors, genres), in ``pairs``' link numbering (an entity
-    that is a content link has that link's index); weight ``catalogue_link_weight``. None: not read."""
+    that is a content link has that link's index), kind CATALOGUE, less those that are content pairs too (an
+    article linking its own author). None: not read."""
     books_without_pairs: int = 0
     """Books of the catalogue with nothing to learn from, so without a vector after the run."""
 

@@ -189,9 +189,9 @@ class TrainingParams:
     catalogue_link_weight: float = 1.0
     """The catalogue's own entities are links too, whatever source described the book: its authors (``Author``, one
     link per person, the same link as a wikilink to one of the person's spellings) and its genres of the vocabulary
-    (the same link as a tag or wikilink of the genre's name). A pair of them counts as a link the book names this
-    many times (sampled weight**``link_count_power`` as often); 0 leaves them out. They bridge the sources:
-    wikilinks and reader tags share no vocabulary (BENCHMARKS.md section 9)."""
+    (the same link as a tag or wikilink of the genre's name). Weighted by idf among themselves, they count this
+    many times a content pair (sampling weight; 0 leaves them out). They bridge the sources: wikilinks and reader
+    tags share almost no names (BENCHMARKS.md section 9)."""
     removed_links: tuple[str, ...] = DEFAULT_REMOVED_LINKS
     """Normalised link names never used for training."""
     removed_link_patterns: tuple[str, ...] = GOODBOOKS_SHELF_TAG_PATTERNS
