@@ -9,7 +9,11 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   from first (``Book.source``); a neighbour crosses when the other source describes it (merged books count);
 * the same for the bridged books (after: the books both sources describe; before: their Wikipedia articles), and
   whether *The History of The Hobbit* has *The Hobbit* among its 10 nearest;
-* same-author precision@5 on the Wikipedia books: the training run's own figure (``wikipedia:same_author_precision@5``;
+* the run's own figures that author and genre links do not feed: the book vectors' shelf Recall@20 / NDCG@20 on
+  held-out readers by neighbour voting (``votes_*``, goodbooks readers), country k-NN accuracy; and genre k-NN
+  accuracy and held-out link AUC;
+* same-author precision@5 on the Wikipedia books (since the catalogue's authors are training links, it measures in
+  part what training was given): the training run's own figure (``wikipedia:same_author_precision@5``;
   ``same_author_precision@5`` where the catalogue is the Wikipedia books alone)
   and one computed here the same way for both code versions (first infobox author, case, spaces and dots folded;
   books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
@@ -51,6 +55,10 @@ BEFORE_DATABASE = "bookvec_bench_cross_before"
 AFTER_DATABASE = "bookvec_bench_cross_after"
 NEIGHBOURS = 10
 SEED = 2026
+NOT_FED_IN = ("votes_recall@20", "votes_ndcg@20", "shelf_recall@20", "shelf_ndcg@20", "country_knn_accuracy@10",
+              "genre_knn_accuracy@10", "heldout_auc")
+"""The run's own figures kept beside same-author precision: the book vectors' shelf figures on held-out readers
+(``votes_*``: neighbour voting on the vectors, which author and genre links do not feed) and the others."""
 MAP_FIGURES = """
 import json
 from recommender.exports import map_data
@@ -182,7 +190,8 @@ def _neighbour_figures(database_url: str) -> dict:
                            for source in sorted(set(home))},
         "bridged_books": shares(both),
         "bridged_wikipedia_titles": sorted(wikipedia_title[ids[i]] for i in both),
-        "run_metrics": {name: value for name, value in metrics.items() if "same_author_precision" in name},
+        "run_metrics": {name: value for name, value in metrics.items()
+                        if "same_author_precision" in name or name in NOT_FED_IN or name == "data"},
         "same_author_precision@5": _same_author_precision(rows, described, nearest),
         "genres": _genre_figures(database_url),
     }
@@ -265,6 +274,9 @@ def _summary(figures: dict) -> dict:
             metrics.get("wikipedia:same_author_precision@5", metrics.get("same_author_precision@5"))
             for metrics in (figures["before"]["run_metrics"], figures["after"]["run_metrics"])],
         "same_author_precision@5": pair("same_author_precision@5", "precision"),
+        **{f"run_{name}": [figures[side]["run_metrics"].get(name) for side in ("before", "after")]
+           for name in NOT_FED_IN},
+        "books": pair("genres", "books"),
         "share_with_any_genre": pair("genres", "share_with_any_genre"),
         "share_with_a_vocabulary_genre": pair("genres", "share_with_a_vocabulary_genre"),
         "map_other_share": pair("map_genres", "other_share"),

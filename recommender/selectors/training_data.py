@@ -3,6 +3,13 @@
 * Content pairs: a book and one of its links (``BookLink``), after the run's link hygiene: names
   normalised, the removal list and patterns applied, links used by fewer than ``min_books_per_link``
   books dropped.
+* Catalogue pairs: a book and one of the catalogue's own entities, whatever source described the book: each of
+  its authors (``Author``: one person under every spelling) and each of its genres of the vocabulary. An entity
+  is the same link as a kept content link of its name (a wikilink "J. R. R. Tolkien" to the person whose
+  goodbooks books say "J.R.R. Tolkien", a tag or wikilink "fantasy" to the genre Fantasy), else a link of its own
+  numbered after the content links, kept like a link when ``min_books_per_link`` books have it. These are what
+  the sources share: wikilinks and reader tags have no vocabulary in common. Only the embeddings learn from
+  them; the shelf model's content links stay the sources' own.
 * Shelf pairs: a book and a reader whose shelves hold it, the reader being one more "link" entity
   numbered after the content links (``PairSet.combine``); ``shelf_weight`` sets how much they count.
   Readers with a single shelved book teach nothing and are left out.
@@ -17,9 +24,10 @@ from __future__ import annotations
 import numpy as np
 from django.db import connection, transaction
 
-from books.models import Book
+from books.importers.authors import author_key
+from books.models import Book, Contribution
 from recommender.training.data import TrainingData
-from recommender.training.dataset import PairSet, links_to_keep, normalise_link_name
+from recommender.training.dataset import CATALOGUE, PairSet, links_to_keep, normalise_link_name
 from recommender.training.evaluation import ShelfCase, split_shelves
 from recommender.training.params import TrainingParams
 
@@ -48,7 +56,8 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
 
 
 def _training_data(params: TrainingParams) -> TrainingData:
-    link_ids, content_books, content_links, content_counts = _content_pairs(params)
+    link_ids, content_books, content_links, content_counts, dense_of_name = _content_pairs(params)
+    catalogue_books, catalogue_links, n_catalogue_links = _catalogue_pairs(params, dense_of_name, len(link_ids))
     shelf_users, shelf_books, of_model_kind, of_other_kind = _shelf_rows(params.shelf_model_shelf_kinds)
 
     train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
@@ -65,16 +74,27 @@ def _training_data(params: TrainingParams) -> TrainingData:
     model_users, model_books, model_weights = map(np.concatenate, (model_users, model_books, model_weights))
     train_users, train_books = train_users[embedding_rows], train_books[embedding_rows]
 
-    book_ids = np.unique(np.concatenate([content_books, train_books]) if params.shelf_weight > 0 else content_books)
+    book_ids = np.unique(np.concatenate([content_books, catalogue_books]
+                                        + ([train_books] if params.shelf_weight > 0 else [])))
     if len(book_ids) < 2:
         raise NoTrainingData("nothing to train on: import books with links (or readers' shelves) first")
     n_books = len(book_ids)
     content = PairSet.build(np.searchsorted(book_ids, content_books), content_links,
                             n_books=n_books, n_links=len(link_ids), weight=content_counts)
+    n_links = len(link_ids) + n_catalogue_links
+    catalogue = PairSet.build(np.searchsorted(book_ids, catalogue_books), catalogue_links, n_books=n_books,
+                              n_links=n_links, kind=CATALOGUE)
+    # A catalogue pair that is also a content pair (an article linking its own author's page) stays the content pair.
+    catalogue = catalogue.subset(~np.isin(catalogue.book_index.astype(np.int64) * n_links + catalogue.link_index,
+                                          content.book_index.astype(np.int64) * n_links + content.link_index))
+    linked = PairSet.build(np.concatenate([content.book_index, catalogue.book_index]),
+                           np.concatenate([content.link_index, catalogue.link_index]), n_books=n_books,
+                           n_links=n_links, weight=np.concatenate([content.weight, catalogue.weight]),
+                           kind=np.concatenate([content.kind, catalogue.kind]))
     readers, reader_index = np.unique(train_users, return_inverse=True)
     reader_pairs = PairSet.build(np.searchsorted(book_ids, train_books), reader_index,
                                  n_books=n_books, n_links=len(readers))
-    pairs = PairSet.combine(content, reader_pairs) if len(reader_pairs) else content
+    pairs = PairSet.combine(linked, reader_pairs) if len(reader_pairs) else linked
     known = np.isin(model_books, book_ids)
     _, model_shelf_index = np.unique(model_users[known], return_inverse=True)
     shelves = PairSet.build(np.searchsorted(book_ids, model_books[known]), model_shelf_index,
@@ -87,6 +107,8 @@ def _training_data(params: TrainingParams) -> TrainingData:
     return TrainingData(
         pairs=pairs,
         content=content,
+        catalogue=catalogue,
+        books_without_pairs=_books_without_pairs(book_ids),
         shelves=shelves,
         book_ids=book_ids,
         link_ids=link_ids,
@@ -100,8 +122,9 @@ def _training_data(params: TrainingParams) -> TrainingData:
     )
 
 
-def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(kept link ids, book id of each pair, dense link index of each pair, count of each pair).
+def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """(kept link ids, book id of each pair, dense link index of each pair, count of each pair, dense link index
+    of each kept normalised name).
 
     The count is how many times a Wikipedia article links the page (the trainer weights pairs by it,
     ``link_count_power``); a goodbooks book's count (how many readers gave the tag) is another quantity and
@@ -123,7 +146,7 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
         )
         rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
     if not links:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), {}
     all_ids = np.array([link_id for link_id, _, _ in links], dtype=np.int64)
     names = [normalise_link_name(name) for _, name, _ in links]
     books_per_link = np.array([count for _, _, count in links], dtype=np.int64)
@@ -142,7 +165,69 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
         first_of_dense[dense] = link_id
     pair_dense = dense_of_link[np.searchsorted(all_ids, rows[:, 1])]
     usable = pair_dense >= 0
-    return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2]
+    dense_of_name = {str(name): int(dense) for name, dense in zip(unique_names[keep_name],
+                                                                  link_index_of_name[keep_name])}
+    return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2], dense_of_name
+
+
+def _catalogue_pairs(params: TrainingParams, dense_of_name: dict[str, int],
+                     n_content_links: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(book id of each pair, dense link index of each pair, how many links of their own the entities take).
+
+    An author is the content link one of whose names is a spelling of the person (the same ``author_key``: "J. R.
+    R. Tolkien" and "J.R.R. Tolkien"); a one-word key ("Homer") is not matched, since a page of that name is as
+    likely something else. A genre is the content link of its name. Any other entity gets an index of its own
+    after ``n_content_links``, when at least ``min_books_per_link`` books have it and its name is not removed.
+    """
+    empty = np.zeros(0, np.int64)
+    if params.catalogue_link_weight <= 0:
+        return empty, empty, 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT person.book_id, person.author_id, author.name, author.key, author.aliases"
+            " FROM books_contribution AS person JOIN books_author AS author ON author.id = person.author_id"
+            " WHERE person.role = %s ORDER BY 1, 2", [Contribution.Role.AUTHOR])
+        authored = cursor.fetchall()
+        cursor.execute("SELECT genre_of.book_id, genre.id, genre.name FROM books_genre_books AS genre_of"
+                       " JOIN books_genre AS genre ON genre.id = genre_of.genre_id ORDER BY 1, 2")
+        genred = cursor.fetchall()
+    link_of_key: dict[str, int] = {}
+    for name, dense in sorted(dense_of_name.items()):
+        key = author_key(name)
+        if " " in key:
+            link_of_key.setdefault(key, dense)
+
+    entity_of: dict[tuple[str, int], int | str] = {}  # a dense index, or the entity's own name
+    for _, author_id, name, key, aliases in authored:
+        if ("author", author_id) not in entity_of:
+            keys = [key, *(author_key(alias) for alias in aliases)]
+            entity_of["author", author_id] = next((link_of_key[k] for k in keys if k in link_of_key),
+                                                  normalise_link_name(name))
+    for _, genre_id, name in genred:
+        entity_of.setdefault(("genre", genre_id), dense_of_name.get(normalise_link_name(name), normalise_link_name(name)))
+
+    books = np.array([row[0] for row in authored] + [row[0] for row in genred], dtype=np.int64)
+    entities = [("author", row[1]) for row in authored] + [("genre", row[1]) for row in genred]
+    if not entities:
+        return empty, empty, 0
+    # Entities of their own: one index each, kept like a link (enough books, name not removed).
+    own = sorted({entity for entity in entities if isinstance(entity_of[entity], str)})
+    books_of: dict[tuple[str, int], set[int]] = {entity: set() for entity in own}
+    for book_id, entity in zip(books.tolist(), entities):
+        if entity in books_of:
+            books_of[entity].add(book_id)
+    keep = links_to_keep([entity_of[entity] for entity in own],
+                         np.array([len(books_of[entity]) for entity in own], np.int64), params)
+    own_index = {entity: n_content_links + i for i, entity in enumerate(e for e, kept in zip(own, keep) if kept)}
+    dense = np.array([own_index.get(entity, -1) if isinstance(entity_of[entity], str) else entity_of[entity]
+                      for entity in entities], dtype=np.int64)
+    usable = dense >= 0
+    return books[usable], dense[usable], len(own_index)
+
+
+def _books_without_pairs(book_ids: np.ndarray) -> int:
+    """How many books of the catalogue have nothing to learn from (no kept link, catalogue link or shelf)."""
+    return Book.objects.count() - len(book_ids)
 
 
 def _shelf_rows(model_kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

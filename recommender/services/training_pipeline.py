@@ -105,6 +105,8 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     data = training_data_build(params=params)
     counts = {"books": int(data.pairs.n_books), "links": data.n_content_links, "readers": data.n_readers,
               "content_pairs": data.n_content_pairs, "shelf_pairs": data.n_shelf_pairs,
+              "catalogue_pairs": len(data.catalogue) if data.catalogue is not None else 0,
+              "books_without_pairs": data.books_without_pairs,
               "validation_readers": len(data.shelf_cases)}
     _update(run.pk, metrics={"data": counts})
     lap("read_pairs", "training")

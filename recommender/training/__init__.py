@@ -4,10 +4,19 @@ The trainer (and so TensorFlow, seconds and hundreds of MB) is imported on first
 processes import ``TrainingParams`` to validate a retrain request and must not pay for TensorFlow.
 """
 
-from recommender.training.dataset import CONTENT, SHELF, PairSet, links_to_keep, normalise_link_name, split_holdout
+from recommender.training.dataset import (
+    CATALOGUE,
+    CONTENT,
+    SHELF,
+    PairSet,
+    links_to_keep,
+    normalise_link_name,
+    split_holdout,
+)
 from recommender.training.params import DEFAULT_REMOVED_LINKS, TrainingParams
 
 __all__ = [
+    "CATALOGUE",
     "CONTENT",
     "DEFAULT_REMOVED_LINKS",
     "SHELF",

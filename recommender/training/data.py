@@ -15,11 +15,12 @@ class TrainingData:
     """The pairs of one run and how their dense indices map back to database ids."""
 
     pairs: PairSet
-    """What the book–link embeddings train on: content links first (indices ``< n_content_links``), then
-    readers (any shelf) when ``shelf_weight`` > 0."""
+    """What the book–link embeddings train on: content links first (indices ``< n_content_links``), then the
+    catalogue's entities that are no content link (``catalogue``), then readers (any shelf) when ``shelf_weight``
+    > 0."""
     content: PairSet
     """Books and their content links; a pair's weight is the book's count of the link (tag count, wikilink
-    repeats)."""
+    repeats). The shelf model's side information."""
     shelves: PairSet
     """Books and the training readers' shelves that hold them, numbered from 0, for the shelf model: a
     reader's 2+ books of ``shelf_model_shelf_kinds`` (weight 1), then a reader's 2+ books of other kinds
@@ -39,6 +40,12 @@ class TrainingData:
     """First author / genre / country of each book index, lowercased ("" when unknown)."""
     sources: list[str]
     """Each book index's source ("wikipedia", "goodbooks")."""
+    catalogue: PairSet | None = None
+    """Books and the catalogue's entities they have (authors, genres), in ``pairs``' link numbering (an entity
+    that is a content link has that link's index), kind CATALOGUE, less those that are content pairs too (an
+    article linking its own author). None: not read."""
+    books_without_pairs: int = 0
+    """Books of the catalogue with nothing to learn from, so without a vector after the run."""
 
     @property
     def n_content_links(self) -> int:

@@ -3,6 +3,7 @@
 The Django side reads pairs from PostgreSQL, maps its ids to dense indices and hands over a ``PairSet``:
 
 * content pairs: a book and one of its links (a Wikipedia wikilink target, a goodbooks tag);
+* catalogue pairs: a book and one of the catalogue's entities (an author, a genre), whatever source described it;
 * shelf pairs: a book and a reader whose shelf holds it, the reader being one more "link" entity.
 
 ``PairSet.combine(content, shelves)`` puts both in one index space (readers after the content links),
@@ -24,6 +25,7 @@ from recommender.training.params import TrainingParams
 
 CONTENT = 0
 SHELF = 1
+CATALOGUE = 2
 
 
 def removed_link_matcher(params: TrainingParams):
@@ -52,7 +54,7 @@ def links_to_keep(link_names: Sequence[str], books_per_link: np.ndarray, params:
 
 @dataclass(frozen=True, eq=False)
 class PairSet:
-    """Distinct (book, link) pairs with a sampling weight and a kind (CONTENT or SHELF) each.
+    """Distinct (book, link) pairs with a sampling weight and a kind (CONTENT, CATALOGUE or SHELF) each.
 
     Build it with ``PairSet.build``, which validates the arrays and merges duplicate pairs.
     """
@@ -60,7 +62,7 @@ class PairSet:
     book_index: np.ndarray  # int32[n_pairs]
     link_index: np.ndarray  # int32[n_pairs]
     weight: np.ndarray  # float32[n_pairs], > 0: a content pair's count, a shelf pair's sampling weight
-    kind: np.ndarray  # uint8[n_pairs], CONTENT or SHELF
+    kind: np.ndarray  # uint8[n_pairs], CONTENT, CATALOGUE or SHELF
     n_books: int
     n_links: int
 
@@ -92,8 +94,8 @@ class PairSet:
             raise ValueError(f"link_index must lie in [0, {n_links})")
         if not np.all(np.isfinite(weights)) or (n and weights.min() <= 0):
             raise ValueError("weight must be finite and positive")
-        if not np.isin(kinds, (CONTENT, SHELF)).all():
-            raise ValueError("kind must be CONTENT or SHELF")
+        if not np.isin(kinds, (CONTENT, CATALOGUE, SHELF)).all():
+            raise ValueError("kind must be CONTENT, CATALOGUE or SHELF")
 
         codes = books * n_links + links
         order = np.lexsort((-weights, codes))  # by pair, largest weight first
@@ -111,7 +113,8 @@ class PairSet:
 
     @classmethod
     def combine(cls, content: PairSet, shelves: PairSet) -> PairSet:
-        """One pair set with the shelf pairs' links (readers) numbered after the content links, kind SHELF."""
+        """One pair set with the shelf pairs' links (readers) numbered after the content links, kind SHELF; the
+        content pairs keep their kinds (CONTENT, CATALOGUE)."""
         if content.n_books != shelves.n_books:
             raise ValueError("content and shelf pairs must share the same books")
         return cls.build(
@@ -120,7 +123,7 @@ class PairSet:
             n_books=content.n_books,
             n_links=content.n_links + shelves.n_links,
             weight=np.concatenate([content.weight, shelves.weight]),
-            kind=np.concatenate([np.full(len(content), CONTENT, np.uint8), np.full(len(shelves), SHELF, np.uint8)]),
+            kind=np.concatenate([content.kind, np.full(len(shelves), SHELF, np.uint8)]),
         )
 
     def __len__(self) -> int:
@@ -147,20 +150,33 @@ class PairSet:
         A content pair's weight is read as its count (how many times the book's article links the page);
         idf = ln(books with content pairs / books using the link), at least 0.01. The new weights are scaled
         to average 1 over the content pairs, so their share against shelf pairs does not change.
+        Catalogue pairs are weighted apart, by idf**idf_power among the catalogue pairs (a person's few books
+        say more than a genre's thousand), also scaled to average 1 over them: ``with_catalogue_weight`` then
+        sets how much they count.
         """
-        content = self.kind == CONTENT
-        if not content.any() or (count_power == 0 and idf_power == 0):
+        if count_power == 0 and idf_power == 0:
             return self
-        weight = self.weight.astype(np.float64)
-        scaled = np.where(content, weight ** count_power, weight)
-        if idf_power:
-            books_per_link = np.bincount(self.link_index[content], minlength=self.n_links)
-            n_books = len(np.unique(self.book_index[content]))
-            idf = np.maximum(np.log(n_books / np.maximum(books_per_link, 1)), 0.01)
-            scaled = np.where(content, scaled * idf[self.link_index] ** idf_power, scaled)
-        scaled[content] /= scaled[content].mean()
+        scaled = self.weight.astype(np.float64)
+        for kind, power in ((CONTENT, count_power), (CATALOGUE, 0.0)):
+            of_kind = self.kind == kind
+            if not of_kind.any():
+                continue
+            scaled[of_kind] = scaled[of_kind] ** power
+            if idf_power:
+                books_per_link = np.bincount(self.link_index[of_kind], minlength=self.n_links)
+                n_books = len(np.unique(self.book_index[of_kind]))
+                idf = np.maximum(np.log(n_books / np.maximum(books_per_link, 1)), 0.01)
+                scaled[of_kind] *= idf[self.link_index[of_kind]] ** idf_power
+            scaled[of_kind] /= scaled[of_kind].mean()
         return PairSet(self.book_index, self.link_index, scaled.astype(np.float32), self.kind, self.n_books,
                        self.n_links)
+
+    def with_catalogue_weight(self, catalogue_weight: float) -> PairSet:
+        """Catalogue pairs' weights multiplied by ``catalogue_weight``; pairs whose weight becomes 0 are dropped."""
+        weight = np.where(self.kind == CATALOGUE, self.weight * np.float32(catalogue_weight),
+                          self.weight).astype(np.float32)
+        scaled = PairSet(self.book_index, self.link_index, weight, self.kind, self.n_books, self.n_links)
+        return scaled.subset(weight > 0)
 
     def with_shelf_weight(self, shelf_weight: float) -> PairSet:
         """Shelf pairs' weights multiplied by ``shelf_weight``; pairs whose weight becomes 0 are dropped."""

@@ -61,14 +61,15 @@ def train_embeddings(
     """Learns book and link vectors from ``pairs`` as ``params`` say.
 
     Content pairs are sampled by count**``link_count_power`` * idf**``link_idf_power`` (a content pair's
-    weight is its count); shelf pairs count ``params.shelf_weight`` times a content pair (0 leaves them
-    out). It runs ``epochs_to_run`` epochs. ``on_progress`` is called every ``params.progress_every_steps``
+    weight is its count); catalogue pairs (authors, genres) by idf**``link_idf_power``, counting
+    ``params.catalogue_link_weight`` times a content pair; shelf pairs count ``params.shelf_weight`` times a content
+    pair (0 leaves either out). It runs ``epochs_to_run`` epochs. ``on_progress`` is called every ``params.progress_every_steps``
     steps and at the end of each epoch; ``should_stop`` is polled as often and, when it returns True,
     training stops with ``TrainingCancelled``.
     """
     _configure_tensorflow(params)
     weighted = pairs.with_content_weighting(params.link_count_power, params.link_idf_power).with_shelf_weight(
-        params.shelf_weight)
+        params.shelf_weight).with_catalogue_weight(params.catalogue_link_weight)
     train, heldout = split_holdout(weighted, params.holdout_fraction, params.seed)
     sampler = BatchSampler(train, params, np.random.default_rng([params.seed, 2]))
 

@@ -1,4 +1,5 @@
 """Pairs read from the database for training."""
+import numpy as np
 import pytest
 
 from books.models import Book, BookLink, Link
@@ -57,3 +58,95 @@ def test_the_shelf_model_learns_from_want_to_read_shelves_and_others_at_their_we
 
     without = training_data_build(params=TrainingParams(min_books_per_link=1, shelf_model_other_shelves_weight=0))
     assert model_shelves(without.shelves) == [(pk[:3], 1.0)]
+
+
+def _book(external_id: str, title: str, *, links: dict[str, int] = None, people=(), genres=()) -> Book:
+    """A book of ``external_id``'s source with its links (name: count), people (``Author``s, as authors) and genres."""
+    from books.models import Contribution, Genre
+
+    book = Book.objects.create(external_id=external_id, source=external_id.split(":")[0], title=title)
+    for name, count in (links or {}).items():
+        link, _ = Link.objects.get_or_create(name=name.lower(), defaults={"display_name": name,
+                                                                          "kind": Link.Kind.WIKILINK})
+        BookLink.objects.create(book=book, link=link, count=count)
+    for position, person in enumerate(people):
+        Contribution.objects.create(book=book, author=person, role=Contribution.Role.AUTHOR, position=position)
+    for name in genres:
+        Genre.objects.get_or_create(name=name)[0].books.add(book)
+    return book
+
+
+def _person(name: str, *aliases: str):
+    from books.importers.authors import author_key
+    from books.models import Author
+
+    return Author.objects.create(name=name, key=author_key(name), aliases=list(aliases))
+
+
+def _links_of(data, book: Book) -> dict[int, float]:
+    """The book's (link index: weight) in what the embeddings train on."""
+    index = int(np.searchsorted(data.book_ids, book.pk))
+    return {int(link): float(weight) for b, link, weight in zip(data.pairs.book_index, data.pairs.link_index,
+                                                                data.pairs.weight) if b == index}
+
+
+def test_an_author_is_one_link_across_sources_the_same_as_a_wikilink_to_any_of_their_spellings():
+    tolkien = _person("J. R. R. Tolkien", "J.R.R. Tolkien")
+    history = _book("wikipedia:The History of The Hobbit", "The History of The Hobbit",
+                    links={"J. R. R. Tolkien": 4, "Middle-earth": 2}, people=[_person("John D. Rateliff")])
+    silmarillion = _book("wikipedia:The Silmarillion", "The Silmarillion",
+                         links={"J. R. R. Tolkien": 1, "Middle-earth": 5}, people=[tolkien])
+    hobbit = _book("goodbooks:7", "The Hobbit", links={"classics": 1}, people=[tolkien])
+    _book("goodbooks:8", "Dracula", links={"classics": 1}, people=[_person("Bram Stoker")])
+
+    data = training_data_build(params=TrainingParams())
+
+    tolkien_link = int(np.flatnonzero(data.link_ids == Link.objects.get(name="j. r. r. tolkien").pk)[0])
+    # The goodbooks Hobbit meets the articles that link Tolkien's page, through the person its record names.
+    assert tolkien_link in _links_of(data, hobbit)
+    # The Silmarillion's own wikilink to its author and its author are one pair, at the article's count.
+    assert _links_of(data, silmarillion)[tolkien_link] == 1.0
+    assert _links_of(data, history)[tolkien_link] == 4.0
+    # Tolkien needs no link of his own; the authors of one book each teach nothing and are dropped.
+    assert data.pairs.n_links == data.n_content_links
+    # The shelf model's side information stays the sources' own links.
+    assert tolkien_link not in {int(link) for b, link in zip(data.content.book_index, data.content.link_index)
+                                if data.book_ids[b] == hobbit.pk}
+
+
+def test_authors_and_genres_without_a_link_of_their_name_get_one_of_their_own_and_bring_books_in():
+    le_guin = _person("Ursula K. Le Guin")
+    earthsea = _book("wikipedia:A Wizard of Earthsea", "A Wizard of Earthsea", links={"Earthsea": 3},
+                     people=[le_guin], genres=["Fantasy"])
+    _book("wikipedia:The Tombs of Atuan", "The Tombs of Atuan", links={"Earthsea": 2}, genres=["Fantasy"])
+    # goodbooks books with no tag left and no reader: before, no vector at all.
+    dispossessed = _book("goodbooks:900", "The Dispossessed", people=[le_guin], genres=["Science fiction"])
+    lathe = _book("goodbooks:901", "The Lathe of Heaven", people=[le_guin])
+    _book("goodbooks:902", "A Book of Its Own", people=[_person("Nobody Else")], genres=["Travel"])
+
+    data = training_data_build(params=TrainingParams())
+
+    assert set(data.book_ids.tolist()) >= {earthsea.pk, dispossessed.pk, lathe.pk}
+    assert data.books_without_pairs == 1  # its author and genre are its alone
+    own = {link for link in _links_of(data, earthsea) if link >= data.n_content_links}
+    assert len(own) == 2  # Le Guin and Fantasy, each a link of its own after the content links
+    (le_guin_link,) = _links_of(data, lathe)  # Science fiction is The Dispossessed's alone, so dropped
+    assert le_guin_link in own and set(_links_of(data, dispossessed)) == {le_guin_link}
+    assert data.pairs.n_links == data.n_content_links + 2
+    assert len(data.catalogue) == 5  # Le Guin's three books, Fantasy's two
+
+
+def test_a_genre_is_the_tag_or_wikilink_of_its_name_and_a_zero_weight_leaves_the_catalogue_out():
+    dune = _book("wikipedia:Dune (novel)", "Dune", links={"Science fiction": 2}, genres=["Science fiction"])
+    foundation = _book("goodbooks:5", "Foundation", links={"classics": 1}, genres=["Science fiction"])
+    _book("goodbooks:6", "Emma", links={"classics": 1}, genres=["Romance"])
+
+    data = training_data_build(params=TrainingParams(min_books_per_link=1))
+    science_fiction = int(np.flatnonzero(data.link_ids == Link.objects.get(name="science fiction").pk)[0])
+
+    assert science_fiction in _links_of(data, foundation) and science_fiction in _links_of(data, dune)
+    assert _links_of(data, dune)[science_fiction] == 2.0  # the article's count, one pair
+
+    without = training_data_build(params=TrainingParams(min_books_per_link=1, catalogue_link_weight=0))
+    assert len(without.catalogue) == 0 and science_fiction not in _links_of(without, foundation)
+    assert without.pairs.n_links == without.n_content_links

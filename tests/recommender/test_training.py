@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from recommender.training import (
+    CATALOGUE,
     CONTENT,
     SHELF,
     PairSet,
@@ -205,6 +206,36 @@ def test_content_pairs_are_weighted_by_count_and_idf_and_shelf_pairs_are_not():
         assert by_pair[pair] == pytest.approx(value / scale, rel=1e-5)
     assert by_pair[(0, 2)] == by_pair[(1, 2)] == 2.0  # shelf pairs keep their weight
     assert PairSet.combine(content, shelves).with_content_weighting(0.0, 0.0).weight.tolist() == [1, 3, 2, 1, 1, 2, 1, 1]
+
+
+def test_catalogue_pairs_are_weighted_by_idf_among_themselves_and_count_the_catalogue_weight():
+    # Content: link 0 on books 0-1 (book 0 names it twice). Catalogue: an author (link 1) on books 0-1, a genre
+    # (link 2) on all 4 books, so idf ln 2 and ln 1 (floor 0.01) among the 4 books with catalogue pairs.
+    content = PairSet.build([0, 1], [0, 0], n_books=4, n_links=3, weight=[2, 1])
+    catalogue = PairSet.build([0, 1, 0, 1, 2, 3], [1, 1, 2, 2, 2, 2], n_books=4, n_links=3, kind=CATALOGUE)
+    both = PairSet.build(np.concatenate([content.book_index, catalogue.book_index]),
+                         np.concatenate([content.link_index, catalogue.link_index]), n_books=4, n_links=3,
+                         weight=np.concatenate([content.weight, catalogue.weight]),
+                         kind=np.concatenate([content.kind, catalogue.kind]))
+    shelves = PairSet.build([2, 3], [0, 0], n_books=4, n_links=1)
+    combined = PairSet.combine(both, shelves)
+    assert sorted(set(combined.kind.tolist())) == [CONTENT, SHELF, CATALOGUE]
+
+    weighted = combined.with_content_weighting(count_power=2.0, idf_power=1.0)
+    by_pair = {(b, link): w for b, link, w in zip(weighted.book_index.tolist(), weighted.link_index.tolist(),
+                                              weighted.weight.tolist())}
+    # Content pairs are weighted as without the catalogue: 4 and 1 (idf ln 1 -> 0.01 each), averaging 1.
+    assert (by_pair[0, 0], by_pair[1, 0]) == (pytest.approx(1.6), pytest.approx(0.4))
+    raw = {(0, 1): np.log(2), (1, 1): np.log(2), (0, 2): 0.01, (1, 2): 0.01, (2, 2): 0.01, (3, 2): 0.01}
+    scale = np.mean(list(raw.values()))
+    for pair, value in raw.items():
+        assert by_pair[pair] == pytest.approx(value / scale, rel=1e-5)
+    assert by_pair[2, 3] == by_pair[3, 3] == 1.0  # shelf pairs keep their weight
+
+    tripled = weighted.with_catalogue_weight(3.0)
+    assert tripled.weight[tripled.kind == CATALOGUE] == pytest.approx(3 * weighted.weight[weighted.kind == CATALOGUE])
+    assert (tripled.weight[tripled.kind != CATALOGUE] == weighted.weight[weighted.kind != CATALOGUE]).all()
+    assert CATALOGUE not in weighted.with_catalogue_weight(0.0).kind
 
 
 def test_holdout_keeps_every_book_and_link_in_training():
