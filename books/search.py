@@ -13,7 +13,7 @@ short title that is the query, popular). A word is only corrected to one startin
 changes the first letter is only offered ("did you mean …"), never searched in its place. So "mistborn" (no
 catalogue word within one edit of it starts with "m") is corrected to nothing, not to "firstborn".
 """
-import itertools
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -34,6 +34,7 @@ MIN_LENGTH = 4
 """Shorter words are never corrected ("usa" is no typo of "us")."""
 CANDIDATES_PER_WORD = 3
 MAX_CORRECTIONS_TRIED = 12
+MAX_WORDS_CORRECTED = 8
 NAME_RATIO = 85
 """How alike (rapidfuzz ratio, 0–100) two spellings of a name's word are at least ("dostoevsky"/"dostoyevsky")."""
 NAME_LENGTH = 6
@@ -110,24 +111,41 @@ def _catalogue_words_starting(words: list[str]) -> dict[str, str | None]:
 
 
 def _corrections(typed: list[str], catalogue_words: dict[str, str | None]) -> list[tuple[list[str], bool]]:
-    """Whole-query corrections to try, fewest edits first, each with whether it may only be offered (a first letter
-    changed): every word kept as typed (when it starts a catalogue word) or replaced by one of its closest spellings."""
+    """Up to ``MAX_CORRECTIONS_TRIED`` whole-query corrections, those only to be offered (a first letter changed)
+    last, then fewest edits first: every word kept as typed (when it starts a catalogue word) or replaced by one of
+    its closest spellings. None for a query of more than ``MAX_WORDS_CORRECTED`` words."""
+    if len(typed) > MAX_WORDS_CORRECTED:
+        return []
     options = []
     for word in typed:
         kept = [(word, 0, False)] if catalogue_words.get(word) else []
         options.append(kept + _spellings_near(word)[:CANDIDATES_PER_WORD])
-    combinations = [
-        (sum(edits for _, edits, _ in choice), any(offered for _, _, offered in choice), [w for w, _, _ in choice])
-        for choice in itertools.product(*options)
-    ]
-    combinations = [combination for combination in combinations if combination[0] > 0]
-    combinations.sort(key=lambda combination: (combination[1], combination[0]))
-    return [(words, offered) for _, offered, words in combinations[:MAX_CORRECTIONS_TRIED]]
+    if not all(options):
+        return []
+
+    def cost(choice):
+        chosen = [options[i][j] for i, j in enumerate(choice)]
+        return (any(offered for _, _, offered in chosen), sum(edits for _, edits, _ in chosen)), chosen
+
+    # Best first over the choices (each word's options are fewest edits first), never the whole product.
+    start = (0,) * len(options)
+    queue, seen, corrections = [(cost(start)[0], start)], {start}, []
+    while queue and len(corrections) < MAX_CORRECTIONS_TRIED:
+        (offered, edits), choice = heapq.heappop(queue)
+        if edits:
+            corrections.append(([word for word, _, _ in cost(choice)[1]], offered))
+        for i in range(len(choice)):
+            following = (*choice[:i], choice[i] + 1, *choice[i + 1:])
+            if choice[i] + 1 < len(options[i]) and following not in seen:
+                seen.add(following)
+                heapq.heappush(queue, (cost(following)[0], following))
+    return corrections
 
 
 def _spellings_near(word: str) -> list[tuple[str, int, bool]]:
     """Catalogue words within ``max_edits`` of ``word`` (none for a word under ``MIN_LENGTH``), as (word, edits,
-    whether the first letter differs), fewest edits first, then the most used."""
+    whether the first letter differs): those with the same first letter first, then fewest edits, then the most
+    used."""
     if len(word) < MIN_LENGTH:
         return []
     max_edits = 1 if len(word) < 9 else 2
@@ -136,9 +154,9 @@ def _spellings_near(word: str) -> list[tuple[str, int, bool]]:
                                                     min_shared=len(word) + 1 - 4 * max_edits):
         edits = OSA.distance(word, candidate, score_cutoff=max_edits)
         if 0 < edits <= max_edits and len(candidate) >= MIN_LENGTH:
-            near.append((edits, -books, candidate))
+            near.append((candidate[0] != word[0], edits, -books, candidate))
     near.sort()
-    return [(candidate, edits, candidate[0] != word[0]) for edits, _, candidate in near]
+    return [(candidate, edits, offered) for offered, edits, _, candidate in near]
 
 
 def _words_sharing_trigrams(word: str, shortest: int, longest: int, *, min_shared: int, limit: int = 200):
