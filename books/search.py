@@ -14,7 +14,6 @@ changes the first letter is only offered ("did you mean …"), never searched in
 catalogue word within one edit of it starts with "m") is corrected to nothing, not to "firstborn".
 """
 import heapq
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -64,7 +63,7 @@ def book_search_plan(*, query: str | None) -> SearchPlan:
         return SearchPlan(query, as_typed)
     corrections = _corrections(typed, catalogue_words)
     for offered_only in (False, True):
-        best = _best_correction([words for words, suggestion in corrections if suggestion == offered_only])
+        best = _best_correction([(edits, words) for words, edits, offered in corrections if offered == offered_only])
         if best is not None:
             if offered_only:
                 return SearchPlan(query, as_typed, suggested=" ".join(best))
@@ -110,9 +109,9 @@ def _catalogue_words_starting(words: list[str]) -> dict[str, str | None]:
                 for typed, first in cursor.fetchall()}
 
 
-def _corrections(typed: list[str], catalogue_words: dict[str, str | None]) -> list[tuple[list[str], bool]]:
-    """Up to ``MAX_CORRECTIONS_TRIED`` whole-query corrections, those only to be offered (a first letter changed)
-    last, then fewest edits first: every word kept as typed (when it starts a catalogue word) or replaced by one of
+def _corrections(typed: list[str], catalogue_words: dict[str, str | None]) -> list[tuple[list[str], int, bool]]:
+    """Up to ``MAX_CORRECTIONS_TRIED`` whole-query corrections as (words, edits, whether it may only be offered: a
+    first letter changed), those only to be offered last, then fewest edits first: every word kept as typed (when it starts a catalogue word) or replaced by one of
     its closest spellings. None for a query of more than ``MAX_WORDS_CORRECTED`` words."""
     if len(typed) > MAX_WORDS_CORRECTED:
         return []
@@ -133,7 +132,7 @@ def _corrections(typed: list[str], catalogue_words: dict[str, str | None]) -> li
     while queue and len(corrections) < MAX_CORRECTIONS_TRIED:
         (offered, edits), choice = heapq.heappop(queue)
         if edits:
-            corrections.append(([word for word, _, _ in cost(choice)[1]], offered))
+            corrections.append(([word for word, _, _ in cost(choice)[1]], edits, offered))
         for i in range(len(choice)):
             following = (*choice[:i], choice[i] + 1, *choice[i + 1:])
             if choice[i] + 1 < len(options[i]) and following not in seen:
@@ -174,19 +173,19 @@ def _words_sharing_trigrams(word: str, shortest: int, longest: int, *, min_share
         return cursor.fetchall()
 
 
-def _best_correction(corrections: list[list[str]]) -> list[str] | None:
-    """Of ``corrections`` (fewest edits first), the first that finds books; among those as few edits away, the one
-    whose best book has the words in the order typed, then the best-ranked best book."""
+def _best_correction(corrections: list[tuple[int, list[str]]]) -> list[str] | None:
+    """Of ``corrections`` ((edits, words), fewest edits first), those as few edits away as the first that finds books;
+    of these, the one whose best book has the words in the order typed, then the best-ranked best book."""
     found = []
-    for words in corrections:
-        best = _books_matching([[word] for word in words]).order_by("-rank").values_list("rank", "search_text")[:3]
-        best = list(best)
+    for edits, words in corrections:
+        if found and edits > found[0][0]:
+            break
+        best = list(_books_matching([[word] for word in words]).order_by("-rank").values_list("rank", "search_text")[:3])
         if best:
-            in_order = any(_in_order(words, search_text) for _, search_text in best)
-            found.append((in_order, best[0][0], words))
+            found.append((edits, any(_in_order(words, search_text) for _, search_text in best), best[0][0], words))
     if not found:
         return None
-    return max(found, key=lambda option: option[:2])[2]
+    return max(found, key=lambda option: option[1:3])[3]
 
 
 def _in_order(words: list[str], search_text: str) -> bool:
@@ -204,8 +203,9 @@ def _with_name_spellings(word: str, catalogue_words: dict[str, str | None] | Non
     lacks."""
     if len(word) < NAME_LENGTH or (catalogue_words is not None and not catalogue_words.get(word)):
         return [word]
-    longest = math.floor(len(word) * 200 / NAME_RATIO) - len(word)  # the longest word NAME_RATIO alike
-    others = [other for other, _ in _words_sharing_trigrams(word, NAME_LENGTH, longest, min_shared=1, limit=60)
+    # Spellings of a name differ by a letter or two ("dostoevsky"/"dostoyevsky", "tolstoy"/"tolstoj").
+    others = [other for other, _ in _words_sharing_trigrams(word, max(len(word) - 2, NAME_LENGTH), len(word) + 2,
+                                                            min_shared=len(word) + 1 - 8, limit=60)
               if not other.startswith(word) and not word.startswith(other) and ratio(word, other) >= NAME_RATIO]
     if not others:
         return [word]

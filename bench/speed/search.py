@@ -17,7 +17,7 @@ after another (latency is the service time of one request), ``--queries`` pages 
 
 Memory: the gunicorn worker's resident memory after one page and after every search. The old approach
 (``books/search.py`` at commit a2ff5b7: the vocabulary and its trigram index built in every web process) is
-measured in this process on the same catalogue: build time, memory (RSS and tracemalloc), and its in-process
+measured in this process on the same catalogue: build time, memory (resident), and its in-process
 lookup time per misspelled query.
 
 Usage: python -m bench.speed.search [--books 200000] [--queries 300]   (starts its own scratch servers)
@@ -34,7 +34,6 @@ import re
 import subprocess
 import sys
 import time
-import tracemalloc
 import types
 import urllib.parse
 import urllib.request
@@ -61,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--name", default="search")
+    parser.add_argument("--skip-old", action="store_true", help="leave out the old in-process vocabulary (slow)")
     args = parser.parse_args(argv)
     from bench.support.scratch import fresh_database
 
@@ -69,12 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     from bench.support.scratch import django_setup
 
     django_setup()
-    figures = run(books=args.books, queries=args.queries, seed=args.seed)
+    figures = run(books=args.books, queries=args.queries, seed=args.seed, old=not args.skip_old)
     path = write_result(args.name, figures)
     print(f"search: {json.dumps(figures['summary'])}\n  -> {path}")
 
 
-def run(*, books: int, queries: int, seed: int) -> dict:
+def run(*, books: int, queries: int, seed: int, old: bool = True) -> dict:
     rng = np.random.default_rng(seed)
     catalogue = generate_catalogue(books, rng)
     loading = load_catalogue(catalogue)
@@ -82,7 +82,8 @@ def run(*, books: int, queries: int, seed: int) -> dict:
     triggers = _trigger_costs()
     asked = _queries(catalogue, queries, rng)
     served = _serve(asked, reference_ids=[int(i) for i in rng.choice(_book_ids(), size=queries)])
-    old = _old_in_process(asked["misspelled"])
+    old = _old_in_process(asked["misspelled"]) if old else {"rss_growth_mib": None, "build_seconds": None,
+                                                             "skipped": "--skip-old"}
     kinds = ("plain", "misspelled", "prefix", "reference")
     return {
         "books": books, "queries_per_kind": queries, "seed": seed,
@@ -112,8 +113,10 @@ def generate_catalogue(count: int, rng) -> list[dict]:
     title_words, first_names, surnames = _sample_words()
     words, weights = zip(*title_words.most_common())
     weights = np.asarray(weights, dtype=float) / sum(weights)
-    names = sorted({_made_up_name(rng) for _ in range(count // 3)})
-    made_up_surnames = sorted({_made_up_name(rng) for _ in range(count // 5)})
+    # Arrays, not lists: rng.choice copies a list into an array on every call.
+    names = np.array(sorted({_made_up_name(rng) for _ in range(count // 3)}))
+    made_up_surnames = np.array(sorted({_made_up_name(rng) for _ in range(count // 5)}))
+    first_names, surnames = np.array(first_names), np.array(surnames)
     author_count = max(count // 4, 1)
     authors = [f"{rng.choice(first_names)} "
                f"{rng.choice(surnames) if rng.random() < 0.5 else rng.choice(made_up_surnames)}"
@@ -121,16 +124,17 @@ def generate_catalogue(count: int, rng) -> list[dict]:
     author_weights = 1 / np.arange(1, author_count + 1) ** 0.8
     author_weights /= author_weights.sum()
     drawn_words = iter(rng.choice(words, size=count * 5, p=weights))
+    drawn_authors = iter(rng.choice(author_count, size=count, p=author_weights))
     books, series_left = [], []
     for _ in range(count):
         if series_left:
             series, number, author = series_left.pop()
             title = f"{_title(rng, drawn_words, names)} ({series}, #{number})"
         else:
-            author = authors[rng.choice(author_count, p=author_weights)]
+            author = authors[next(drawn_authors)]
             title = _title(rng, drawn_words, names)
             if rng.random() < 0.04:  # a series of 2–7 books by one author, the rest to follow
-                series = rng.choice(SERIES_FORMS).format(rng.choice(names))
+                series = SERIES_FORMS[int(rng.integers(len(SERIES_FORMS)))].format(rng.choice(names))
                 length = int(rng.integers(2, 8))
                 title = f"{title} ({series}, #1)"
                 series_left = [(series, n, author) for n in range(length, 1, -1)]
@@ -143,12 +147,12 @@ def _title(rng, drawn_words, names) -> str:
     title = [next(drawn_words) for _ in range(length)]
     if rng.random() < 0.4:
         title.insert(int(rng.integers(0, length + 1)), rng.choice(names))
-    return " ".join(word if word in ("of", "and", "the", "a", "in", "to") and i else word.capitalize()
+    return " ".join(str(word) if word in ("of", "and", "the", "a", "in", "to") and i else str(word).capitalize()
                     for i, word in enumerate(title))
 
 
 def _made_up_name(rng) -> str:
-    return "".join(rng.choice(SYLLABLES, size=int(rng.integers(2, 4)))).capitalize()
+    return "".join(SYLLABLES[i] for i in rng.integers(len(SYLLABLES), size=int(rng.integers(2, 4)))).capitalize()
 
 
 def _sample_words() -> tuple[Counter, list[str], list[str]]:
@@ -162,7 +166,7 @@ def _sample_words() -> tuple[Counter, list[str], list[str]]:
         for line in articles:
             titles.append(re.sub(r"\s*\(.*\)\s*$", "", json.loads(line)[0]))
     title_words = Counter(word for title in titles for word in re.findall(r"[a-z']+", title.lower())
-                          if word.strip("'"))
+                          if len(word.strip("'")) > 1 or word == "a")
     names = [name.split() for name in authors if len(name.split()) >= 2]
     first_names = sorted({name[0] for name in names if name[0].isalpha() and len(name[0]) > 2})
     surnames = sorted({name[-1] for name in names if name[-1].isalpha()})
@@ -350,12 +354,9 @@ def _old_in_process(misspelled: list[dict]) -> dict:
     gc.collect()
     process = psutil.Process()
     rss_before = process.memory_info().rss
-    tracemalloc.start()
     began = time.perf_counter()
     vocabulary = old._search_vocabulary()
     build = time.perf_counter() - began
-    traced, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     rss_after = process.memory_info().rss
     seconds = []
     for query in misspelled:
@@ -364,7 +365,6 @@ def _old_in_process(misspelled: list[dict]) -> dict:
         seconds.append(time.perf_counter() - began)
     return {"commit": OLD_COMMIT, "build_seconds": round(build, 2), "words": len(vocabulary.words),
             "rss_growth_mib": round((rss_after - rss_before) / 2**20, 1),
-            "python_objects_mib": round(traced / 2**20, 1),
             "lookup_per_misspelled_query": percentiles_ms(seconds)}
 
 

@@ -251,3 +251,9 @@ def test_the_vocabulary_follows_the_catalogue_in_the_database(search_books):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM books_searchtrigram WHERE word IN ('solaris', 'tolstoy')")
         assert cursor.fetchone() == (0,), "a word's trigrams go with it"
+
+
+def test_a_correction_keeps_the_words_that_were_right(series_books):
+    make_book("The Wall", "John Connolly", popularity=10)
+    make_book("The Will", "John Connolly", popularity=10_000)
+    assert book_search_correction(query="connloly wall") == "connolly wall", "one edit, not two"
