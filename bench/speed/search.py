@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--name", default="search")
+    parser.add_argument("--port", type=int, default=PORT, help="where gunicorn listens (loopback)")
     parser.add_argument("--skip-old", action="store_true", help="leave out the old in-process vocabulary (slow)")
     args = parser.parse_args(argv)
     from bench.support.scratch import fresh_database
@@ -69,19 +70,19 @@ def main(argv: list[str] | None = None) -> None:
     from bench.support.scratch import django_setup
 
     django_setup()
-    figures = run(books=args.books, queries=args.queries, seed=args.seed, old=not args.skip_old)
+    figures = run(books=args.books, queries=args.queries, seed=args.seed, old=not args.skip_old, port=args.port)
     path = write_result(args.name, figures)
     print(f"search: {json.dumps(figures['summary'])}\n  -> {path}")
 
 
-def run(*, books: int, queries: int, seed: int, old: bool = True) -> dict:
+def run(*, books: int, queries: int, seed: int, old: bool = True, port: int = PORT) -> dict:
     rng = np.random.default_rng(seed)
     catalogue = generate_catalogue(books, rng)
     loading = load_catalogue(catalogue)
     vocabulary = _vocabulary_size()
     triggers = _trigger_costs()
     asked = _queries(catalogue, queries, rng)
-    served = _serve(asked, reference_ids=[int(i) for i in rng.choice(_book_ids(), size=queries)])
+    served = _serve(asked, reference_ids=[int(i) for i in rng.choice(_book_ids(), size=queries)], port=port)
     old = _old_in_process(asked["misspelled"]) if old else {"rss_growth_mib": None, "build_seconds": None,
                                                              "skipped": "--skip-old"}
     kinds = ("plain", "misspelled", "prefix", "reference")
@@ -288,14 +289,14 @@ def _one_edit(word: str, rng) -> str:
 
 # --- Serving -------------------------------------------------------------------------------------------------------
 
-def _serve(asked: dict[str, list], *, reference_ids: list[int]) -> dict:
+def _serve(asked: dict[str, list], *, reference_ids: list[int], port: int) -> dict:
     """Each kind of request, one after another, against gunicorn with one worker."""
     import psutil
 
     from bench.speed.http_load import start_gunicorn, stop_server, wait_until_up
 
-    base = f"http://127.0.0.1:{PORT}"
-    server = start_gunicorn(PORT, 1)
+    base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(port, 1)
     try:
         wait_until_up(f"{base}/api/v1/books/{reference_ids[0]}/", server)
         worker = psutil.Process(server.pid).children()[0]
