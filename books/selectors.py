@@ -5,16 +5,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Ln
+from django.db.models.functions import Cast, Coalesce, Lower
 
 from books.importers.authors import author_key
 from books.importers.normalise import normalise_country
 from books.models import Author, Book, BookIdentifier, BookLink, Contribution, Link, Shelf, ShelfEntry
-from books.search import book_search_words
+from books.search import SearchPlan, book_search_plan, books_matching
 from books.text import fold
 
 
@@ -48,16 +61,17 @@ def shelved_book_ids(*, user) -> set[int]:
 
 # --- The catalogue -----------------------------------------------------------------------------------
 
-SEARCH_CONFIG = "simple"
 
-
-def book_search(*, query=None, genre=None, country=None, source=None, author=None) -> QuerySet[Book]:
+def book_search(*, query: str | SearchPlan | None = None, genre=None, country=None, source=None,
+                author=None) -> QuerySet[Book]:
     """Books matching a title/author ``query`` and the given filters, best match first.
 
     The query forgives case and accents (``Book.search_text`` is folded), matches word prefixes
-    ("dost" finds Dostoevsky) and, when a word matches no title or author word of the catalogue, looks
-    for the catalogue's closest spellings of it instead ("karenia" → "karenina"; "dostoievski" →
-    "dostoevsky" or "dostoyevsky"). ``genre`` and ``author`` match one entry of the book's comma-separated
+    ("dost" finds Dostoevsky), finds a name under its other spellings, and when it finds nothing as typed searches
+    the one whole correction that finds books instead ("anna karenia" → "anna karenina"; ``books.search``). A caller
+    that shows the correction passes the ``SearchPlan`` of ``book_search_plan`` instead of the query. Books of one
+    series come together, in series order ("(Harry Potter, #1)" before "#7"), where the best-ranked of them would be.
+    ``genre`` and ``author`` match one entry of the book's comma-separated
     list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling", and
     under any spelling of the person: "Fyodor Dostoyevsky" finds the books of "Fyodor Dostoevsky");
     ``country`` matches the whole value, by any of its names ("USA" is the United
@@ -73,25 +87,25 @@ def book_search(*, query=None, genre=None, country=None, source=None, author=Non
         books = books.filter(country__iexact=normalise_country(country))
     if source:
         books = books.filter(source=source)
-    words = book_search_words(query=query)
-    if not words:
+    plan = query if isinstance(query, SearchPlan) else book_search_plan(query=query)
+    if not plan.words:
         # A query of nothing searchable ("📚", "%") finds nothing; no query at all lists every book.
-        return books.none() if query and query.strip() else books.order_by("-popularity", "title", "id")
-    expression = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in spellings) + ")" for spellings in words)
-    search_query = SearchQuery(expression, search_type="raw", config=SEARCH_CONFIG)
-    # The same expression as the GIN index book_search_text, so the index serves the match.
-    document = SearchVector("search_text", config=SEARCH_CONFIG)
+        return books.none() if plan.query.strip() else books.order_by("-popularity", "title", "id")
+    series = Func(F("title"), Value(SERIES_SUFFIX), function="substring", output_field=TextField())
     return (
-        books.alias(document=document)
-        .filter(document=search_query)
-        # Length-normalised rank (a short title that is the query beats a long one that mentions it), doubled
-        # where the title itself matches (Austen's "Emma" before the books of authors named Emma), weighed by
-        # popularity on a log scale so a famous match outranks an obscure one.
-        .annotate(rank=(SearchRank(document, search_query, normalization=2)
-                        + SearchRank(SearchVector("title", config=SEARCH_CONFIG), search_query, normalization=2))
-                  * Ln(F("popularity") + 3))
-        .order_by("-rank", "-popularity", "title", "id")
+        books_matching(books, plan.words)
+        .annotate(series_key=Coalesce(Lower(series), Cast("id", TextField())),
+                  series_position=Cast(Func(F("title"), Value(SERIES_POSITION), function="substring"),
+                                       FloatField()))
+        .annotate(series_rank=Window(Max("rank"), partition_by=[F("series_key")]))
+        .order_by("-series_rank", "series_key", F("series_position").asc(nulls_last=True),
+                  "-rank", "-popularity", "title", "id")
     )
+
+
+SERIES_SUFFIX = r"\(([^()#]*[^()#,\s]),?\s*#\d+(?:\.\d+)?\)\s*$"
+"""A title's series suffix, "(Harry Potter, #1)": the series' name is its first group."""
+SERIES_POSITION = r"#(\d+(?:\.\d+)?)\)\s*$"
 
 
 def reader_named(username: str):

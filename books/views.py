@@ -15,7 +15,7 @@ from books import selectors
 from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
 from books.importers.normalise import normalise_country
 from books.models import Book, Shelf, ShelfEntry
-from books.search import book_search_correction
+from books.search import book_search_plan
 from books.services import (
     ShelfError,
     SignUpError,
@@ -41,11 +41,12 @@ def search(request):
     is_valid = form.is_valid()  # an invalid field (an unknown source, a query too long) is shown, and finds nothing
     filters = {name: form.cleaned_data.get(name) or None for name in ("genre", "country", "source")}
     query = form.cleaned_data.get("q") or ""
-    books = selectors.book_search(query=query, **filters) if is_valid else Book.objects.none()
+    plan = book_search_plan(query=query)
+    books = selectors.book_search(query=plan, **filters) if is_valid else Book.objects.none()
     page = Paginator(books, BOOKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "books/search.html", {
-        "form": form, "query": query, "page_obj": page,
-        "corrected_query": book_search_correction(query=query),
+        "form": form, "query": query, "page_obj": page, "corrected_query": plan.corrected,
+        "suggested_query": plan.suggested,
         "has_filters": any(filters.values()),
     })
 

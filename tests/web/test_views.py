@@ -515,3 +515,11 @@ def test_retrain_now_queues_one_run_and_refuses_a_second(client, staff_user, emb
     page = client.post(reverse("training_retrain"), follow=True)
     assert "is already queued" in page.content.decode()
     assert TrainingRun.objects.count() == 1
+
+
+def test_search_shows_one_corrected_query_or_offers_one(client, genre_catalogue):
+    html = client.get(reverse("search"), {"q": "war and epace"}).content.decode()
+    assert "showing results for" not in html and "0 books" in html
+    assert 'Did you mean <a href="/search/?q=war%20and%20peace">“war and peace”</a>?' in html
+    html = client.get(reverse("search"), {"q": "war and paece"}).content.decode()
+    assert "No book matches “war and paece”; showing results for <strong>“war and peace”</strong>." in html
