@@ -3,7 +3,7 @@ when the query as typed finds nothing ("hary poter" → "harry potter").
 
 The catalogue's vocabulary lives in PostgreSQL, not in the web process: ``books_searchword`` (each word of the books'
 ``search_text`` and how many books use it) and ``books_searchtrigram`` (its letter trigrams), kept in step with the
-books by triggers (migration ``0013_search``). A lookup reads the few rows it needs through their indexes.
+books by triggers (migration ``0014_search``). A lookup reads the few rows it needs through their indexes.
 
 A correction is a whole query, never a word on its own: every typed word is kept or replaced by a catalogue word at most
 ``max_edits`` edits away (optimal string alignment: a letter added, dropped, changed or two swapped), the corrected

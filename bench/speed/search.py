@@ -4,7 +4,7 @@ A scratch database (``bookvec_bench_search``, migrated) gets ``--books`` generat
 the words of the bundled sample's titles (as often as they are used there) mixed with made-up proper names (places,
 characters: syllables of real names), 15 % of them in a series ("… (The Kelvarin Saga, #3)"), authors a first
 name of the sample's authors and a surname of the sample's or a made-up one, popularity following a power law. They
-are written with COPY in chunks, so the vocabulary's triggers (migration ``0013_search``) run as on a bulk import.
+are written with COPY in chunks, so the vocabulary's triggers (migration ``0014_search``) run as on a bulk import.
 
 Then gunicorn serves the app (1 sync worker, DEBUG off, on the scratch database) and the benchmark requests, one
 after another (latency is the service time of one request), ``--queries`` pages of each kind:
