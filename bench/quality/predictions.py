@@ -99,7 +99,8 @@ def measure(name: str, catalogue: dict, seeds: list[int]) -> dict:
 
 
 def mean_figures(runs: list[dict]) -> dict:
-    """Each field's figures averaged over the seeds (the model–logreg difference with its intervals listed)."""
+    """Each field's figures averaged over the seeds (the model's differences to (b) and (c) with each seed's
+    interval)."""
     means = {}
     for field, figures in runs[0].items():
         if not isinstance(figures, dict) or "model" not in figures:
@@ -110,9 +111,11 @@ def mean_figures(runs: list[dict]) -> dict:
                                  for metric in figures[method]}
                         for method in METHODS}
         means[field]["heldout_books"] = figures["heldout_books"]
-        means[field]["model_minus_logreg"] = {
-            "difference": round(float(np.mean([run[field]["model_minus_logreg"]["difference"] for run in runs])), 4),
-            "ci95_per_seed": [run[field]["model_minus_logreg"]["ci95"] for run in runs]}
+        for baseline in ("knn", "logreg"):
+            key = f"model_minus_{baseline}"
+            means[field][key] = {
+                "difference": round(float(np.mean([run[field][key]["difference"] for run in runs])), 4),
+                "ci95_per_seed": [run[field][key]["ci95"] for run in runs]}
     return means
 
 

@@ -31,8 +31,8 @@ FIGURE_LABELS = {"micro_f1": "micro F1", "macro_f1": "macro F1", "top1_accuracy"
 @register.simple_tag
 def prediction_figures(metrics):
     """A run's prediction figures (``metrics["predictions"]``) as a table: each field's held-out figures of the
-    model against the three baselines, for all held-out books and each source's, with the model's difference to
-    the logistic regression and its bootstrap 95 % interval; a failure or a skipped field said in words."""
+    model against the three baselines, for all held-out books and each source's, with the model's differences to
+    the kNN vote and the logistic regression and their bootstrap 95 % intervals; a failure or a skipped field said in words."""
     figures = (metrics or {}).get("predictions")
     if not figures:
         return "—"
@@ -45,24 +45,25 @@ def prediction_figures(metrics):
         if not field_figures:
             continue
         if "skipped" in field_figures:
-            rows.append(format_html('<tr><th>{}</th><td colspan="5">not predicted: {}</td></tr>', field,
+            rows.append(format_html('<tr><th>{}</th><td colspan="6">not predicted: {}</td></tr>', field,
                                     field_figures["skipped"]))
             continue
         groups = [("all", field_figures), *sorted((field_figures.get("by_source") or {}).items())]
         for group, group_figures in groups:
-            difference = group_figures.get("model_minus_logreg") or {}
             for metric in [name for name in FIGURE_LABELS if name in group_figures["model"]]:
                 rows.append(format_html(
-                    "<tr><th>{} · {} ({}, {} held out)</th>{}<td>{}</td></tr>",
+                    "<tr><th>{} · {} ({}, {} held out)</th>{}{}</tr>",
                     field, FIGURE_LABELS[metric], group, group_figures["heldout_books"],
                     format_html_join("", "<td>{}</td>", ((_figure(group_figures[method].get(metric)),)
                                                          for method, _ in METHOD_LABELS)),
-                    _difference(difference) if metric == headline(field) else "",
+                    format_html_join("", "<td>{}</td>", (
+                        (_difference(group_figures.get(f"model_minus_{baseline}")) if metric == headline(field)
+                         else "",) for baseline in ("knn", "logreg"))),
                 ))
     head = format_html_join("", "<th>{}</th>", ((label,) for _, label in METHOD_LABELS))
     stored = figures.get("stored")
     return format_html(
-        '<table class="prediction-figures"><thead><tr><th>held-out books</th>{}<th>model − (c), 95 % interval</th>'
+        '<table class="data-table prediction-figures"><thead><tr><th>held-out books</th>{}<th>model − (b), 95 % interval</th><th>model − (c), 95 % interval</th>'
         "</tr></thead><tbody>{}</tbody></table><p class=\"help\">{}Shown to readers: confidence {} or more.</p>",
         head, format_html_join("", "{}", ((row,) for row in rows)),
         f"{stored:,} predictions stored. " if stored is not None else "", f"{figures.get('shown_confidence', 0):.0%}")
@@ -72,7 +73,7 @@ def _figure(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def _difference(difference: dict) -> str:
+def _difference(difference: dict | None) -> str:
     if not difference:
         return ""
     low, high = difference["ci95"]
