@@ -48,8 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()  # goodbooks' genre-of-tag table lives in its importer; nothing here touches the database
     seeds = [int(seed) for seed in args.seeds.split(",")]
     path = RESULTS_DIR / "predictions.json"
-    kept = json.loads(path.read_text()) if path.exists() else {}
-    results = {name: kept[name] for name in ("wikipedia", "goodbooks") if name in kept}
+    results = {}
     loaders = {"wikipedia": lambda: wikipedia_books(args.data / "wikipedia" / "p15_books.ndjson"),
                "goodbooks": lambda: goodbooks_books(args.data / "goodbooks")}
     for name, load in loaders.items():
@@ -58,7 +57,10 @@ def main(argv: list[str] | None = None) -> None:
         log(f"{name}: reading")
         catalogue = load()
         results[name] = measure(name, catalogue, seeds)
-    write_result("predictions", {"seeds": seeds, "shown_confidence": SHOWN_CONFIDENCE, **results})
+    # The other catalogue's figures are kept (read now: a run of the other one may have finished meanwhile).
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    results = {**{name: kept[name] for name in ("wikipedia", "goodbooks") if name in kept}, **results}
+    write_result("predictions", {"shown_confidence": SHOWN_CONFIDENCE, **results})
     log(f"wrote {path}")
 
 
@@ -90,6 +92,7 @@ def measure(name: str, catalogue: dict, seeds: list[int]) -> dict:
             first = (result, fields)
     result, fields = first
     return {
+        "seeds": seeds,
         "books": len(catalogue["genres"]),
         "books_with_links": int(np.sum(np.bincount(content.book_index, minlength=content.n_books) > 0)),
         "mean_over_seeds": mean_figures([run["metrics"] for run in per_seed]),

@@ -3,6 +3,7 @@ its baselines, the pipeline stage (and its failure), storing with the version, s
 the shown-confidence threshold, and staff accepting or rejecting predictions."""
 import numpy as np
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from books.models import Book, Genre
@@ -21,6 +22,12 @@ from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_pl
 from tests.support import client_for
 
 GROUPS = ("Fantasy", "Horror", "Romance", "Travel")
+
+
+def client_for_admin(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def clustered_books(*, per_group: int = 25, unlabelled_per_group: int = 3, seed: int = 0):
@@ -87,7 +94,7 @@ def catalogue_with_missing_genres():
         Book.objects.filter(pk__in=[b.pk for b in books]).update(genre=GROUPS[group])
         Book.objects.filter(pk__in=[b.pk for b in books[-3:]]).update(genre="")
         missing += books[-3:]
-    return catalogue, missing
+    return catalogue, list(Book.objects.filter(pk__in=[b.pk for b in missing]).order_by("pk"))
 
 
 def train() -> TrainingRun:
@@ -114,6 +121,7 @@ def test_a_run_stores_predictions_with_its_version_and_they_are_served_from_the_
 
     # The next run replaces them: only the active version's predictions are served.
     Book.objects.filter(pk=missing[0].pk).update(genre="Fantasy")
+    missing[0].refresh_from_db()
     second = train()
 
     assert second.status == TrainingRun.Status.SUCCEEDED and active_version().pk != version.pk
@@ -141,14 +149,6 @@ def test_a_failing_prediction_stage_is_recorded_and_the_run_still_publishes(monk
     staff_user.save()
     page = client_for_admin(staff_user).get(reverse("admin:recommender_trainingrun_change", args=[run.pk]))
     assert "The prediction stage failed" in page.content.decode()
-
-
-def client_for_admin(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -276,3 +276,26 @@ def test_a_reader_cannot_review_predictions(predicted, user):
 
     assert response.status_code == 302 and "/login/" in response.url
     assert not PredictionReview.objects.exists()
+
+
+def test_the_staff_pages_show_a_runs_figures_against_the_three_baselines(staff_user):
+    by_method = {"model": {"micro_f1": 0.77, "macro_f1": 0.46, "top1_accuracy": 0.81, "shown_precision": 0.89},
+                 "majority": {"micro_f1": 0.21, "macro_f1": 0.01, "top1_accuracy": 0.25},
+                 "knn": {"micro_f1": 0.70, "macro_f1": 0.46, "top1_accuracy": 0.73},
+                 "logreg": {"micro_f1": 0.72, "macro_f1": 0.42, "top1_accuracy": 0.79}}
+    figures = {"shown_confidence": 0.5, "stored": 1234,
+               "genre": {"labelled_books": 1054, "heldout_books": 211, **by_method,
+                         "model_minus_knn": {"difference": 0.07, "ci95": [0.03, 0.11]},
+                         "model_minus_logreg": {"difference": 0.047, "ci95": [0.0, 0.09]}},
+               "language": {"skipped": "12 labelled books of 1 classes (needs 40 of 2 or more)"}}
+    run = TrainingRun.objects.create(trigger="command", status="succeeded", metrics={"predictions": figures})
+    staff_user.is_superuser = True
+    staff_user.save()
+    admin = client_for_admin(staff_user)
+
+    for url in (reverse("admin:recommender_trainingrun_change", args=[run.pk]), reverse("training_status")):
+        page = admin.get(url).content.decode()
+        assert "(c) logistic regression, TF-IDF links" in page and "(b) 10-NN vote, same vectors" in page, url
+        assert "genre · micro F1 (all, 211 held out)" in page and "0.770" in page and "0.210" in page
+        assert "+0.047 [+0.000, +0.090]" in page and "not predicted: 12 labelled books" in page
+        assert "1,234 predictions stored" in page
