@@ -78,7 +78,7 @@ def test_a_field_too_few_books_have_is_skipped_with_the_reason():
     result = predict_book_fields(book_vectors=vectors, fields=fields, sources=["goodbooks"] * len(group),
                                  content=links, seed=1)
 
-    assert "needs 40" in result.metrics["language"]["skipped"] and result.predictions == []
+    assert f"needs {MIN_LABELLED_BOOKS}" in result.metrics["language"]["skipped"] and result.predictions == []
 
 
 # --- In the product: the pipeline stage, storing, serving, reviewing -----------------------------------------------
@@ -287,7 +287,7 @@ def test_the_staff_pages_show_a_runs_figures_against_the_three_baselines(staff_u
                "genre": {"labelled_books": 1054, "heldout_books": 211, **by_method,
                          "model_minus_knn": {"difference": 0.07, "ci95": [0.03, 0.11]},
                          "model_minus_logreg": {"difference": 0.047, "ci95": [0.0, 0.09]}},
-               "language": {"skipped": "12 labelled books of 1 classes (needs 40 of 2 or more)"}}
+               "language": {"skipped": "12 labelled books of 1 classes (needs 45 of 2 or more)"}}
     run = TrainingRun.objects.create(trigger="command", status="succeeded", metrics={"predictions": figures})
     staff_user.is_superuser = True
     staff_user.save()
