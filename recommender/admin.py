@@ -1,10 +1,11 @@
-"""Staff controls of the embeddings: training runs (retrain, follow, cancel) and embedding versions
-(activate, roll back). Every action calls a service; nothing here writes a model directly."""
+"""Staff controls of the embeddings: training runs (retrain, follow, cancel), embedding versions
+(activate, roll back) and the supervised model's predictions (accept into the catalogue, reject). Every action calls a service; nothing here writes a model directly."""
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -16,8 +17,9 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
 from recommender.metric_labels import metric_label
-from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.models import BookPrediction, EmbeddingVersion, PredictionReview, TrainingRun
 from recommender.selectors import active_version, training_run_progress
+from recommender.services.predictions import predictions_accept, predictions_reject
 from recommender.services.training_pipeline import RUN_STAGES
 from recommender.services.training_runs import TrainingRunError, training_run_cancel, training_run_request
 from recommender.services.versions import (
@@ -28,7 +30,9 @@ from recommender.services.versions import (
     version_rollback_target,
 )
 from recommender.templatetags import training
+from recommender.templatetags.predictions import prediction_figures
 from recommender.training.params import BOUNDS, TrainingParams
+from recommender.training.predictions import SHOWN_CONFIDENCE
 from recommender.training.quality import metrics_in_order
 
 SUMMARY_METRICS = ("shelf_recall@20", "same_author_precision@5", "heldout_auc")
@@ -92,6 +96,7 @@ class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
                            "cancel_requested")}),
         ("Loss", {"fields": ("loss_curve",)}),
         ("Quality, against the live version", {"fields": ("metrics_table", "quality_gate", "data_counts")}),
+        ("Predictions from the vectors, against three baselines", {"fields": ("predictions_table",)}),
         ("Timings", {"fields": ("queued_at", "started_at", "heartbeat_at", "finished_at", "timings_table")}),
         ("Parameters (changed from the defaults marked)", {"fields": ("params_table", "celery_task_id")}),
     )
@@ -99,7 +104,7 @@ class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields] + [
             "progress", "loss_curve", "metrics_table", "quality_gate", "data_counts", "timings_table", "requested",
-            "params_table"]
+            "params_table", "predictions_table"]
 
     def has_add_permission(self, request):
         return False  # runs are requested through "Retrain now", which validates and enqueues
@@ -209,6 +214,10 @@ class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
         is_own = live is not None and live.training_run_id == run.pk
         return metrics_comparison(run.metrics, live.metrics if live else {},
                                   live_heading="live version (this run's)" if is_own else "live version")
+
+    @admin.display(description="Held-out figures")
+    def predictions_table(self, run: TrainingRun):
+        return prediction_figures(run.metrics)
 
     @admin.display(description="Quality gate")
     def quality_gate(self, run: TrainingRun):
@@ -379,3 +388,108 @@ def metrics_comparison(metrics: dict, live: dict, *, live_heading: str):
                             ((metric_label(name), shown(metrics.get(name)), shown(live.get(name))) for name in names))
     return format_html('<table class="metrics"><caption>{}</caption><thead><tr><th>metric</th><th>this</th>'
                        "<th>{}</th></tr></thead><tbody>{}</tbody></table>", METRICS_CAPTION, live_heading, rows)
+
+
+class PredictionVersionFilter(admin.SimpleListFilter):
+    """The live version's predictions unless staff ask for every version's."""
+
+    title = "version"
+    parameter_name = "version"
+
+    def lookups(self, request, model_admin):
+        return [("all", "All versions")]
+
+    def choices(self, changelist):
+        yield {"selected": self.value() is None, "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+               "display": "The live version"}
+        yield {"selected": self.value() == "all", "query_string": changelist.get_query_string({self.parameter_name: "all"}),
+               "display": "All versions"}
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(version__is_active=True)
+
+
+class PredictionShownFilter(admin.SimpleListFilter):
+    title = "shown to readers"
+    parameter_name = "shown"
+
+    def lookups(self, request, model_admin):
+        return [("yes", f"Yes (confidence {SHOWN_CONFIDENCE:.0%} or more)"), ("no", "No (below)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(confidence__gte=SHOWN_CONFIDENCE)
+        if self.value() == "no":
+            return queryset.filter(confidence__lt=SHOWN_CONFIDENCE)
+        return queryset
+
+
+@admin.register(BookPrediction)
+class BookPredictionAdmin(ReadOnlyPage, admin.ModelAdmin):
+    """What the model on the book vectors predicts for books the sources give no genre, country or language: staff
+    accept a prediction (written into the book, recorded as staff-given) or reject it (never shown again), one at a
+    time with the row's buttons or many with the actions."""
+
+    list_display = ("book_link", "field", "value", "confidence_shown", "version", "review", "decide")
+    list_filter = (PredictionVersionFilter, PredictionShownFilter, "field", "value")
+    search_fields = ("book__title", "book__author", "value")
+    list_select_related = ("book", "version")
+    actions = ["accept", "reject"]
+    readonly_fields = ("version", "book", "field", "value", "confidence")
+
+    def has_add_permission(self, request):
+        return False  # predictions come from training runs
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # replaced with their version; staff reject rather than delete
+
+    def get_queryset(self, request):
+        reviews = PredictionReview.objects.filter(book=OuterRef("book"), field=OuterRef("field"),
+                                                  value=OuterRef("value"))
+        return super().get_queryset(request).annotate(accepted=Subquery(reviews.values("accepted")[:1]))
+
+    def get_urls(self):
+        decide = path("<int:pk>/<str:verdict>/",
+                      self.admin_site.admin_view(require_http_methods(["POST"])(self.decide_view)),
+                      name="recommender_bookprediction_decide")
+        return [decide, *super().get_urls()]
+
+    def decide_view(self, request, pk: int, verdict: str):
+        """Accepts or rejects one prediction (the row's button), then back to the list as it was."""
+        if not self.has_change_permission(request) or verdict not in ("accept", "reject"):
+            raise PermissionDenied
+        queryset = BookPrediction.objects.filter(pk=pk)
+        (self.accept if verdict == "accept" else self.reject)(request, queryset)
+        return HttpResponseRedirect(reverse("admin:recommender_bookprediction_changelist"))
+
+    @admin.action(description="Accept the selected predictions into the catalogue (staff-given)")
+    def accept(self, request, queryset):
+        count = predictions_accept(predictions=queryset.select_related("book"), user=request.user)
+        messages.success(request, f"{count} prediction{'s' if count != 1 else ''} accepted into the catalogue.")
+
+    @admin.action(description="Reject the selected predictions (never shown again)")
+    def reject(self, request, queryset):
+        count = predictions_reject(predictions=queryset, user=request.user)
+        messages.success(request, f"{count} prediction{'s' if count != 1 else ''} rejected.")
+
+    @admin.display(description="Book", ordering="book__title")
+    def book_link(self, prediction: BookPrediction):
+        return format_html('<a href="{}">{}</a>', reverse("book", args=[prediction.book_id]), prediction.book)
+
+    @admin.display(description="Confidence", ordering="confidence")
+    def confidence_shown(self, prediction: BookPrediction):
+        shown = "" if prediction.confidence >= SHOWN_CONFIDENCE else " (not shown)"
+        return f"{prediction.confidence:.0%}{shown}"
+
+    @admin.display(description="Reviewed")
+    def review(self, prediction: BookPrediction):
+        return {True: "accepted", False: "rejected", None: "—"}[prediction.accepted]
+
+    @admin.display(description="")
+    def decide(self, prediction: BookPrediction):
+        """Buttons of the list's own form (which carries the CSRF token), sent to this prediction's own URL."""
+        return format_html_join(" ", '<button type="submit" class="button" formaction="{}">{}</button>',
+                                ((reverse("admin:recommender_bookprediction_decide", args=[prediction.pk, verdict]),
+                                  label) for verdict, label in (("accept", "Accept"), ("reject", "Reject"))))

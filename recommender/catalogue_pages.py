@@ -46,6 +46,7 @@ def book_detail(request, pk: int):
         "has_vector": has_vector,
         "similar_books": recommender_selectors.similar_books(book=book, k=SIMILAR_BOOKS) if has_vector else [],
         "active_version": version,
+        "predictions": recommender_selectors.book_predictions(book=book, version=version),
     }
     if request.user.is_authenticated:
         context.update(_shelf_controls(user=request.user, book=book))

@@ -18,6 +18,7 @@ from django.db.models import Count, Max
 
 from books.models import Book
 from recommender.models import BookVector, EmbeddingVersion
+from recommender.selectors.predictions import predicted_genres_by_book, predictions_reviewed_signature
 
 LEGEND_SIZE = 12
 """Genres (or countries) with a colour of their own on the map; the others share "Other"."""
@@ -32,7 +33,9 @@ def map_data(*, version: EmbeddingVersion) -> dict:
     """The map of ``version``: ids, x, y (in [-1, 1]), titles, authors, and genre/country legend indices.
 
     ``genre_names``/``country_names`` list the legend entries; ``genre[i]`` is the index of book ``i``'s
-    first genre in ``genre_names`` (likewise ``country``). Books without a map place are left out.
+    first genre in ``genre_names`` (likewise ``country``); ``genre_with_predictions[i]`` is the same, but for a
+    book without a genre from its sources, that of the genre the version predicts for it (a shown prediction),
+    where there is one. Books without a map place are left out.
     """
     return _cached(f"map-data:{version.pk}", map_data_signature(version=version), lambda: _build_map_data(version))
 
@@ -42,7 +45,8 @@ def map_data_signature(*, version: EmbeddingVersion) -> str:
     re-imported (new titles, authors, genres)."""
     state = BookVector.objects.filter(version=version).aggregate(count=Count("id"), last=Max("id"))
     changed = Book.objects.aggregate(changed=Max("updated_at"))["changed"]
-    return f"{version.pk}-{state['count']}-{state['last']}-{changed.timestamp() if changed else 0:.6f}"
+    return (f"{version.pk}-{state['count']}-{state['last']}-{changed.timestamp() if changed else 0:.6f}"
+            f"-{predictions_reviewed_signature()}")
 
 
 def map_teaser(*, version: EmbeddingVersion) -> list[dict]:
@@ -99,6 +103,8 @@ def _build_map_data(version: EmbeddingVersion) -> dict:
     genres = [_first_entry(row[5]) for row in rows]
     countries = [_first_entry(row[6]) for row in rows]
     genre_names, genre_index = _legend(genres)
+    predicted = predicted_genres_by_book(version=version)
+    other = genre_names.index(OTHER)
     country_names, country_index = _legend(countries)
     return {
         "version": version.pk,
@@ -108,6 +114,9 @@ def _build_map_data(version: EmbeddingVersion) -> dict:
         "titles": [row[3] for row in rows],
         "authors": [row[4] for row in rows],
         "genre": [genre_index[value] for value in genres],
+        "genre_with_predictions": [
+            genre_index[value] if value or row[0] not in predicted else genre_index.get(predicted[row[0]], other)
+            for row, value in zip(rows, genres)],
         "country": [country_index[value] for value in countries],
         "genre_names": genre_names,
         "country_names": country_names,

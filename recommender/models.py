@@ -166,3 +166,59 @@ class DismissedBook(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "book"], name="dismissedbook_unique")]
+
+
+class BookPrediction(models.Model):
+    """A value the supervised model on a version's book vectors predicts for a book the sources give none
+    (``recommender.training.predictions``): a genre, a country or a language, with the model's probability. Each
+    version has its own, replaced with it; readers see the active version's above ``SHOWN_CONFIDENCE``, marked as
+    predicted, never mixed into the source's value."""
+
+    class Field(models.TextChoices):
+        GENRE = "genre", "Genre"
+        COUNTRY = "country", "Country"
+        LANGUAGE = "language", "Language"
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="predictions")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="predictions")
+    field = models.CharField(max_length=20, choices=Field.choices)
+    value = models.CharField(max_length=200)
+    confidence = models.FloatField(help_text="The model's probability of the value, 0–1.")
+
+    class Meta:
+        ordering = ["-confidence", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "book", "field", "value"], name="bookprediction_unique"),
+            models.CheckConstraint(condition=Q(confidence__gte=0, confidence__lte=1),
+                                   name="bookprediction_confidence_0_to_1"),
+        ]
+        indexes = [
+            models.Index(fields=["version", "book"], name="bookprediction_book"),
+            models.Index(fields=["version", "field", "value", "-confidence"], name="bookprediction_value"),
+        ]
+
+    def __str__(self):
+        return f"{self.book_id}: probably {self.field} {self.value} ({self.confidence:.0%})"
+
+
+class PredictionReview(models.Model):
+    """Staff's verdict on a predicted value of a book, kept across versions: accepted (the value was written into
+    the catalogue, staff-given) or rejected (never shown for the book again)."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="prediction_reviews")
+    field = models.CharField(max_length=20, choices=BookPrediction.Field.choices)
+    value = models.CharField(max_length=200)
+    accepted = models.BooleanField()
+    confidence = models.FloatField(help_text="The prediction's confidence when it was reviewed.")
+    version = models.ForeignKey(EmbeddingVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                help_text="The version whose prediction it was.")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["book", "field", "value"], name="predictionreview_unique")]
+
+    def __str__(self):
+        return f"{self.book_id}: {self.field} {self.value} {'accepted' if self.accepted else 'rejected'}"

@@ -22,6 +22,7 @@ from recommender.exports import map_data, map_data_signature, projector_metadata
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.services.dismissals import book_dismiss, book_dismissal_undo
 from recommender.services.training_runs import TrainingRunError, training_run_request
+from recommender.training.predictions import SHOWN_CONFIDENCE
 
 RECOMMENDATIONS_SHOWN = 12
 RECOMMENDATION_BATCHES = 5
@@ -96,6 +97,7 @@ def map_page(request):
         "active_version": version,
         "shelved_ids": sorted(shelved_book_ids(user=request.user)) if request.user.is_authenticated else [],
         "focus_book": _int(request.GET.get("book"), default=None),
+        "shown_confidence": SHOWN_CONFIDENCE,
     })
 
 

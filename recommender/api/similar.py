@@ -4,23 +4,24 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from books.api.serializers import BookDetailSerializer
 from books.models import Book, Link
 from books.selectors import book_detail
 from config.api_errors import error_responses, not_found, object_or_404
 from config.api_views import ApiView
 from recommender.api.similar_serializers import (
+    BookRecordSerializer,
     SimilarBooksSerializer,
     SimilarLinkParamsSerializer,
     SimilarLinksSerializer,
     SimilarParamsSerializer,
 )
-from recommender.selectors import active_version, book_has_vector, similar_books, similar_links
+from recommender.selectors import active_version, book_has_vector, book_predictions, similar_books, similar_links
 
 
-@extend_schema(tags=["books"], responses={200: BookDetailSerializer, **error_responses(404)})
+@extend_schema(tags=["books"], responses={200: BookRecordSerializer, **error_responses(404)})
 class BookDetailApi(ApiView):
-    """One book: metadata, links (most used first), and whether the active embedding version has it."""
+    """One book: metadata, links (most used first), whether the active embedding version has it, and what its
+    supervised model predicts for the fields the sources leave empty (``predicted``)."""
 
     permission_classes = [AllowAny]
 
@@ -30,7 +31,10 @@ class BookDetailApi(ApiView):
         except Book.DoesNotExist:
             raise not_found(Book, pk) from None
         book.has_vector = book_has_vector(book=book)
-        return Response(BookDetailSerializer(book).data)
+        predicted = book_predictions(book=book)
+        book.predicted = {field: [{"value": shown.value, "confidence": shown.confidence}
+                                  for shown in predicted.get(field, [])] for field in ("genre", "country", "language")}
+        return Response(BookRecordSerializer(book).data)
 
 
 @extend_schema(

@@ -1,7 +1,13 @@
 """What the nearest-books and nearest-links endpoints read and answer, as JSON."""
 from rest_framework import serializers
 
-from books.api.serializers import BookSerializer, LinkSerializer, QueryParametersSerializer, WholeNumberField
+from books.api.serializers import (
+    BookDetailSerializer,
+    BookSerializer,
+    LinkSerializer,
+    QueryParametersSerializer,
+    WholeNumberField,
+)
 
 
 class SimilarParamsSerializer(QueryParametersSerializer):
@@ -51,3 +57,28 @@ class SimilarLinksSerializer(serializers.Serializer):
         help_text="Why ``results`` is empty (no active version, or the link has no vector); null whenever there are "
                   "results.",
     )
+
+
+class PredictedValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    confidence = serializers.FloatField(help_text="The model's probability of the value, 0–1.")
+
+
+class PredictedFieldsSerializer(serializers.Serializer):
+    genre = PredictedValueSerializer(many=True)
+    country = PredictedValueSerializer(many=True)
+    language = PredictedValueSerializer(many=True)
+
+
+class BookRecordSerializer(BookDetailSerializer):
+    """A book's record, with what the active version's supervised model predicts where the sources give nothing."""
+
+    predicted = PredictedFieldsSerializer(
+        read_only=True,
+        help_text="Values predicted from the book's embedding for fields its sources leave empty (genre, country, "
+                  "language), each with its confidence, most confident first; only those of the shown confidence "
+                  "(recommender.training.predictions.SHOWN_CONFIDENCE) or more. Never part of the source's fields.")
+
+    class Meta(BookDetailSerializer.Meta):
+        fields = [*BookDetailSerializer.Meta.fields, "predicted"]
+        read_only_fields = fields

@@ -1,7 +1,8 @@
 """Training runs, worker side: executing a queued run to its end.
 
 The worker claims the run, reads the pairs, trains the book–link embeddings with live progress written to
-the row, fits the shelf model (where readers' shelves exist), evaluates, publishes a new embedding version
+the row, fits the shelf model (where readers' shelves exist), evaluates, predicts what books lack from their vectors
+(``recommender.services.predictions``; its failure is recorded, never fails the run), publishes a new embedding version
 (COPY, HNSW index, recall check), activates it unless it is clearly worse than the live one, and prunes old
 versions. Any failure marks the run failed with the error and leaves the live version serving.
 """
@@ -22,6 +23,7 @@ from django.utils import timezone
 from recommender.models import TrainingRun
 from recommender.selectors.training_data import training_data_build
 from recommender.selectors.versions import active_version
+from recommender.services.predictions import book_predictions_make, book_predictions_store
 from recommender.services.run_fence import (
     RunFenced,
     run_finish_succeeded,
@@ -46,7 +48,7 @@ HEARTBEAT_SECONDS = 15.0
 """How often a running run's heartbeat is refreshed, whatever stage it is in."""
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
-RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "publish",
+RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "predict", "publish",
               "activate_and_prune")
 """A run's stages in the order it goes through them (``TrainingRun.timings`` keeps no order)."""
 
@@ -127,7 +129,11 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     lap("evaluate", "computing the map")
 
     coords, layout_method = book_layout(trained.book_vectors, seed=params.seed)
-    lap("layout", "publishing the version")
+    lap("layout", "predicting missing genres, countries and languages")
+
+    # Never fails the run: a failure is recorded in the figures and the version publishes without predictions.
+    predictions = book_predictions_make(data=data, book_vectors=trained.book_vectors, seed=params.seed)
+    lap("predict", "publishing the version")
 
     version = version_publish(
         run=run, book_ids=data.book_ids, book_vectors=trained.book_vectors, link_ids=data.link_ids,
@@ -136,6 +142,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         shelf_book_ids=None if shelf_model is None else data.book_ids[shelf_model.book_index],
         link_book_counts=np.bincount(data.content.link_index, minlength=data.n_content_links),
     )
+    prediction_figures = book_predictions_store(version=version, made=predictions)
     lap("publish", "activating")
 
     live = active_version()
@@ -155,6 +162,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             "live_version_id": live.pk if live else None,
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
+            "predictions": prediction_figures,
         },
     )
     pruned = versions_prune()

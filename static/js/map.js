@@ -22,6 +22,7 @@
   var folded = null;        // folded "title author" of each book, built on first search
   var scatterplot = null;
   var colourBy = "genre";
+  var withPredictions = document.getElementById("with-predictions");
   var legendFilter = null;  // the legend entry shown alone, if any
   var programmatic = false; // selections made by the page, not by a click
 
@@ -94,16 +95,22 @@
   }
 
   function redraw() {
-    var categories = data[colourBy];
+    var categories = categoriesShown();
     renderLegend();
     return scatterplot.draw({ x: data.x, y: data.y, valueA: categories }, { zDataType: "categorical", preventFilterReset: true })
       .then(applyFilter);
   }
 
+  // Genres with predictions: books without a genre from their sources take their predicted one (shown ones only).
+  function categoriesShown() {
+    var predicted = withPredictions && withPredictions.checked && colourBy === "genre";
+    return data[predicted ? "genre_with_predictions" : colourBy];
+  }
+
   function renderLegend() {
     var names = data[colourBy + "_names"];
     var counts = new Array(names.length).fill(0);
-    data[colourBy].forEach(function (category) { counts[category] += 1; });
+    categoriesShown().forEach(function (category) { counts[category] += 1; });
     legendList.innerHTML = "";
     names.forEach(function (name, category) {
       if (!counts[category]) return;
@@ -135,7 +142,7 @@
       keep = shelvedIds.map(function (id) { return indexById.get(id); }).filter(function (i) { return i !== undefined; });
     }
     if (legendFilter !== null) {
-      var categories = data[colourBy];
+      var categories = categoriesShown();
       var base = keep || data.ids.map(function (_, i) { return i; });
       keep = base.filter(function (i) { return categories[i] === legendFilter; });
     }
@@ -277,6 +284,11 @@
       legendFilter = null;
       redraw();
     });
+  });
+  if (withPredictions) withPredictions.addEventListener("change", function () {
+    if (!data) return;
+    legendFilter = null;
+    redraw();
   });
   if (onlyShelf) onlyShelf.addEventListener("change", function () { if (data) applyFilter(); });
 

@@ -1,0 +1,233 @@
+"""Predicting what the catalogue is missing from the book vectors, on the real data: the model vs three baselines.
+
+For the Wikipedia books and for goodbooks-10k separately, read from the files as the importers read them (genres of
+the vocabulary: ``books.importers.infobox.parse_infobox`` + ``books.genres.genres_of`` for an infobox,
+``books.importers.goodbooks.genre_from_tags`` for goodbooks' tags; country and language as the importers normalise
+them), each seed trains the book–link embeddings with the default parameters (Wikipedia: the articles' links;
+goodbooks: the tags and the readers' shelves, to-read and rated, as a training run reads them) and runs
+``recommender.training.predictions.predict_book_fields`` on them, as a run's prediction stage does: the model and,
+on the same held-out books, (a) the most frequent class, (b) a 10-nearest-neighbour vote on the same vectors and
+(c) logistic regression on the books' TF-IDF links.
+
+Then, from the first seed's stored predictions: the share of books with a genre (given, or predicted at
+``SHOWN_CONFIDENCE`` or more) before and after, and the map's "Other"/"Not given" shares before and after (the map's
+legend: the 12 most common first genres; with predictions, a book without a given genre takes its best shown one).
+
+Usage: python -m bench.quality.predictions --data ../shared/data [--seeds 1,2,3] [--only wikipedia|goodbooks]
+Writes bench/results/predictions.json.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from bench.support.common import RESULTS_DIR, write_result
+from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings
+from recommender.training.predictions import SHOWN_CONFIDENCE, FieldLabels, headline, predict_book_fields
+
+LEGEND_SIZE = 12  # recommender.exports.LEGEND_SIZE (the map's own colours)
+METHODS = ("model", "majority", "knn", "logreg")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="the folder with wikipedia/ and goodbooks/")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--only", choices=("wikipedia", "goodbooks"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()  # goodbooks' genre-of-tag table lives in its importer; nothing here touches the database
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    path = RESULTS_DIR / "predictions.json"
+    results = {}
+    loaders = {"wikipedia": lambda: wikipedia_books(args.data / "wikipedia" / "p15_books.ndjson"),
+               "goodbooks": lambda: goodbooks_books(args.data / "goodbooks")}
+    for name, load in loaders.items():
+        if args.only and name != args.only:
+            continue
+        log(f"{name}: reading")
+        catalogue = load()
+        results[name] = measure(name, catalogue, seeds)
+    # The other catalogue's figures are kept (read now: a run of the other one may have finished meanwhile).
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    results = {**{name: kept[name] for name in ("wikipedia", "goodbooks") if name in kept}, **results}
+    write_result("predictions", {"shown_confidence": SHOWN_CONFIDENCE, **results})
+    log(f"wrote {path}")
+
+
+def measure(name: str, catalogue: dict, seeds: list[int]) -> dict:
+    per_seed, first = [], None
+    for seed in seeds:
+        params = TrainingParams(seed=seed)
+        content = content_pairs(catalogue["links"], catalogue["link_counts"], params)
+        pairs = content
+        if catalogue.get("shelves") is not None:
+            pairs = PairSet.combine(content, catalogue["shelves"])
+        clock = time.perf_counter()
+        trained = train_embeddings(pairs, params)
+        trained_s = time.perf_counter() - clock
+        fields = [FieldLabels.from_values("genre", catalogue["genres"], multi_label=True),
+                  FieldLabels.from_values("country", [[c] for c in catalogue["countries"]], multi_label=False),
+                  FieldLabels.from_values("language", [[v] for v in catalogue["languages"]], multi_label=False)]
+        clock = time.perf_counter()
+        result = predict_book_fields(book_vectors=trained.book_vectors, fields=fields,
+                                     sources=[name] * len(trained.book_vectors), content=content, seed=seed)
+        predict_s = time.perf_counter() - clock
+        log(f"{name} seed {seed}: embeddings {trained_s:.0f} s, predictions {predict_s:.0f} s: "
+            + "; ".join(f"{field}: " + ", ".join(
+                f"{method} {figures[method][headline(field)]:.3f}" for method in METHODS)
+                for field, figures in result.metrics.items() if isinstance(figures, dict) and "model" in figures))
+        per_seed.append({"seed": seed, "embedding_seconds": round(trained_s, 1),
+                         "prediction_seconds": round(predict_s, 1), "metrics": result.metrics})
+        if first is None:
+            first = (result, fields)
+    result, fields = first
+    return {
+        "seeds": seeds,
+        "books": len(catalogue["genres"]),
+        "books_with_links": int(np.sum(np.bincount(content.book_index, minlength=content.n_books) > 0)),
+        "mean_over_seeds": mean_figures([run["metrics"] for run in per_seed]),
+        "per_seed": per_seed,
+        "coverage": coverage(catalogue, result),
+    }
+
+
+def mean_figures(runs: list[dict]) -> dict:
+    """Each field's figures averaged over the seeds (the model's differences to (b) and (c) with each seed's
+    interval)."""
+    means = {}
+    for field, figures in runs[0].items():
+        if not isinstance(figures, dict) or "model" not in figures:
+            means[field] = figures
+            continue
+        means[field] = {method: {metric: round(float(np.mean([run[field][method][metric] for run in runs
+                                                               if run[field][method].get(metric) is not None])), 4)
+                                 for metric in figures[method]}
+                        for method in METHODS}
+        means[field]["heldout_books"] = figures["heldout_books"]
+        for baseline in ("knn", "logreg"):
+            key = f"model_minus_{baseline}"
+            means[field][key] = {
+                "difference": round(float(np.mean([run[field][key]["difference"] for run in runs])), 4),
+                "ci95_per_seed": [run[field][key]["ci95"] for run in runs]}
+    return means
+
+
+def coverage(catalogue: dict, result) -> dict:
+    """Books with a genre and the map's Other/Not given shares, before and after the shown predictions."""
+    given = [genres[0] if genres else "" for genres in catalogue["genres"]]
+    best: dict[int, tuple[float, str]] = {}
+    for prediction in result.predictions:
+        if prediction.field == "genre" and prediction.confidence >= SHOWN_CONFIDENCE:
+            if prediction.confidence > best.get(prediction.book_index, (0.0, ""))[0]:
+                best[prediction.book_index] = (prediction.confidence, prediction.value)
+    after = [value or best.get(i, (0.0, ""))[1] for i, value in enumerate(given)]
+    legend = [name for name, _ in Counter(v for v in given if v).most_common(LEGEND_SIZE)]
+
+    def shares(values: list[str]) -> dict:
+        n = len(values)
+        return {"with_genre": round(sum(1 for v in values if v) / n, 4),
+                "map_other": round(sum(1 for v in values if v and v not in legend) / n, 4),
+                "map_not_given": round(sum(1 for v in values if not v) / n, 4)}
+
+    fields = {}
+    for field in ("country", "language"):
+        values = catalogue["countries" if field == "country" else "languages"]
+        shown = {p.book_index for p in result.predictions if p.field == field and p.confidence >= SHOWN_CONFIDENCE}
+        fields[field] = {"given": round(sum(1 for v in values if v) / len(values), 4),
+                         "given_or_predicted": round(sum(1 for i, v in enumerate(values) if v or i in shown)
+                                                     / len(values), 4)}
+    return {"books": len(given), "genre_before": shares(given), "genre_after": shares(after),
+            "genre_predicted_books": len(best), **fields}
+
+
+def content_pairs(links: list[list[str]], counts: list[list[int]], params: TrainingParams) -> PairSet:
+    """(book, link) pairs after the removal list and ``min_books_per_link``, as a training run keeps them."""
+    book_index = np.repeat(np.arange(len(links)), [len(names) for names in links])
+    vocabulary, link_index = np.unique([name for names in links for name in names], return_inverse=True)
+    weight = np.array([count for book in counts for count in book], dtype=np.float64)
+    pairs = PairSet.build(book_index, link_index, n_books=len(links), n_links=len(vocabulary), weight=weight)
+    keep = links_to_keep(list(vocabulary), np.bincount(pairs.link_index, minlength=len(vocabulary)), params)
+    new_index = np.cumsum(keep) - 1
+    kept = keep[pairs.link_index]
+    return PairSet.build(pairs.book_index[kept], new_index[pairs.link_index[kept]], n_books=len(links),
+                         n_links=int(keep.sum()), weight=pairs.weight[kept])
+
+
+def wikipedia_books(path: Path) -> dict:
+    from books.genres import genres_of
+    from books.importers.infobox import parse_infobox
+    from books.importers.wikipedia import is_non_article
+
+    links, link_counts, genres, countries, languages = [], [], [], [], []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            title, infobox, wikilinks, *_ = json.loads(line)
+            if is_non_article(title):
+                continue
+            fields = parse_infobox({str(k): str(v) for k, v in infobox.items()})
+            counted = Counter(normalise_link_name(link) for link in wikilinks)
+            counted.pop("", None)
+            links.append(list(counted))
+            link_counts.append(list(counted.values()))
+            genres.append(genres_of(fields.genre))
+            countries.append(fields.country)
+            languages.append(fields.language)
+    return {"links": links, "link_counts": link_counts, "genres": genres, "countries": countries,
+            "languages": languages, "shelves": None}
+
+
+def goodbooks_books(folder: Path) -> dict:
+    from books.genres import genres_of
+    from books.importers.goodbooks import genre_from_tags
+    from books.importers.normalise import normalise_language
+
+    with open(folder / "books.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    index_of_goodreads = {int(row["goodreads_book_id"]): i for i, row in enumerate(rows)}
+    index_of_book = {int(row["book_id"]): i for i, row in enumerate(rows)}
+    with open(folder / "tags.csv", newline="", encoding="utf-8") as f:
+        tag_names = {int(row["tag_id"]): normalise_link_name(row["tag_name"]) for row in csv.DictReader(f)}
+    tags: list[dict[str, int]] = [{} for _ in rows]
+    for goodreads, tag, count in np.loadtxt(folder / "book_tags.csv", delimiter=",", skiprows=1, dtype=np.int64):
+        book = index_of_goodreads.get(int(goodreads))
+        name = tag_names.get(int(tag), "")
+        if book is not None and name and int(count) > 0:
+            tags[book][name] = tags[book].get(name, 0) + int(count)
+    readers, books = [], []
+    for name in ("to_read.csv", "ratings.csv"):
+        table = np.loadtxt(folder / name, delimiter=",", skiprows=1, dtype=np.int64, usecols=(0, 1))
+        readers.append(table[:, 0])
+        books.append(np.array([index_of_book.get(int(book), -1) for book in table[:, 1]]))
+    readers, books = np.concatenate(readers), np.concatenate(books)
+    readers, books = readers[books >= 0], books[books >= 0]
+    reader_ids, reader_index = np.unique(readers, return_inverse=True)
+    sizes = np.bincount(reader_index)
+    two = sizes[reader_index] >= 2  # a reader with one book teaches nothing (as a training run reads shelves)
+    shelves = PairSet.build(books[two], reader_index[two], n_books=len(rows), n_links=len(reader_ids))
+    return {
+        # A tag's pair counts 1, as a training run reads goodbooks pairs (its count is users, not repeats).
+        "links": [list(book) for book in tags], "link_counts": [[1] * len(book) for book in tags],
+        "genres": [genres_of(genre_from_tags({name: (name, "tag", count) for name, count in book.items()}))
+                   for book in tags],
+        "countries": [""] * len(rows),
+        "languages": [normalise_language(row.get("language_code", "")) for row in rows],
+        "shelves": shelves,
+    }
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

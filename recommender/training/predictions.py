@@ -1,0 +1,340 @@
+"""The embeddings as input to a supervised model: predicting what the catalogue is missing from the book vectors.
+
+For each field the sources give often enough (genres of the vocabulary, multi-label; country and language, one
+value each), a small Keras model on the book vectors learns from the books whose value the sources give and
+predicts it for the books that lack it. A seeded share of the labelled books is held out; on it the model and, in
+the same run, three baselines are measured:
+
+* ``majority``: the most frequent class (genres: each genre at its share of the training books);
+* ``knn``: a vote of the ``KNN_NEIGHBOURS`` nearest labelled training books on the same vectors (cosine);
+* ``logreg``: logistic regression on the books' TF-IDF links (no embeddings; one-vs-rest for genres).
+
+Figures, for all held-out books and for each source's separately (``by_source``): genres micro and macro F1 (a
+genre is predicted at a score of ``DECIDE_AT`` or more, the best-scored one always) and top-1 accuracy (the
+best-scored genre is one of the book's); country and language accuracy. ``model_minus_knn`` and
+``model_minus_logreg`` are the headline figure's differences to the kNN vote and to the logistic regression, each
+with a paired bootstrap 95 % interval over the held-out books: the noise the comparisons are judged against.
+
+The stored predictions are those of the model measured here (trained on the labelled books less the held-out
+share), for the books without the field: genres scoring ``STORED_FLOOR`` or more (``MAX_GENRES`` at most, the best
+always), one country and one language. Readers see only those of ``SHOWN_CONFIDENCE`` or more.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.training.dataset import PairSet
+
+SHOWN_CONFIDENCE = 0.5
+"""Predictions below this confidence (the model's probability of the value) are stored but shown to no reader. On the
+real data's held-out books, the genres shown at this level are right 88 % of the time (Wikipedia and goodbooks alike),
+countries 90 %, languages 96 % (BENCHMARKS.md §14); staff see every stored prediction in the admin."""
+HOLDOUT_FRACTION = 0.2
+MIN_LABELLED_BOOKS = 45
+"""A field is predicted only where at least this many books have a value of a kept class (fewer leave under ten
+held-out books to measure it on)."""
+MIN_BOOKS_PER_CLASS = 5
+"""A value fewer books have is neither learned nor predicted (its books are left out of training and evaluation)."""
+KNN_NEIGHBOURS = 10
+DECIDE_AT = 0.5
+"""A genre scoring this or more counts as predicted in the F1 figures (the best-scored genre always does)."""
+STORED_FLOOR = 0.2
+MAX_GENRES = 3
+HIDDEN_UNITS = {True: 64, False: 256}
+"""The hidden layer's width for genres (multi-label) and for a one-value field; with ``DROPOUT`` and
+``LEARNING_RATE``, the better of the settings tried on the Wikipedia books (BENCHMARKS.md §14)."""
+DROPOUT = {True: 0.3, False: 0.5}
+LEARNING_RATE = {True: 3e-3, False: 1e-3}
+EPOCHS = 200
+BOOTSTRAP_SAMPLES = 500
+
+
+@dataclass(frozen=True)
+class FieldLabels:
+    """One field's values for every book index: ``labels[i]`` the indices in ``classes`` of book i's values (empty
+    when it has none of a kept class); ``given[i]`` whether the sources give book i the field at all."""
+
+    field: str
+    classes: tuple[str, ...]
+    labels: tuple[tuple[int, ...], ...]
+    given: np.ndarray
+    multi_label: bool
+
+    @classmethod
+    def from_values(cls, field: str, values: Sequence[Sequence[str]], *, multi_label: bool) -> FieldLabels:
+        """The labels of ``values`` (each book's values, in the order the source gives them; one value is kept
+        for a single-label field), keeping the classes of ``MIN_BOOKS_PER_CLASS`` books or more."""
+        firsts = [list(dict.fromkeys(v for v in book if v)) for book in values]
+        if not multi_label:
+            firsts = [book[:1] for book in firsts]
+        counts = Counter(value for book in firsts for value in book)
+        classes = tuple(sorted(value for value, count in counts.items() if count >= MIN_BOOKS_PER_CLASS))
+        index = {value: i for i, value in enumerate(classes)}
+        labels = tuple(tuple(index[value] for value in book if value in index) for book in firsts)
+        return cls(field=field, classes=classes, labels=labels, given=np.array([bool(book) for book in firsts]),
+                   multi_label=multi_label)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A value the model gives a book that lacks the field, with the model's probability of it."""
+
+    book_index: int
+    field: str
+    value: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    predictions: list[Prediction]
+    metrics: dict
+    """By field: the held-out figures of the model and the baselines (see the module), or ``skipped`` and why."""
+
+
+def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabels], sources: Sequence[str],
+                        content: PairSet, seed: int) -> PredictionResult:
+    """Trains one model per field on ``book_vectors`` (row i: book index i), measures it and the baselines on the
+    held-out labelled books, and predicts the field for the books the sources give none.
+
+    ``content`` holds the books' links (the TF-IDF baseline's features); ``sources`` each book's source. Fields with
+    fewer than ``MIN_LABELLED_BOOKS`` labelled books or fewer than 2 classes are skipped (said in the metrics). Given
+    the same inputs and seed, the result is the same.
+    """
+    vectors = _normalised(np.asarray(book_vectors, dtype=np.float32))
+    tfidf = _tfidf(content, len(vectors))
+    sources = np.asarray(sources, dtype=object)
+    predictions: list[Prediction] = []
+    metrics: dict = {"shown_confidence": SHOWN_CONFIDENCE, "holdout_fraction": HOLDOUT_FRACTION}
+    for number, field in enumerate(fields):
+        labelled = np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
+        if len(labelled) < MIN_LABELLED_BOOKS or len(field.classes) < 2:
+            metrics[field.field] = {"skipped": f"{len(labelled)} labelled books of {len(field.classes)} classes "
+                                               f"(needs {MIN_LABELLED_BOOKS} of 2 or more)"}
+            continue
+        field_seed = seed * 100 + number
+        train, test = _split(labelled, field_seed)
+        truth = _indicator(field, np.arange(len(vectors)))
+        model = _fit_model(vectors[train], truth[train], multi_label=field.multi_label, seed=field_seed)
+        scores = {
+            "model": _scores(model, vectors[test]),
+            "majority": np.tile(truth[train].mean(axis=0), (len(test), 1)),
+            "knn": _knn_scores(vectors[test], vectors[train], truth[train]),
+            "logreg": _logreg_scores(tfidf[train], truth[train], tfidf[test], multi_label=field.multi_label),
+        }
+        metrics[field.field] = {
+            "labelled_books": int(len(labelled)), "train_books": int(len(train)), "heldout_books": int(len(test)),
+            "classes": len(field.classes),
+            **_figures(field, truth[test], scores, sources[test], seed=field_seed),
+        }
+        missing = np.flatnonzero(~field.given)
+        if len(missing):
+            predictions += _predictions(field, missing, _scores(model, vectors[missing]))
+        metrics[field.field]["predicted_books"] = int(len(missing))
+        metrics[field.field]["shown_books"] = len({p.book_index for p in predictions
+                                                   if p.field == field.field and p.confidence >= SHOWN_CONFIDENCE})
+    return PredictionResult(predictions=predictions, metrics=metrics)
+
+
+def headline(field: FieldLabels | str) -> str:
+    """The figure a field is judged by: genres' micro F1, the others' accuracy."""
+    name = field if isinstance(field, str) else field.field
+    return "micro_f1" if name == "genre" else "accuracy"
+
+
+def _split(labelled: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    shuffled = np.random.default_rng([seed, 20]).permutation(labelled)
+    n_test = max(1, int(round(HOLDOUT_FRACTION * len(shuffled))))
+    return np.sort(shuffled[n_test:]), np.sort(shuffled[:n_test])
+
+
+def _indicator(field: FieldLabels, books: np.ndarray) -> np.ndarray:
+    matrix = np.zeros((len(books), len(field.classes)), np.float32)
+    for row, book in enumerate(books):
+        matrix[row, list(field.labels[book])] = 1.0
+    return matrix
+
+
+def _fit_model(x: np.ndarray, y: np.ndarray, *, multi_label: bool, seed: int):
+    """A one-hidden-layer network, sigmoid outputs (genres) or a softmax (one value), stopped early on a tenth of
+    its training books."""
+    import tensorflow as tf  # the worker's and the benchmark's: web processes never train
+
+    tf.keras.utils.set_random_seed(seed)
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(x.shape[1],)),
+        tf.keras.layers.Dense(HIDDEN_UNITS[multi_label], activation="relu"),
+        tf.keras.layers.Dropout(DROPOUT[multi_label]),
+        tf.keras.layers.Dense(y.shape[1], activation="sigmoid" if multi_label else "softmax"),
+    ])
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE[multi_label]),
+                  loss="binary_crossentropy" if multi_label else "categorical_crossentropy")
+    order = np.random.default_rng([seed, 21]).permutation(len(x))
+    n_validation = max(1, len(x) // 10)
+    validation, fit = order[:n_validation], order[n_validation:]
+    # Batches of a sixteenth of the books (8 to 256): a small catalogue still takes several steps an epoch.
+    batch_size = int(np.clip(len(fit) // 16, 8, 256))
+    model.fit(x[fit], y[fit], validation_data=(x[validation], y[validation]), epochs=EPOCHS,
+              batch_size=batch_size, verbose=0, shuffle=True,
+              callbacks=[tf.keras.callbacks.EarlyStopping(patience=20, start_from_epoch=20,
+                                                          restore_best_weights=True)])
+    return model
+
+
+def _scores(model, x: np.ndarray) -> np.ndarray:
+    # Called directly, not through predict(): no tf.function is traced per call.
+    return np.concatenate([np.asarray(model(x[start:start + 4096], training=False), dtype=np.float64)
+                           for start in range(0, len(x), 4096)]) if len(x) else np.zeros((0, model.output_shape[-1]))
+
+
+def _knn_scores(x: np.ndarray, train_x: np.ndarray, train_y: np.ndarray) -> np.ndarray:
+    """Each class's similarity-weighted share among a book's nearest labelled training books."""
+    k = min(KNN_NEIGHBOURS, len(train_x))
+    scores = np.zeros((len(x), train_y.shape[1]))
+    for start in range(0, len(x), 2048):
+        similarity = x[start:start + 2048] @ train_x.T
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        weight = np.clip(np.take_along_axis(similarity, nearest, axis=1), 1e-6, None)
+        scores[start:start + 2048] = np.einsum("bk,bkc->bc", weight, train_y[nearest]) / weight.sum(1, keepdims=True)
+    return scores
+
+
+def _logreg_scores(train_x, train_y: np.ndarray, test_x, *, multi_label: bool) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a genre absent from the training books: its column scores 0
+        if multi_label:
+            present = train_y.sum(axis=0) > 0
+            classifier = OneVsRestClassifier(LogisticRegression(max_iter=1000, solver="liblinear"))
+            classifier.fit(train_x, train_y[:, present].astype(int))
+            scores = np.zeros((test_x.shape[0], train_y.shape[1]))
+            scores[:, present] = classifier.predict_proba(test_x)
+            return scores
+        target = train_y.argmax(axis=1)
+        classifier = LogisticRegression(max_iter=1000)
+        classifier.fit(train_x, target)
+        scores = np.zeros((test_x.shape[0], train_y.shape[1]))
+        scores[:, classifier.classes_] = classifier.predict_proba(test_x)
+        return scores
+
+
+def _figures(field: FieldLabels, truth: np.ndarray, scores: dict[str, np.ndarray], sources: np.ndarray, *,
+             seed: int) -> dict:
+    groups = {"all": np.ones(len(truth), bool)}
+    groups |= {source: sources == source for source in sorted(set(sources.tolist())) if len(set(sources)) > 1}
+    by_group = {}
+    for group, rows in groups.items():
+        if not rows.any():
+            continue
+        figures = {name: _method_figures(field, truth[rows], score[rows]) for name, score in scores.items()}
+        figures["model"] |= _shown_figures(field, truth[rows], scores["model"][rows])
+        figures["heldout_books"] = int(rows.sum())
+        for baseline in ("knn", "logreg"):
+            figures[f"model_minus_{baseline}"] = _bootstrap_difference(field, truth[rows], scores["model"][rows],
+                                                                       scores[baseline][rows], seed=seed)
+        by_group[group] = figures
+    result = by_group.pop("all")
+    if by_group:
+        result["by_source"] = by_group
+    return result
+
+
+def _method_figures(field: FieldLabels, truth: np.ndarray, score: np.ndarray) -> dict:
+    top = score.argmax(axis=1)
+    top_right = truth[np.arange(len(truth)), top] > 0
+    if not field.multi_label:
+        return {"accuracy": round(float(top_right.mean()), 4)}
+    chosen = _chosen(score)
+    tp, fp, fn = _counts(truth, chosen)
+    present = truth.sum(axis=0) > 0
+    per_class_tp, per_class_fp, per_class_fn = (
+        (truth * chosen).sum(0), ((1 - truth) * chosen).sum(0), (truth * (1 - chosen)).sum(0))
+    denominator = 2 * per_class_tp + per_class_fp + per_class_fn
+    per_class_f1 = np.divide(2 * per_class_tp, denominator, out=np.zeros_like(denominator), where=denominator > 0)
+    return {
+        "micro_f1": round(_f1(tp.sum(), fp.sum(), fn.sum()), 4),
+        "macro_f1": round(float(per_class_f1[present].mean()) if present.any() else 0.0, 4),
+        "top1_accuracy": round(float(top_right.mean()), 4),
+    }
+
+
+def _shown_figures(field: FieldLabels, truth: np.ndarray, score: np.ndarray) -> dict:
+    """Of the predictions the model would store for the held-out books, those shown (``SHOWN_CONFIDENCE``): the
+    share that is right, and the share of books given at least one."""
+    stored = _predictions(field, np.arange(len(score)), score)
+    shown = [p for p in stored if p.confidence >= SHOWN_CONFIDENCE]
+    column = {value: i for i, value in enumerate(field.classes)}
+    right = [truth[p.book_index, column[p.value]] > 0 for p in shown]
+    return {"shown_precision": round(float(np.mean(right)), 4) if right else None,
+            "shown_coverage": round(len({p.book_index for p in shown}) / len(score), 4) if len(score) else None}
+
+
+def _chosen(score: np.ndarray) -> np.ndarray:
+    chosen = (score >= DECIDE_AT).astype(np.float32)
+    chosen[np.arange(len(score)), score.argmax(axis=1)] = 1.0
+    return chosen
+
+
+def _counts(truth: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per book: true positives, false positives, false negatives."""
+    return (truth * chosen).sum(1), ((1 - truth) * chosen).sum(1), (truth * (1 - chosen)).sum(1)
+
+
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 0.0
+
+
+def _bootstrap_difference(field: FieldLabels, truth: np.ndarray, model: np.ndarray, baseline: np.ndarray, *,
+                          seed: int) -> dict:
+    """The headline figure of the model less a baseline's, with a paired bootstrap 95 % interval."""
+    rng = np.random.default_rng([seed, 22])
+    samples = rng.integers(0, len(truth), size=(BOOTSTRAP_SAMPLES, len(truth)))
+    if field.multi_label:
+        counts = [np.stack(_counts(truth, _chosen(score))) for score in (model, baseline)]  # 3 × books each
+
+        def figure(per_book: np.ndarray, rows) -> np.ndarray:
+            tp, fp, fn = per_book[:, rows].sum(axis=-1)
+            return 2 * tp / np.maximum(2 * tp + fp + fn, 1e-12)
+        whole = figure(counts[0], slice(None)) - figure(counts[1], slice(None))
+        resampled = figure(counts[0], samples) - figure(counts[1], samples)
+    else:
+        right = [truth[np.arange(len(truth)), score.argmax(axis=1)] for score in (model, baseline)]
+        whole = right[0].mean() - right[1].mean()
+        resampled = right[0][samples].mean(axis=1) - right[1][samples].mean(axis=1)
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return {"difference": round(float(whole), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
+
+
+def _predictions(field: FieldLabels, books: np.ndarray, scores: np.ndarray) -> list[Prediction]:
+    found = []
+    for book, row in zip(books.tolist(), scores):
+        order = np.argsort(-row)
+        keep = order[:MAX_GENRES] if field.multi_label else order[:1]
+        for rank, column in enumerate(keep):
+            if rank and row[column] < STORED_FLOOR:
+                break
+            found.append(Prediction(book_index=book, field=field.field, value=field.classes[column],
+                                    confidence=round(float(row[column]), 4)))
+    return found
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def _tfidf(content: PairSet, n_books: int) -> sp.csr_matrix:
+    """Each book's links as TF-IDF (sublinear counts, smoothed IDF), rows L2-normalised."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    counts = sp.csr_matrix((content.weight.astype(np.float64), (content.book_index, content.link_index)),
+                           shape=(n_books, max(content.n_links, 1)))
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
