@@ -255,6 +255,8 @@ def _write_shelves(out: Path, rng, n_readers: int, n_books: int, book_genre, pop
     for genre in range(n_genres):
         mask = entry_genre == genre
         members = np.flatnonzero(book_genre == genre)
+        if len(members) == 0:  # a small catalogue may have no book of a genre readers like
+            members = np.arange(n_books)
         entry_book[mask] = members[_draw(rng, popularity[members], int(mask.sum()))]
     del entry_genre, from_taste, anywhere
     key = np.unique(entry_reader * n_books + entry_book)  # a reader shelves a book once

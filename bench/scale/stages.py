@@ -46,6 +46,43 @@ SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
 
 
+class CpuClock:
+    """CPU seconds (user + system) used so far by some processes and all their descendants, reaped ones included.
+
+    On a machine shared with other work, wall time measures the neighbours as much as the code: the CPU a stage
+    uses is the figure that does not depend on them (the growth exponents are fitted on it).
+    """
+
+    def __init__(self, *pids: int):
+        import psutil
+
+        self.processes = [psutil.Process(pid) for pid in pids]
+
+    def seconds(self) -> float:
+        import psutil
+
+        total = 0.0
+        for root in self.processes:
+            try:
+                members = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for process in members:
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system + times.children_user + times.children_system
+        return total
+
+
+def postgres_pid() -> int:
+    """The scratch PostgreSQL server's postmaster (its backends are its children)."""
+    from bench.support.scratch import PGDATA
+
+    return int((PGDATA / "postmaster.pid").read_text().split()[0])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="books, comma-separated")
@@ -55,7 +92,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a training run")
     parser.add_argument("--name", default="scale", help="result file name (bench/results/NAME.json)")
     parser.add_argument("--keep", action="store_true", help="keep earlier sizes of bench/results/NAME.json")
+    parser.add_argument("--train-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.train_child:
+        train_child(args.train_child, json.loads(args.params), args.timeout)
+        return
     sizes = sorted(int(size) for size in args.sizes.split(","))
     runs = _earlier_runs(args.name) if args.keep else {}
     for size in sizes:
@@ -97,33 +138,88 @@ def measure(books: int, *, params: dict, http_duration: int, connections: int, t
 def _import(env: dict, folder: Path) -> dict:
     command = [PYTHON, str(PROJECT_DIR / "manage.py"), "import_goodbooks", str(folder)]
     started = time.perf_counter()
+    database = CpuClock(postgres_pid())
+    database_before = database.seconds()
     process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
+    importer = CpuClock(process.pid)
+    importer_cpu = 0.0
     with RssSampler(process.pid) as memory:
-        output, _ = process.communicate()
+        while process.poll() is None:
+            importer_cpu = max(importer_cpu, importer.seconds())
+            time.sleep(0.2)
+        output = process.stdout.read()
     seconds = time.perf_counter() - started
+    database_cpu = database.seconds() - database_before
     if process.returncode != 0:
         raise RuntimeError(f"import failed ({process.returncode}):\n{output[-3000:]}")
     report = next((line for line in output.splitlines() if line.startswith("Imported")), "")
     bracket = re.search(r"\[([^\]]*)\]", report)
     stages = {name: float(value) for name, value in re.findall(r"([a-z][a-z ]*) ([0-9.]+)", bracket[1] if bracket else "")}
-    return {"wall_seconds": round(seconds, 1), "peak_rss_mib": round(memory.peak_mib, 1), "report": report,
-            "stages_seconds": stages}
+    return {"wall_seconds": round(seconds, 1), "cpu_seconds": round(importer_cpu + database_cpu, 1),
+            "importer_cpu_seconds": round(importer_cpu, 1), "database_cpu_seconds": round(database_cpu, 1),
+            "peak_rss_mib": round(memory.peak_mib, 1), "report": report, "stages_seconds": stages}
 
 
 def _training(env: dict, books: int, params: dict, timeout: float) -> dict:
-    name = f"training-{books}"
-    command = [PYTHON, "-m", "bench.speed.product_training", "--name", name, "--params", json.dumps(params),
+    """A run through a real Celery worker, in a child process with Django set up (``--train-child``)."""
+    out = SCALE_DIR / "results" / f"training-{books}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [PYTHON, "-m", "bench.scale.stages", "--train-child", str(out), "--params", json.dumps(params),
                "--timeout", str(timeout)]
     result = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"training failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
-    document = json.loads((SCALE_DIR / "results" / f"{name}.json").read_text())
-    return {key: document[key] for key in ("run_id", "params", "seconds_request_to_done", "stages_seconds",
-                                           "worker_peak_rss_mib")} | {
-        "data": document["metrics"].get("data"),
-        "metrics": {key: value for key, value in document["metrics"].items()
-                    if isinstance(value, (int, float)) and not isinstance(value, bool)}}
+    return json.loads(out.read_text())
+
+
+def train_child(out: Path, params: dict, timeout: float) -> None:
+    """Requests a run as the admin does, lets a real worker (``bench.speed.product_training``'s) execute it, and
+    writes its figures: wall seconds per stage as the pipeline records them (``TrainingRun.timings``), CPU seconds
+    per stage of the worker and of PostgreSQL (sampled as each stage's timing appears), the worker's peak memory."""
+    from bench.speed.product_training import start_worker, stop_worker
+    from bench.support.scratch import django_setup
+
+    django_setup()
+    from recommender.models import TrainingRun
+    from recommender.services.training_pipeline import RUN_STAGES
+    from recommender.services.training_runs import training_run_request
+
+    worker = start_worker("scale-training")
+    database = CpuClock(postgres_pid())
+    cpu = {}
+    try:
+        time.sleep(5)  # the worker's start (imports) is no stage of the run
+        worker_clock = CpuClock(worker.pid)
+        with RssSampler(worker.pid) as memory:
+            started = time.perf_counter()
+            last = worker_clock.seconds() + database.seconds()
+            run = training_run_request(trigger=TrainingRun.Trigger.COMMAND, params=params)
+            while time.perf_counter() - started < timeout:
+                run.refresh_from_db(fields=["status", "timings", "error"])
+                now = worker_clock.seconds() + database.seconds()
+                new = [stage for stage in RUN_STAGES if stage in run.timings and stage not in cpu
+                       and stage != "train_optimisation"]
+                for stage in new:  # two stages ending within one poll: the CPU goes to the first
+                    cpu[stage] = round(now - last, 2) if stage == new[0] else 0.0
+                if new:
+                    last = now
+                if run.status not in TrainingRun.OPEN_STATUSES:
+                    break
+                time.sleep(0.5)
+            seconds = time.perf_counter() - started
+    finally:
+        stop_worker(worker)
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        raise RuntimeError(f"training run {run.pk} ended {run.status} after {seconds:.0f} s: {run.error}")
+    run.refresh_from_db()
+    out.write_text(json.dumps({
+        "run_id": run.pk, "params": run.params, "seconds_request_to_done": round(seconds, 1),
+        "stages_seconds": run.timings, "stages_cpu_seconds": cpu,
+        "worker_peak_rss_mib": round(memory.peak_mib, 1), "data": run.metrics.get("data"),
+        "metrics": {key: value for key, value in run.metrics.items()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool)},
+    }, indent=1))
 
 
 def _index_build(database_url: str) -> dict:
@@ -189,6 +285,7 @@ def _serving(env: dict, duration: int, connections: int) -> dict:
     results: dict = {}
     try:
         http_load.wait_until_up(base + "/api/v1/health/", server)
+        serving = CpuClock(server.pid, postgres_pid())  # the web workers and the database they query
         wrk_env = {**env, "BOOKVEC_WRK_IDS": str(ids_file), "BOOKVEC_WRK_COMMON": str(http_load.WRK_DIR / "common.lua")}
         for endpoint in SERVED:
             if endpoint == "health":
@@ -199,46 +296,64 @@ def _serving(env: dict, duration: int, connections: int) -> dict:
                 script, extra = http_load.WRK_DIR / f"{endpoint}.lua", {}
             command = [wrk, "-t2", f"-c{connections}", "--timeout", "10s", "-s", str(script)]
             subprocess.run([*command, "-d", "2s", base], env={**wrk_env, **extra}, capture_output=True, check=True)
+            before = serving.seconds()
             with RssSampler(server.pid) as memory:
                 output = subprocess.run([*command, "-d", f"{duration}s", base], env={**wrk_env, **extra},
                                         capture_output=True, text=True, check=True).stdout
-            results[endpoint] = {**http_load._parse(output), "seconds": duration,
+            used = serving.seconds() - before
+            figures = http_load._parse(output)
+            results[endpoint] = {**figures, "seconds": duration,
+                                 "cpu_ms_per_request": round(1000 * used / max(figures["requests"], 1), 2),
                                  "largest_worker_peak_rss_mib": round(memory.largest_process_mib, 1)}
         seconds, size = [], 0
+        before = serving.seconds()
         for _ in range(MAP_REQUESTS):
             started = time.perf_counter()
             with urllib.request.urlopen(base + "/map/points.json", timeout=300) as response:
                 size = len(response.read())
             seconds.append(time.perf_counter() - started)
         results["map_points"] = {"requests": MAP_REQUESTS, "p50_ms": round(float(np.median(seconds)) * 1000, 1),
-                                 "bytes": size}
+                                 "bytes": size,
+                                 "cpu_ms_per_request": round(1000 * (serving.seconds() - before) / MAP_REQUESTS, 1)}
     finally:
         http_load.stop_server(server)
     return results
 
 
 def stage_seconds(figures: dict) -> dict[str, float]:
-    """The time of every stage at one size, flat, by name."""
+    """The CPU seconds of every stage at one size (of its processes and of PostgreSQL), flat, by name; serving
+    as CPU seconds a request."""
+    stages = {"import": figures["import"]["cpu_seconds"]}
+    training = figures["training"]
+    stages |= {f"run: {name}": value for name, value in training["stages_cpu_seconds"].items()}
+    stages["training run (all stages)"] = round(sum(training["stages_cpu_seconds"].values()), 2)
+    stages |= {f"index build: {name} (wall)": value for name, value in figures["index_build"].items()}
+    for endpoint in (*SERVED, "map_points"):
+        stages[f"serve {endpoint} (CPU s a request)"] = figures["serving"][endpoint]["cpu_ms_per_request"] / 1000
+    return stages
+
+
+def wall_seconds(figures: dict) -> dict[str, float]:
+    """The wall seconds of every stage at one size (what a user waits, on this machine's load), flat, by name."""
     stages = {"generate": figures["generate_seconds"], "import": figures["import"]["wall_seconds"]}
     stages |= {f"import: {name}": value for name, value in figures["import"]["stages_seconds"].items()}
     training = figures["training"]
     stages["training run (request to done)"] = training["seconds_request_to_done"]
     stages |= {f"run: {name}": value for name, value in training["stages_seconds"].items()
-               if name not in ("pairs_per_second",)}
-    stages |= {f"index build: {name}": value for name, value in figures["index_build"].items()}
+               if name != "pairs_per_second"}
     stages["map data request"] = figures["serving"]["map_points"]["p50_ms"] / 1000
     for endpoint in SERVED:
         stages[f"p50 {endpoint}"] = figures["serving"][endpoint]["p50_ms"] / 1000
     return stages
 
 
-def _growth(runs: dict) -> dict:
+def _growth(runs: dict, of=stage_seconds) -> dict:
     """Per stage: the fitted exponent e of time ∝ books^e over the sizes run (None with fewer than 2 sizes
     or a stage under 0.05 s at every size, where the fit would measure noise)."""
     sizes = sorted(runs, key=int)
     if len(sizes) < 2:
         return {}
-    table = [stage_seconds(runs[size]) for size in sizes]
+    table = [of(runs[size]) for size in sizes]
     books = np.log([int(size) for size in sizes])
     growth = {}
     for name in table[-1]:
@@ -261,8 +376,10 @@ def _write(name: str, runs: dict, args) -> Path:
         "params": json.loads(args.params),
         "http_duration_seconds": args.http_duration,
         "runs": {size: runs[size] for size in sizes},
-        "stage_seconds": {size: stage_seconds(runs[size]) for size in sizes},
-        "growth_exponents": _growth(runs),
+        "cpu_seconds": {size: stage_seconds(runs[size]) for size in sizes},
+        "wall_seconds": {size: wall_seconds(runs[size]) for size in sizes},
+        "growth_exponents_cpu": _growth(runs),
+        "growth_exponents_wall": _growth(runs, wall_seconds),
     })
 
 
