@@ -42,15 +42,23 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         rows[n] = measure(n, layout=n <= args.layout_max)
         print(n, json.dumps(rows[n]), flush=True)
+        path = _write(args.name, sizes, rows)  # after each size: a run stopped early keeps what it measured
+    print(json.dumps(_growth(rows)), "\n  ->", path)
+
+
+def _write(name: str, sizes: list[int], rows: dict):
+    return write_result(name, {"sizes_books": sizes, "dimensions": DIMENSIONS, "rows": rows,
+                               "growth_exponents_cpu": _growth(rows)})
+
+
+def _growth(rows: dict) -> dict:
     growth = {}
     for key in ("layout_cpu_seconds", "neighbours_all_cpu_seconds", "neighbours_sampled_cpu_seconds"):
         points = [(n, row[key]) for n, row in rows.items() if row.get(key)]
         if len(points) >= 2:
             x, y = np.log([p[0] for p in points]), np.log([p[1] for p in points])
             growth[key] = round(float(np.polyfit(x, y, 1)[0]), 2)
-    path = write_result(args.name, {"sizes_books": sizes, "dimensions": DIMENSIONS, "rows": rows,
-                                    "growth_exponents_cpu": growth})
-    print(json.dumps(growth), "\n  ->", path)
+    return growth
 
 
 def measure(n: int, *, layout: bool) -> dict:

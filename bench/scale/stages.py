@@ -44,6 +44,8 @@ DEFAULT_PARAMS = '{"epochs": 5}'
 """As ``make bench``'s product run: the stages' growth is the figure, and training time is linear in epochs."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
+POLL_SECONDS = 2.0
+"""How often the run's stage timings (and the CPU clocks) are read: a stage's CPU is placed within this much."""
 
 
 class CpuClock:
@@ -92,8 +94,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a training run")
     parser.add_argument("--name", default="scale", help="result file name (bench/results/NAME.json)")
     parser.add_argument("--keep", action="store_true", help="keep earlier sizes of bench/results/NAME.json")
+    parser.add_argument("--markdown", action="store_true",
+                        help="only write BENCHMARKS.md section 15 from bench/results/NAME.json and scale_components.json")
     parser.add_argument("--train-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(f"  -> {write_markdown(args.name)}")
+        return
     if args.train_child:
         train_child(args.train_child, json.loads(args.params), args.timeout)
         return
@@ -106,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         _write(args.name, runs, args)  # after each size: a long run that dies keeps what it measured
     path = _write(args.name, runs, args)
     print(json.dumps(_growth(runs), indent=1))
-    print(f"  -> {path}")
+    print(f"  -> {path}\n  -> {write_markdown(args.name)}")
 
 
 def measure(books: int, *, params: dict, http_duration: int, connections: int, timeout: float) -> dict:
@@ -189,15 +196,19 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
     database = CpuClock(postgres_pid())
     cpu = {}
     try:
-        time.sleep(5)  # the worker's start (imports) is no stage of the run
         worker_clock = CpuClock(worker.pid)
         with RssSampler(worker.pid) as memory:
             started = time.perf_counter()
-            last = worker_clock.seconds() + database.seconds()
+            last = None
             run = training_run_request(trigger=TrainingRun.Trigger.COMMAND, params=params)
             while time.perf_counter() - started < timeout:
                 run.refresh_from_db(fields=["status", "timings", "error"])
                 now = worker_clock.seconds() + database.seconds()
+                if last is None:  # the worker's start (its imports) is no stage of the run: count from its claim
+                    if run.status == TrainingRun.Status.QUEUED:
+                        time.sleep(0.5)
+                        continue
+                    last = now
                 new = [stage for stage in RUN_STAGES if stage in run.timings and stage not in cpu
                        and stage != "train_optimisation"]
                 for stage in new:  # two stages ending within one poll: the CPU goes to the first
@@ -206,7 +217,7 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
                     last = now
                 if run.status not in TrainingRun.OPEN_STATUSES:
                     break
-                time.sleep(0.5)
+                time.sleep(POLL_SECONDS)
             seconds = time.perf_counter() - started
     finally:
         stop_worker(worker)
@@ -375,12 +386,99 @@ def _write(name: str, runs: dict, args) -> Path:
         "sizes_books": [int(s) for s in sizes],
         "params": json.loads(args.params),
         "http_duration_seconds": args.http_duration,
+        "connections": args.connections,
         "runs": {size: runs[size] for size in sizes},
         "cpu_seconds": {size: stage_seconds(runs[size]) for size in sizes},
         "wall_seconds": {size: wall_seconds(runs[size]) for size in sizes},
         "growth_exponents_cpu": _growth(runs),
         "growth_exponents_wall": _growth(runs, wall_seconds),
     })
+
+
+SECTION = "## 15. Scale: every stage at several catalogue sizes"
+
+
+def write_markdown(name: str = "scale") -> Path:
+    """Writes (or replaces) BENCHMARKS.md's section 15 from the result files; the other sections are left alone."""
+    from bench.support.common import RESULTS_DIR
+
+    result = json.loads((RESULTS_DIR / f"{name}.json").read_text())
+    components_path = RESULTS_DIR / "scale_components.json"
+    components = json.loads(components_path.read_text()) if components_path.exists() else None
+    output = PROJECT_DIR / "BENCHMARKS.md"
+    text = output.read_text()
+    section = render_markdown(result, components)
+    if SECTION in text:
+        start = text.index(SECTION)
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    output.write_text(text)
+    return output
+
+
+def render_markdown(result: dict, components: dict | None) -> str:
+    sizes = [str(size) for size in result["sizes_books"]]
+    machine = result["machine"]
+    runs = result["runs"]
+    lines = [SECTION, "",
+             f"`make bench-scale` (`python -m bench.scale.stages --sizes {','.join(sizes)} --connections "
+             f"{result.get('connections', 4)} --http-duration {result['http_duration_seconds']}`, then "
+             "`python -m bench.scale.components`); generated catalogues (`bench.scale.generate`: 5 readers, ~100 "
+             "shelf entries and ~25 book–tag pairs a book) imported with `import_goodbooks` and trained in a real Celery "
+             f"worker with {json.dumps(result['params'])}. Measured {machine['date']} at `{machine['git_commit']}`, "
+             f"load average at the start {machine['load_average_at_start']} on {machine['cpus']} cores: **CPU seconds** "
+             "(the stage's processes plus the scratch PostgreSQL's) are the figures the exponents e (time ∝ books^e) are "
+             "fitted on; wall seconds on a machine this loaded measure the neighbours.", "",
+             "| size (books / readers / shelf entries / book–tag pairs) | " + " | ".join(
+                 f"{runs[s]['generated']['books']:,} / {runs[s]['generated']['readers']:,} / "
+                 f"{runs[s]['generated']['shelf_entries']:,} / {runs[s]['generated']['book_tag_pairs']:,}"
+                 for s in sizes) + " | e |",
+             "|---|" + "---|" * len(sizes) + "---|"]
+    growth = result["growth_exponents_cpu"]
+    for stage in result["cpu_seconds"][sizes[-1]]:
+        values = [result["cpu_seconds"][s].get(stage) for s in sizes]
+        lines.append(f"| {stage} | " + " | ".join("" if v is None else f"{v:,.3g}" for v in values)
+                     + f" | {_exponent(growth.get(stage))} |")
+    walls = result["wall_seconds"]
+    lines.append("| training run, wall seconds request to done | " + " | ".join(
+        f"{walls[s]['training run (request to done)']:,.0f}" for s in sizes)
+        + f" | {_exponent(result['growth_exponents_wall'].get('training run (request to done)'))} |")
+    for label, pick, key in (
+            ("import peak memory (MiB)", lambda r: r["import"]["peak_rss_mib"], "import peak MiB"),
+            ("worker peak memory (MiB)", lambda r: r["training"]["worker_peak_rss_mib"], "worker peak MiB"),
+            ("disk per version (MiB; indexes)", lambda r: f"{r['disk']['version_mib']:,} "
+             f"({sum(t['indexes_mib'] for t in r['disk']['tables'].values()):,})", "disk per version MiB"),
+            ("map data answer (bytes)", lambda r: f"{r['serving']['map_points']['bytes']:,}", None)):
+        lines.append(f"| {label} | " + " | ".join(str(pick(runs[s])) for s in sizes)
+                     + f" | {_exponent(growth.get(key)) if key else ''} |")
+    lines.append("| served p50 ms: similar / recommendations / book page / search / health | " + " | ".join(
+        " / ".join(f"{runs[s]['serving'][e]['p50_ms']:,.0f}" for e in SERVED) for s in sizes) + " | |")
+    lines.append("| served errors | " + " | ".join(
+        str(sum(runs[s]["serving"][e]["errors"] for e in SERVED)) for s in sizes) + " | |")
+    if components:
+        rows = components["rows"]
+        lines += ["", "The run's NumPy stages alone (`bench.scale.components`, planted 64-dimension vectors, "
+                  "CPU seconds after numba's compilation):", "",
+                  "| books | " + " | ".join(f"{int(n):,}" for n in rows) + " | e |",
+                  "|---|" + "---|" * len(rows) + "---|"]
+        for key, label in (("layout_cpu_seconds", "map layout (UMAP)"),
+                           ("neighbours_all_cpu_seconds", "evaluation's nearest books, every book (before)"),
+                           ("neighbours_sampled_cpu_seconds", "evaluation's nearest books, the sample (now)")):
+            lines.append(f"| {label} | " + " | ".join(
+                "" if row.get(key) is None else f"{row[key]:,.3g}" for row in rows.values())
+                + f" | {_exponent(components['growth_exponents_cpu'].get(key))} |")
+        lines.append("| genre k-NN accuracy@10: every book / the sample | " + " | ".join(
+            f"{row.get('genre_knn_accuracy@10_all', '–')} / {row['genre_knn_accuracy@10_sampled']}"
+            for row in rows.values()) + " | |")
+    return "\n".join(lines) + "\n"
+
+
+def _exponent(value) -> str:
+    if value is None:
+        return ""
+    return f"**{value:.2f}**" if value > 1.3 else f"{value:.2f}"
 
 
 def _earlier_runs(name: str) -> dict:
