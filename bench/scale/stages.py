@@ -469,9 +469,15 @@ def render_markdown(result: dict, components: dict | None) -> str:
             lines.append(f"| {label} | " + " | ".join(
                 "" if row.get(key) is None else f"{row[key]:,.3g}" for row in rows.values())
                 + f" | {_exponent(components['growth_exponents_cpu'].get(key))} |")
+        growth = {**growth, **{f"components: {k}": v for k, v in components["growth_exponents_cpu"].items()}}
         lines.append("| genre k-NN accuracy@10: every book / the sample | " + " | ".join(
             f"{row.get('genre_knn_accuracy@10_all', '–')} / {row['genre_knn_accuracy@10_sampled']}"
             for row in rows.values()) + " | |")
+    steep = sorted((value, stage) for stage, value in growth.items() if value is not None and value > 1.3)
+    lines += ["", "Super-linear (e > 1.3, in bold above): " + (
+        "; ".join(f"{stage} ({value:.2f})" for value, stage in reversed(steep)) if steep else "none") + ". "
+        "Over small sizes a stage's fixed cost (a process's start, numba's compilation, a query's planning) pulls "
+        "its exponent below its true growth; docs/scaling.md reads these figures for 10× and 100×."]
     return "\n".join(lines) + "\n"
 
 
