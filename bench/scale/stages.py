@@ -219,6 +219,13 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
                     break
                 time.sleep(POLL_SECONDS)
             seconds = time.perf_counter() - started
+            time.sleep(POLL_SECONDS)  # the run's last stage (pruning) is timed just after it reads as succeeded
+            run.refresh_from_db(fields=["timings"])
+            missing = [stage for stage in RUN_STAGES if stage in run.timings and stage not in cpu
+                       and stage != "train_optimisation"]
+            now = worker_clock.seconds() + database.seconds()
+            for stage in missing:
+                cpu[stage] = round(now - last, 2) if stage == missing[0] and last is not None else 0.0
     finally:
         stop_worker(worker)
     if run.status != TrainingRun.Status.SUCCEEDED:
@@ -360,7 +367,7 @@ def wall_seconds(figures: dict) -> dict[str, float]:
 
 def _growth(runs: dict, of=stage_seconds) -> dict:
     """Per stage: the fitted exponent e of time ∝ books^e over the sizes run (None with fewer than 2 sizes
-    or a stage under 0.05 s at every size, where the fit would measure noise)."""
+    or where a size has no figure)."""
     sizes = sorted(runs, key=int)
     if len(sizes) < 2:
         return {}
@@ -369,7 +376,7 @@ def _growth(runs: dict, of=stage_seconds) -> dict:
     growth = {}
     for name in table[-1]:
         values = [row.get(name) for row in table]
-        if any(v is None or v <= 0 for v in values) or max(values) < 0.05:
+        if any(v is None or v <= 0 for v in values):
             growth[name] = None
             continue
         growth[name] = round(float(np.polyfit(books, np.log(values), 1)[0]), 2)
