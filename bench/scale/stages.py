@@ -19,7 +19,8 @@ Then each stage's growth exponent ``e`` (time ∝ books^e, a least-squares fit o
 the sizes run; with readers and entries proportional to books, the exponent is the same in those).
 Results: ``bench/results/scale.json`` (and BENCHMARKS.md §15 through ``bench.support.report``).
 
-Usage: python -m bench.scale.stages [--sizes 2000,5000,20000] [--http-duration 10] [--params '{"epochs": 5}']
+Usage: python -m bench.scale.stages [--sizes 1000,2000,4000] [--connections 4] [--http-duration 8] [--params JSON]
+       python -m bench.scale.stages --markdown   (only BENCHMARKS.md section 15, from the result files)
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, writ
 SCALE_DIR = PROJECT_DIR / "var" / "scale"
 DATABASE = "bookvec_scale"
 DEFAULT_SIZES = (2000, 5000, 20000)
-DEFAULT_PARAMS = '{"epochs": 5}'
-"""As ``make bench``'s product run: the stages' growth is the figure, and training time is linear in epochs."""
+DEFAULT_PARAMS = '{"epochs": 5, "min_steps": 0}'
+"""5 epochs as ``make bench``'s product run (training time is linear in epochs); ``min_steps`` 0 so that small
+catalogues do not train extra epochs (the default 250 steps of 4,096 pairs make training time flat below ~1M pairs,
+hiding its growth)."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
 POLL_SECONDS = 2.0
