@@ -1,7 +1,9 @@
 """The training run's NumPy stages alone, at catalogue sizes larger than a whole run can reach here: CPU time.
 
 On vectors with planted structure (``GENRES`` clusters of unit vectors, 64 dimensions as the product's default),
-in this process after a warm-up (numba compiles UMAP once a process, ~30 CPU s that do not grow with size):
+in this process after a warm-up (numba compiles UMAP and NN-descent once a process, ~30 CPU s that do not grow
+with size; the results of 2026-12-07 were measured with a 200-book warm-up, so their 5,000-book layout includes
+NN-descent's compilation; UMAP also runs 500 epochs up to 10,000 books and 200 above):
 
 * the map's layout (``recommender.training.layout.book_layout``, UMAP);
 * evaluation's nearest books: every book's exact neighbours (``nearest_neighbours`` without ``rows``, what
@@ -37,7 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     sizes = sorted(int(size) for size in args.sizes.split(","))
     from recommender.training.layout import book_layout
 
-    book_layout(_vectors(200, 0)[0], seed=0)  # numba's compilation, once a process
+    # numba's compilation, once a process: 4,200 books, as UMAP finds neighbours by NN-descent from 4,096 up
+    book_layout(_vectors(4200, 0)[0], seed=0)
     rows = {}
     for n in sizes:
         rows[n] = measure(n, layout=n <= args.layout_max)
