@@ -22,6 +22,7 @@ are (``normalise``): "eng" and "en-US" read "English".
 """
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from pathlib import Path
@@ -353,9 +354,13 @@ def _write_shelves(*, want_to_read: set[tuple[int, int]], read: dict[tuple[int, 
         want_to_read_shelf = {user_id: shelf_ids[READER_USERNAME.format(user_id), Shelf.Kind.WANT_TO_READ]
                               for user_id in user_ids}
         read_shelf = {user_id: shelf_ids[READER_USERNAME.format(user_id), Shelf.Kind.READ] for user_id in user_ids}
-        entries = [(want_to_read_shelf[user_id], db_book_id[book_id], None) for user_id, book_id in sorted(want_to_read)]
-        entries += [(read_shelf[user_id], db_book_id[book_id], rating) for (user_id, book_id), rating in sorted(read.items())]
-        with progress_bar(total=len(entries), unit="entry", description="Writing shelves", stream=stream) as bar:
+        # Generated batch by batch: a list of every entry's row would hold ~1.5 GB more at 20 million entries.
+        entries = itertools.chain(
+            ((want_to_read_shelf[user_id], db_book_id[book_id], None) for user_id, book_id in sorted(want_to_read)),
+            ((read_shelf[user_id], db_book_id[book_id], rating) for (user_id, book_id), rating in sorted(read.items())),
+        )
+        total = len(want_to_read) + len(read)
+        with progress_bar(total=total, unit="entry", description="Writing shelves", stream=stream) as bar:
             for batch in batched(entries, ENTRY_BATCH_SIZE):
                 cursor.execute("TRUNCATE import_entry")
                 copy_rows(cursor, "import_entry", ("shelf_id", "book_id", "rating"), batch)

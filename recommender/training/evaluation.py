@@ -59,44 +59,51 @@ def auc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def nearest_neighbours(vectors: np.ndarray, k: int, *, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(vectors: np.ndarray, k: int, *, block: int = 2048,
+                       rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the k other rows of largest cosine similarity, best first: (ids int64[n,k], sims float32[n,k]).
 
     ``vectors`` must be L2-normalised (as ``TrainedEmbeddings`` vectors are); this is what an exact
-    pgvector cosine query returns, minus the book itself.
+    pgvector cosine query returns, minus the book itself. With ``rows``, only those rows' lists are computed
+    (time ∝ len(rows) · n instead of n²); the other rows' ids are -1 and their sims NaN.
     """
     n = len(vectors)
     k = min(k, n - 1)
-    ids = np.empty((n, k), np.int64)
-    sims = np.empty((n, k), np.float32)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        block_sims = vectors[start:stop] @ vectors.T
-        block_sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+    queries = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    ids = np.full((n, k), -1, np.int64)
+    sims = np.full((n, k), np.nan, np.float32)
+    for start in range(0, len(queries), block):
+        chunk = queries[start:start + block]
+        block_sims = vectors[chunk] @ vectors.T
+        block_sims[np.arange(len(chunk)), chunk] = -np.inf
         part = np.argpartition(-block_sims, k - 1, axis=1)[:, :k]
         part_sims = np.take_along_axis(block_sims, part, axis=1)
         order = np.argsort(-part_sims, axis=1, kind="stable")
-        ids[start:stop] = np.take_along_axis(part, order, axis=1)
-        sims[start:stop] = np.take_along_axis(part_sims, order, axis=1)
+        ids[chunk] = np.take_along_axis(part, order, axis=1)
+        sims[chunk] = np.take_along_axis(part_sims, order, axis=1)
     return ids, sims
 
 
-def same_author_precision(neighbour_ids: np.ndarray, authors: Sequence[str | None], k: int = 5) -> float:
-    """Mean share of a book's k nearest books written by its author, over books whose author has >= 2 books."""
+def same_author_precision(neighbour_ids: np.ndarray, authors: Sequence[str | None], k: int = 5,
+                          rows: np.ndarray | None = None) -> float:
+    """Mean share of a book's k nearest books written by its author, over books whose author has >= 2 books
+    (of ``rows`` only, when given: the books whose neighbour lists were computed)."""
     codes, counts = _label_codes(authors)
-    eligible = (codes >= 0) & (counts[codes] >= 2)
+    eligible = (codes >= 0) & (counts[codes] >= 2) & _among(rows, len(codes))
     hits = codes[neighbour_ids[eligible, :k]] == codes[eligible, None]
     return float(hits.mean()) if eligible.any() else float("nan")
 
 
-def label_knn_accuracy(neighbour_ids: np.ndarray, labels: Sequence[str | None], k: int = 10) -> float:
-    """Share of labelled books whose label is the most common one among their k nearest labelled books.
+def label_knn_accuracy(neighbour_ids: np.ndarray, labels: Sequence[str | None], k: int = 10,
+                       rows: np.ndarray | None = None) -> float:
+    """Share of labelled books (of ``rows`` only, when given) whose label is the most common one among their k
+    nearest labelled books.
 
     Neighbours without a label are skipped (up to the lists' length); books with no labelled neighbour
     count as misses.
     """
     codes, counts = _label_codes(labels)
-    labelled = np.flatnonzero(codes >= 0)
+    labelled = np.flatnonzero((codes >= 0) & _among(rows, len(codes)))
     if len(labelled) == 0:
         return float("nan")
     neighbour_codes = codes[neighbour_ids[labelled]]
@@ -109,6 +116,15 @@ def label_knn_accuracy(neighbour_ids: np.ndarray, labels: Sequence[str | None], 
     votes = votes[:, :n_labels]
     predicted = np.where(votes.max(axis=1) > 0, votes.argmax(axis=1), -1)
     return float((predicted == codes[labelled]).mean())
+
+
+def _among(rows: np.ndarray | None, n: int) -> np.ndarray:
+    """A mask of ``rows`` among n books (every book when None)."""
+    if rows is None:
+        return np.ones(n, bool)
+    mask = np.zeros(n, bool)
+    mask[rows] = True
+    return mask
 
 
 def _label_codes(labels: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,27 @@ def test_nearest_neighbours_exclude_the_book_and_are_sorted():
     assert (np.diff(sims, axis=1) <= 0).all()
 
 
+def test_nearest_neighbours_of_some_rows_match_the_full_lists():
+    vectors = unit(np.random.default_rng(3).normal(size=(40, 4)))
+    full_ids, full_sims = nearest_neighbours(vectors, k=5, block=7)
+    rows = np.array([0, 9, 31])
+    ids, sims = nearest_neighbours(vectors, k=5, block=2, rows=rows)
+    assert (ids[rows] == full_ids[rows]).all()
+    assert np.allclose(sims[rows], full_sims[rows])
+    others = np.setdiff1d(np.arange(40), rows)
+    assert (ids[others] == -1).all() and np.isnan(sims[others]).all()
+
+
+def test_metrics_on_some_rows_count_only_those_books():
+    neighbours = np.array([[1, 2], [0, 2], [0, 1], [0, 1]])
+    authors = ["tolstoy", "tolstoy", "gogol", None]
+    neighbours_of_0 = neighbours.copy()
+    neighbours_of_0[1:] = -1  # only book 0's list was computed
+    assert same_author_precision(neighbours_of_0, authors, k=1, rows=np.array([0])) == pytest.approx(1.0)
+    genres = ["novel", "novel", "play", "novel"]
+    assert label_knn_accuracy(neighbours, genres, k=1, rows=np.array([2, 3])) == pytest.approx(0.5)
+
+
 def test_same_author_precision_and_label_accuracy():
     neighbours = np.array([[1, 2], [0, 2], [0, 1], [0, 1]])
     authors = ["tolstoy", "tolstoy", "gogol", None]
