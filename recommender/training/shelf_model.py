@@ -54,10 +54,17 @@ class ShelfModel:
     """One shelf vector for each modelled book: score(book j | shelf) = sum of the shelf's vectors' j-th component."""
 
     book_index: np.ndarray  # int64[n]: which books (indices of the training data) the model covers, in order
-    shelf_vectors: np.ndarray  # float32[n, n]: B, row i the shelf vector of book_index[i]
+    shelf_vectors: np.ndarray | sp.csr_matrix
+    """B, row i the shelf vector of book_index[i]: float32[n, n] (the exact solver) or a sparse float32 n × n
+    matrix holding each row's largest weights (the neighbourhood solver)."""
 
     def __len__(self) -> int:
         return len(self.book_index)
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the vectors are neighbour lists (``shelf_model_solver="neighbourhood"``)."""
+        return sp.issparse(self.shelf_vectors)
 
 
 def train_shelf_model(
@@ -78,13 +85,23 @@ def train_shelf_model(
     n_books = shelves.n_books
     shelved = np.bincount(shelves.book_index, weights=shelves.weight, minlength=n_books)
     modelled = np.flatnonzero(shelved >= params.shelf_model_min_shelves)
-    if len(modelled) > params.shelf_model_max_books:
+    sparse = params.shelf_model_solver == "neighbourhood"
+    if not sparse and len(modelled) > params.shelf_model_max_books:
         most_shelved = np.argsort(-shelved[modelled], kind="stable")[: params.shelf_model_max_books]
         modelled = np.sort(modelled[most_shelved])
     if len(modelled) < 2:
         return None
     position = np.full(n_books, -1, np.int64)
     position[modelled] = np.arange(len(modelled))
+
+    if sparse:
+        stage(f"shelf model: neighbourhoods of {len(modelled):,} books")
+        links = None
+        if params.shelf_model_link_weight > 0 and content is not None and len(content):
+            links = link_rows(position, content, len(modelled))
+        weights = solve_neighbourhood_weights(shelf_book_matrix(position, shelves, len(modelled)), links, params,
+                                              on_stage=stage)
+        return ShelfModel(book_index=modelled, shelf_vectors=weights)
 
     stage(f"shelf model: Gram matrix of {len(modelled):,} books")
     shelf_matrix = shelf_book_matrix(position, shelves, len(modelled))
@@ -119,7 +136,10 @@ def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
     if not covered.any():
         return np.zeros(0, np.int64)
     shelf_weights = np.ones(len(shelf)) if weights is None else np.asarray(weights, np.float64)
-    scores = shelf_weights[covered].astype(np.float32) @ model.shelf_vectors[position[covered]]
+    if model.is_sparse:
+        scores = np.asarray(model.shelf_vectors[position[covered]].T @ shelf_weights[covered]).ravel()
+    else:
+        scores = shelf_weights[covered].astype(np.float32) @ model.shelf_vectors[position[covered]]
     scores[position[covered]] = -np.inf
     k = min(k, len(scores) - int(covered.sum()))
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
@@ -138,6 +158,12 @@ def shelf_book_matrix(position: np.ndarray, shelves: PairSet, n: int) -> sp.csr_
 
 def link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     """T Tᵀ of the modelled books' L2-normalised TF-IDF link rows (weights log(1 + count) · idf)."""
+    rows = link_rows(position, content, n)
+    return (rows @ rows.T).toarray()
+
+
+def link_rows(position: np.ndarray, content: PairSet, n: int) -> sp.csr_matrix:
+    """T: the modelled books' L2-normalised TF-IDF link rows (book × link, weights log(1 + count) · idf)."""
     at = position[content.book_index]
     keep = at >= 0
     n_links = content.n_links
@@ -146,5 +172,89 @@ def link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     books_per_link = np.bincount(rows.indices, minlength=n_links)
     rows = rows @ sp.diags(np.log((n + 1.0) / (books_per_link + 1.0)))
     norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
-    rows = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows
-    return (rows @ rows.T).toarray()
+    return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows).tocsr()
+
+
+GRAM_BLOCK_BYTES = 128 * 2**20
+"""Memory of one block of Gram rows while the neighbourhoods are picked (dense float32 rows)."""
+SOLVE_BATCH = 64
+"""Books whose neighbourhood systems are solved in one batched LAPACK call."""
+
+
+def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matrix | None, params: TrainingParams,
+                                on_stage: StageCallback | None = None) -> sp.csr_matrix:
+    """B of the neighbourhood solver (sparse float32 n × n): the exact solver's column regressions, each on its
+    book's ``shelf_model_neighbours`` nearest books only, each row then cut to its ``shelf_model_out_neighbours``
+    largest weights.
+
+    Column ``j`` of EASE is the ridge regression of book ``j``'s column on all other books: with
+    ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
+    with ``S`` every other book — the closed form's ``−P[:, j] / P[j, j]`` is that, by block inversion. Here ``S``
+    is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with), so each column
+    costs one m × m solve and the whole fit ``n · m³`` time and ``n · m`` memory (SLIM's and SANSA's sparsity,
+    with EASE's loss). ``G`` is never held whole: its rows are made a block at a time and only each row's ``m``
+    largest entries are kept; ``G[S, S]`` is read from those lists (an entry neither book lists is taken as 0,
+    SANSA's sparsified Gram).
+    """
+    stage = on_stage or (lambda description: None)
+    n = shelf_matrix.shape[1]
+    m = int(min(params.shelf_model_neighbours, n - 1))
+    by_book = shelf_matrix.T.tocsr()
+    link_weight = params.shelf_model_link_weight if links is not None else 0.0
+    links_t = links.T.tocsr() if links is not None else None
+    neighbours = np.zeros((n, m), np.int32)
+    gram_values = np.zeros((n, m), np.float32)
+    diagonal = np.zeros(n, np.float64)
+    block = max(1, GRAM_BLOCK_BYTES // (4 * n))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        rows = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
+        if link_weight:
+            rows = rows + link_weight * (links[start:stop] @ links_t).astype(np.float32)
+        dense = rows.toarray()
+        local = np.arange(stop - start)
+        diagonal[start:stop] = dense[local, local + start]
+        dense[local, local + start] = -np.inf
+        top = np.argpartition(-dense, m - 1, axis=1)[:, :m]
+        values = np.take_along_axis(dense, top, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        neighbours[start:stop] = np.take_along_axis(top, order, axis=1)
+        gram_values[start:stop] = np.take_along_axis(values, order, axis=1)
+        if start // block % 50 == 0:
+            stage(f"shelf model: neighbourhoods of {stop:,} of {n:,} books")
+
+    dropout = params.shelf_model_dropout
+    penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * diagonal
+    where = np.full(n, -1, np.int64)
+    columns = np.zeros((n, m), np.float32)
+    systems = np.zeros((SOLVE_BATCH, m, m), np.float64)
+    flat = np.arange(m)
+    for start in range(0, n, SOLVE_BATCH):
+        stop = min(start + SOLVE_BATCH, n)
+        for row, book in enumerate(range(start, stop)):
+            chosen = neighbours[book]
+            where[chosen] = flat
+            at = where[neighbours[chosen]]  # m × m: position in ``chosen`` of each listed neighbour's neighbours
+            listed = at >= 0
+            system = systems[row]
+            system.fill(0.0)
+            system[np.nonzero(listed)[0], at[listed]] = gram_values[chosen][listed]
+            np.maximum(system, system.T, out=system)  # G is symmetric: an entry either book lists is exact
+            system[flat, flat] = diagonal[chosen] + penalty[chosen]
+            where[chosen] = -1
+        count = stop - start
+        columns[start:stop] = np.linalg.solve(systems[:count], gram_values[start:stop, :, None].astype(np.float64))[
+            :, :, 0]
+        if start // SOLVE_BATCH % 200 == 0:
+            stage(f"shelf model: solved {stop:,} of {n:,} books")
+
+    # B[neighbours[j], j] = columns[j]; each row keeps its largest weights (what serving sums).
+    rows = neighbours.ravel().astype(np.int64)
+    cols = np.repeat(np.arange(n, dtype=np.int64), m)
+    weights = columns.ravel()
+    order = np.lexsort((-weights, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    starts = np.searchsorted(rows, np.arange(n))
+    rank = np.arange(len(rows)) - starts[rows]
+    keep = (rank < params.shelf_model_out_neighbours) & (weights > 0)
+    return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)
