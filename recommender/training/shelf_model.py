@@ -175,57 +175,78 @@ def link_rows(position: np.ndarray, content: PairSet, n: int) -> sp.csr_matrix:
     return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows).tocsr()
 
 
-GRAM_BLOCK_BYTES = 128 * 2**20
-"""Memory of one block of Gram rows while the neighbourhoods are picked (dense float32 rows)."""
+GRAM_BLOCK_ENTRIES = 8_000_000
+"""Gram entries held at once while the neighbourhoods are picked (a block of rows, sparse)."""
 SOLVE_BATCH = 64
 """Books whose neighbourhood systems are solved in one batched LAPACK call."""
+COMMON_LINK_BOOKS = 1000
+"""A link on more books than this is left out of picking the neighbourhoods (a tag such as "fiction" pairs
+nearly every two books: the Gram's rows would be dense, quadratic in the catalogue) but kept in every system."""
 
 
 def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matrix | None, params: TrainingParams,
                                 on_stage: StageCallback | None = None) -> sp.csr_matrix:
     """B of the neighbourhood solver (sparse float32 n × n): the exact solver's column regressions, each on its
     book's ``shelf_model_neighbours`` nearest books only, each row then cut to its ``shelf_model_out_neighbours``
-    largest weights.
+    largest positive weights.
 
     Column ``j`` of EASE is the ridge regression of book ``j``'s column on all other books: with
     ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
     with ``S`` every other book — the closed form's ``−P[:, j] / P[j, j]`` is that, by block inversion. Here ``S``
-    is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with), so each column
-    costs one m × m solve and the whole fit ``n · m³`` time and ``n · m`` memory (SLIM's and SANSA's sparsity,
-    with EASE's loss). ``G`` is never held whole: its rows are made a block at a time and only each row's ``m``
-    largest entries are kept; ``G[S, S]`` is read from those lists (an entry neither book lists is taken as 0,
-    SANSA's sparsified Gram).
+    is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with; fewer when fewer
+    share any), so each column costs one m × m solve: the fit takes ``n · m³`` time and ``n · m`` memory besides
+    the Gram's sparse rows, which are made a block at a time and cut to their ``m`` largest entries (time in
+    proportion to the Gram's non-zeros: pairs of books sharing a shelf or a link). ``G[S, S]`` is read from those
+    lists (an entry neither book lists is taken as 0: SANSA's sparsified Gram), except the part of links on more
+    than ``COMMON_LINK_BOOKS`` books, which is left out of the lists and added to each system whole.
     """
     stage = on_stage or (lambda description: None)
     n = shelf_matrix.shape[1]
     m = int(min(params.shelf_model_neighbours, n - 1))
     by_book = shelf_matrix.T.tocsr()
     link_weight = params.shelf_model_link_weight if links is not None else 0.0
-    links_t = links.T.tocsr() if links is not None else None
-    neighbours = np.zeros((n, m), np.int32)
-    gram_values = np.zeros((n, m), np.float32)
-    diagonal = np.zeros(n, np.float64)
-    block = max(1, GRAM_BLOCK_BYTES // (4 * n))
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        rows = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
+    common = np.zeros((n + 1, 0), np.float32)
+    if link_weight:
+        books_per_link = np.bincount(links.indices, minlength=links.shape[1])
+        is_common = books_per_link > COMMON_LINK_BOOKS
+        common = np.vstack([np.sqrt(link_weight) * links[:, is_common].toarray().astype(np.float32),
+                            np.zeros((1, int(is_common.sum())), np.float32)])
+        links = links[:, ~is_common].tocsr()
+    links_t = links.T.tocsr() if link_weight else None
+    # Row n is a sentinel: the neighbour of a book with fewer than m, with no Gram entry and a unit diagonal.
+    neighbours = np.full((n + 1, m), n, np.int64)
+    gram_values = np.zeros((n + 1, m), np.float32)
+    diagonal = np.ones(n + 1, np.float64)
+    start, reported = 0, 0
+    while start < n:
+        # Rows per block: as many as keep about GRAM_BLOCK_ENTRIES shelf pairs (an estimate of their entries).
+        pairs = np.cumsum(np.diff(by_book.indptr[start:]) * 64 + n // 64 + 1)
+        stop = start + max(1, int(np.searchsorted(pairs, GRAM_BLOCK_ENTRIES)))
+        stop = min(stop, n)
+        block = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
         if link_weight:
-            rows = rows + link_weight * (links[start:stop] @ links_t).astype(np.float32)
-        dense = rows.toarray()
-        local = np.arange(stop - start)
-        diagonal[start:stop] = dense[local, local + start]
-        dense[local, local + start] = -np.inf
-        top = np.argpartition(-dense, m - 1, axis=1)[:, :m]
-        values = np.take_along_axis(dense, top, axis=1)
-        order = np.argsort(-values, axis=1, kind="stable")
-        neighbours[start:stop] = np.take_along_axis(top, order, axis=1)
-        gram_values[start:stop] = np.take_along_axis(values, order, axis=1)
-        if start // block % 50 == 0:
+            block = block + link_weight * (links[start:stop] @ links_t).astype(np.float32)
+        block = block.tocoo()
+        rows, cols, values = block.row.astype(np.int64), block.col.astype(np.int64), block.data
+        own = rows + start == cols
+        diagonal[rows[own] + start] = values[own]
+        rows, cols, values = rows[~own], cols[~own], values[~own]
+        order = np.lexsort((cols, -values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        top = rank < m
+        neighbours[rows[top] + start, rank[top]] = cols[top]
+        gram_values[rows[top] + start, rank[top]] = values[top]
+        start = stop
+        if stop - reported >= n // 10 or stop == n:
+            reported = stop
             stage(f"shelf model: neighbourhoods of {stop:,} of {n:,} books")
 
     dropout = params.shelf_model_dropout
-    penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * diagonal
-    where = np.full(n, -1, np.int64)
+    penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * (
+        diagonal + np.einsum("ij,ij->i", common, common))  # the whole Gram's diagonal
+    penalty[n] = 0.0
+    where = np.full(n + 1, -1, np.int64)
     columns = np.zeros((n, m), np.float32)
     systems = np.zeros((SOLVE_BATCH, m, m), np.float64)
     flat = np.arange(m)
@@ -234,6 +255,7 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
         for row, book in enumerate(range(start, stop)):
             chosen = neighbours[book]
             where[chosen] = flat
+            where[n] = -1
             at = where[neighbours[chosen]]  # m × m: position in ``chosen`` of each listed neighbour's neighbours
             listed = at >= 0
             system = systems[row]
@@ -243,18 +265,22 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
             system[flat, flat] = diagonal[chosen] + penalty[chosen]
             where[chosen] = -1
         count = stop - start
-        columns[start:stop] = np.linalg.solve(systems[:count], gram_values[start:stop, :, None].astype(np.float64))[
-            :, :, 0]
-        if start // SOLVE_BATCH % 200 == 0:
+        right = gram_values[start:stop, :, None].astype(np.float64)
+        if common.shape[1]:
+            shared = common[neighbours[start:stop]]  # count × m × common links
+            systems[:count] += shared @ shared.transpose(0, 2, 1)
+            right += shared @ common[start:stop, :, None]
+        columns[start:stop] = np.linalg.solve(systems[:count], right)[:, :, 0]
+        if (start // SOLVE_BATCH) % max(1, n // SOLVE_BATCH // 10) == 0:
             stage(f"shelf model: solved {stop:,} of {n:,} books")
 
-    # B[neighbours[j], j] = columns[j]; each row keeps its largest weights (what serving sums).
-    rows = neighbours.ravel().astype(np.int64)
+    # B[neighbours[j], j] = columns[j]; each row keeps its largest positive weights (what serving sums).
+    rows = neighbours[:n].ravel()
     cols = np.repeat(np.arange(n, dtype=np.int64), m)
     weights = columns.ravel()
-    order = np.lexsort((-weights, rows))
+    keep = (weights > 0) & (rows < n)
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    order = np.lexsort((cols, -weights, rows))
     rows, cols, weights = rows[order], cols[order], weights[order]
-    starts = np.searchsorted(rows, np.arange(n))
-    rank = np.arange(len(rows)) - starts[rows]
-    keep = (rank < params.shelf_model_out_neighbours) & (weights > 0)
+    keep = np.arange(len(rows)) - np.searchsorted(rows, rows) < params.shelf_model_out_neighbours
     return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)

@@ -22,10 +22,11 @@ from tests.recommender.test_shelf_model import BOOKS_PER_GROUP, GROUPS, exact_we
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "goodbooks"
 
 
-def test_with_every_book_as_a_neighbour_the_weights_are_the_exact_ones():
-    """Each column is EASE's own regression: with the whole catalogue as its neighbourhood (every Gram entry
-    listed) the weights are the closed form's, its positive ones kept."""
-    shelves = grouped_shelves(readers_per_group=30)
+def test_with_every_book_it_shares_a_shelf_with_as_a_neighbour_the_weights_are_the_exact_ones():
+    """Each column is EASE's own regression: when a book's neighbourhood holds every book that shares a shelf
+    with it, and those share shelves with each other (here each group's books pairwise; groups never meet), the
+    weights are the closed form's, its positive ones kept."""
+    shelves = grouped_shelves(readers_per_group=150)
     n = shelves.n_books
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
@@ -159,3 +160,25 @@ def test_a_run_on_the_bundled_goodbooks_sample_serves_its_readers_from_neighbour
     assert not {r.book.pk for r in recommended.items} & shelved
     assert all(r.because and {b.pk for b in r.because} <= shelved for r in recommended.items)
     assert Book.objects.filter(pk__in=[r.book.pk for r in recommended.items]).count() == 10
+
+
+@pytest.mark.parametrize("common_link_books", [1000, 5])
+def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeypatch, common_link_books):
+    """A link on more than ``COMMON_LINK_BOOKS`` books is left out of the neighbour lists but added to each
+    system whole: with every book a neighbour, the weights are the closed form's with the links either way."""
+    from recommender.training import shelf_model
+
+    monkeypatch.setattr(shelf_model, "COMMON_LINK_BOOKS", common_link_books)
+    shelves = grouped_shelves(readers_per_group=150)
+    n = shelves.n_books
+    everywhere = [(book, 0) for book in range(n)]  # one link on every book, one per group
+    per_group = [(book, 1 + book // BOOKS_PER_GROUP) for book in range(n)]
+    books, links = zip(*(everywhere + per_group))
+    content = PairSet.build(books, links, n_books=n, n_links=1 + GROUPS)
+    common = dict(shelf_model_link_weight=20.0, shelf_model_regularisation=10.0, shelf_model_min_shelves=1)
+
+    exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
+    model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
+
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
