@@ -214,7 +214,7 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
         links = links[:, ~is_common].tocsr()
     links_t = links.T.tocsr() if link_weight else None
     # Row n is a sentinel: the neighbour of a book with fewer than m, with no Gram entry and a unit diagonal.
-    neighbours = np.full((n + 1, m), n, np.int64)
+    neighbours = np.full((n + 1, m), n, np.int32)
     gram_values = np.zeros((n + 1, m), np.float32)
     diagonal = np.ones(n + 1, np.float64)
     start, reported = 0, 0
@@ -246,31 +246,38 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * (
         diagonal + np.einsum("ij,ij->i", common, common))  # the whole Gram's diagonal
     penalty[n] = 0.0
-    where = np.full(n + 1, -1, np.int64)
+    # where[row, book]: the position of ``book`` in the neighbourhood of the batch's row-th book, -1 if not in it.
+    where = np.full((SOLVE_BATCH, n + 1), -1, np.int16 if m < 2**15 else np.int32)
     columns = np.zeros((n, m), np.float32)
-    systems = np.zeros((SOLVE_BATCH, m, m), np.float64)
     flat = np.arange(m)
+    identity = np.eye(common.shape[1])
     for start in range(0, n, SOLVE_BATCH):
         stop = min(start + SOLVE_BATCH, n)
-        for row, book in enumerate(range(start, stop)):
-            chosen = neighbours[book]
-            where[chosen] = flat
-            where[n] = -1
-            at = where[neighbours[chosen]]  # m × m: position in ``chosen`` of each listed neighbour's neighbours
-            listed = at >= 0
-            system = systems[row]
-            system.fill(0.0)
-            system[np.nonzero(listed)[0], at[listed]] = gram_values[chosen][listed]
-            np.maximum(system, system.T, out=system)  # G is symmetric: an entry either book lists is exact
-            system[flat, flat] = diagonal[chosen] + penalty[chosen]
-            where[chosen] = -1
         count = stop - start
+        chosen = neighbours[start:stop]  # count × m
+        batch = np.arange(count)[:, None]
+        where[batch, chosen] = flat
+        where[:count, n] = -1
+        at = where[batch[:, :, None], neighbours[chosen]]  # count × m × m: position of each neighbour's neighbour
+        listed = at >= 0
+        rows, first, _ = np.nonzero(listed)
+        systems = np.zeros((count, m, m), np.float64)
+        systems[rows, first, at[listed]] = gram_values[chosen][listed]
+        systems = np.maximum(systems, systems.transpose(0, 2, 1))  # G is symmetric: an entry either lists is exact
+        systems[:, flat, flat] = diagonal[chosen] + penalty[chosen]
+        where[batch, chosen] = -1
         right = gram_values[start:stop, :, None].astype(np.float64)
         if common.shape[1]:
-            shared = common[neighbours[start:stop]]  # count × m × common links
-            systems[:count] += shared @ shared.transpose(0, 2, 1)
+            # G[S, S] + U Uᵀ with U the common links' rows: Woodbury, so the m × m systems stay as listed.
+            shared = common[chosen].astype(np.float64)  # count × m × common links
             right += shared @ common[start:stop, :, None]
-        columns[start:stop] = np.linalg.solve(systems[:count], right)[:, :, 0]
+            solved = np.linalg.solve(systems, np.concatenate([right, shared], axis=2))
+            plain, through = solved[:, :, :1], solved[:, :, 1:]
+            small = identity + shared.transpose(0, 2, 1) @ through
+            plain -= through @ np.linalg.solve(small, shared.transpose(0, 2, 1) @ plain)
+            columns[start:stop] = plain[:, :, 0]
+        else:
+            columns[start:stop] = np.linalg.solve(systems, right)[:, :, 0]
         if (start // SOLVE_BATCH) % max(1, n // SOLVE_BATCH // 10) == 0:
             stage(f"shelf model: solved {stop:,} of {n:,} books")
 
