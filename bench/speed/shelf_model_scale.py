@@ -13,8 +13,14 @@ holding half the shelf entries) and tail books, beside popularity's.
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 
-Usage: python -m bench.speed.shelf_model_scale [--sizes 10000,50000,200000] [--serve 200000] [--duration 30]
-Writes bench/results/shelf_model_scale.json.
+Serving can be measured at a size larger than any fitted one with ``--tile-from SIZE``: the model fitted at SIZE
+is repeated along the diagonal (its books' neighbour lists, as long as a real fit's, copied for each block of
+SIZE books) — what a query reads is a few books' lists, at most ``shelf_model_out_neighbours`` long each, so the
+catalogue's size enters only through the table's indexes.
+
+Usage: python -m bench.speed.shelf_model_scale [--sizes 10000,50000,200000] [--serve 200000 [--tile-from 10000]]
+       [--duration 30]
+Writes bench/results/shelf_model_scale.json (``--sizes ""`` measures serving only and keeps the fits there).
 """
 
 from __future__ import annotations
@@ -23,13 +29,20 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, own_peak_rss_mib, percentiles_ms, write_result
+from bench.support.common import (
+    PROJECT_DIR,
+    PYTHON,
+    WORK_DIR,
+    RssSampler,
+    own_peak_rss_mib,
+    percentiles_ms,
+    write_result,
+)
 
 READERS_PER_BOOK = 5
 MEAN_SHELF = 23
@@ -143,41 +156,51 @@ def fit_one(n_books: int, out: Path) -> dict:
     }
 
 
-def serve(n_books: int, model_file: Path, duration: int, connections: int) -> dict:
+def serve(n_books: int, model_file: Path, duration: int, connections: int, tile_from: int | None) -> dict:
     """At one size: the catalogue's books and a version with the fitted model in a scratch database, then the
     selector's latency in-process and the endpoint's under wrk."""
     from bench.support.scratch import fresh_database
 
     env = fresh_database(database="bookvec_shelfscale")
     child = subprocess.run([PYTHON, "-m", "bench.speed.shelf_model_scale", "--load", str(n_books),
-                            "--model-file", str(model_file)], env=env, cwd=PROJECT_DIR, capture_output=True,
+                            "--model-file", str(model_file), *(["--tile-from", str(tile_from)] if tile_from else [])],
+                           env=env, cwd=PROJECT_DIR, capture_output=True,
                            text=True)
     if child.returncode:
         raise RuntimeError(child.stderr[-3000:])
     loaded = json.loads(child.stdout.strip().splitlines()[-1])
-    return {**loaded, "http": http_figures(env, loaded.pop("book_ids_file"), duration, connections)}
+    ids_file = loaded.pop("book_ids_file")
+    return {**loaded, "http": http_figures(env, ids_file, duration, connections)}
 
 
-def load_and_measure(n_books: int, model_file: Path) -> dict:
+def load_and_measure(n_books: int, model_file: Path, tile_from: int | None) -> dict:
     """(In a child with the scratch database's environment.) Writes the books and publishes the version."""
     import django
 
     django.setup()
-    from django.db import connection
+    import scipy.sparse as sp
+    from django.db import connection, transaction
 
     from recommender.selectors.recommendations import book_recommendations
     from recommender.services.versions import version_activate, version_publish
     from recommender.training.shelf_model import ShelfModel
     from recommender.vectors import copy_rows
-    import scipy.sparse as sp
 
     saved = np.load(model_file)
     n = len(saved["book_index"])
-    model = ShelfModel(book_index=saved["book_index"],
-                       shelf_vectors=sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=(n, n)))
-    started = time.perf_counter()
-    from django.db import transaction
+    weights = sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=(n, n))
+    book_index = saved["book_index"]
+    if tile_from:
+        copies = n_books // tile_from
+        weights = sp.block_diag([weights] * copies, format="csr", dtype=np.float32)
+        book_index = np.concatenate([book_index + copy * tile_from for copy in range(copies)])
+    model = ShelfModel(book_index=book_index, shelf_vectors=weights)
+    from datetime import UTC, datetime
 
+    from psycopg.types.json import Jsonb
+
+    now, empty = datetime.now(UTC), Jsonb({})
+    started = time.perf_counter()
     with transaction.atomic():
         copy_rows("books_book", ["external_id", "source", "title", "author", "genre", "country", "language",
                                  "publisher", "pages_raw", "isbn", "cover_url", "metadata", "search_text",
@@ -185,7 +208,7 @@ def load_and_measure(n_books: int, model_file: Path) -> dict:
                   ["text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "jsonb",
                    "text", "int4", "timestamptz", "timestamptz"],
                   ((f"generic:scale-{i}", "generic", f"Scale book {i}", f"Author {i % 5000}", "", "", "", "", "", "",
-                    "", "{}", f"scale book {i}", 0, "now", "now") for i in range(n_books)))
+                    "", empty, f"scale book {i}", 0, now, now) for i in range(n_books)))
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM books_book WHERE external_id LIKE 'generic:scale-%%' ORDER BY id")
         book_ids = np.array([row[0] for row in cursor.fetchall()], np.int64)
@@ -262,6 +285,8 @@ def main() -> None:
                         help="the size to serve from PostgreSQL (default: the largest; 0: none)")
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--tile-from", type=int, default=None,
+                        help="serve the model fitted at this size, repeated up to --serve books")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-file", type=Path, help=argparse.SUPPRESS)
@@ -270,35 +295,49 @@ def main() -> None:
         print(json.dumps(fit_one(args.one, args.model_file)))
         return
     if args.load:
-        print(json.dumps(load_and_measure(args.load, args.model_file)))
+        print(json.dumps(load_and_measure(args.load, args.model_file, args.tile_from)))
         return
 
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    sizes = [int(size) for size in args.sizes.split(",")]
-    fits = []
-    for size in sizes:
-        model_file = WORK_DIR / f"shelf_scale_{size}.npz"
-        print(f"[{time.strftime('%H:%M:%S')}] fitting {size:,} books", flush=True)
-        child = subprocess.run([PYTHON, "-m", "bench.speed.shelf_model_scale", "--one", str(size), "--model-file",
-                                str(model_file)], cwd=PROJECT_DIR, capture_output=True, text=True,
-                               env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
-        if child.returncode:
-            raise RuntimeError(child.stderr[-3000:])
-        fits.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params")}), flush=True)
-        write_result("shelf_model_scale", {"fits": fits})
-    figures = {"fits": fits, "growth_exponents": {
-        key: growth_exponent(sizes, [fit[key] for fit in fits])
-        for key in ("fit_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}}
-    write_result("shelf_model_scale", figures)
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    if sizes:
+        fits = []
+        for size in sizes:
+            model_file = WORK_DIR / f"shelf_scale_{size}.npz"
+            print(f"[{time.strftime('%H:%M:%S')}] fitting {size:,} books", flush=True)
+            child = subprocess.run([PYTHON, "-m", "bench.speed.shelf_model_scale", "--one", str(size),
+                                    "--model-file", str(model_file)], cwd=PROJECT_DIR, capture_output=True, text=True,
+                                   env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+            if child.returncode:
+                raise RuntimeError(child.stderr[-3000:])
+            fits.append(json.loads(child.stdout.strip().splitlines()[-1]))
+            print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params")}), flush=True)
+            save({"fits": fits})
+        save({"fits": fits, "growth_exponents": {
+            key: growth_exponent(sizes, [fit[key] for fit in fits])
+            for key in ("fit_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}})
     if args.serve == 0:
         return
     served = args.serve or max(sizes)
+    source = args.tile_from or served
     print(f"[{time.strftime('%H:%M:%S')}] serving {served:,} books", flush=True)
-    figures["served"] = {"books": served, **serve(served, WORK_DIR / f"shelf_scale_{served}.npz", args.duration,
-                                                  args.connections)}
-    path = write_result("shelf_model_scale", figures)
-    print(json.dumps(figures["served"], indent=1), f"\n-> {path}", flush=True)
+    figures = {"books": served, "model": f"fitted at {source:,} books" + (
+        f", repeated {served // source}x along the diagonal" if args.tile_from else ""),
+        **serve(served, WORK_DIR / f"shelf_scale_{source}.npz", args.duration, args.connections, args.tile_from)}
+    path = save({"served": figures})
+    print(json.dumps(figures, indent=1), f"\n-> {path}", flush=True)
+
+
+def save(update: dict) -> Path:
+    """Writes the results file with ``update``'s parts replaced, the others kept (fits and serving run apart)."""
+    from bench.support.common import RESULTS_DIR
+
+    path = RESULTS_DIR / "shelf_model_scale.json"
+    kept = {}
+    if path.exists():
+        kept = {key: value for key, value in json.loads(path.read_text()).items()
+                if key in ("fits", "growth_exponents", "served")}
+    return write_result("shelf_model_scale", {**kept, **update})
 
 
 if __name__ == "__main__":
