@@ -7,6 +7,7 @@ HNSW index (cosine), and dropping an old version is a cheap delete.
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from pgvector.django import HalfVectorField, VectorField
@@ -88,6 +89,10 @@ class EmbeddingVersion(models.Model):
     link_count = models.PositiveIntegerField(default=0)
     shelf_model_book_count = models.PositiveIntegerField(
         default=0, help_text="Books with shelf-model vectors (0: shelves are served by neighbour voting).")
+    shelf_model_solver = models.CharField(
+        max_length=20, default="exact",
+        help_text="How the shelf model was solved, and so how its vectors are stored: exact (one dense vector per "
+                  "book) or neighbourhood (each book's largest weights as a neighbour list).")
     is_active = models.BooleanField(default=False)
     is_ready = models.BooleanField(default=False, help_text="Vectors written, index built and checked.")
     ann_recall_at_10 = models.FloatField(null=True, blank=True)
@@ -140,15 +145,24 @@ class LinkVector(models.Model):
 class ShelfVector(models.Model):
     """A book's shelf-model vector in one version (``recommender.training.shelf_model``).
 
-    One component per book of the shelf model: ``vector[i]`` is how much this book on a shelf says for the
-    book at ``position`` i. A shelf's scores are the sum of its books' vectors. Half precision, stored
-    uncompressed (migration 0005): a version's are its shelf-model books squared (85 MB for goodbooks).
+    Its row of the model's book × book weights: how much this book on a shelf says for the book at each
+    ``position``; a shelf's scores are the sum of its books' rows. Stored one of two ways, by the version's
+    ``shelf_model_solver``:
+
+    - exact: ``vector``, one half-precision component per book of the model (``vector[i]`` for the book at
+      position i), stored uncompressed (migration 0005): the model's books squared (85 MB for goodbooks);
+    - neighbourhood: the row's non-zero weights only, ``weights[i]`` for the book at position
+      ``neighbours[i]`` (at most ``shelf_model_out_neighbours`` a book: linear in the catalogue); both null
+      when the book says nothing for any other.
     """
 
     version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="shelf_vectors")
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
     position = models.PositiveIntegerField(help_text="This book's component (1-based) in every shelf vector.")
-    vector = HalfVectorField()
+    vector = HalfVectorField(null=True)
+    neighbours = ArrayField(models.PositiveIntegerField(), null=True,
+                            help_text="The positions this book's weights are for (neighbourhood solver).")
+    weights = HalfVectorField(null=True, help_text="This book's weight for each of ``neighbours``.")
 
     class Meta:
         constraints = [

@@ -286,6 +286,11 @@ def main() -> None:
         "shelf_model_read_shelves1": {"shelf_model_other_shelves_weight": 1.0},
         "shelf_model_min_shelves1": {"shelf_model_min_shelves": 1},
         "shelf_model_min_shelves5": {"shelf_model_min_shelves": 5},
+        # The neighbourhood solver (every shelved book modelled, linear in the catalogue; BENCHMARKS.md §16).
+        "shelf_model_neighbourhood": {"shelf_model_solver": "neighbourhood"},
+        "shelf_model_neighbourhood100": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 100},
+        "shelf_model_neighbourhood400": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 400},
+        "shelf_model_neighbourhood_out200": {"shelf_model_solver": "neighbourhood", "shelf_model_out_neighbours": 200},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")
@@ -302,7 +307,9 @@ def main() -> None:
             f"whole shelves {fmt(figures['whole_shelves'])})")
         results["runs"][name] = {
             "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
-            "fit_seconds": seconds, "books": len(model), **figures, "measured": measured(),
+            "fit_seconds": seconds, "books": len(model),
+            "stored_weights": int(model.shelf_vectors.nnz if model.is_sparse else model.shelf_vectors.size),
+            **figures, "measured": measured(),
         }
         if name == "shelf_model":
             results["protocol_readings"] = protocol_readings(

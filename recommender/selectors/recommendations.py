@@ -1,7 +1,7 @@
 """Recommendations: for a list of books, and for a reader from their shelves, with why there are none.
 
-The input books the active version's shelf model knows are ranked by an exact inner-product scan of its
-shelf vectors; the others by neighbour voting on the book vectors (one nearest-neighbour query on the HNSW
+The input books the active version's shelf model knows are ranked by the sum of their shelf vectors (dense
+vectors, or neighbour lists whose length does not grow with the catalogue); the others by neighbour voting on the book vectors (one nearest-neighbour query on the HNSW
 index, ``recommender.vectors.nearest_sql``). The number of queries never depends on how many books come back.
 """
 from __future__ import annotations
@@ -108,15 +108,78 @@ def _recommendations(version: EmbeddingVersion | None, book_ids: Iterable[int], 
 def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                          weights: dict[int, float], k: int) -> tuple[list[scoring.ScoredBook], set[int]]:
     """The shelf model's ranking (``recommender.training.shelf_model``) and the input books it knows (none:
-    an empty ranking).
+    an empty ranking): each input book's share of a suggestion's score is its weight times its shelf vector's
+    component for that book, which names the input books that explain it."""
+    weight_of = [float(weights.get(book_id, 1.0)) for book_id in sources]
+    if version.shelf_model_solver == "neighbourhood":
+        rows, known = _neighbour_list_terms(version, sources, weight_of, excluded, k)
+    else:
+        rows, known = _dense_vector_terms(version, sources, weight_of, excluded, k)
+    weight_by_book = dict(zip(sources, weight_of))
+    ranked: dict[int, tuple[float, list[tuple[float, int]]]] = {}
+    for book_id, score, source_id, term in rows:
+        ranked.setdefault(book_id, (float(score), []))[1].append((weight_by_book[source_id] * float(term), source_id))
+    return [
+        scoring.ScoredBook(book_id, score, tuple(source for share, source in sorted(
+            terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
+        for book_id, (score, terms) in ranked.items()
+    ], known
+
+
+def _neighbour_list_terms(version: EmbeddingVersion, sources: list[int], weight_of: list[float],
+                          excluded: list[int], k: int) -> tuple[list[tuple], set[int]]:
+    """(suggested book, its score, input book, the input book's unweighted term) rows, best first, and the input
+    books known, from a neighbourhood model's neighbour lists.
+
+    One query: it unnests the input books' lists (at most ``shelf_model_out_neighbours`` entries each, so its work
+    depends on the shelf, not on the catalogue), sums each listed book's weighted terms, takes the best — as
+    many more than ``k`` as there are excluded books, so that leaving those out still leaves ``k`` — maps their
+    positions to books through the (version, position) index and drops the excluded ones. An input book whose list
+    is empty (its row has no positive weight) is not known: neighbour voting answers for it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH term AS MATERIALIZED (
+                SELECT sv.book_id AS source, listed.position, listed.weight AS term,
+                       input.weight * listed.weight AS share
+                FROM unnest(%(sources)s::bigint[], %(weights)s::float8[]) AS input(book_id, weight)
+                JOIN recommender_shelfvector sv ON sv.version_id = %(version)s AND sv.book_id = input.book_id
+                CROSS JOIN LATERAL unnest(sv.neighbours, sv.weights::real[]) AS listed(position, weight)
+            ), best AS (
+                SELECT position, sum(share) AS score FROM term GROUP BY position
+                ORDER BY score DESC, position LIMIT %(best)s
+            ), suggested AS (
+                SELECT sv.book_id, best.position, best.score
+                FROM best JOIN recommender_shelfvector sv
+                  ON sv.version_id = %(version)s AND sv.position = best.position
+                WHERE sv.book_id <> ALL(%(excluded)s::bigint[])
+                ORDER BY best.score DESC, sv.book_id
+                LIMIT %(k)s
+            )
+            SELECT suggested.book_id, suggested.score, term.source, term.term
+            FROM suggested JOIN term ON term.position = suggested.position
+            UNION ALL
+            SELECT NULL, NULL, source, NULL FROM (SELECT DISTINCT source FROM term) AS known
+            """,
+            {"sources": sources, "weights": weight_of, "version": version.pk, "excluded": excluded, "k": k,
+             "best": k + len(excluded)},
+        )
+        rows = cursor.fetchall()
+    known = {source for book_id, _, source, _ in rows if book_id is None}
+    terms = sorted((row for row in rows if row[0] is not None), key=lambda row: (-row[1], row[0]))
+    return terms, known
+
+
+def _dense_vector_terms(version: EmbeddingVersion, sources: list[int], weight_of: list[float],
+                        excluded: list[int], k: int) -> tuple[list[tuple], set[int]]:
+    """The rows of ``_neighbour_list_terms`` from an exact model's dense vectors.
 
     Two queries. The first sums the input books' shelf vectors (one sum per distinct weight; their weighted
     total scores every book of the model). The second takes the best-scored books — as many more than ``k``
     as there are excluded books, so that leaving those out still leaves ``k`` — drops the excluded ones, and
-    returns each suggestion's component of every input book's vector: its share of the score, which names
-    the input books that explain it.
+    returns each suggestion's component of every input book's vector.
     """
-    weight_of = [float(weights.get(book_id, 1.0)) for book_id in sources]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w.weight, sum(sv.vector::vector)::text, array_agg(sv.book_id) FROM recommender_shelfvector sv"
@@ -152,16 +215,7 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
             {"positions": (top + 1).tolist(), "scores": scores[top].tolist(), "version": version.pk,
              "excluded": excluded, "k": k, "sources": sources},
         )
-        rows = cursor.fetchall()
-    weight_by_book = dict(zip(sources, weight_of))
-    ranked: dict[int, tuple[float, list[tuple[float, int]]]] = {}
-    for book_id, score, source_id, term in rows:
-        ranked.setdefault(book_id, (float(score), []))[1].append((weight_by_book[source_id] * float(term), source_id))
-    return [
-        scoring.ScoredBook(book_id, score, tuple(source for share, source in sorted(
-            terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
-        for book_id, (score, terms) in ranked.items()
-    ], known
+        return cursor.fetchall(), known
 
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],

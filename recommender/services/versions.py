@@ -81,6 +81,7 @@ def version_publish(
             training_run=run, dimensions=dimensions, book_count=len(book_ids), link_count=len(link_ids),
             metrics=metrics or {}, layout_method=layout_method,
             shelf_model_book_count=0 if shelf_model is None else len(shelf_model),
+            shelf_model_solver="neighbourhood" if shelf_model is not None and shelf_model.is_sparse else "exact",
         )
         _copy_book_vectors(version, book_ids, book_vectors, map_coords)
         listed = np.ones(len(link_ids), bool) if link_book_counts is None else (
@@ -269,10 +270,28 @@ def _copy_link_vectors(version, link_ids, vectors, listed) -> None:
 def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
     if len(book_ids) != len(model):
         raise ValueError("shelf_book_ids must name every book of the shelf model")
+    if model.is_sparse:
+        _copy_shelf_neighbours(version, book_ids, model)
+        return
     rows = ((version.pk, int(book_id), position, HalfVector(vector))
             for position, (book_id, vector) in enumerate(zip(book_ids, model.shelf_vectors), start=1))
     copy_rows(ShelfVector._meta.db_table, ["version_id", "book_id", "position", "vector"],
           ["bigint", "bigint", "int4", "halfvec"], rows)
+
+
+def _copy_shelf_neighbours(version, book_ids, model: ShelfModel) -> None:
+    """Each book's neighbour list: the 1-based positions of its row's non-zero weights and the weights (both
+    null for a row without any: a vector has at least one component)."""
+    weights = model.shelf_vectors
+    rows = (
+        (version.pk, int(book_id), position,
+         *((None, None) if start == stop else
+           ((weights.indices[start:stop] + 1).tolist(), HalfVector(weights.data[start:stop]))))
+        for position, (book_id, start, stop) in enumerate(
+            zip(book_ids, weights.indptr[:-1], weights.indptr[1:]), start=1)
+    )
+    copy_rows(ShelfVector._meta.db_table, ["version_id", "book_id", "position", "neighbours", "weights"],
+              ["bigint", "bigint", "int4", "int4[]", "halfvec"], rows)
 
 
 def _build_indexes(version: EmbeddingVersion) -> None:

@@ -29,8 +29,15 @@ goodbooks (bench/quality/goodbooks.py), and summing a shelf's rows reads less th
 
 Books on fewer than ``params.shelf_model_min_shelves`` training shelves (each counting its weight) are not in
 the model
-(``ShelfModel.book_index``); at most ``params.shelf_model_max_books`` of the most shelved books are, because
-the inversion is cubic in their number. Pure NumPy; nothing here knows about Django.
+(``ShelfModel.book_index``); with the exact solver at most ``params.shelf_model_max_books`` of the most shelved
+books are, because the inversion is cubic in their number and a dense row quadratic in storage.
+
+The neighbourhood solver (``params.shelf_model_solver = "neighbourhood"``, and "auto" beyond that cap;
+``solve_neighbourhood_weights``) has no such cap: it solves each book's column of ``B`` on its ``shelf_model_neighbours`` nearest books only (the same loss,
+SLIM/SANSA's sparsity), so every book on enough shelves is modelled in time and memory linear in the catalogue,
+and keeps each row's ``shelf_model_out_neighbours`` largest weights: a neighbour list, whose length — what serving
+reads — does not grow with the catalogue. On goodbooks it scores within 2 % of the exact solver (BENCHMARKS.md §16).
+Pure NumPy; nothing here knows about Django.
 """
 
 from __future__ import annotations
@@ -54,10 +61,17 @@ class ShelfModel:
     """One shelf vector for each modelled book: score(book j | shelf) = sum of the shelf's vectors' j-th component."""
 
     book_index: np.ndarray  # int64[n]: which books (indices of the training data) the model covers, in order
-    shelf_vectors: np.ndarray  # float32[n, n]: B, row i the shelf vector of book_index[i]
+    shelf_vectors: np.ndarray | sp.csr_matrix
+    """B, row i the shelf vector of book_index[i]: float32[n, n] (the exact solver) or a sparse float32 n × n
+    matrix holding each row's largest weights (the neighbourhood solver)."""
 
     def __len__(self) -> int:
         return len(self.book_index)
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the vectors are neighbour lists (``shelf_model_solver="neighbourhood"``)."""
+        return sp.issparse(self.shelf_vectors)
 
 
 def train_shelf_model(
@@ -78,13 +92,24 @@ def train_shelf_model(
     n_books = shelves.n_books
     shelved = np.bincount(shelves.book_index, weights=shelves.weight, minlength=n_books)
     modelled = np.flatnonzero(shelved >= params.shelf_model_min_shelves)
-    if len(modelled) > params.shelf_model_max_books:
+    sparse = params.shelf_model_solver == "neighbourhood" or (
+        params.shelf_model_solver == "auto" and len(modelled) > params.shelf_model_max_books)
+    if not sparse and len(modelled) > params.shelf_model_max_books:
         most_shelved = np.argsort(-shelved[modelled], kind="stable")[: params.shelf_model_max_books]
         modelled = np.sort(modelled[most_shelved])
     if len(modelled) < 2:
         return None
     position = np.full(n_books, -1, np.int64)
     position[modelled] = np.arange(len(modelled))
+
+    if sparse:
+        stage(f"shelf model: neighbourhoods of {len(modelled):,} books")
+        links = None
+        if params.shelf_model_link_weight > 0 and content is not None and len(content):
+            links = link_rows(position, content, len(modelled))
+        weights = solve_neighbourhood_weights(shelf_book_matrix(position, shelves, len(modelled)), links, params,
+                                              on_stage=stage)
+        return ShelfModel(book_index=modelled, shelf_vectors=weights)
 
     stage(f"shelf model: Gram matrix of {len(modelled):,} books")
     shelf_matrix = shelf_book_matrix(position, shelves, len(modelled))
@@ -119,7 +144,10 @@ def recommend_from_shelf_model(model: ShelfModel, shelf: np.ndarray, k: int,
     if not covered.any():
         return np.zeros(0, np.int64)
     shelf_weights = np.ones(len(shelf)) if weights is None else np.asarray(weights, np.float64)
-    scores = shelf_weights[covered].astype(np.float32) @ model.shelf_vectors[position[covered]]
+    if model.is_sparse:
+        scores = np.asarray(model.shelf_vectors[position[covered]].T @ shelf_weights[covered]).ravel()
+    else:
+        scores = shelf_weights[covered].astype(np.float32) @ model.shelf_vectors[position[covered]]
     scores[position[covered]] = -np.inf
     k = min(k, len(scores) - int(covered.sum()))
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
@@ -138,6 +166,12 @@ def shelf_book_matrix(position: np.ndarray, shelves: PairSet, n: int) -> sp.csr_
 
 def link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     """T Tᵀ of the modelled books' L2-normalised TF-IDF link rows (weights log(1 + count) · idf)."""
+    rows = link_rows(position, content, n)
+    return (rows @ rows.T).toarray()
+
+
+def link_rows(position: np.ndarray, content: PairSet, n: int) -> sp.csr_matrix:
+    """T: the modelled books' L2-normalised TF-IDF link rows (book × link, weights log(1 + count) · idf)."""
     at = position[content.book_index]
     keep = at >= 0
     n_links = content.n_links
@@ -146,5 +180,122 @@ def link_gram(position: np.ndarray, content: PairSet, n: int) -> np.ndarray:
     books_per_link = np.bincount(rows.indices, minlength=n_links)
     rows = rows @ sp.diags(np.log((n + 1.0) / (books_per_link + 1.0)))
     norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
-    rows = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows
-    return (rows @ rows.T).toarray()
+    return (sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows).tocsr()
+
+
+GRAM_BLOCK_ENTRIES = 8_000_000
+"""Gram entries held at once while the neighbourhoods are picked (a block of rows, sparse)."""
+SOLVE_BATCH = 64
+"""Books whose neighbourhood systems are solved in one batched LAPACK call."""
+COMMON_LINK_BOOKS = 1000
+"""A link on more books than this is left out of picking the neighbourhoods (a tag such as "fiction" pairs
+nearly every two books: the Gram's rows would be dense, quadratic in the catalogue) but kept in every system."""
+
+
+def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matrix | None, params: TrainingParams,
+                                on_stage: StageCallback | None = None) -> sp.csr_matrix:
+    """B of the neighbourhood solver (sparse float32 n × n): the exact solver's column regressions, each on its
+    book's ``shelf_model_neighbours`` nearest books only, each row then cut to its ``shelf_model_out_neighbours``
+    largest positive weights.
+
+    Column ``j`` of EASE is the ridge regression of book ``j``'s column on all other books: with
+    ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
+    with ``S`` every other book — the closed form's ``−P[:, j] / P[j, j]`` is that, by block inversion. Here ``S``
+    is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with; fewer when fewer
+    share any), so each column costs one m × m solve: the fit takes ``n · m³`` time and ``n · m`` memory besides
+    the Gram's sparse rows, which are made a block at a time and cut to their ``m`` largest entries (time in
+    proportion to the Gram's non-zeros: pairs of books sharing a shelf or a link). ``G[S, S]`` is read from those
+    lists (an entry neither book lists is taken as 0: SANSA's sparsified Gram), except the part of links on more
+    than ``COMMON_LINK_BOOKS`` books, which is left out of the lists and added to each system whole.
+    """
+    stage = on_stage or (lambda description: None)
+    n = shelf_matrix.shape[1]
+    m = int(min(params.shelf_model_neighbours, n - 1))
+    by_book = shelf_matrix.T.tocsr()
+    link_weight = params.shelf_model_link_weight if links is not None else 0.0
+    common = np.zeros((n + 1, 0), np.float32)
+    if link_weight:
+        books_per_link = np.bincount(links.indices, minlength=links.shape[1])
+        is_common = books_per_link > COMMON_LINK_BOOKS
+        common = np.vstack([np.sqrt(link_weight) * links[:, is_common].toarray().astype(np.float32),
+                            np.zeros((1, int(is_common.sum())), np.float32)])
+        links = links[:, ~is_common].tocsr()
+    links_t = links.T.tocsr() if link_weight else None
+    # Row n is a sentinel: the neighbour of a book with fewer than m, with no Gram entry and a unit diagonal.
+    neighbours = np.full((n + 1, m), n, np.int32)
+    gram_values = np.zeros((n + 1, m), np.float32)
+    diagonal = np.ones(n + 1, np.float64)
+    start, reported = 0, 0
+    while start < n:
+        # Rows per block: as many as keep about GRAM_BLOCK_ENTRIES shelf pairs (an estimate of their entries).
+        pairs = np.cumsum(np.diff(by_book.indptr[start:]) * 64 + n // 64 + 1)
+        stop = start + max(1, int(np.searchsorted(pairs, GRAM_BLOCK_ENTRIES)))
+        stop = min(stop, n)
+        block = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
+        if link_weight:
+            block = block + link_weight * (links[start:stop] @ links_t).astype(np.float32)
+        block = block.tocoo()
+        rows, cols, values = block.row.astype(np.int64), block.col.astype(np.int64), block.data
+        own = rows + start == cols
+        diagonal[rows[own] + start] = values[own]
+        rows, cols, values = rows[~own], cols[~own], values[~own]
+        order = np.lexsort((cols, -values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        top = rank < m
+        neighbours[rows[top] + start, rank[top]] = cols[top]
+        gram_values[rows[top] + start, rank[top]] = values[top]
+        start = stop
+        if stop - reported >= n // 10 or stop == n:
+            reported = stop
+            stage(f"shelf model: neighbourhoods of {stop:,} of {n:,} books")
+
+    dropout = params.shelf_model_dropout
+    penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * (
+        diagonal + np.einsum("ij,ij->i", common, common))  # the whole Gram's diagonal
+    penalty[n] = 0.0
+    # where[row, book]: the position of ``book`` in the neighbourhood of the batch's row-th book, -1 if not in it.
+    where = np.full((SOLVE_BATCH, n + 1), -1, np.int16 if m < 2**15 else np.int32)
+    columns = np.zeros((n, m), np.float32)
+    flat = np.arange(m)
+    identity = np.eye(common.shape[1])
+    for start in range(0, n, SOLVE_BATCH):
+        stop = min(start + SOLVE_BATCH, n)
+        count = stop - start
+        chosen = neighbours[start:stop]  # count × m
+        batch = np.arange(count)[:, None]
+        where[batch, chosen] = flat
+        where[:count, n] = -1
+        at = where[batch[:, :, None], neighbours[chosen]]  # count × m × m: position of each neighbour's neighbour
+        listed = at >= 0
+        rows, first, _ = np.nonzero(listed)
+        systems = np.zeros((count, m, m), np.float64)
+        systems[rows, first, at[listed]] = gram_values[chosen][listed]
+        systems = np.maximum(systems, systems.transpose(0, 2, 1))  # G is symmetric: an entry either lists is exact
+        systems[:, flat, flat] = diagonal[chosen] + penalty[chosen]
+        where[batch, chosen] = -1
+        right = gram_values[start:stop, :, None].astype(np.float64)
+        if common.shape[1]:
+            # G[S, S] + U Uᵀ with U the common links' rows: Woodbury, so the m × m systems stay as listed.
+            shared = common[chosen].astype(np.float64)  # count × m × common links
+            right += shared @ common[start:stop, :, None]
+            solved = np.linalg.solve(systems, np.concatenate([right, shared], axis=2))
+            plain, through = solved[:, :, :1], solved[:, :, 1:]
+            small = identity + shared.transpose(0, 2, 1) @ through
+            plain -= through @ np.linalg.solve(small, shared.transpose(0, 2, 1) @ plain)
+            columns[start:stop] = plain[:, :, 0]
+        else:
+            columns[start:stop] = np.linalg.solve(systems, right)[:, :, 0]
+        if (start // SOLVE_BATCH) % max(1, n // SOLVE_BATCH // 10) == 0:
+            stage(f"shelf model: solved {stop:,} of {n:,} books")
+
+    # B[neighbours[j], j] = columns[j]; each row keeps its largest positive weights (what serving sums).
+    rows = neighbours[:n].ravel()
+    cols = np.repeat(np.arange(n, dtype=np.int64), m)
+    weights = columns.ravel()
+    keep = (weights > 0) & (rows < n)
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    order = np.lexsort((cols, -weights, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    keep = np.arange(len(rows)) - np.searchsorted(rows, rows) < params.shelf_model_out_neighbours
+    return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)

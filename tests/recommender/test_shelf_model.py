@@ -98,7 +98,7 @@ def test_only_books_on_enough_shelves_and_at_most_the_most_shelved_are_modelled(
     once, twice, thrice = GROUPS * BOOKS_PER_GROUP + np.arange(3)  # now on 1, 2 and 3 shelves of their own
     shelves = PairSet.combine(shelves, PairSet.build([once, twice, twice, thrice, thrice, thrice], np.arange(6),
                                                      n_books=shelves.n_books, n_links=6))
-    capped = TrainingParams(shelf_model_max_books=30)
+    capped = TrainingParams(shelf_model_max_books=30, shelf_model_solver="exact")
     popularity = np.bincount(shelves.book_index, minlength=shelves.n_books)
 
     model = train_shelf_model(shelves=shelves, content=None, params=TrainingParams())
@@ -111,6 +111,10 @@ def test_only_books_on_enough_shelves_and_at_most_the_most_shelved_are_modelled(
     assert len(small) == 30 and popularity[small.book_index].min() >= np.sort(popularity)[::-1][29]
     outside = np.setdiff1d(np.arange(shelves.n_books), small.book_index)[:3]
     assert len(recommend_from_shelf_model(small, outside, 5)) == 0, "books outside the model are ignored"
+    beyond = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(shelf_model_max_books=30))
+    assert beyond.is_sparse and list(beyond.book_index) == list(model.book_index), (
+        "past the cap, the default (auto) takes the neighbourhood solver and models every book")
+    assert not model.is_sparse, "under it, the exact solver"
 
 
 def test_fewer_than_two_shelved_books_give_no_model():

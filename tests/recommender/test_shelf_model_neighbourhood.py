@@ -1,0 +1,184 @@
+"""The shelf model's neighbourhood solver: its fit, its neighbour lists stored with a version, serving from
+them, rollback between the two kinds of versions, and a training run on the bundled goodbooks sample."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from books.models import Book, ShelfEntry
+from recommender.models import ShelfVector, TrainingRun
+from recommender.selectors import active_version, book_recommendations
+from recommender.selectors.recommendations import reader_recommendations
+from recommender.services.training_pipeline import training_run_execute
+from recommender.services.training_runs import training_run_request
+from recommender.services.versions import version_activate, version_rollback
+from recommender.training.dataset import PairSet
+from recommender.training.params import TrainingParams
+from recommender.training.shelf_model import recommend_from_shelf_model, train_shelf_model
+from tests.recommender.planted import planted_catalogue, publish_planted_version
+from tests.recommender.test_shelf_model import BOOKS_PER_GROUP, GROUPS, exact_weights, grouped_shelves
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "goodbooks"
+
+
+def test_with_every_book_it_shares_a_shelf_with_as_a_neighbour_the_weights_are_the_exact_ones():
+    """Each column is EASE's own regression: when a book's neighbourhood holds every book that shares a shelf
+    with it, and those share shelves with each other (here each group's books pairwise; groups never meet), the
+    weights are the closed form's, its positive ones kept."""
+    shelves = grouped_shelves(readers_per_group=150)
+    n = shelves.n_books
+    params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
+                            shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
+                            shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1)
+
+    model = train_shelf_model(shelves=shelves, content=None, params=params)
+
+    exact = exact_weights(shelves, 10.0, 0.25)
+    assert model.is_sparse and len(model) == n
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), np.where(exact > 0, exact, 0.0), atol=1e-5)
+
+
+def test_every_book_on_enough_shelves_is_modelled_with_short_lists_that_recommend_its_group():
+    shelves = grouped_shelves(extra_books=3)
+    params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=15,
+                            shelf_model_out_neighbours=10, shelf_model_max_books=30, shelf_model_regularisation=10.0)
+
+    model = train_shelf_model(shelves=shelves, content=None, params=params)
+
+    assert len(model) == GROUPS * BOOKS_PER_GROUP, "no cap on the number of books: every shelved book is in it"
+    lengths = np.diff(model.shelf_vectors.indptr)
+    assert lengths.max() <= 10 and lengths.min() > 0
+    shelf = 2 * BOOKS_PER_GROUP + np.arange(4)
+    suggested = recommend_from_shelf_model(model, shelf, 10)
+    assert len(suggested) == 10 and all(book // BOOKS_PER_GROUP == 2 for book in suggested)
+    assert not set(suggested) & set(shelf)
+
+
+def test_content_links_bring_a_book_into_its_group_s_neighbourhoods():
+    shelves = grouped_shelves(extra_books=1)
+    lonely = GROUPS * BOOKS_PER_GROUP  # on three shelves with nothing else, but tagged like group 0
+    shelves = PairSet.combine(shelves, PairSet.build([lonely] * 3, [0, 1, 2], n_books=shelves.n_books, n_links=3))
+    content = PairSet.build(list(range(BOOKS_PER_GROUP)) + [lonely], [0] * BOOKS_PER_GROUP + [0],
+                            n_books=shelves.n_books, n_links=1)
+    base = dict(shelf_model_solver="neighbourhood", shelf_model_neighbours=30, shelf_model_regularisation=10.0)
+
+    with_links = train_shelf_model(shelves=shelves, content=content,
+                                   params=TrainingParams(**base, shelf_model_link_weight=50.0))
+
+    assert lonely in recommend_from_shelf_model(with_links, np.arange(4), 20)
+
+
+@pytest.mark.django_db
+class TestServing:
+    @pytest.fixture
+    def shelved_catalogue(self):
+        shelved_catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
+                                              readers_per_group=12, shelf_size=8)
+        publish_planted_version(shelved_catalogue, shelf_model=True, shelf_model_solver="neighbourhood")
+        return shelved_catalogue
+
+    def test_the_version_holds_each_book_s_neighbour_list(self, shelved_catalogue):
+        version = active_version()
+
+        stored = ShelfVector.objects.filter(version=version)
+        assert version.shelf_model_solver == "neighbourhood"
+        shelved = ShelfEntry.objects.values("book").distinct().count()
+        assert stored.count() == version.shelf_model_book_count == shelved > 0.95 * len(shelved_catalogue.books)
+        assert not stored.filter(vector__isnull=False).exists()
+        for neighbours, weights in stored.values_list("neighbours", "weights"):
+            assert len(neighbours) == len(weights.to_numpy()) and 0 < len(neighbours) <= 500
+            assert min(neighbours) >= 1 and max(neighbours) <= stored.count()
+
+    def test_recommendations_are_the_model_s_ranking_explained_by_shelf_books(
+            self, shelved_catalogue, django_assert_max_num_queries):
+        version = active_version()
+        rows = list(ShelfVector.objects.filter(version=version).order_by("position")
+                    .values_list("book_id", "neighbours", "weights"))
+        ids = np.array([book_id for book_id, _, _ in rows])
+        inputs = [b.pk for b in shelved_catalogue.books_of_group(3)[:4]]
+        scores = np.zeros(len(ids))
+        for book_id, neighbours, weights in rows:
+            if book_id in inputs:
+                np.add.at(scores, np.array(neighbours) - 1, weights.to_numpy())
+        scores[np.isin(ids, inputs)] = -np.inf
+
+        with django_assert_max_num_queries(3):
+            results = book_recommendations(book_ids=inputs, k=12)
+            explained = [{b.pk for b in r.because} for r in results]
+
+        assert [r.book.pk for r in results] == list(ids[np.lexsort((ids, -scores))[:12]])
+        assert [r.score for r in results] == pytest.approx(sorted(scores, reverse=True)[:12], rel=1e-3)
+        assert all(shelved_catalogue.group_of_book[r.book.pk] == 3 for r in results)
+        assert all(because and because <= set(inputs) for because in explained)
+
+    def test_excluding_the_best_books_still_gives_k_the_next_best(self, shelved_catalogue):
+        inputs = [b.pk for b in shelved_catalogue.books_of_group(2)[:4]]
+        ranking = [r.book.pk for r in book_recommendations(book_ids=inputs, k=40)]
+
+        results = book_recommendations(book_ids=inputs, k=12, exclude_ids=ranking[:20])
+
+        assert [r.book.pk for r in results] == ranking[20:32]
+
+    def test_rollback_switches_between_an_exact_and_a_neighbourhood_version(self, shelved_catalogue):
+        inputs = [b.pk for b in shelved_catalogue.books_of_group(1)[:3]]
+        neighbourhood = active_version()
+        from_neighbourhood = [r.book.pk for r in book_recommendations(book_ids=inputs, k=15)]
+        exact = publish_planted_version(shelved_catalogue, shelf_model=True, seed=1)
+        from_exact = [r.book.pk for r in book_recommendations(book_ids=inputs, k=15)]
+        assert active_version() == exact and exact.shelf_model_solver == "exact"
+        assert from_exact != from_neighbourhood, "the two models rank apart (else this test says nothing)"
+
+        assert version_rollback() == neighbourhood
+
+        assert [r.book.pk for r in book_recommendations(book_ids=inputs, k=15)] == from_neighbourhood
+        version_activate(version=exact)
+        assert [r.book.pk for r in book_recommendations(book_ids=inputs, k=15)] == from_exact
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+def test_a_run_on_the_bundled_goodbooks_sample_serves_its_readers_from_neighbour_lists():
+    call_command("import_goodbooks", str(SAMPLE), verbosity=0)
+    params = {"epochs": 1, "min_steps": 0, "embedding_dim": 8, "batch_size": 4096, "progress_every_steps": 100,
+              "shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 50}
+    run = training_run_execute(run_id=training_run_request(trigger="command", params=params, enqueue=False).pk)
+
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = active_version()
+    assert version.training_run_id == run.pk and version.shelf_model_solver == "neighbourhood"
+    stored = ShelfVector.objects.filter(version=version)
+    assert stored.count() == version.shelf_model_book_count > 500, "more books than a head of the catalogue"
+    assert stored.filter(neighbours__len__gt=0).count() > 0.9 * stored.count()
+    assert run.metrics["shelf_recall@20"] > run.metrics["popularity_recall@20"]
+    reader = ShelfEntry.objects.values_list("shelf__user", flat=True).order_by("shelf__user").first()
+    from django.contrib.auth import get_user_model
+
+    recommended = reader_recommendations(user=get_user_model().objects.get(pk=reader), k=10)
+    shelved = set(ShelfEntry.objects.filter(shelf__user=reader).values_list("book_id", flat=True))
+    assert recommended.version == version and len(recommended.items) == 10
+    assert not {r.book.pk for r in recommended.items} & shelved
+    assert all(r.because and {b.pk for b in r.because} <= shelved for r in recommended.items)
+    assert Book.objects.filter(pk__in=[r.book.pk for r in recommended.items]).count() == 10
+
+
+@pytest.mark.parametrize("common_link_books", [1000, 5])
+def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeypatch, common_link_books):
+    """A link on more than ``COMMON_LINK_BOOKS`` books is left out of the neighbour lists but added to each
+    system whole: with every book a neighbour, the weights are the closed form's with the links either way."""
+    from recommender.training import shelf_model
+
+    monkeypatch.setattr(shelf_model, "COMMON_LINK_BOOKS", common_link_books)
+    shelves = grouped_shelves(readers_per_group=150)
+    n = shelves.n_books
+    everywhere = [(book, 0) for book in range(n)]  # one link on every book, one per group
+    per_group = [(book, 1 + book // BOOKS_PER_GROUP) for book in range(n)]
+    books, links = zip(*(everywhere + per_group))
+    content = PairSet.build(books, links, n_books=n, n_links=1 + GROUPS)
+    common = dict(shelf_model_link_weight=20.0, shelf_model_regularisation=10.0, shelf_model_min_shelves=1)
+
+    exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
+    model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
+
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
