@@ -7,8 +7,15 @@ from django.core.management import call_command
 
 from books.merges import book_merge_undo, books_merge
 from books.models import Book, Series
-from books.series import (SeriesMark, series_assign, series_books, series_key, series_of_infobox, series_of_title,
-                          series_size)
+from books.series import (
+    SeriesMark,
+    series_assign,
+    series_books,
+    series_key,
+    series_of_infobox,
+    series_of_title,
+    series_size,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
