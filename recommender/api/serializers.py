@@ -5,6 +5,7 @@ from rest_framework import serializers
 from books.api.serializers import (
     MAX_ID,
     BookIdField,
+    BookInSeriesSerializer,
     BookSerializer,
     QueryParametersSerializer,
     RequestBodySerializer,
@@ -88,7 +89,7 @@ class RecommendationParamsSerializer(QueryParametersSerializer):
 
 
 class RecommendationSerializer(serializers.Serializer):
-    book = BookSerializer()
+    book = BookInSeriesSerializer()
     score = serializers.FloatField(help_text="How strongly the books asked about point to this one (higher is better).")
     because = serializers.SerializerMethodField(help_text="Ids of the input (or shelved) books that explain this one.")
 
