@@ -16,6 +16,7 @@ from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, Sign
 from books.importers.normalise import normalise_country
 from books.models import Book, Series, Shelf, ShelfEntry
 from books.search import book_search_correction
+from books.series import series_books, series_size
 from books.services import (
     ShelfError,
     SignUpError,
@@ -30,7 +31,6 @@ from books.services import (
     shelf_update,
     shelves_ensure_standard,
 )
-from books.series import series_books, series_size
 from books.text import fold
 from config.redirects import safe_next_url
 
