@@ -6,7 +6,8 @@ validation reader's visible shelf gets the model's top 20 (as served without re-
 ``3 × 20 + 20`` re-ranked with the goodbooks titles' series ("(The Hunger Games, #1)", ``books.series``) and first
 authors, cut to 20 (as served with ``collapse``). Recall@20 / NDCG@20 are averaged over the same readers, on the
 want-to-read protocol (the bar's) and on their whole shelves; the difference is given with a 95 % interval of the
-paired per-reader differences, so that "beyond noise" is a figure. Also counted: how many lists hold two books of one
+paired per-reader differences, so that "beyond noise" is a figure; each of the re-ranking's two parts (series, authors)
+is also measured alone. Also counted: how many lists hold two books of one
 series, or a box set of a series the reader shelved, and the most books of one author in the first six.
 
 Usage: python bench/quality/series_reranking.py --data ../shared/data/goodbooks
@@ -117,23 +118,29 @@ def main() -> None:
     fetched = K * COLLAPSE_OVERFETCH + 20
     results = {"protocol": __doc__.split("\n\n")[1].replace("\n", " "), "k": K, "fetched_for_reranking": fetched,
                "books_in_series": in_series, "readers": {}, "measured": measured()}
+    no_series = {index: BookFacts(author=fact.author) for index, fact in facts.items()}
+    variants = {  # the whole re-ranking (as served), and each of its two parts alone
+        "series_and_authors": lambda ranked, shelf: rerank(ranked, facts=facts, shelf=shelf),
+        "series_only": lambda ranked, shelf: rerank(ranked, facts=facts, shelf=shelf, per_author=K),
+        "authors_only": lambda ranked, shelf: rerank(ranked, facts=no_series, shelf=shelf),
+    }
     for part in ("validation", "whole_shelves"):
         cases = [case for case in data[part] if len(case.hidden)]
-        started = time.perf_counter()
-        plain, reranked = [], []
-        for case in cases:
-            ranked = recommend_from_shelf_model(model, case.visible, fetched).tolist()
-            plain.append(np.asarray(ranked[:K]))
-            reranked.append(np.asarray(rerank(ranked, facts=facts, shelf=case.visible.tolist())[:K]))
-        seconds = time.perf_counter() - started
+        ranked_lists = [recommend_from_shelf_model(model, case.visible, fetched).tolist() for case in cases]
+        plain = [np.asarray(ranked[:K]) for ranked in ranked_lists]
         recall_before, ndcg_before = per_reader(plain, cases)
-        recall_after, ndcg_after = per_reader(reranked, cases)
-        results["readers"][part] = {
-            "users": len(cases), "seconds": seconds,
-            f"recall@{K}": paired(recall_before, recall_after), f"ndcg@{K}": paired(ndcg_before, ndcg_after),
-            "lists_changed": float(np.mean([not np.array_equal(a, b) for a, b in zip(plain, reranked)])),
-            "repeats_without": repeats(plain, cases, facts), "repeats_with": repeats(reranked, cases, facts),
-        }
+        results["readers"][part] = {"users": len(cases), "repeats_without": repeats(plain, cases, facts)}
+        for name, reranked_by in variants.items():
+            started = time.perf_counter()
+            reranked = [np.asarray(reranked_by(ranked, case.visible.tolist())[:K])
+                        for ranked, case in zip(ranked_lists, cases)]
+            seconds = time.perf_counter() - started
+            recall_after, ndcg_after = per_reader(reranked, cases)
+            results["readers"][part][name] = {
+                f"recall@{K}": paired(recall_before, recall_after), f"ndcg@{K}": paired(ndcg_before, ndcg_after),
+                "lists_changed": float(np.mean([not np.array_equal(a, b) for a, b in zip(plain, reranked)])),
+                "repeats_with": repeats(reranked, cases, facts), "rerank_ms_per_reader": 1000 * seconds / len(cases),
+            }
         log(f"{part}: {json.dumps(results['readers'][part])}")
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     log(f"wrote {args.out}")
