@@ -7,7 +7,7 @@ validation reader's visible shelf gets the model's top 20 (as served without re-
 authors, cut to 20 (as served with ``collapse``). Recall@20 / NDCG@20 are averaged over the same readers, on the
 want-to-read protocol (the bar's) and on their whole shelves; the difference is given with a 95 % interval of the
 paired per-reader differences, so that "beyond noise" is a figure; each of the re-ranking's two parts (series, authors)
-is also measured alone. Also counted: how many lists hold two books of one
+is also measured alone, and the series part for the series the reader has started only. Also counted: how many lists hold two books of one
 series, or a box set of a series the reader shelved, and the most books of one author in the first six.
 
 Usage: python bench/quality/series_reranking.py --data ../shared/data/goodbooks
@@ -51,6 +51,14 @@ def book_facts(titles: list[str], authors: list[str]) -> dict[int, BookFacts]:
         facts[index] = BookFacts(series_key(mark.name) if mark else None, mark.position if mark else None,
                                  mark.position_end if mark else None, fold(author))
     return facts
+
+
+def started_only(facts: dict[int, BookFacts], ranked: list[int], shelf: list[int]) -> dict[int, BookFacts]:
+    """``facts`` of the ranked and shelved books, with the series the shelf has not started left out (their books
+    stay as ranked: only a shelved series collapses)."""
+    started = {facts[book].series for book in shelf if facts[book].series is not None}
+    return {book: facts[book] if facts[book].series in started else BookFacts(author=facts[book].author)
+            for book in (*ranked, *shelf)}
 
 
 def per_reader(lists: list[np.ndarray], cases) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +131,8 @@ def main() -> None:
         "series_and_authors": lambda ranked, shelf: rerank(ranked, facts=facts, shelf=shelf),
         "series_only": lambda ranked, shelf: rerank(ranked, facts=facts, shelf=shelf, per_author=K),
         "authors_only": lambda ranked, shelf: rerank(ranked, facts=no_series, shelf=shelf),
+        "shelved_series_only": lambda ranked, shelf: rerank(ranked, facts=started_only(facts, ranked, shelf),
+                                                            shelf=shelf, per_author=K),
     }
     for part in ("validation", "whole_shelves"):
         cases = [case for case in data[part] if len(case.hidden)]
