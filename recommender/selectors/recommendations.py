@@ -104,17 +104,19 @@ def book_recommendations(
     return collapsed(scored, shelf=sources)[:k]
 
 
-def collapsed(scored: list[Recommendation], *, shelf: Iterable[int]) -> list[Recommendation]:
+def collapsed(scored: list[Recommendation], *, shelf: Iterable[int],
+              shelf_facts: dict[int, reranking.BookFacts] | None = None) -> list[Recommendation]:
     """``scored`` re-ranked so that it stops repeating what the reader has (``recommender.training.reranking``): a
     series shows only its next book after the ``shelf``'s, never a box set holding a shelved book, and one author
-    takes at most two places of a row. One query (the shelf books' series and authors)."""
+    takes at most two places of a row. ``shelf_facts`` are the shelf books' series and authors, when the caller has
+    read them (else one query reads them)."""
     shelf = list(shelf)
+    if shelf_facts is None:
+        shelf_facts = {book_id: _facts(*values) for book_id, *values in Book.objects.filter(pk__in=shelf).values_list(
+            "pk", "series_id", "series_position", "series_position_end", "author")}
     facts = {item.book.pk: _facts(item.book.series_id, item.book.series_position, item.book.series_position_end,
                                   item.book.author) for item in scored}
-    for book_id, *values in Book.objects.filter(pk__in=shelf).values_list(
-            "pk", "series_id", "series_position", "series_position_end", "author"):
-        facts[book_id] = _facts(*values)
-    return reranking.rerank(scored, facts=facts, shelf=shelf, book_id=lambda item: item.book.pk)
+    return reranking.rerank(scored, facts={**facts, **shelf_facts}, shelf=shelf, book_id=lambda item: item.book.pk)
 
 
 def _facts(series_id, position, position_end, author: str) -> reranking.BookFacts:
@@ -247,7 +249,7 @@ def reader_recommendations(*, user, k: int = 20, collapse: bool = False) -> Read
     version = active_version()
     if version is None:
         return ReaderRecommendations(None, [], NoRecommendations.NO_ACTIVE_VERSION)
-    weights = _reader_shelf_weights(user)
+    weights, shelf_facts = _reader_shelf(user)
     if not weights:
         return ReaderRecommendations(version, [], NoRecommendations.EMPTY_SHELVES)
     shelved = list(weights)
@@ -256,7 +258,7 @@ def reader_recommendations(*, user, k: int = 20, collapse: bool = False) -> Read
     excluded = set(shelved) | set(dismissed)
     if collapse:
         items = collapsed(_recommendations(version, sources, k * COLLAPSE_OVERFETCH + 20, excluded, weights),
-                          shelf=shelved)[:k]
+                          shelf=shelved, shelf_facts=shelf_facts)[:k]
     else:
         items = _recommendations(version, sources, k, excluded, weights)
     if items:
@@ -267,11 +269,14 @@ def reader_recommendations(*, user, k: int = 20, collapse: bool = False) -> Read
                                  else NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR)
 
 
-def _reader_shelf_weights(user) -> dict[int, float]:
-    """{book id: weight} of every book on ``user``'s shelves, most recently shelved first; a book on several
-    shelves counts with its best rating's weight (unrated: 1.0)."""
+def _reader_shelf(user) -> tuple[dict[int, float], dict[int, reranking.BookFacts]]:
+    """{book id: weight} of every book on ``user``'s shelves, most recently shelved first (a book on several
+    shelves counts with its best rating's weight; unrated: 1.0), and what re-ranking needs of each (one query)."""
     weights: dict[int, float] = {}
-    entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list("book_id", "rating")
-    for book_id, rating in entries:
+    facts: dict[int, reranking.BookFacts] = {}
+    entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list(
+        "book_id", "rating", "book__series_id", "book__series_position", "book__series_position_end", "book__author")
+    for book_id, rating, *values in entries:
         weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
-    return weights
+        facts[book_id] = _facts(*values)
+    return weights, facts
