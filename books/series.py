@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from books.models import Book, Series
 from books.text import fold
@@ -48,6 +49,7 @@ class SeriesMark:
         return series_key(self.name)
 
 
+@lru_cache(maxsize=65536)  # a series' name is folded once per book of it otherwise
 def series_key(name: str) -> str:
     """A series name as two spellings share it: "The Lord of the Rings" and "Lord of the Rings" are
     "lord of the rings"."""
@@ -122,8 +124,11 @@ def series_assign(*, book_ids: Iterable[int], models: tuple = (Book, Series)) ->
     if not book_ids:
         return
     previous_keys = set(Series.objects.filter(books__id__in=book_ids).values_list("key", flat=True))
-    marks = {row[0]: series_of_book(row[1], row[2])
-             for row in Book.objects.filter(id__in=book_ids).values_list("id", "title", "metadata").iterator(2000)}
+    # Only a book whose title numbers it, or whose metadata names a series, can be in one: the rest are not read.
+    may_be_in_series = (Q(title__contains="#") | Q(metadata__has_key="series")
+                        | Q(metadata__goodbooks__title__contains="#") | Q(metadata__wikipedia__has_key="series"))
+    marks = {row[0]: series_of_book(row[1], row[2]) for row in Book.objects.filter(
+        may_be_in_series, id__in=book_ids).values_list("id", "title", "metadata").iterator(2000)}
     marks = {book_id: mark for book_id, mark in marks.items() if mark is not None}
     keys = {mark.key for mark in marks.values()}
     others = (Book.objects.filter(series__key__in=keys | previous_keys).exclude(id__in=book_ids)
@@ -141,7 +146,7 @@ def series_assign(*, book_ids: Iterable[int], models: tuple = (Book, Series)) ->
     titles = dict(Book.objects.filter(id__in=marks).values_list("id", "title"))
     placed = _positions(marks, titles)
     changed = []
-    for book in Book.objects.filter(id__in=set(book_ids) | set(marks)).only(
+    for book in Book.objects.filter(Q(id__in=marks) | Q(id__in=book_ids, series__isnull=False)).only(
             "id", "series_id", "series_position", "series_position_end"):
         mark = marks.get(book.id)
         wanted = ((series_ids[mark.key], placed.get(book.id), mark.position_end) if mark else (None, None, None))
