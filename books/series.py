@@ -126,7 +126,7 @@ def series_assign(*, book_ids: Iterable[int], models: tuple = (Book, Series)) ->
     previous_keys = set(Series.objects.filter(books__id__in=book_ids).values_list("key", flat=True))
     # Only a book whose title numbers it, or whose metadata names a series, can be in one: the rest are not read.
     may_be_in_series = (Q(title__contains="#") | Q(metadata__has_key="series")
-                        | Q(metadata__goodbooks__title__contains="#") | Q(metadata__wikipedia__has_key="series"))
+                        | Q(metadata__goodbooks__title__icontains="#") | Q(metadata__wikipedia__has_key="series"))
     marks = {row[0]: series_of_book(row[1], row[2]) for row in Book.objects.filter(
         may_be_in_series, id__in=book_ids).values_list("id", "title", "metadata").iterator(2000)}
     marks = {book_id: mark for book_id, mark in marks.items() if mark is not None}
