@@ -42,7 +42,8 @@ class BookAdmin(admin.ModelAdmin):
     list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity")
     list_filter = ("source", "genre", "country")
     search_fields = ("title", "author", "external_id")
-    readonly_fields = ("external_id", "source", "search_text", "created_at", "updated_at")
+    readonly_fields = ("external_id", "source", "search_text", "series", "series_position", "series_position_end",
+                       "created_at", "updated_at")  # a series is read from the sources at import (books.series)
     inlines = [BookLinkInline]
     show_full_result_count = False
     list_per_page = 50

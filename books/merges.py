@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from books.importers.authors import AuthorIndex
 from books.models import Book, BookIdentifier, BookLink, BookMerge, Contribution, ShelfEntry
+from books.series import series_assign
 
 SNAPSHOT_FIELDS = ("title", "author", "genre", "country", "language", "publisher", "pages", "pages_raw",
                    "publication_year", "isbn", "cover_url", "article_length", "popularity", "search_text", "metadata")
@@ -73,6 +74,7 @@ def books_merge(*, keep: Book, merged: Book, by=None, reason: str = "") -> BookM
         keep.search_text = f"{keep.search_text} {merged.search_text}".strip()
     merged.delete()
     keep.save()
+    series_assign(book_ids=[keep.pk])  # from the metadata both books' sources now give it
     return BookMerge.objects.create(
         book=keep, source=merged.source, external_id=merged.external_id, identifiers=identifiers,
         method=BookMerge.Method.STAFF, reason=reason or f"merged by hand: {merged.title!r} into {keep.title!r}",
@@ -112,6 +114,7 @@ def book_merge_undo(*, merge: BookMerge, by=None) -> Book:
     book.genres.set(snapshot.get("genres", []))
     keep.metadata = {key: value for key, value in keep.metadata.items() if key != merge.source}
     keep.save(update_fields=["metadata", "updated_at"])
+    series_assign(book_ids=[keep.pk, book.pk])
     merge.undone_at, merge.undone_by = timezone.now(), by
     merge.save(update_fields=["undone_at", "undone_by"])
     return book

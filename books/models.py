@@ -19,6 +19,23 @@ def sort_key(field: str) -> Lower:
     return Lower(Func(unmarked, Value(SORT_LETTERS[0]), Value(SORT_LETTERS[1]), function="translate"))
 
 
+class Series(models.Model):
+    """A series of books, as the sources name it ("The Hunger Games", "Chronicles of Narnia"): ``key`` is the folded
+    name two spellings share ("The Lord of the Rings" and "Lord of the Rings"). Derived from the books' titles and
+    infoboxes by ``books.series``, never edited by hand."""
+
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True, help_text="The folded name: case, accents, articles aside.")
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "series"
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="series_name_not_empty")]
+
+    def __str__(self):
+        return self.name
+
+
 class Book(models.Model):
     """A work, whichever sources describe it. ``external_id`` and ``source`` name the source it was first imported
     from (``wikipedia:War and Peace``, ``goodbooks:1``); every identifier any source gives it, that one included, is a
@@ -50,6 +67,12 @@ class Book(models.Model):
     popularity = models.PositiveIntegerField(
         default=0, help_text="How many readers shelved or rated the book (from the source's counts)."
     )
+    series = models.ForeignKey(Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="books",
+                               help_text="The series the book belongs to (``books.series``), from its sources.")
+    series_position = models.FloatField(null=True, blank=True,
+                                        help_text="Its number in the series (1, 2, 2.5; an omnibus: its first).")
+    series_position_end = models.FloatField(null=True, blank=True,
+                                            help_text="An omnibus or box set's last book (\"#1-3\": 3); else empty.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     title_sort = models.GeneratedField(expression=sort_key("title"), output_field=models.TextField(), db_persist=True)

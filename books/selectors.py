@@ -120,9 +120,10 @@ def reader_named(username: str):
 
 
 def book_detail(*, book_id: int) -> Book:
-    """One book with its links (most used first) and people loaded, and ``reader_count``: how many readers have
+    """One book with its series, links (most used first) and people loaded, and ``reader_count``: how many readers have
     it on any of their shelves; raises ``Book.DoesNotExist``."""
-    return Book.objects.annotate(reader_count=Count("shelf_entries__shelf__user", distinct=True)).prefetch_related(
+    return Book.objects.select_related("series").annotate(
+        reader_count=Count("shelf_entries__shelf__user", distinct=True)).prefetch_related(
         Prefetch("book_links", queryset=BookLink.objects.select_related("link").order_by("-count", "link__name")),
         Prefetch("contributions", queryset=Contribution.objects.select_related("author")),
     ).get(pk=book_id)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("browse/countries/<facet:name>/", views.country_books, name="country"),
     path("browse/authors/", views.author_index, name="author_index"),
     path("browse/authors/<facet:name>/", views.author_books, name="author"),
+    path("series/<int:pk>/", views.series_detail, name="series"),
     path("accounts/sign-up/", views.sign_up, name="sign_up"),
     path("shelves/", views.shelf_index, name="shelf_index"),
     path("shelves/import/", library_views.library_import_new, name="library_import_new"),

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from books import selectors
 from books.forms import RatingForm, SearchForm, ShelfChoiceForm, ShelfForm, SignUpForm
 from books.importers.normalise import normalise_country
-from books.models import Book, Shelf, ShelfEntry
+from books.models import Book, Series, Shelf, ShelfEntry
 from books.search import book_search_plan
+from books.series import series_books, series_size
 from books.services import (
     ShelfError,
     SignUpError,
@@ -98,6 +99,13 @@ def _facet_books(request, *, kind: str, name: str, books):
 
 
 # --- Accounts ----------------------------------------------------------------------------------------
+
+
+def series_detail(request, pk: int):
+    series = get_object_or_404(Series, pk=pk)
+    books = series_books(series)
+    return render(request, "books/series_detail.html", {"series": series, "books": books,
+                                                        "series_size": series_size(books)})
 
 
 def sign_up(request):

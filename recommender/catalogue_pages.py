@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from books import selectors
 from books.models import Book, Link
+from books.series import series_books, series_size
 from books.services import shelves_ensure_standard
 from recommender import selectors as recommender_selectors
 from recommender.exports import map_teaser
@@ -14,6 +15,7 @@ from recommender.shelf_tags import is_shelf_tag
 BOOKS_PER_PAGE = 24
 SIMILAR_BOOKS = 12
 NEAREST_LINKS = 15
+SERIES_SHOWN = 10
 
 
 def home(request):
@@ -37,8 +39,12 @@ def book_detail(request, pk: int):
     is_left_out = recommender_selectors.left_out_of_training(version=version)
     book_links = list(book.book_links.all())
     learned_from = [book_link for book_link in book_links if not is_left_out(book_link.link)]
+    in_series = series_books(book.series) if book.series_id else []
     context = {
         "book": book,
+        "series_books": in_series,
+        "series_size": series_size(in_series),
+        "series_window": _series_window(in_series, book),
         "links_learned_from": [book_link for book_link in learned_from if not _is_shelf_tag(book_link.link)],
         "shelf_tags_learned_from": [book_link for book_link in learned_from if _is_shelf_tag(book_link.link)],
         "links_left_out": [book_link for book_link in book_links if is_left_out(book_link.link)],
@@ -51,6 +57,13 @@ def book_detail(request, pk: int):
     if request.user.is_authenticated:
         context.update(_shelf_controls(user=request.user, book=book))
     return render(request, "books/book_detail.html", context)
+
+
+def _series_window(books: list[Book], book: Book) -> list[Book]:
+    """At most ``SERIES_SHOWN`` of the series' books around ``book``, in order (the series page lists them all)."""
+    at = next((i for i, other in enumerate(books) if other.pk == book.pk), 0)
+    start = max(0, min(at - SERIES_SHOWN // 2, len(books) - SERIES_SHOWN))
+    return books[start:start + SERIES_SHOWN]
 
 
 def _is_shelf_tag(link: Link) -> bool:

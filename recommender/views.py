@@ -39,7 +39,8 @@ def for_you(request):
         return render(request, "recommender/for_you.html", {"nav": "for_you", "popular_books": books_popular(limit=12),
                                                              "training_status": selectors.training_status()})
     batch = _int(request.GET.get("batch"), default=0) % RECOMMENDATION_BATCHES
-    answer = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES)
+    answer = selectors.reader_recommendations(user=request.user, k=RECOMMENDATIONS_SHOWN * RECOMMENDATION_BATCHES,
+                                              collapse=True)
     ranked = answer.items
     batches = max(1, -(-len(ranked) // RECOMMENDATIONS_SHOWN))
     batch %= batches

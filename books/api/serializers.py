@@ -6,6 +6,7 @@ JSON body are ``RequestBodySerializer``s: a field they do not know is an error, 
 """
 from collections.abc import Mapping
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -74,6 +75,32 @@ class BookSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SeriesPlaceSerializer(serializers.Serializer):
+    """A book's series and its number there."""
+
+    id = serializers.IntegerField(source="series.id", help_text="The series' id (its page is /series/{id}/).")
+    name = serializers.CharField(source="series.name")
+    position = serializers.FloatField(source="series_position", allow_null=True,
+                                      help_text="Its number in the series (1, 2, 2.5; a box set's first); null if "
+                                                "the sources number it nowhere.")
+    position_end = serializers.FloatField(source="series_position_end", allow_null=True,
+                                          help_text='A box set or omnibus\'s last book ("#1-3": 3); else null.')
+
+
+class BookInSeriesSerializer(BookSerializer):
+    """A book as in lists, with its series (load ``series`` with the books: ``select_related``)."""
+
+    series = serializers.SerializerMethodField(help_text="Its series and number there; null if in none.")
+
+    class Meta(BookSerializer.Meta):
+        fields = BookSerializer.Meta.fields + ["series"]
+        read_only_fields = fields
+
+    @extend_schema_field(SeriesPlaceSerializer(allow_null=True))
+    def get_series(self, book) -> dict | None:
+        return SeriesPlaceSerializer(book).data if book.series_id else None
+
+
 class BookLinkSerializer(serializers.ModelSerializer):
     """One of a book's links, with how often the book uses it."""
 
@@ -125,7 +152,7 @@ class AuthorDetailSerializer(AuthorSerializer):
                 for contribution in author.book_contributions]
 
 
-class BookDetailSerializer(BookSerializer):
+class BookDetailSerializer(BookInSeriesSerializer):
     """A book with everything known about it: identifiers, metadata, links, and whether it has a vector."""
 
     identifiers = serializers.SerializerMethodField(
@@ -138,8 +165,8 @@ class BookDetailSerializer(BookSerializer):
         read_only=True, help_text="Whether the active embedding version has a vector for this book."
     )
 
-    class Meta(BookSerializer.Meta):
-        fields = BookSerializer.Meta.fields + [
+    class Meta(BookInSeriesSerializer.Meta):
+        fields = BookInSeriesSerializer.Meta.fields + [
             "identifiers", "contributors", "publisher", "pages", "pages_raw", "isbn", "article_length", "metadata", "links",
             "has_vector", "created_at", "updated_at",
         ]

@@ -18,6 +18,7 @@ from books.importers.merging import Match, catalogue_matches
 from books.importers.report import ImportReport, Stopwatch, progress_bar
 from books.merges import SNAPSHOT_FIELDS
 from books.models import Book, BookMerge, Link
+from books.series import series_assign
 from books.signals import catalogue_imported
 
 BOOK_TEXT_LIMITS = {
@@ -103,7 +104,8 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
     A merged record fills the book's blank fields (the source the book came from first keeps its values; the
     larger popularity wins), adds its title to what search finds the book by and its raw row to the book's metadata
     under its source's name, and brings its identifiers and links; each new merge is a ``BookMerge`` row. An
-    identifier another book already carries stays with that book. A re-imported book's pairs from this source
+    identifier another book already carries stays with that book. Each book's series and place in it
+    (``books.series``) are derived again from what it now holds. A re-imported book's pairs from this source
     become exactly the ones given: pairs it no longer has are deleted, other sources' pairs are kept.
     A link name shared with another source (the tag "fantasy", the wikilink "Fantasy") is one link, keeping
     the kind it was first imported with. Must run inside a transaction, which it makes the only writer of
@@ -125,6 +127,7 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
                 bar.update(len(batch))
         contributions_write(cursor, books, book_ids)
         _book_genres_write(cursor, sorted(set(book_ids.values())))
+        series_assign(book_ids=book_ids.values())
         _link_book_counts_recount(cursor)
         cursor.execute("SET LOCAL bookvec.link_counts_deferred = off")
         cursor.execute("DROP TABLE import_book, import_merge, import_link, import_pair, import_identifier")

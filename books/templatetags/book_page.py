@@ -60,3 +60,12 @@ def goodreads_ratings(book: Book) -> dict | None:
         "count": total,
         "rows": [{"stars": stars, "count": count, "share": round(100 * count / total)} for stars, count in counts.items()],
     }
+
+
+@register.filter
+def series_number(book: Book) -> str:
+    """A book's number in its series as readers write it: "1", "2.5", a box set's "1–3"; "" when unnumbered."""
+    if book.series_position is None:
+        return ""
+    first = f"{book.series_position:g}"
+    return f"{first}–{book.series_position_end:g}" if book.series_position_end is not None else first

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from books.api.serializers import (
     MAX_ID,
     BookIdField,
+    BookInSeriesSerializer,
     BookSerializer,
     QueryParametersSerializer,
     RequestBodySerializer,
@@ -21,6 +22,12 @@ MAX_INPUT_BOOKS = 500
 shelf model and 330 ms with neighbour voting (the bundled sample, this machine)."""
 MAX_INPUT_ENTRIES = 4 * MAX_INPUT_BOOKS
 """Entries a list may have, repeats included (a repeated id counts once against ``MAX_INPUT_BOOKS``)."""
+
+
+COLLAPSE_HELP = (
+    "Re-rank so that the answer stops repeating what the books given already cover, as the For you page does: each "
+    "series once, as its next book after those given (never a box set holding one of them), and at most two books of "
+    "one author in each six. Off by default: it costs recall on goodbooks readers (BENCHMARKS.md §12).")
 
 
 class RecommendationRequestSerializer(RequestBodySerializer):
@@ -41,6 +48,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
                   "of books).",
     )
     k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+    collapse = serializers.BooleanField(default=False, help_text=COLLAPSE_HELP)
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
         book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
@@ -85,16 +93,30 @@ class RecommendationParamsSerializer(QueryParametersSerializer):
     """Query parameters of ``/me/recommendations/``."""
 
     k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
+    collapse = serializers.BooleanField(default=False, help_text=COLLAPSE_HELP)
+
+
+class ReasonSerializer(serializers.Serializer):
+    book = serializers.IntegerField(help_text="The id of an input (or shelved) book.")
+    share = serializers.FloatField(help_text="Its share of the explanation (0.62 is 62 %).")
 
 
 class RecommendationSerializer(serializers.Serializer):
-    book = BookSerializer()
+    book = BookInSeriesSerializer()
     score = serializers.FloatField(help_text="How strongly the books asked about point to this one (higher is better).")
     because = serializers.SerializerMethodField(help_text="Ids of the input (or shelved) books that explain this one.")
+
+    reasons = serializers.SerializerMethodField(
+        help_text="The one or two input (or shelved) books that explain most of it, with their shares: the first, "
+                  "and the second too when the first explains less than half.")
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_because(self, recommendation) -> list[int]:
         return [book.pk for book in recommendation.because]
+
+    @extend_schema_field(ReasonSerializer(many=True))
+    def get_reasons(self, recommendation) -> list[dict]:
+        return [{"book": book.pk, "share": round(share, 4)} for book, share in recommendation.reasons]
 
 
 class RecommendationsSerializer(serializers.Serializer):

@@ -68,12 +68,14 @@ class RecommendationApi(ApiView):
         """The ``k`` books most like the given ones together, never one of them.
 
         Books are given by id (``books``), by the source's id (``external_ids``, e.g. ``goodbooks:1``), or
-        both. Each result names the input books that explain it (``because``). Unknown ids are a 400 that
+        both. Each result names the input books that explain it (``because``; ``reasons``: the one or two that
+        explain most, with their shares). ``collapse`` re-ranks as the For you page does. Unknown ids are a 400 that
         names them.
         """
         data = validated(RecommendationRequestSerializer, request.data)
         version = active_version()
-        results = [] if version is None else book_recommendations(book_ids=data["books"], k=data["k"], version=version)
+        results = [] if version is None else book_recommendations(book_ids=data["books"], k=data["k"], version=version,
+                                                                      collapse=data["collapse"])
         detail = None
         if not results:
             detail = ("No embedding version is active yet: train one first." if version is None else
@@ -98,7 +100,7 @@ class MyRecommendationApi(ApiView):
         ``detail`` says why: no active version, empty shelves, no shelved book with a vector, or every book near
         yours shelved or dismissed (the "For you" page says the same)."""
         params = self.query_parameters_valid(request)
-        answer = reader_recommendations(user=request.user, k=params["k"])
+        answer = reader_recommendations(user=request.user, k=params["k"], collapse=params["collapse"])
         why_none = answer.why_none.value if answer.why_none else None
         return Response(_recommendations(answer.items, version=answer.version, detail=why_none))
 

@@ -7,7 +7,7 @@ index, ``recommender.vectors.nearest_sql``). The number of queries never depends
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -15,9 +15,10 @@ from django.db import connection, transaction
 from pgvector import Vector
 
 from books.models import Book, ShelfEntry
+from books.text import fold
 from recommender.models import BookVector, DismissedBook, EmbeddingVersion, ShelfVector
 from recommender.selectors.versions import active_version
-from recommender.training import scoring
+from recommender.training import reranking, scoring
 from recommender.vectors import HNSW_EF_SEARCH, nearest_sql, tune_search
 
 NEIGHBOURS_PER_BOOK = 100
@@ -28,11 +29,29 @@ RATING_WEIGHTS = {1: 0.1, 2: 0.25, 3: 0.6, 4: 1.0, 5: 1.3}
 """How much a shelved book with this rating counts in a reader's recommendations (unrated: 1.0)."""
 
 
+COLLAPSE_OVERFETCH = 3
+"""With series collapsed, this many times ``k`` books (and 20 more) are scored, so that ``k`` are left after
+collapsing."""
+REASONS_NAMED = 2
+"""A suggestion names at most this many shelf books as what explains it (``Recommendation.reasons``)."""
+
+
 @dataclass(frozen=True)
 class Recommendation:
+    """A suggested book, its score, and the input (or shelved) books that explain it most, largest first, with each
+    one's share of the explanation (``shares``, 0.62 is 62 %)."""
+
     book: Book
     score: float
     because: list[Book]
+    shares: list[float] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[tuple[Book, float]]:
+        """The one or two books that explain most of it, with their shares: the first, and the second too when the
+        first explains less than half."""
+        named = list(zip(self.because, self.shares))[:REASONS_NAMED]
+        return named[:1] if named and named[0][1] >= 0.5 else named
 
 
 class NoRecommendations(Enum):
@@ -65,6 +84,7 @@ def book_recommendations(
     exclude_ids: Iterable[int] = (),
     weights: dict[int, float] | None = None,
     version: EmbeddingVersion | None = None,
+    collapse: bool = False,
 ) -> list[Recommendation]:
     """Up to ``k`` books for someone who liked ``book_ids``, best first, each naming the input books that
     explain it. Never returns an input or excluded book; returns fewer than ``k`` only when fewer
@@ -74,14 +94,39 @@ def book_recommendations(
     The input books the active version's shelf model knows are ranked by it; the others (e.g. Wikipedia
     books, which are on nobody's want-to-read shelf) by neighbour voting on the book vectors. When both
     kinds are given, the two rankings are blended, each counting as much as the input books it speaks for.
+    With ``collapse``, the ranking is then re-ranked by ``collapsed``.
     """
-    return _recommendations(version or active_version(), book_ids, k, exclude_ids, weights or {})
-
-
-def _recommendations(version: EmbeddingVersion | None, book_ids: Iterable[int], k: int, exclude_ids: Iterable[int],
-                     weights: dict[int, float]) -> list[Recommendation]:
-    """``book_recommendations`` from ``version``."""
     sources = list(dict.fromkeys(int(book_id) for book_id in book_ids))
+    version = version or active_version()
+    if not collapse:
+        return _recommendations(version, sources, k, exclude_ids, weights or {})
+    scored = _recommendations(version, sources, k * COLLAPSE_OVERFETCH + 20, exclude_ids, weights or {})
+    return collapsed(scored, shelf=sources)[:k]
+
+
+def collapsed(scored: list[Recommendation], *, shelf: Iterable[int],
+              shelf_facts: dict[int, reranking.BookFacts] | None = None) -> list[Recommendation]:
+    """``scored`` re-ranked so that it stops repeating what the reader has (``recommender.training.reranking``): a
+    series shows only its next book after the ``shelf``'s, never a box set holding a shelved book, and one author
+    takes at most two places of a row. ``shelf_facts`` are the shelf books' series and authors, when the caller has
+    read them (else one query reads them)."""
+    shelf = list(shelf)
+    if shelf_facts is None:
+        shelf_facts = {book_id: _facts(*values) for book_id, *values in Book.objects.filter(pk__in=shelf).values_list(
+            "pk", "series_id", "series_position", "series_position_end", "author")}
+    facts = {item.book.pk: _facts(item.book.series_id, item.book.series_position, item.book.series_position_end,
+                                  item.book.author) for item in scored}
+    return reranking.rerank(scored, facts={**facts, **shelf_facts}, shelf=shelf, book_id=lambda item: item.book.pk)
+
+
+def _facts(series_id, position, position_end, author: str) -> reranking.BookFacts:
+    """What re-ranking knows of a book; its author is its first, folded."""
+    return reranking.BookFacts(series_id, position, position_end, fold(author.split(",")[0]) if author else "")
+
+
+def _recommendations(version: EmbeddingVersion | None, sources: list[int], k: int, exclude_ids: Iterable[int],
+                     weights: dict[int, float]) -> list[Recommendation]:
+    """``book_recommendations`` from ``version``, as scored."""
     if version is None or not sources or k <= 0:
         return []
     excluded = sorted(set(sources) | {int(book_id) for book_id in exclude_ids})
@@ -99,7 +144,8 @@ def _recommendations(version: EmbeddingVersion | None, book_ids: Iterable[int], 
             ranked = ranked or votes
     books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
     return [
-        Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books])
+        Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books],
+                       shares=[share for b, share in zip(r.because, r.shares) if b in books])
         for r in ranked
         if r.book_id in books
     ]
@@ -119,11 +165,7 @@ def _shelf_model_ranking(version: EmbeddingVersion, sources: list[int], excluded
     ranked: dict[int, tuple[float, list[tuple[float, int]]]] = {}
     for book_id, score, source_id, term in rows:
         ranked.setdefault(book_id, (float(score), []))[1].append((weight_by_book[source_id] * float(term), source_id))
-    return [
-        scoring.ScoredBook(book_id, score, tuple(source for share, source in sorted(
-            terms, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because] if share > 0))
-        for book_id, (score, terms) in ranked.items()
-    ], known
+    return [_explained(book_id, score, terms) for book_id, (score, terms) in ranked.items()], known
 
 
 def _neighbour_list_terms(version: EmbeddingVersion, sources: list[int], weight_of: list[float],
@@ -218,6 +260,16 @@ def _dense_vector_terms(version: EmbeddingVersion, sources: list[int], weight_of
         return cursor.fetchall(), known
 
 
+def _explained(book_id: int, score: float, terms: list[tuple[float, int]]) -> scoring.ScoredBook:
+    """A shelf-model suggestion with the input books whose terms of its score are largest, each with its share of
+    the positive terms (a negative term speaks against the book, never for it)."""
+    positive = [(term, source) for term, source in terms if term > 0]
+    total = sum(term for term, _ in positive) or 1.0
+    named = sorted(positive, key=lambda t: (-t[0], t[1]))[: scoring.ShelfScoring.max_because]
+    return scoring.ScoredBook(book_id, score, tuple(source for _, source in named),
+                              tuple(term / total for term, _ in named))
+
+
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                             weights: dict[int, float], k: int) -> list[scoring.ScoredBook]:
     """Neighbour voting on the book vectors (``recommender.training.scoring``): one pgvector query for every input
@@ -243,21 +295,26 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
     )
 
 
-def reader_recommendations(*, user, k: int = 20) -> ReaderRecommendations:
+def reader_recommendations(*, user, k: int = 20, collapse: bool = False) -> ReaderRecommendations:
     """Up to ``k`` books for ``user`` from all their shelves (recent books first, weighted by rating), never a
     book on any of their shelves or one they dismissed, with the version that ranked them; with none, why: no
     active version, no shelved book, none of the shelf books it starts from has a vector, or else every book
-    near them is shelved or dismissed."""
+    near them is shelved or dismissed. With ``collapse``, re-ranked by ``collapsed`` against all their shelves."""
     version = active_version()
     if version is None:
         return ReaderRecommendations(None, [], NoRecommendations.NO_ACTIVE_VERSION)
-    weights = _reader_shelf_weights(user)
+    weights, shelf_facts = _reader_shelf(user)
     if not weights:
         return ReaderRecommendations(version, [], NoRecommendations.EMPTY_SHELVES)
     shelved = list(weights)
     sources = shelved[:MAX_SOURCE_BOOKS]
     dismissed = DismissedBook.objects.filter(user=user).values_list("book_id", flat=True)
-    items = _recommendations(version, sources, k, set(shelved) | set(dismissed), weights)
+    excluded = set(shelved) | set(dismissed)
+    if collapse:
+        items = collapsed(_recommendations(version, sources, k * COLLAPSE_OVERFETCH + 20, excluded, weights),
+                          shelf=shelved, shelf_facts=shelf_facts)[:k]
+    else:
+        items = _recommendations(version, sources, k, excluded, weights)
     if items:
         return ReaderRecommendations(version, items, None)
     placed = (BookVector.objects.filter(version=version, book_id__in=sources).exists()
@@ -266,11 +323,14 @@ def reader_recommendations(*, user, k: int = 20) -> ReaderRecommendations:
                                  else NoRecommendations.NO_SHELVED_BOOK_WITH_VECTOR)
 
 
-def _reader_shelf_weights(user) -> dict[int, float]:
-    """{book id: weight} of every book on ``user``'s shelves, most recently shelved first; a book on several
-    shelves counts with its best rating's weight (unrated: 1.0)."""
+def _reader_shelf(user) -> tuple[dict[int, float], dict[int, reranking.BookFacts]]:
+    """{book id: weight} of every book on ``user``'s shelves, most recently shelved first (a book on several
+    shelves counts with its best rating's weight; unrated: 1.0), and what re-ranking needs of each (one query)."""
     weights: dict[int, float] = {}
-    entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list("book_id", "rating")
-    for book_id, rating in entries:
+    facts: dict[int, reranking.BookFacts] = {}
+    entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list(
+        "book_id", "rating", "book__series_id", "book__series_position", "book__series_position_end", "book__author")
+    for book_id, rating, *values in entries:
         weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
-    return weights
+        facts[book_id] = _facts(*values)
+    return weights, facts

@@ -33,11 +33,13 @@ class ShelfScoring:
 
 @dataclass(frozen=True)
 class ScoredBook:
-    """A suggested book, its score, and the shelf books that contributed most to it (largest first)."""
+    """A suggested book, its score, and the shelf books that contributed most to it (largest first), with each one's
+    share of what all shelf books contributed for it (``shares``, aligned with ``because``; 0.62 is 62 %)."""
 
     book_id: int
     score: float
     because: tuple[int, ...]
+    shares: tuple[float, ...] = ()
 
 
 def recommend_for_shelf(
@@ -93,10 +95,8 @@ def recommend_for_shelf(
         scores = scores * (1.0 + book_popularity) ** scoring.popularity_power
 
     top = _top_k(scores, k, tie_break=book_ids)
-    return [
-        ScoredBook(int(book_ids[b]), float(scores[b]), _because(b, row_book, sources, votes, scoring.max_because))
-        for b in top
-    ]
+    return [ScoredBook(int(book_ids[b]), float(scores[b]), *_because(b, row_book, sources, votes, scoring.max_because))
+            for b in top]
 
 
 def blend_rankings(rankings: Sequence[tuple[float, Sequence[ScoredBook]]], k: int = 20,
@@ -105,10 +105,11 @@ def blend_rankings(rankings: Sequence[tuple[float, Sequence[ScoredBook]]], k: in
 
     A book's blended score is the sum over the rankings of share × its score there ÷ that ranking's best
     score, so each ranking speaks for its part of the shelf whatever its scale; its ``because`` books are
-    the rankings' reasons, the largest contribution's first. Empty rankings are left out.
+    the rankings' reasons, the largest contribution's first, each contributing its share in its ranking of the
+    book's blended score there (an equal part where a ranking gives no shares). Empty rankings are left out.
     """
     scores: dict[int, float] = {}
-    reasons: dict[int, list[tuple[float, int]]] = {}
+    reasons: dict[int, dict[int, float]] = {}
     for share, ranking in rankings:
         if not ranking:
             continue
@@ -116,16 +117,22 @@ def blend_rankings(rankings: Sequence[tuple[float, Sequence[ScoredBook]]], k: in
         for r in ranking:
             contribution = share * r.score / best
             scores[r.book_id] = scores.get(r.book_id, 0.0) + contribution
-            reasons.setdefault(r.book_id, []).extend((contribution, source) for source in r.because)
+            parts = r.shares or tuple(1.0 / len(r.because) for _ in r.because)
+            book_reasons = reasons.setdefault(r.book_id, {})
+            for source, part in zip(r.because, parts):
+                book_reasons[source] = book_reasons.get(source, 0.0) + contribution * part
     if not scores:
         return []
     book_ids = np.fromiter(scores, np.int64, len(scores))
     top = _top_k(np.fromiter(scores.values(), np.float64, len(scores)), k, tie_break=book_ids)
-    return [
-        ScoredBook(int(book_ids[b]), scores[int(book_ids[b])], tuple(dict.fromkeys(
-            source for _, source in sorted(reasons[int(book_ids[b])], key=lambda r: -r[0])))[:max_because])
-        for b in top
-    ]
+    blended = []
+    for b in top:
+        book_id = int(book_ids[b])
+        named = sorted(reasons[book_id].items(), key=lambda reason: (-reason[1], reason[0]))[:max_because]
+        total = scores[book_id] if scores[book_id] > 0 else 1.0
+        blended.append(ScoredBook(book_id, scores[book_id], tuple(source for source, _ in named),
+                                  tuple(max(part, 0.0) / total for _, part in named)))
+    return blended
 
 
 def _top_k(scores: np.ndarray, k: int, tie_break: np.ndarray) -> np.ndarray:
@@ -140,7 +147,13 @@ def _top_k(scores: np.ndarray, k: int, tie_break: np.ndarray) -> np.ndarray:
     return part[order][:k]
 
 
-def _because(book: int, row_book: np.ndarray, sources: np.ndarray, votes: np.ndarray, limit: int) -> tuple[int, ...]:
+def _because(book: int, row_book: np.ndarray, sources: np.ndarray, votes: np.ndarray,
+             limit: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The ``limit`` shelf books whose votes for ``book`` weigh most, and each one's share of all its votes."""
     rows = np.flatnonzero(row_book == book)
-    rows = rows[np.lexsort((sources[rows], -votes[rows]))]
-    return tuple(int(s) for s in dict.fromkeys(sources[rows]))[:limit]
+    by_source: dict[int, float] = {}
+    for source, vote in zip(sources[rows].tolist(), votes[rows].tolist()):
+        by_source[source] = by_source.get(source, 0.0) + vote
+    total = sum(by_source.values()) or 1.0
+    named = sorted(by_source.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return tuple(source for source, _ in named), tuple(vote / total for _, vote in named)

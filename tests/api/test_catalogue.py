@@ -273,7 +273,7 @@ def test_unknown_query_parameters_are_400_naming_the_known_ones(anonymous, novel
     ("staff", "get", "/api/v1/training-runs/", {"status": "failed"}, "Known parameters: page, page_size."),
     ("staff", "get", "/api/v1/embedding-versions/", {"ordering": "id"}, "Known parameters: page, page_size."),
     ("reader", "get", "/api/v1/me/shelves/", {"foo": "1"}, "there are none."),
-    ("reader", "get", "/api/v1/me/recommendations/", {"kk": "3"}, "Known parameters: k."),
+    ("reader", "get", "/api/v1/me/recommendations/", {"kk": "3"}, "Known parameters: k, collapse."),
     ("anonymous", "get", "/api/v1/links/", {"serach": "war"}, "Known parameters: search, kind, ordering, page, "),
     ("anonymous", "post", "/api/v1/recommendations/?foo=5", {"books": [1]}, "there are none."),
 ])

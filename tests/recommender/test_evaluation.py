@@ -76,6 +76,8 @@ def test_scoring_excludes_shelf_books_returns_k_and_explains():
     result = recommend_for_shelf(shelf, sources, neighbours, sims, k=2, scoring=ShelfScoring(popularity_power=0))
     assert [r.book_id for r in result] == [30, 50]
     assert result[0].because == (10, 20)
+    assert result[0].shares == pytest.approx((0.8**4 / (0.8**4 + 0.7**4), 0.7**4 / (0.8**4 + 0.7**4))), \
+        "each shelf book's share of the votes"
     assert result[0].score > result[1].score
 
     everything = recommend_for_shelf(shelf, sources, neighbours, sims, k=10)
@@ -102,8 +104,9 @@ def test_blending_rankings_weighs_each_by_its_share_whatever_its_scale():
     assert [r.book_id for r in blended] == [100, 101, 200, 102]
     assert [r.score for r in blended] == pytest.approx([2 / 3, 1 / 3 + 1 / 6, 1 / 3, 2 / 3 / 10])
     assert blended[1].because == (1, 2, 3), "both rankings' reasons, the larger contribution's first"
+    assert blended[1].shares == pytest.approx((1 / 3, 1 / 3, 1 / 3)), "each a third of 1/3 + 1/6"
     assert blend_rankings([(0.5, shelf_model), (0.5, [])], k=2) == [
-        ScoredBook(100, 0.5, (1,)), ScoredBook(101, 0.25, (1, 2))]
+        ScoredBook(100, 0.5, (1,), (1.0,)), ScoredBook(101, 0.25, (1, 2), (0.5, 0.5))]
     assert blend_rankings([(1.0, [])], k=3) == []
 
 
