@@ -10,19 +10,16 @@ from django.db.models import (
     Case,
     Count,
     F,
-    FloatField,
-    Func,
     Max,
     Prefetch,
     Q,
     QuerySet,
-    TextField,
     Value,
     When,
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from books.importers.authors import author_key
 from books.importers.normalise import normalise_country
@@ -70,7 +67,8 @@ def book_search(*, query: str | SearchPlan | None = None, genre=None, country=No
     ("dost" finds Dostoevsky), finds a name under its other spellings, and when it finds nothing as typed searches
     the one whole correction that finds books instead ("anna karenia" → "anna karenina"; ``books.search``). A caller
     that shows the correction passes the ``SearchPlan`` of ``book_search_plan`` instead of the query. Books of one
-    series come together, in series order ("(Harry Potter, #1)" before "#7"), where the best-ranked of them would be.
+    series (``Book.series``) come together, in series order (#1 before #7, a box set after the books it starts with),
+    where the best-ranked of them would be.
     ``genre`` and ``author`` match one entry of the book's comma-separated
     list, case-insensitively (``author`` whatever the spaces after initials: "J.K. Rowling" is "J. K. Rowling", and
     under any spelling of the person: "Fyodor Dostoyevsky" finds the books of "Fyodor Dostoevsky");
@@ -91,21 +89,14 @@ def book_search(*, query: str | SearchPlan | None = None, genre=None, country=No
     if not plan.words:
         # A query of nothing searchable ("📚", "%") finds nothing; no query at all lists every book.
         return books.none() if plan.query.strip() else books.order_by("-popularity", "title", "id")
-    series = Func(F("title"), Value(SERIES_SUFFIX), function="substring", output_field=TextField())
     return (
         books_matching(books, plan.words)
-        .annotate(series_key=Coalesce(Lower(series), Cast("id", TextField())),
-                  series_position=Cast(Func(F("title"), Value(SERIES_POSITION), function="substring"),
-                                       FloatField()))
+        # A book outside any series is a group of its own: its negated id never equals a series' id.
+        .annotate(series_key=Coalesce(F("series_id"), -F("id")))
         .annotate(series_rank=Window(Max("rank"), partition_by=[F("series_key")]))
         .order_by("-series_rank", "series_key", F("series_position").asc(nulls_last=True),
-                  "-rank", "-popularity", "title", "id")
+                  F("series_position_end").asc(nulls_first=True), "-rank", "-popularity", "title", "id")
     )
-
-
-SERIES_SUFFIX = r"\(([^()#]*[^()#,\s]),?\s*#\d+(?:\.\d+)?\)\s*$"
-"""A title's series suffix, "(Harry Potter, #1)": the series' name is its first group."""
-SERIES_POSITION = r"#(\d+(?:\.\d+)?)\)\s*$"
 
 
 def reader_named(username: str):

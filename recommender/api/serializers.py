@@ -49,6 +49,14 @@ class RecommendationRequestSerializer(RequestBodySerializer):
     )
     k = WholeNumberField(min_value=1, max_value=100, default=20, help_text="How many books (1–100).")
     collapse = serializers.BooleanField(default=False, help_text=COLLAPSE_HELP)
+    ratings = serializers.DictField(
+        child=WholeNumberField(min_value=1, max_value=5),
+        required=False,
+        help_text="Stars (1–5) of some of the books given, keyed by the id or identifier they were given by, e.g. "
+                  '{"goodbooks:1": 5, "17": 2}: a rated book counts as much as it does on a reader\'s shelf (1 star '
+                  "0.1, 3 stars 0.6, 5 stars 1.3; unrated 1.0), so the same books with the same ratings get what "
+                  "that reader's For you gets.",
+    )
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
         book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
@@ -67,11 +75,35 @@ class RecommendationRequestSerializer(RequestBodySerializer):
             raise serializers.ValidationError(_no_books("external id", unknown))
         return [book_of[external_id] for external_id in external_ids]
 
+    def validate_ratings(self, ratings: dict[str, int]) -> dict[str, int]:
+        if len(ratings) > MAX_INPUT_BOOKS:
+            raise serializers.ValidationError(f"At most {MAX_INPUT_BOOKS} ratings, got {len(ratings)}.")
+        return ratings
+
     def validate(self, data: dict) -> dict:
         book_ids = list(dict.fromkeys(data.get("books", []) + data.pop("external_ids", [])))
         if not book_ids:
             raise serializers.ValidationError({"books": ["Give at least one book, in books or external_ids."]})
-        return {**data, "books": _at_most_max_books(book_ids, field="books")}
+        book_ids = _at_most_max_books(book_ids, field="books")
+        return {**data, "books": book_ids, "ratings": _ratings_by_book(data.pop("ratings", {}), book_ids)}
+
+
+def _ratings_by_book(ratings: dict[str, int], book_ids: list[int]) -> dict[int, int]:
+    """{book id: stars} from ``ratings`` keyed by a book id or identifier; a key naming none of ``book_ids`` is a
+    400 naming it (a rating of a book not asked about would be silently ignored)."""
+    given = set(book_ids)
+    book_of = book_ids_identified_by([key for key in ratings if not key.isdigit()])
+    by_book, stray = {}, []
+    for key, stars in ratings.items():
+        book_id = int(key) if key.isdigit() else book_of.get(key)
+        if book_id in given:
+            by_book[book_id] = stars
+        else:
+            stray.append(key)
+    if stray:
+        raise serializers.ValidationError(
+            {"ratings": [f"Rate only books given in books or external_ids; not given: {', '.join(stray)}."]})
+    return by_book
 
 
 def _at_most_max_books(distinct: list, *, field: str | None = None) -> list:

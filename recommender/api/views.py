@@ -35,6 +35,7 @@ from recommender.selectors import (
     active_version,
     book_recommendations,
     dismissed_books,
+    rating_weight,
     reader_recommendations,
     workers_busy_training,
 )
@@ -69,13 +70,16 @@ class RecommendationApi(ApiView):
 
         Books are given by id (``books``), by the source's id (``external_ids``, e.g. ``goodbooks:1``), or
         both. Each result names the input books that explain it (``because``; ``reasons``: the one or two that
-        explain most, with their shares). ``collapse`` re-ranks as the For you page does. Unknown ids are a 400 that
-        names them.
+        explain most, with their shares). ``ratings`` weigh rated books as a reader's shelf does and ``collapse``
+        re-ranks as the For you page does, so the books of a reader's shelves, most recently shelved first, with
+        their ratings and ``collapse``, get that reader's For you (less the books they dismissed). Unknown ids
+        are a 400 that names them.
         """
         data = validated(RecommendationRequestSerializer, request.data)
         version = active_version()
+        weights = {book_id: rating_weight(stars) for book_id, stars in data["ratings"].items()}
         results = [] if version is None else book_recommendations(book_ids=data["books"], k=data["k"], version=version,
-                                                                      collapse=data["collapse"])
+                                                                      weights=weights, collapse=data["collapse"])
         detail = None
         if not results:
             detail = ("No embedding version is active yet: train one first." if version is None else

@@ -11,6 +11,7 @@ from recommender.selectors.recommendations import (
     ReaderRecommendations,
     Recommendation,
     book_recommendations,
+    rating_weight,
     reader_recommendations,
 )
 from recommender.selectors.similar import SimilarBook, SimilarLink, similar_books, similar_links
@@ -31,6 +32,7 @@ __all__ = [
     "dismissed_books",
     "genre_books_predicted",
     "left_out_of_training",
+    "rating_weight",
     "reader_recommendations",
     "similar_books",
     "similar_links",

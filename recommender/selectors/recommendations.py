@@ -36,6 +36,11 @@ REASONS_NAMED = 2
 """A suggestion names at most this many shelf books as what explains it (``Recommendation.reasons``)."""
 
 
+def rating_weight(stars: int | None) -> float:
+    """How much a book rated ``stars`` (None: unrated) counts among a shelf's books."""
+    return RATING_WEIGHTS.get(stars, 1.0)
+
+
 @dataclass(frozen=True)
 class Recommendation:
     """A suggested book, its score, and the input (or shelved) books that explain it most, largest first, with each
@@ -331,6 +336,6 @@ def _reader_shelf(user) -> tuple[dict[int, float], dict[int, reranking.BookFacts
     entries = ShelfEntry.objects.filter(shelf__user=user).order_by("-added_at", "-id").values_list(
         "book_id", "rating", "book__series_id", "book__series_position", "book__series_position_end", "book__author")
     for book_id, rating, *values in entries:
-        weights[book_id] = max(weights.get(book_id, 0.0), RATING_WEIGHTS.get(rating, 1.0))
+        weights[book_id] = max(weights.get(book_id, 0.0), rating_weight(rating))
         facts[book_id] = _facts(*values)
     return weights, facts

@@ -199,3 +199,53 @@ def test_book_ids_are_whole_numbers_in_ascii_digits_as_on_shelves(anonymous, nov
     response = anonymous.post(RECOMMENDATIONS, {"books": [spell(book)], "k": 3}, format="json")
     assert response.status_code == 400
     assert "Expected a whole number" in str(response.json()["errors"]["books"])
+
+
+def _answer(response) -> list[tuple[int, float, list[int]]]:
+    assert response.status_code == 200, response.content
+    return [(r["book"]["id"], round(r["score"], 6), r["because"]) for r in response.json()["results"]]
+
+
+@pytest.mark.parametrize("collapse", [False, True])
+def test_the_same_books_and_ratings_posted_get_what_the_reader_gets(reader, user, anonymous, novels, active_version,
+                                                                    collapse):
+    b = novels.books
+    shelf = shelf_create(user=user, name="Mixed")
+    shelf_add_book(shelf=shelf, book=b.war_and_peace, rating=5)
+    shelf_add_book(shelf=shelf, book=b.hunger_games, rating=1)
+    shelf_add_book(shelf=shelf, book=b.anna_karenina)
+    mine = _answer(reader.get(MINE, {"k": 5, "collapse": collapse}))
+
+    # For you starts from the most recently shelved book first.
+    posted = _answer(anonymous.post(RECOMMENDATIONS, {
+        "books": [b.anna_karenina.pk, b.hunger_games.pk, b.war_and_peace.pk],
+        "ratings": {str(b.war_and_peace.pk): 5, "goodbooks:1": 1}, "k": 5, "collapse": collapse,
+    }, format="json"))
+
+    assert posted == mine and mine
+
+
+def test_ratings_change_what_counts_most(anonymous, novels, active_version):
+    b = novels.books
+    books = [b.war_and_peace.pk, b.hunger_games.pk]
+    russian = _answer(anonymous.post(RECOMMENDATIONS, {
+        "books": books, "ratings": {str(b.war_and_peace.pk): 5, "goodbooks:1": 1}, "k": 1}, format="json"))
+    dystopian = _answer(anonymous.post(RECOMMENDATIONS, {
+        "books": books, "ratings": {str(b.war_and_peace.pk): 1, "goodbooks:1": 5}, "k": 1}, format="json"))
+
+    assert russian[0][0] != dystopian[0][0]
+    assert russian[0][2][0] == b.war_and_peace.pk
+    assert dystopian[0][2][0] == b.hunger_games.pk
+
+
+@pytest.mark.parametrize("ratings, message", [
+    ({"goodbooks:2": 4}, "not given: goodbooks:2"),
+    ({"999999": 4}, "not given: 999999"),
+    ({"goodbooks:1": 0}, "greater than or equal to 1"),
+    ({"goodbooks:1": 6}, "less than or equal to 5"),
+])
+def test_ratings_of_books_not_given_or_out_of_range_are_400(anonymous, novels, active_version, ratings, message):
+    response = anonymous.post(RECOMMENDATIONS, {"books": [novels.books.hunger_games.pk], "ratings": ratings},
+                              format="json")
+    assert response.status_code == 400
+    assert message in str(response.json())

@@ -10,6 +10,7 @@ from django.db import connection, connections, transaction
 from books.models import Book
 from books.search import book_search_plan
 from books.selectors import author_list, book_search, country_list, genre_list
+from books.series import series_assign
 from books.text import fold
 from tests.factories import make_book
 
@@ -197,6 +198,7 @@ def series_books():
     make_book("Hardy Boys: The Tower Treasure", "Franklin W. Dixon", popularity=5_000)
     make_book("The Poster Girl", "Veronica Roth", popularity=50_000)
     make_book("Firstborn", "Brandon Sanderson", popularity=20_000)
+    series_assign(book_ids=[book.pk for book in books])  # as an import does
     return books
 
 

@@ -2,6 +2,8 @@
 screen."""
 import re
 
+from books.models import Book
+from books.series import series_assign
 from tests.factories import make_book
 
 from .test_browser import browser, pytestmark  # noqa: F401  (the shared browser and its markers)
@@ -13,6 +15,7 @@ def test_a_misspelled_series_is_corrected_once_and_listed_in_order(page, live_se
                               ("Harry Potter and the Sorcerer's Stone (Harry Potter, #1)", 5_000),
                               ("Harry Potter and the Chamber of Secrets (Harry Potter, #2)", 1_000)):
         make_book(title, "J.K. Rowling", popularity=popularity)
+    series_assign(book_ids=Book.objects.values_list("pk", flat=True))  # as an import does
     make_book("The Poster Girl", "Veronica Roth", popularity=50_000)
     page.goto(f"{live_server.url}/search/?q=hary+poter")
     correction = page.get_by_test_id("search-correction")
