@@ -51,7 +51,7 @@ def test_a_body_larger_than_any_valid_request_is_refused_before_parsing(anonymou
     ("method", "url", "body", "errors"),
     [
         ("post", "/api/v1/recommendations/", {"bookz": [42]},
-         {"bookz": ["Unknown field. Known fields: books, external_ids, k, collapse."]}),
+         {"bookz": ["Unknown field. Known fields: books, external_ids, k, collapse, ratings."]}),
         ("post", "/api/v1/me/shelves/", {"name": "Russians", "public": True},
          {"public": ["Unknown field. Known fields: name, is_public."]}),
         ("patch", "/api/v1/me/shelves/{shelf}/", {"nmae": "Russians", "colour": "red"},
