@@ -294,6 +294,13 @@ def test_staff_reject_predictions_which_are_then_never_shown(predicted, staff_us
     book0.refresh_from_db()
     assert book0.genre == "" and not book0.genres.exists()
 
+    # A later version predicting the same again: still not shown; another value is.
+    later = PublishedVersionFactory()
+    BookPrediction.objects.bulk_create([BookPrediction(version=later, book=book0, field="genre", value=value,
+                                                       confidence=0.9) for value in ("Horror", "Romance")])
+    assert active_version() == later
+    assert [p.value for p in book_predictions(book=book0)["genre"]] == ["Romance"]
+
 
 def test_a_reader_cannot_review_predictions(predicted, user):
     _, book0, _, _ = predicted
