@@ -33,8 +33,8 @@ from recommender.training.dataset import PairSet
 
 SHOWN_CONFIDENCE = 0.5
 """Predictions below this confidence (the model's probability of the value) are stored but shown to no reader. On the
-real data's held-out books, the genres shown at this level are right 88 % of the time (Wikipedia and goodbooks alike),
-countries 90 %, languages 96 % (BENCHMARKS.md §14); staff see every stored prediction in the admin."""
+real data's held-out books, the genres shown at this level are right 87 % (Wikipedia) and 88 % (goodbooks) of the time,
+countries 89 %, languages 96 % (Wikipedia; BENCHMARKS.md §14); staff see every stored prediction in the admin."""
 HOLDOUT_FRACTION = 0.2
 MIN_LABELLED_BOOKS = 45
 """A field is predicted only where at least this many books have a value of a kept class (fewer leave under ten
