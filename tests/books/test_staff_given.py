@@ -44,3 +44,4 @@ def test_after_an_import_staff_values_come_first_and_beat_the_sources():
     given.refresh_from_db()
     assert changed == 1 and (given.genre, given.language) == ("Horror, Fantasy, Romance", "French")
     assert Book.objects.get(pk=untouched.pk).genre == "Travel"
+

@@ -1,12 +1,14 @@
 """The embeddings' supervised use: predicting genres, countries and languages from the book vectors — training with
 its baselines, the pipeline stage (and its failure), storing with the version, serving from the active version only,
 the shown-confidence threshold, and staff accepting or rejecting predictions."""
+import importlib
 import shutil
 from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -26,7 +28,7 @@ from recommender.training.predictions import (
     FieldLabels,
     predict_book_fields,
 )
-from tests.factories import PublishedVersionFactory
+from tests.factories import BookFactory, PublishedVersionFactory
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
 from tests.support import client_for
 
@@ -380,3 +382,16 @@ def test_an_accepted_value_is_staff_given_and_survives_re_imports_of_either_sour
     values = book_field_values(book_ids=np.array([master.pk, mockingbird.pk]))
     assert values.languages[0] == "Russian" and values.genres[1] == ["Classics"]
     assert values.countries[1] == "United States"
+
+
+@pytest.mark.django_db
+def test_the_migration_records_the_values_accepted_before_as_staff_given():
+    record_accepted = importlib.import_module("recommender.migrations.0008_predict4").record_accepted
+    book = BookFactory(genre="Fantasy, Horror", country="Japan")
+    for field, value, accepted in (("genre", "Horror", True), ("genre", "Fantasy", False),
+                                   ("country", "France", True)):  # the book's country changed since: not its own
+        PredictionReview.objects.create(book=book, field=field, value=value, accepted=accepted, confidence=0.8)
+
+    record_accepted(apps, None)
+
+    assert Book.objects.get(pk=book.pk).staff_given == {"genre": ["Horror"]}
