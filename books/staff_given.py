@@ -21,9 +21,10 @@ _GENRE_LIMIT = Book._meta.get_field("genre").max_length
 
 
 def book_value_give(*, book_id: int, field: str, value: str) -> bool:
-    """Gives ``book_id`` the ``value`` of ``field`` as staff: a genre is added to the book's genres; a country or a
-    language is set where the book has none (a value the book has meanwhile is kept, and nothing is recorded).
-    Returns whether the value is now the book's, recorded as staff-given."""
+    """Gives ``book_id`` the ``value`` of ``field`` as staff: a genre is added to the book's genres (the staff-given
+    ones first, as an import writes them back); a country or a language is set where the book has none (a value the
+    book has meanwhile is kept, and nothing is recorded). Returns whether the value is now the book's, recorded as
+    staff-given."""
     if field not in FIELDS:
         raise ValueError(f"{field!r} is not a field staff give a value of; one of {', '.join(FIELDS)}")
     with transaction.atomic():
@@ -31,14 +32,13 @@ def book_value_give(*, book_id: int, field: str, value: str) -> bool:
         given = dict(book.staff_given)
         if field == "genre":
             given["genre"] = list(dict.fromkeys([*given.get("genre", []), value]))
-            genre = _genres_joined([*_genres(book.genre), value])
+            changes = {"genre": _genres_joined([*given["genre"], *_genres(book.genre)])}  # as every import writes it
             Genre.objects.get_or_create(name=value)[0].books.add(book)
-        elif getattr(book, field).strip() and getattr(book, field).strip() != value:
+        elif getattr(book, field).strip() not in ("", value):
             return False
         else:
             given[field] = value
-            genre = book.genre
-        changes = {"genre": genre} if field == "genre" else {field: value}
+            changes = {field: value}
         Book.objects.filter(pk=book.pk).update(**changes, staff_given=given, updated_at=Now())  # the map's cache
     return True
 
