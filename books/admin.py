@@ -43,7 +43,8 @@ class BookAdmin(admin.ModelAdmin):
     list_filter = ("source", "genre", "country")
     search_fields = ("title", "author", "external_id")
     readonly_fields = ("external_id", "source", "search_text", "series", "series_position", "series_position_end",
-                       "created_at", "updated_at")  # a series is read from the sources at import (books.series)
+                       "staff_given", "created_at", "updated_at")  # a series is read from the sources at import
+    # (books.series); staff_given is written by accepting a prediction (Book predictions)
     inlines = [BookLinkInline]
     show_full_result_count = False
     list_per_page = 50

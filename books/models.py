@@ -53,6 +53,9 @@ class Book(models.Model):
                              "displayed, comma-separated; what the source said stays in metadata.")
     country = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=100, blank=True)
+    staff_given = models.JSONField(  # a default in the database too: the importers insert books in SQL
+        default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True, help_text="Values staff gave the book, which beat every source's at each import "
+        '(``books.staff_given``): {"genre": [names], "country": name, "language": name}.')
     publisher = models.CharField(max_length=300, blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
     pages_raw = models.CharField(max_length=200, blank=True, help_text="Pages as the source wrote them.")

@@ -20,6 +20,7 @@ from books.merges import SNAPSHOT_FIELDS
 from books.models import Book, BookMerge, Link
 from books.series import series_assign
 from books.signals import catalogue_imported
+from books.staff_given import staff_given_reapply
 
 BOOK_TEXT_LIMITS = {
     name: Book._meta.get_field(name).max_length
@@ -108,7 +109,8 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
     (``books.series``) are derived again from what it now holds. A re-imported book's pairs from this source
     become exactly the ones given: pairs it no longer has are deleted, other sources' pairs are kept.
     A link name shared with another source (the tag "fantasy", the wikilink "Fantasy") is one link, keeping
-    the kind it was first imported with. Must run inside a transaction, which it makes the only writer of
+    the kind it was first imported with. Values staff gave a book (``books.staff_given``) are written over the
+    source's: staff-given beats any source. Must run inside a transaction, which it makes the only writer of
     book-link pairs until it ends; returns ``{external_id: book id}``. It takes that table lock before any row
     lock: another writer that locks book or link rows and then writes pairs must take the same order (lock
     ``books_booklink`` first), or the two can deadlock.
@@ -126,6 +128,7 @@ def catalogue_write(*, books: list[BookRecord], report: ImportReport, batch_size
                 book_ids.update(_write_book_batch(cursor, batch, report, matches))
                 bar.update(len(batch))
         contributions_write(cursor, books, book_ids)
+        staff_given_reapply(cursor, set(book_ids.values()))  # staff-given beats any source
         _book_genres_write(cursor, sorted(set(book_ids.values())))
         series_assign(book_ids=book_ids.values())
         _link_book_counts_recount(cursor)

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Now
 
-from books.models import Book, Genre
+from books.staff_given import book_value_give
 from recommender.models import BookPrediction, EmbeddingVersion, PredictionReview
 from recommender.selectors.predictions import book_field_values
 from recommender.training.data import TrainingData
@@ -69,17 +67,14 @@ def book_predictions_store(*, version: EmbeddingVersion, made: MadePredictions) 
 
 
 def predictions_accept(*, predictions: Iterable[BookPrediction], user) -> int:
-    """Writes each prediction's value into its book as staff-given (a genre is added to the book's genres; a
-    country or language is set where the book has none) and records the review; returns how many were accepted.
-    A book that meanwhile has the field keeps its value (the review is recorded all the same)."""
+    """Gives each prediction's value to its book as staff-given (``books.staff_given``: a genre is added to the
+    book's genres; a country or language is set where the book has none), which every later import keeps over the
+    sources' values, and records the review; returns how many were accepted. A book that meanwhile has another
+    value of a one-value field keeps it (the review is recorded all the same)."""
     accepted = 0
     with transaction.atomic():
         for prediction in predictions:
-            book = Book.objects.select_for_update().get(pk=prediction.book_id)
-            if prediction.field == Field.GENRE:
-                _book_genre_add(book, prediction.value)
-            elif not getattr(book, prediction.field).strip():
-                Book.objects.filter(pk=book.pk).update(**{prediction.field: prediction.value}, updated_at=Now())
+            book_value_give(book_id=prediction.book_id, field=prediction.field, value=prediction.value)
             accepted += _review(prediction, accepted=True, user=user)
     return accepted
 
@@ -89,16 +84,6 @@ def predictions_reject(*, predictions: Iterable[BookPrediction], user) -> int:
     returns how many were rejected."""
     with transaction.atomic():
         return sum(_review(prediction, accepted=False, user=user) for prediction in predictions)
-
-
-def _book_genre_add(book: Book, name: str) -> None:
-    genres = [entry.strip() for entry in book.genre.split(",") if entry.strip()]
-    if name not in genres:
-        separator = ", " if genres else ""
-        Book.objects.filter(pk=book.pk).update(genre=Concat(F("genre"), Value(separator + name)),
-                                               updated_at=Now())  # the map's cache follows books' changes
-    genre, _ = Genre.objects.get_or_create(name=name)
-    genre.books.add(book)
 
 
 def _review(prediction: BookPrediction, *, accepted: bool, user) -> int:

@@ -33,14 +33,18 @@ from recommender.training.dataset import PairSet
 
 SHOWN_CONFIDENCE = 0.5
 """Predictions below this confidence (the model's probability of the value) are stored but shown to no reader. On the
-real data's held-out books, the genres shown at this level are right 88 % of the time (Wikipedia and goodbooks alike),
-countries 90 %, languages 96 % (BENCHMARKS.md §14); staff see every stored prediction in the admin."""
+real data's held-out books, the genres shown at this level are right 87 % (Wikipedia) and 88 % (goodbooks) of the time,
+countries 89 %, languages 96 % (Wikipedia; BENCHMARKS.md §14); staff see every stored prediction in the admin."""
 HOLDOUT_FRACTION = 0.2
 MIN_LABELLED_BOOKS = 45
 """A field is predicted only where at least this many books have a value of a kept class (fewer leave under ten
 held-out books to measure it on)."""
 MIN_BOOKS_PER_CLASS = 5
 """A value fewer books have is neither learned nor predicted (its books are left out of training and evaluation)."""
+MAX_MAJORITY_SHARE = 0.95
+"""A one-value field whose most frequent value is this share or more of its labelled books is not predicted: it is
+nearly constant, and the most frequent class is right about as often as any model can be (goodbooks' language: 98 %
+English, where no method beat it; the Wikipedia books' language, 92 % English, is predicted: BENCHMARKS.md §14)."""
 KNN_NEIGHBOURS = 10
 DECIDE_AT = 0.5
 """A genre scoring this or more counts as predicted in the F1 figures (the best-scored genre always does)."""
@@ -52,6 +56,10 @@ HIDDEN_UNITS = {True: 64, False: 256}
 DROPOUT = {True: 0.3, False: 0.5}
 LEARNING_RATE = {True: 3e-3, False: 1e-3}
 EPOCHS = 200
+PASSES_PER_CHECK = 5
+"""Passes over the training books between two looks at the validation loss (early stopping: after 20 passes, it
+stops once 20 have not improved it, keeping the best weights). Each look is one Keras epoch: its fixed cost, not the
+arithmetic, is what a network this small spends most of its time on, so it is paid every fifth pass only."""
 BOOTSTRAP_SAMPLES = 500
 
 
@@ -103,9 +111,9 @@ def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabel
     """Trains one model per field on ``book_vectors`` (row i: book index i), measures it and the baselines on the
     held-out labelled books, and predicts the field for the books the sources give none.
 
-    ``content`` holds the books' links (the TF-IDF baseline's features); ``sources`` each book's source. Fields with
-    fewer than ``MIN_LABELLED_BOOKS`` labelled books or fewer than 2 classes are skipped (said in the metrics). Given
-    the same inputs and seed, the result is the same.
+    ``content`` holds the books' links (the TF-IDF baseline's features); ``sources`` each book's source. A field
+    with too few labelled books or meaningful classes, or nearly constant, is skipped (``_skipped``; the reason is in
+    the metrics). Given the same inputs and seed, the result is the same.
     """
     vectors = _normalised(np.asarray(book_vectors, dtype=np.float32))
     tfidf = _tfidf(content, len(vectors))
@@ -114,9 +122,9 @@ def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabel
     metrics: dict = {"shown_confidence": SHOWN_CONFIDENCE, "holdout_fraction": HOLDOUT_FRACTION}
     for number, field in enumerate(fields):
         labelled = np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
-        if len(labelled) < MIN_LABELLED_BOOKS or len(field.classes) < 2:
-            metrics[field.field] = {"skipped": f"{len(labelled)} labelled books of {len(field.classes)} classes "
-                                               f"(needs {MIN_LABELLED_BOOKS} of 2 or more)"}
+        skipped = _skipped(field, labelled)
+        if skipped:
+            metrics[field.field] = {"skipped": skipped}
             continue
         field_seed = seed * 100 + number
         train, test = _split(labelled, field_seed)
@@ -140,6 +148,21 @@ def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabel
         metrics[field.field]["shown_books"] = len({p.book_index for p in predictions
                                                    if p.field == field.field and p.confidence >= SHOWN_CONFIDENCE})
     return PredictionResult(predictions=predictions, metrics=metrics)
+
+
+def _skipped(field: FieldLabels, labelled: np.ndarray) -> str:
+    """Why ``field`` is not predicted, or "" when it is: at least ``MIN_LABELLED_BOOKS`` labelled books and two
+    classes of ``MIN_BOOKS_PER_CLASS`` books or more, the most frequent (of a one-value field) under
+    ``MAX_MAJORITY_SHARE`` of them."""
+    if len(labelled) < MIN_LABELLED_BOOKS or len(field.classes) < 2:
+        return (f"{len(labelled)} labelled books of {len(field.classes)} classes "
+                f"(needs {MIN_LABELLED_BOOKS} of 2 or more)")
+    if not field.multi_label:
+        top, count = Counter(field.labels[i][0] for i in labelled.tolist()).most_common(1)[0]
+        if count / len(labelled) >= MAX_MAJORITY_SHARE:
+            return (f"nearly constant: {count / len(labelled):.1%} of {len(labelled)} labelled books are "
+                    f"{field.classes[top]} (predicted under {MAX_MAJORITY_SHARE:.0%})")
+    return ""
 
 
 def headline(field: FieldLabels | str) -> str:
@@ -173,16 +196,19 @@ def _fit_model(x: np.ndarray, y: np.ndarray, *, multi_label: bool, seed: int):
         tf.keras.layers.Dropout(DROPOUT[multi_label]),
         tf.keras.layers.Dense(y.shape[1], activation="sigmoid" if multi_label else "softmax"),
     ])
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE[multi_label]),
-                  loss="binary_crossentropy" if multi_label else "categorical_crossentropy")
     order = np.random.default_rng([seed, 21]).permutation(len(x))
     n_validation = max(1, len(x) // 10)
     validation, fit = order[:n_validation], order[n_validation:]
-    # Batches of a sixteenth of the books (8 to 256): a small catalogue still takes several steps an epoch.
+    # Batches of a sixteenth of the books (8 to 256): a small catalogue still takes several steps a pass.
     batch_size = int(np.clip(len(fit) // 16, 8, 256))
-    model.fit(x[fit], y[fit], validation_data=(x[validation], y[validation]), epochs=EPOCHS,
-              batch_size=batch_size, verbose=0, shuffle=True,
-              callbacks=[tf.keras.callbacks.EarlyStopping(patience=20, start_from_epoch=20,
+    repeated = np.tile(fit, PASSES_PER_CHECK)  # shuffled by fit() each Keras epoch
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE[multi_label]),
+                  loss="binary_crossentropy" if multi_label else "categorical_crossentropy",
+                  steps_per_execution=int(np.ceil(len(repeated) / batch_size)))  # an epoch's steps in one call
+    checks = 20 // PASSES_PER_CHECK
+    model.fit(x[repeated], y[repeated], validation_data=(x[validation], y[validation]),
+              epochs=EPOCHS // PASSES_PER_CHECK, batch_size=batch_size, verbose=0, shuffle=True,
+              callbacks=[tf.keras.callbacks.EarlyStopping(patience=checks, start_from_epoch=checks,
                                                           restore_best_weights=True)])
     return model
 

@@ -1,23 +1,35 @@
 """The embeddings' supervised use: predicting genres, countries and languages from the book vectors — training with
 its baselines, the pipeline stage (and its failure), storing with the version, serving from the active version only,
 the shown-confidence threshold, and staff accepting or rejecting predictions."""
+import importlib
+import shutil
+from io import StringIO
+from pathlib import Path
+
 import numpy as np
 import pytest
+from django.apps import apps
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from books.models import Book, Genre
 from recommender.models import BookPrediction, PredictionReview, TrainingRun
 from recommender.selectors import active_version, book_predictions, genre_books_predicted
+from recommender.selectors.predictions import book_field_values
+from recommender.services.predictions import predictions_accept
 from recommender.services.training_pipeline import training_run_execute
 from recommender.services.training_runs import training_run_request
 from recommender.training.dataset import PairSet
 from recommender.training.predictions import (
+    MAX_MAJORITY_SHARE,
     MIN_LABELLED_BOOKS,
     SHOWN_CONFIDENCE,
     FieldLabels,
+    _skipped,
     predict_book_fields,
 )
+from tests.factories import BookFactory, PublishedVersionFactory
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
 from tests.support import client_for
 
@@ -79,6 +91,23 @@ def test_a_field_too_few_books_have_is_skipped_with_the_reason():
                                  content=links, seed=1)
 
     assert f"needs {MIN_LABELLED_BOOKS}" in result.metrics["language"]["skipped"] and result.predictions == []
+
+
+def test_a_nearly_constant_field_is_skipped_and_one_with_a_real_second_class_is_not():
+    vectors, group, _, _, _, links = clustered_books(per_group=30)
+    n = len(group)
+    # 95.7 % English (the most frequent value at MAX_MAJORITY_SHARE or more): nearly constant, not predicted.
+    constant = [["French"] if i < round(0.04 * n) else ["English"] for i in range(n - 5)] + [[""]] * 5
+    # One cluster French: a second class of a quarter of the books.
+    varied = FieldLabels.from_values("language", [["French" if group[i] == 0 else "English"] for i in range(n - 5)]
+                                     + [[""]] * 5, multi_label=False)
+
+    result = predict_book_fields(book_vectors=vectors, sources=["wikipedia"] * n, content=links, seed=1,
+                                 fields=[FieldLabels.from_values("language", constant, multi_label=False)])
+
+    assert result.metrics["language"]["skipped"].startswith("nearly constant: 95.7% of 115 labelled books are English")
+    assert result.predictions == [] and MAX_MAJORITY_SHARE == 0.95
+    assert _skipped(varied, np.flatnonzero(varied.given)) == ""  # predicted (the fitting is tested above)
 
 
 # --- In the product: the pipeline stage, storing, serving, reviewing -----------------------------------------------
@@ -266,6 +295,13 @@ def test_staff_reject_predictions_which_are_then_never_shown(predicted, staff_us
     book0.refresh_from_db()
     assert book0.genre == "" and not book0.genres.exists()
 
+    # A later version predicting the same again: still not shown; another value is.
+    later = PublishedVersionFactory()
+    BookPrediction.objects.bulk_create([BookPrediction(version=later, book=book0, field="genre", value=value,
+                                                       confidence=0.9) for value in ("Horror", "Romance")])
+    assert active_version() == later
+    assert [p.value for p in book_predictions(book=book0)["genre"]] == ["Romance"]
+
 
 def test_a_reader_cannot_review_predictions(predicted, user):
     _, book0, _, _ = predicted
@@ -299,3 +335,62 @@ def test_the_staff_pages_show_a_runs_figures_against_the_three_baselines(staff_u
         assert "genre · micro F1 (all, 211 held out)" in page and "0.770" in page and "0.210" in page
         assert "+0.047 [+0.000, +0.090]" in page and "not predicted: 12 labelled books" in page
         assert "1,234 predictions stored" in page
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def import_sources(wikipedia: Path, goodbooks: Path) -> None:
+    call_command("import_wikipedia_books", str(wikipedia), verbosity=0, stdout=StringIO(), stderr=StringIO())
+    call_command("import_goodbooks", str(goodbooks), verbosity=0, stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+def test_an_accepted_value_is_staff_given_and_survives_re_imports_of_either_source(tmp_path, staff_user):
+    wikipedia = tmp_path / "wikipedia_books.ndjson"
+    shutil.copy(FIXTURES / "wikipedia_books.ndjson", wikipedia)
+    goodbooks = Path(shutil.copytree(FIXTURES / "goodbooks", tmp_path / "goodbooks"))
+    import_sources(wikipedia, goodbooks)
+    master = Book.objects.get(external_id="wikipedia:The Master and Margarita")  # its infobox names no language
+    mockingbird = Book.objects.get(external_id="goodbooks:4")  # tagged to-read only: no genre; goodbooks: no country
+    assert master.language == "" and (mockingbird.genre, mockingbird.country) == ("", "")
+    version = PublishedVersionFactory()
+    rows = [(master, "language", "Russian"), (mockingbird, "genre", "Classics"),
+            (mockingbird, "country", "United States")]
+    predictions = BookPrediction.objects.bulk_create([
+        BookPrediction(version=version, book=book, field=field, value=value, confidence=0.8)
+        for book, field, value in rows])
+
+    assert predictions_accept(predictions=predictions, user=staff_user) == 3
+
+    # Re-imported as they were, and the Wikipedia article now naming another language: staff-given beats any source.
+    text = wikipedia.read_text(encoding="utf-8")
+    wikipedia.write_text(text.replace('"country": "Soviet Union"}', '"country": "Soviet Union", "language": "English"}',
+                                      1), encoding="utf-8")
+    assert '"language": "English"' in wikipedia.read_text(encoding="utf-8")
+    import_sources(wikipedia, goodbooks)
+
+    master.refresh_from_db()
+    mockingbird.refresh_from_db()
+    assert master.language == "Russian" and master.staff_given == {"language": "Russian"}
+    assert (mockingbird.genre, mockingbird.country) == ("Classics", "United States")
+    assert mockingbird.staff_given == {"genre": ["Classics"], "country": "United States"}
+    assert list(mockingbird.genres.values_list("name", flat=True)) == ["Classics"]
+    # Given now: not shown as predicted, and the next run learns from it rather than predicting it.
+    assert book_predictions(book=master) == {} and book_predictions(book=mockingbird) == {}
+    values = book_field_values(book_ids=np.array([master.pk, mockingbird.pk]))
+    assert values.languages[0] == "Russian" and values.genres[1] == ["Classics"]
+    assert values.countries[1] == "United States"
+
+
+@pytest.mark.django_db
+def test_the_migration_records_the_values_accepted_before_as_staff_given():
+    record_accepted = importlib.import_module("recommender.migrations.0008_predict4").record_accepted
+    book = BookFactory(genre="Fantasy, Horror", country="Japan")
+    for field, value, accepted in (("genre", "Horror", True), ("genre", "Fantasy", False),
+                                   ("country", "France", True)):  # the book's country changed since: not its own
+        PredictionReview.objects.create(book=book, field=field, value=value, accepted=accepted, confidence=0.8)
+
+    record_accepted(apps, None)
+
+    assert Book.objects.get(pk=book.pk).staff_given == {"genre": ["Horror"]}
