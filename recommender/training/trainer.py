@@ -146,7 +146,8 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
     @tf.function(jit_compile=True)
     def run_steps(start, stop, books, links, drawn_books, drawn_links, *negatives):
         total = tf.constant(0.0)
-        for step in tf.range(start, stop):
+        step = start
+        while step < stop:  # not ``tf.range``: XLA compiles a range's bounds in, once per chunk
             rows = (tf.concat([books[step], drawn_books[step]], 0), tf.concat([links[step], drawn_links[step]], 0))
             gathered = [tf.gather(table, index) for table, index in zip(tables, rows)]
             with tf.GradientTape() as tape:
@@ -163,6 +164,7 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
             if heads:
                 model.head.assign_sub(rate * gradients[2])
             total += loss
+            step += 1
         return total / tf.cast(stop - start, tf.float32)
 
     return run_steps
