@@ -248,9 +248,16 @@ def _publishing(r: dict) -> str:
         f"| {s['vectors']:,} | **{s['publish_seconds']}** | {stages} | {recall} | "
         f"{_round(r.get('link_ann_recall_at_10'))} | < {s['target_seconds']:.0f} s | {_met(s['met'])} |",
         "",
-        "What limits it: building the two HNSW graphs, CPU-bound (pgvector already builds each on 2 parallel "
-        "workers; building both at once on two connections was no faster on 2 cores). COPY takes under a "
-        "second, the recall check about half a second.",
+        f"Measured at a load average of {r['machine'].get('load_average_at_start', ['?'])[0]} (1 min) on the 2 cores. "
+        "What limits it: building the two HNSW graphs, CPU work in the PostgreSQL server (pgvector builds each on "
+        "its 2 parallel maintenance workers plus the leader; building both at once on two connections was no faster "
+        "on 2 cores), so it takes as much longer as the machine is busier: 7 s of 8.5 on a quiet day, 17 s of 21 at "
+        "a load average of 10. Rebuilding this version's indexes by hand at load 12-15 (same SQL, settings "
+        "changed): with the parallel workers 12.1 + 13.9 s and 9.4 + 11.4 s (book + link index), without them "
+        "16.0 + 17.3 s; with `ef_construction` 40 instead of 64, 9.3 + 8.8 s but the book index's recall@10 fell "
+        "to 0.978, below the 0.98 served, so it stays 64. The COPY is encoded by NumPy as whole columns "
+        "(`recommender.vectors.copy_columns`; row by row in Python it took 2.5 s at that load, now 1.6 s, the "
+        "server's writing); the statistics (`ANALYZE`) take 0.3 s.",
         "",
     ])
 
