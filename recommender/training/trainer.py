@@ -2,8 +2,9 @@
 
 ``train_embeddings`` is the one entry point. It holds out pairs for link-prediction AUC, draws a whole epoch
 of steps at a time with NumPy (``BatchSampler``, in a thread, while the epoch before trains), and runs
-``progress_every_steps`` optimisation steps per call of one TensorFlow function compiled by XLA, reporting
-progress and checking for cancellation between calls. A step gathers the embedding rows of its pairs and
+``progress_every_steps`` optimisation steps per call of one TensorFlow function compiled by XLA (once per run:
+the chunk's bounds are tensors XLA does not compile in), reporting progress and checking for cancellation
+between calls. A step gathers the embedding rows of its pairs and
 drawn negatives, takes the gradient of ``model.step_loss`` with respect to those rows only, and subtracts it
 from them in place (``scatter_sub``): plain gradient descent, which keeps no optimiser state to read and
 write. (The cosine's gradient is orthogonal to a row and shrinks as the row grows, so every step lengthens
