@@ -222,8 +222,22 @@ def _train_in_this_process(args) -> None:
             "loss_history": [round(x, 5) for x in result.history],
         }
         book_vectors, link_vectors = result.book_vectors, result.link_vectors
-    stats["peak_rss_mib"] = round(own_peak_rss_mib(), 1)
+    stats["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+    stats["peak_rss_source"] = "VmHWM"
     np.savez(args.out, book_vectors=book_vectors, link_vectors=link_vectors, stats=json.dumps(stats))
+
+
+def _peak_rss_mib() -> float:
+    """This process's own peak resident memory: ``VmHWM``, which starts afresh at ``exec``. (``ru_maxrss`` keeps
+    the parent's peak at the fork, so every trainer after the first reported this process's evaluation peak.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return own_peak_rss_mib()
 
 
 def _labels(infoboxes: list[dict], field: str) -> list[str]:

@@ -156,7 +156,11 @@ def _training(r: dict) -> str:
         f"meets {p.get('group_size', 1) - 1} in-group and {2 * p.get('drawn_negatives', 0)} drawn negatives (the "
         "reference: 2), hence the examples-a-second row. Negatives "
         "that happen to be true pairs are not rejected (word2vec does not either; 0.37% of in-group negatives at "
-        "this scale). Quality is measured after the last epoch of each"
+        "this scale). "
+        + ("" if b.get("peak_rss_source") == "VmHWM" else
+           "The memory row of this run counts, for every trainer after the first, the benchmark process's own peak "
+           "(`ru_maxrss` survives the fork; measured since as `VmHWM`): the first trainer's figure is its own. ")
+        + "Quality is measured after the last epoch of each"
         + (" (note: the two ran different numbers of epochs here)." if b["epochs"] != ref["epochs"] else "."),
         "",
     ])
