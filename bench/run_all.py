@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--http-connections", type=int, default=32)
     parser.add_argument("--reference-epochs", type=int, default=15)
     parser.add_argument("--bookvec-epochs", type=int, help="override Bookvec's default epochs (smoke tests)")
+    parser.add_argument("--training-pairs", type=int, default=3,
+                        help="paired runs of the reference and Bookvec for the training throughput ratio")
     parser.add_argument("--product-params", default=PRODUCT_PARAMS,
                         help=f"JSON parameters of the product training run (default {PRODUCT_PARAMS})")
     parser.add_argument("--skip-fault-tests", action="store_true", help="skip the pytest fault tests")
@@ -89,7 +91,8 @@ def run(args) -> bool:
     ok = step("seed data", seed_command)
 
     if ok:
-        training = ["bench.speed.training", "--data", str(seed), "--reference-epochs", str(args.reference_epochs)]
+        training = ["bench.speed.training", "--data", str(seed), "--reference-epochs", str(args.reference_epochs),
+                    "--pairs", str(args.training_pairs)]
         if args.bookvec_epochs:
             training += ["--bookvec-epochs", str(args.bookvec_epochs)]
         step("training", training)

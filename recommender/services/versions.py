@@ -23,6 +23,7 @@ from recommender.vectors import (
     HNSW_EF_SEARCH,
     HNSW_M,
     book_index_name,
+    copy_columns,
     copy_rows,
     link_index_name,
     nearest_sql,
@@ -250,21 +251,22 @@ def version_discard(*, version: EmbeddingVersion) -> bool:
 
 
 def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:
-    columns = ["version_id", "book_id", "embedding", "map_x", "map_y", "is_inferred"]
-    types = ["bigint", "bigint", "vector", "float8", "float8", "bool"]
-    coords = map_coords if map_coords is not None else np.full((len(book_ids), 2), np.nan)
-    rows = (
-        (version.pk, int(book_id), vector, _float_or_none(x), _float_or_none(y), False)
-        for book_id, vector, (x, y) in zip(book_ids, vectors.astype(np.float32), coords)
-    )
-    copy_rows(BookVector._meta.db_table, columns, types, rows)
+    n = len(book_ids)
+    coords = np.asarray(map_coords, dtype=np.float64) if map_coords is not None else np.full((n, 2), np.nan)
+    coords = np.where(np.isfinite(coords), coords, np.nan)
+    copy_columns(BookVector._meta.db_table, {
+        "version_id": np.full(n, version.pk, np.int64), "book_id": np.asarray(book_ids, np.int64),
+        "embedding": np.asarray(vectors, np.float32), "map_x": coords[:, 0], "map_y": coords[:, 1],
+        "is_inferred": np.zeros(n, bool),
+    })
 
 
 def _copy_link_vectors(version, link_ids, vectors, listed) -> None:
-    rows = ((version.pk, int(link_id), vector, bool(is_listed))
-            for link_id, vector, is_listed in zip(link_ids, vectors.astype(np.float32), listed))
-    copy_rows(LinkVector._meta.db_table, ["version_id", "link_id", "embedding", "is_listed"],
-          ["bigint", "bigint", "vector", "bool"], rows)
+    n = len(link_ids)
+    copy_columns(LinkVector._meta.db_table, {
+        "version_id": np.full(n, version.pk, np.int64), "link_id": np.asarray(link_ids, np.int64),
+        "embedding": np.asarray(vectors, np.float32), "is_listed": np.asarray(listed, bool),
+    })
 
 
 def _copy_shelf_vectors(version, book_ids, model: ShelfModel) -> None:
@@ -335,7 +337,3 @@ def _stored_vectors(version: EmbeddingVersion, model) -> tuple[np.ndarray, np.nd
         return np.zeros(0, np.int64), np.zeros((0, version.dimensions), np.float32)
     ids = np.array([row_id for row_id, _ in rows], dtype=np.int64)
     return ids, np.stack([np.asarray(vector, dtype=np.float32) for _, vector in rows])
-
-
-def _float_or_none(value) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)

@@ -35,8 +35,7 @@ class EmbeddingModel(tf.Module):
         """Element-wise loss of cosines that should be true pairs (``positive``) or not."""
         if self.variant == "classification":
             logits = self.head[0] * cosines + self.head[1]
-            labels = tf.fill(tf.shape(logits), 1.0 if positive else 0.0)
-            return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+            return _softplus(-logits if positive else logits)
         return tf.square(cosines - (1.0 if positive else -1.0))
 
 
@@ -74,6 +73,17 @@ def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_b
     negatives = (tf.reduce_sum(model.loss(book_vs_links, positive=False) * counted_links)
                  + tf.reduce_sum(model.loss(link_vs_books, positive=False) * counted_books))
     return loss + negative_weight * negatives / (groups * group_size * n_negatives)
+
+
+def _softplus(x: tf.Tensor) -> tf.Tensor:
+    """log(1 + e^x), the binary cross-entropy of logit -x for label 1 (of x for label 0).
+
+    Written as ``relu(x) + log(1 + e^-|x|)`` rather than with ``log1p`` (as ``sigmoid_cross_entropy_with_logits``
+    and ``softplus`` are): XLA on the CPU calls the C library's ``log1p`` one element at a time but vectorises
+    ``log``, which made the classification loss over a step's ~200,000 scores 3x dearer. 1 + e^-|x| lies in
+    (1, 2], so ``log`` loses nothing that matters (at most ~1e-7 where e^-|x| is that small).
+    """
+    return tf.nn.relu(x) + tf.math.log(1.0 + tf.exp(-tf.abs(x)))
 
 
 def _initial(shape: tuple[int, int], seed: int, table: int) -> tf.Tensor:

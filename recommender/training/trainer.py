@@ -2,8 +2,9 @@
 
 ``train_embeddings`` is the one entry point. It holds out pairs for link-prediction AUC, draws a whole epoch
 of steps at a time with NumPy (``BatchSampler``, in a thread, while the epoch before trains), and runs
-``progress_every_steps`` optimisation steps per call of one TensorFlow function compiled by XLA, reporting
-progress and checking for cancellation between calls. A step gathers the embedding rows of its pairs and
+``progress_every_steps`` optimisation steps per call of one TensorFlow function compiled by XLA (once per run:
+the chunk's bounds are tensors XLA does not compile in), reporting progress and checking for cancellation
+between calls. A step gathers the embedding rows of its pairs and
 drawn negatives, takes the gradient of ``model.step_loss`` with respect to those rows only, and subtracts it
 from them in place (``scatter_sub``): plain gradient descent, which keeps no optimiser state to read and
 write. (The cosine's gradient is orthogonal to a row and shrinks as the row grows, so every step lengthens
@@ -146,7 +147,8 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
     @tf.function(jit_compile=True)
     def run_steps(start, stop, books, links, drawn_books, drawn_links, *negatives):
         total = tf.constant(0.0)
-        for step in tf.range(start, stop):
+        step = start
+        while step < stop:  # not ``tf.range``: XLA compiles a range's bounds in, once per chunk
             rows = (tf.concat([books[step], drawn_books[step]], 0), tf.concat([links[step], drawn_links[step]], 0))
             gathered = [tf.gather(table, index) for table, index in zip(tables, rows)]
             with tf.GradientTape() as tape:
@@ -163,6 +165,7 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
             if heads:
                 model.head.assign_sub(rate * gradients[2])
             total += loss
+            step += 1
         return total / tf.cast(stop - start, tf.float32)
 
     return run_steps

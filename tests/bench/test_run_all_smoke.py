@@ -18,7 +18,7 @@ pytestmark = [
 
 def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(run_bench):
     results = run_bench(
-        "bench.run_all", "--books", "300", "--reference-epochs", "1", "--bookvec-epochs", "1",
+        "bench.run_all", "--books", "300", "--reference-epochs", "1", "--bookvec-epochs", "1", "--training-pairs", "2",
         "--product-params", '{"epochs": 2, "embedding_dim": 16}', "--http-duration", "2", "--http-connections", "4",
         "--goodbooks", str(PROJECT_DIR / "tests" / "fixtures" / "goodbooks"), "--skip-fault-tests")
 
@@ -30,6 +30,8 @@ def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(run_bench):
     training = figures["training"]
     assert training["bookvec_other_variant"]["params"]["variant"] != training["bookvec"]["params"]["variant"]
     assert 0 <= figures["training"]["bookvec"]["heldout_link_auc"] <= 1
+    assert [run["order"] for run in training["paired_runs"]] == [["reference", "bookvec"], ["bookvec", "reference"]]
+    assert training["summary"]["throughput_ratio"] == min(run["throughput_ratio"] for run in training["paired_runs"])
     assert figures["importing"]["wikipedia_seed"]["books"] == 300
     assert figures["importing"]["goodbooks"]["books"] > 0 and figures["importing"]["goodbooks"]["shelf_entries"] > 0
     assert figures["product_training"]["summary"]["worker_peak_rss_mib"] > 0

@@ -47,6 +47,36 @@ def test_publishing_writes_every_vector_builds_the_index_and_checks_recall(plant
     assert version_check_ann_recall(version=version, sample_size=20) == 1.0
 
 
+@pytest.mark.parametrize("coords", ["all", "none", "some"])
+def test_publishing_stores_each_vector_and_map_position_exactly_with_missing_positions_as_null(planted, coords):
+    from recommender.services.versions import version_publish
+
+    rng = np.random.default_rng(3)
+    book_ids = np.array([book.pk for book in planted.books])
+    link_ids = np.array([link.pk for link in planted.links])
+    book_vectors = rng.normal(size=(len(book_ids), 8)).astype(np.float32)
+    link_vectors = rng.normal(size=(len(link_ids), 8)).astype(np.float32)
+    counts = np.arange(len(link_ids)) % (SIMILAR_LINK_MIN_BOOKS + 1)
+    map_coords = rng.uniform(-1, 1, size=(len(book_ids), 2))
+    if coords != "all":
+        map_coords[: None if coords == "none" else 5] = np.nan
+    version = version_publish(run=None, book_ids=book_ids, book_vectors=book_vectors, link_ids=link_ids,
+                              link_vectors=link_vectors, map_coords=map_coords,
+                              link_book_counts=counts)
+
+    stored = {row[0]: row[1:] for row in BookVector.objects.filter(version=version).values_list(
+        "book_id", "embedding", "map_x", "map_y", "is_inferred")}
+    for book_id, vector, (x, y) in zip(book_ids.tolist(), book_vectors, map_coords):
+        embedding, map_x, map_y, inferred = stored[book_id]
+        assert np.array_equal(np.asarray(embedding, np.float32), vector) and not inferred
+        assert (map_x, map_y) == ((None, None) if np.isnan(x) else (x, y))
+    links = {row[0]: row[1:] for row in LinkVector.objects.filter(version=version).values_list(
+        "link_id", "embedding", "is_listed")}
+    for link_id, vector, count in zip(link_ids.tolist(), link_vectors, counts):
+        assert np.array_equal(np.asarray(links[link_id][0], np.float32), vector)
+        assert links[link_id][1] == (count >= SIMILAR_LINK_MIN_BOOKS)
+
+
 def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_have_statistics(planted):
     counts = np.where(np.arange(len(planted.links)) % 2 == 0, SIMILAR_LINK_MIN_BOOKS, SIMILAR_LINK_MIN_BOOKS - 1)
     version = publish_planted_version(planted, link_book_counts=counts)
