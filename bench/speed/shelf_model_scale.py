@@ -409,11 +409,11 @@ def main() -> None:
             if child.returncode:
                 raise RuntimeError(child.stderr[-3000:])
             fits.append(json.loads(child.stdout.strip().splitlines()[-1]))
-            print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params")}), flush=True)
+            print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params", "planted_tastes", "quality")}), flush=True)
             save({"fits": fits})
         save({"fits": fits, "growth_exponents": {
             key: growth_exponent(sizes, [fit[key] for fit in fits])
-            for key in ("fit_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}})
+            for key in ("fit_seconds", "fit_cpu_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}})
     if args.serve == 0:
         return
     served = args.serve or max(sizes)
