@@ -9,7 +9,12 @@ popularity and the rest from the whole catalogue; about 25 tags a book (40 draws
 catalogue-wide pool (a few of which, like "fiction", are on nearly every book). At 200,000 books that is 1,000,000
 readers, ~20,000,000 shelf entries and 5,000,000 book–tag pairs. Held-out readers (2,000, never trained on) hide
 20 % of their shelf; Recall@20 is reported for all hidden books and apart for head books (the most shelved ones
-holding half the shelf entries) and tail books, beside popularity's.
+holding half the shelf entries) and tail books, beside popularity's. The planted tastes (``planted_taste_figures``):
+each recommender — the neighbourhood shelf model, item-kNN (each book's 100 most cosine-similar books by training
+shelves, a shelf's books' similarities summed) and popularity, in the same run — ranks the head books alone and the
+tail books alone for each held-out reader; Recall@20 of that part's hidden books and the share of the 20 that are of
+the reader's two planted genres. Fit time is recorded in wall and CPU seconds (the CPU of all the solver's threads:
+the figure that does not depend on the machine's other load).
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 

@@ -215,7 +215,8 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
     with ``S`` every other book — the closed form's ``−P[:, j] / P[j, j]`` is that, by block inversion. Here ``S``
     is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with; fewer when fewer
-    share any), so each column costs one m × m solve: the fit takes ``n · m³`` time and ``n · m`` memory besides
+    share any), so each column costs one m × m solve: the fit takes ``n · (m³ + 32 m²)`` time (the common links'
+    components below) and ``n · m`` memory besides
     the Gram's sparse rows, which are made a block at a time and cut to their ``m`` largest entries (time in
     proportion to the Gram's non-zeros: pairs of books sharing a shelf or a link). ``G[S, S]`` is read from those
     lists (an entry neither book lists is taken as 0: SANSA's sparsified Gram), except the part of links on more
