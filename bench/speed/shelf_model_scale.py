@@ -9,7 +9,12 @@ popularity and the rest from the whole catalogue; about 25 tags a book (40 draws
 catalogue-wide pool (a few of which, like "fiction", are on nearly every book). At 200,000 books that is 1,000,000
 readers, ~20,000,000 shelf entries and 5,000,000 book–tag pairs. Held-out readers (2,000, never trained on) hide
 20 % of their shelf; Recall@20 is reported for all hidden books and apart for head books (the most shelved ones
-holding half the shelf entries) and tail books, beside popularity's.
+holding half the shelf entries) and tail books, beside popularity's. The planted tastes (``planted_taste_figures``):
+each recommender — the neighbourhood shelf model, item-kNN (each book's 100 most cosine-similar books by training
+shelves, a shelf's books' similarities summed) and popularity, in the same run — ranks the head books alone and the
+tail books alone for each held-out reader; Recall@20 of that part's hidden books and the share of the 20 that are of
+the reader's two planted genres. Fit time is recorded in wall and CPU seconds (the CPU of all the solver's threads:
+the figure that does not depend on the machine's other load).
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 
@@ -49,6 +54,7 @@ MEAN_SHELF = 23
 TAG_DRAWS_PER_BOOK = 40
 HELD_OUT_READERS = 2000
 K = 20
+KNN_NEIGHBOURS = 100  # as the product's neighbour voting reads them
 
 
 def synthetic(n_books: int, seed: int = 0) -> dict:
@@ -87,7 +93,7 @@ def synthetic(n_books: int, seed: int = 0) -> dict:
     zipf_pool = np.minimum(rng.zipf(1.2, len(tag_book)) - 1, pool - 1)
     tag = np.where(from_own, genre[tag_book] * own_tags + zipf_own, n_genres * own_tags + zipf_pool)
     tag_pairs = np.unique(tag_book * (n_genres * own_tags + pool) + tag)
-    return {"n_books": n_books, "n_readers": n_readers, "genre": genre, "popularity": popularity,
+    return {"n_books": n_books, "n_readers": n_readers, "genre": genre, "popularity": popularity, "tastes": tastes,
             "shelf_reader": pairs // n_books, "shelf_book": pairs % n_books,
             "tag_book": tag_pairs // (n_genres * own_tags + pool), "tag": tag_pairs % (n_genres * own_tags + pool),
             "n_tags": n_genres * own_tags + pool}
@@ -97,7 +103,7 @@ def fit_one(n_books: int, out: Path) -> dict:
     """Generates the catalogue, fits the neighbourhood shelf model, measures it; saves the model to ``out``."""
     from recommender.training import PairSet, TrainingParams
     from recommender.training.evaluation import ShelfCase, popularity_recommender, shelf_recall_ndcg
-    from recommender.training.shelf_model import recommend_from_shelf_model, train_shelf_model
+    from recommender.training.shelf_model import recommend_from_shelf_model, solver_threads, train_shelf_model
 
     started = time.perf_counter()
     data = synthetic(n_books)
@@ -117,14 +123,15 @@ def fit_one(n_books: int, out: Path) -> dict:
     shelves = PairSet.build(train_book, readers, n_books=n_books, n_links=int(readers.max()) + 1)
     content = PairSet.build(data["tag_book"], data["tag"], n_books=n_books, n_links=data["n_tags"])
     params = TrainingParams(shelf_model_solver="neighbourhood")
+    genre, tastes = data["genre"], data["tastes"]
     del data, reader, book, is_held
     rss_before = own_peak_rss_mib()
 
     stages: list[tuple[float, str]] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     model = train_shelf_model(shelves=shelves, content=content, params=params,
                               on_stage=lambda d: stages.append((round(time.perf_counter() - started, 1), d)))
-    fit_seconds = time.perf_counter() - started
+    fit_seconds, fit_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = own_peak_rss_mib()
 
     shelf_count = np.bincount(train_book, minlength=n_books).astype(np.float64)
@@ -139,6 +146,13 @@ def fit_one(n_books: int, out: Path) -> dict:
         for part, mask in (("head", head), ("tail", ~head)):
             part_cases = [ShelfCase(c.user_id, c.visible, c.hidden[mask[c.hidden]]) for c in cases]
             quality[name][part] = shelf_recall_ndcg(recommend, [c for c in part_cases if len(c.hidden)], K)
+    started = time.process_time()
+    knn_ids, knn_sims = item_knn_lists(train_reader, train_book, n_books, KNN_NEIGHBOURS)
+    knn_cpu_seconds = time.process_time() - started
+    planted = planted_taste_figures(
+        cases, head, genre, tastes, shelf_count,
+        {"shelf model": shelf_model_scores(model, n_books), "item-kNN": knn_scores(knn_ids, knn_sims),
+         "popularity": lambda shelf: shelf_count})
     weights = model.shelf_vectors
     lengths = np.diff(weights.indptr)
     np.savez(out, book_index=model.book_index, indptr=weights.indptr, indices=weights.indices, data=weights.data)
@@ -146,14 +160,103 @@ def fit_one(n_books: int, out: Path) -> dict:
         "books": n_books, "training_readers": int(shelves.n_links), "shelf_entries": int(len(train_book)),
         "tag_pairs": int(len(content)), "generate_seconds": round(generated, 1),
         "modelled_books": len(model), "share_of_catalogue_modelled": round(len(model) / n_books, 4),
-        "fit_seconds": round(fit_seconds, 1), "fit_stages": stages,
+        "fit_seconds": round(fit_seconds, 1), "fit_cpu_seconds": round(fit_cpu_seconds, 1),
+        "solver_threads": solver_threads(), "fit_stages": stages,
         "peak_rss_mib": round(peak, 1), "rss_before_fit_mib": round(rss_before, 1),
         "stored_weights": int(weights.nnz), "list_length_mean": round(float(lengths.mean()), 1),
         "list_length_max": int(lengths.max()),
         "stored_bytes_estimate": int(weights.nnz * 6 + len(model) * 64),
         "held_out_readers": len(cases), "head_books": int(head.sum()), "quality": quality,
+        "planted_tastes": planted, "item_knn_cpu_seconds": round(knn_cpu_seconds, 1),
         "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
     }
+
+
+def item_knn_lists(readers: np.ndarray, books: np.ndarray, n_books: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Item-kNN: each book's ``k`` most similar books by cosine of their training shelves (sparse, a block of
+    books at a time), as ids and similarities (n_books × k; a shorter list is padded with id -1, similarity 0)."""
+    import scipy.sparse as sp
+
+    _, rows = np.unique(readers, return_inverse=True)
+    matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, books)), shape=(rows.max() + 1, n_books))
+    matrix.data[:] = 1.0
+    norms = np.sqrt(np.asarray(matrix.sum(axis=0), np.float64).ravel())
+    by_book = matrix.T.tocsr()
+    ids, sims = np.full((n_books, k), -1, np.int64), np.zeros((n_books, k), np.float32)
+    for start in range(0, n_books, 200):
+        stop = min(start + 200, n_books)
+        block = (by_book[start:stop] @ matrix).tocoo()
+        row, col = block.row.astype(np.int64), block.col.astype(np.int64)
+        value = block.data / np.maximum(norms[row + start] * norms[col], 1e-12)
+        keep = row + start != col
+        row, col, value = row[keep], col[keep], value[keep]
+        order = np.lexsort((col, -value, row))
+        row, col, value = row[order], col[order], value[order]
+        rank = np.arange(len(row)) - np.searchsorted(row, row)
+        top = rank < k
+        ids[row[top] + start, rank[top]], sims[row[top] + start, rank[top]] = col[top], value[top]
+    return ids, sims
+
+
+def shelf_model_scores(model, n_books: int):
+    """A shelf's score of every book under the shelf model (the sum of its books' rows; unmodelled books 0)."""
+    position = np.full(n_books, -1, np.int64)
+    position[model.book_index] = np.arange(len(model.book_index))
+
+    def scores(shelf: np.ndarray) -> np.ndarray:
+        at = position[shelf]
+        row = np.asarray(model.shelf_vectors[at[at >= 0]].sum(axis=0), np.float64).ravel()
+        whole = np.zeros(n_books)
+        whole[model.book_index] = row
+        return whole
+
+    return scores
+
+
+def knn_scores(ids: np.ndarray, sims: np.ndarray):
+    """A shelf's score of every book under item-kNN: the sum of the shelf books' cosine to it (neighbour voting)."""
+    def scores(shelf: np.ndarray) -> np.ndarray:
+        listed = ids[shelf].ravel()
+        return np.bincount(listed[listed >= 0], weights=sims[shelf].ravel()[listed >= 0], minlength=len(ids))
+
+    return scores
+
+
+def planted_taste_figures(cases: list, head: np.ndarray, genre: np.ndarray, tastes: np.ndarray,
+                          shelf_count: np.ndarray, recommenders: dict) -> dict:
+    """For head books and for tail books apart, each recommender ranking only that part's books (not on the
+    visible shelf; books it gives no score filled by popularity): Recall@20 of the part's hidden books, and the
+    planted-taste precision@20 — the share of the 20 that are of one of the reader's two planted genres (a
+    random pick's: about 2 / genres)."""
+    n_genres = int(genre.max()) + 1
+    popular_first = np.argsort(-shelf_count, kind="stable")
+    figures = {}
+    for name, scores_of in recommenders.items():
+        figures[name] = {}
+        parts = {"head": head, "tail": ~head}
+        sums = {part: {"recall": [], "taste": []} for part in parts}
+        for case in cases:
+            scores = scores_of(case.visible)
+            on_shelf = np.zeros(len(head), bool)
+            on_shelf[case.visible] = True
+            liked = np.isin(genre, tastes[case.user_id])
+            for part, mask in parts.items():
+                candidate = mask & ~on_shelf
+                scored = np.flatnonzero(candidate & (scores > 0))
+                top = scored[np.lexsort((scored, -shelf_count[scored], -scores[scored]))][:K] if len(scored) else scored
+                if len(top) < K:
+                    fill = popular_first[candidate[popular_first]][: 2 * K]
+                    top = np.concatenate([top, fill[~np.isin(fill, top)][: K - len(top)]])
+                hidden = case.hidden[mask[case.hidden]]
+                if len(hidden):
+                    sums[part]["recall"].append(np.isin(top, hidden).sum() / min(len(hidden), K))
+                sums[part]["taste"].append(liked[top].mean())
+        for part in parts:
+            figures[name][part] = {f"recall@{K}": round(float(np.mean(sums[part]["recall"])), 4),
+                                   "readers_with_hidden": len(sums[part]["recall"]),
+                                   f"taste_precision@{K}": round(float(np.mean(sums[part]["taste"])), 4)}
+    figures["random_taste_precision"] = round(2 / n_genres, 4)
+    return figures
 
 
 def serve(n_books: int, model_file: Path, duration: int, connections: int, tile_from: int | None) -> dict:
@@ -311,11 +414,11 @@ def main() -> None:
             if child.returncode:
                 raise RuntimeError(child.stderr[-3000:])
             fits.append(json.loads(child.stdout.strip().splitlines()[-1]))
-            print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params")}), flush=True)
+            print(json.dumps({k: v for k, v in fits[-1].items() if k not in ("fit_stages", "params", "planted_tastes", "quality")}), flush=True)
             save({"fits": fits})
         save({"fits": fits, "growth_exponents": {
             key: growth_exponent(sizes, [fit[key] for fit in fits])
-            for key in ("fit_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}})
+            for key in ("fit_seconds", "fit_cpu_seconds", "peak_rss_mib", "stored_weights", "shelf_entries")}})
     if args.serve == 0:
         return
     served = args.serve or max(sizes)

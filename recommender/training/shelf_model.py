@@ -42,12 +42,16 @@ Pure NumPy; nothing here knows about Django.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from recommender.training.dataset import PairSet
 from recommender.training.params import TrainingParams
@@ -184,12 +188,21 @@ def link_rows(position: np.ndarray, content: PairSet, n: int) -> sp.csr_matrix:
 
 
 GRAM_BLOCK_ENTRIES = 8_000_000
-"""Gram entries held at once while the neighbourhoods are picked (a block of rows, sparse)."""
+"""Gram entries held at once while the neighbourhoods are picked (a block of rows, sparse; one block a thread)."""
 SOLVE_BATCH = 64
 """Books whose neighbourhood systems are solved in one batched LAPACK call."""
 COMMON_LINK_BOOKS = 1000
 """A link on more books than this is left out of picking the neighbourhoods (a tag such as "fiction" pairs
 nearly every two books: the Gram's rows would be dense, quadratic in the catalogue) but kept in every system."""
+COMMON_LINK_COMPONENTS = 32
+"""The common links' part of the Gram, ``U Uᵀ`` (``U`` their n × c columns), enters every system as its best
+approximation of this rank (``U``'s leading singular directions), the rest of its diagonal kept exactly: a system
+costs the same however many common links the catalogue has (their number grows with it)."""
+
+
+def solver_threads() -> int:
+    """Threads that pick neighbourhoods and solve systems at once: the CPUs this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matrix | None, params: TrainingParams,
@@ -202,92 +215,119 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
     with ``S`` every other book — the closed form's ``−P[:, j] / P[j, j]`` is that, by block inversion. Here ``S``
     is the ``m`` books with the largest ``G[j, ·]`` (those it shares most shelves and links with; fewer when fewer
-    share any), so each column costs one m × m solve: the fit takes ``n · m³`` time and ``n · m`` memory besides
+    share any), so each column costs one m × m solve: the fit takes ``n · (m³ + 32 m²)`` time (the common links'
+    components below) and ``n · m`` memory besides
     the Gram's sparse rows, which are made a block at a time and cut to their ``m`` largest entries (time in
     proportion to the Gram's non-zeros: pairs of books sharing a shelf or a link). ``G[S, S]`` is read from those
     lists (an entry neither book lists is taken as 0: SANSA's sparsified Gram), except the part of links on more
-    than ``COMMON_LINK_BOOKS`` books, which is left out of the lists and added to each system whole.
+    than ``COMMON_LINK_BOOKS`` books, which is left out of the lists and added to each system whole (exactly while
+    there are at most ``COMMON_LINK_COMPONENTS`` such links, else folded into that many components). Blocks and
+    batches run on ``solver_threads()`` threads (NumPy, SciPy and LAPACK release the GIL), one BLAS thread each;
+    ``on_stage`` is called from the calling thread only.
     """
     stage = on_stage or (lambda description: None)
     n = shelf_matrix.shape[1]
     m = int(min(params.shelf_model_neighbours, n - 1))
     by_book = shelf_matrix.T.tocsr()
     link_weight = params.shelf_model_link_weight if links is not None else 0.0
-    common = np.zeros((n + 1, 0), np.float32)
+    # Row n is a sentinel: the neighbour of a book with fewer than m, with no Gram entry and a unit diagonal.
+    folded, folded_out = np.zeros((n + 1, 0)), np.zeros(n + 1)
+    common_diagonal = np.zeros(n + 1)
     if link_weight:
         books_per_link = np.bincount(links.indices, minlength=links.shape[1])
         is_common = books_per_link > COMMON_LINK_BOOKS
-        common = np.vstack([np.sqrt(link_weight) * links[:, is_common].toarray().astype(np.float32),
-                            np.zeros((1, int(is_common.sum())), np.float32)])
+        if is_common.any():
+            folded, common_diagonal = common_link_components(np.sqrt(link_weight) * links[:, is_common],
+                                                             COMMON_LINK_COMPONENTS)
+            folded = np.vstack([folded, np.zeros((1, folded.shape[1]))])
+            common_diagonal = np.append(common_diagonal, 0.0)
+            folded_out = common_diagonal - np.einsum("ij,ij->i", folded, folded)
         links = links[:, ~is_common].tocsr()
     links_t = links.T.tocsr() if link_weight else None
-    # Row n is a sentinel: the neighbour of a book with fewer than m, with no Gram entry and a unit diagonal.
     neighbours = np.full((n + 1, m), n, np.int32)
     gram_values = np.zeros((n + 1, m), np.float32)
     diagonal = np.ones(n + 1, np.float64)
-    start, reported = 0, 0
-    while start < n:
-        # Rows per block: as many as keep about GRAM_BLOCK_ENTRIES shelf pairs (an estimate of their entries).
-        pairs = np.cumsum(np.diff(by_book.indptr[start:]) * 64 + n // 64 + 1)
-        stop = start + max(1, int(np.searchsorted(pairs, GRAM_BLOCK_ENTRIES)))
-        stop = min(stop, n)
+
+    def pick(bounds: tuple[int, int]) -> int:
+        """Rows ``start:stop``'s m largest Gram entries (other books, ties by position) and their diagonal."""
+        start, stop = bounds
         block = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
         if link_weight:
             block = block + link_weight * (links[start:stop] @ links_t).astype(np.float32)
-        block = block.tocoo()
-        rows, cols, values = block.row.astype(np.int64), block.col.astype(np.int64), block.data
-        own = rows + start == cols
-        diagonal[rows[own] + start] = values[own]
+        block = block.tocsr()
+        block.sort_indices()
+        rows = np.repeat(np.arange(stop - start, dtype=np.uint64), np.diff(block.indptr))
+        cols, values = block.indices, block.data
+        own = rows.astype(np.int64) + start == cols
+        diagonal[start + rows[own].astype(np.int64)] = values[own]
         rows, cols, values = rows[~own], cols[~own], values[~own]
-        order = np.lexsort((cols, -values, rows))
-        rows, cols, values = rows[order], cols[order], values[order]
-        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        # One stable sort by (row, value descending), ties in column order: the Gram's entries are ≥ 0, so their
+        # float32 bits order as they do, and their complement orders them descending.
+        order = np.argsort((rows << np.uint64(32)) | (~values.view(np.uint32)).astype(np.uint64), kind="stable")
+        rows, cols, values = rows[order].astype(np.int64), cols[order], values[order]
+        rank = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows]
         top = rank < m
         neighbours[rows[top] + start, rank[top]] = cols[top]
         gram_values[rows[top] + start, rank[top]] = values[top]
+        return stop
+
+    blocks, start = [], 0
+    while start < n:
+        # Rows per block: as many as keep about GRAM_BLOCK_ENTRIES shelf pairs (an estimate of their entries).
+        pairs = np.cumsum(np.diff(by_book.indptr[start:]) * 64 + n // 64 + 1)
+        stop = min(n, start + max(1, int(np.searchsorted(pairs, GRAM_BLOCK_ENTRIES))))
+        blocks.append((start, stop))
         start = stop
-        if stop - reported >= n // 10 or stop == n:
-            reported = stop
-            stage(f"shelf model: neighbourhoods of {stop:,} of {n:,} books")
 
     dropout = params.shelf_model_dropout
-    penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * (
-        diagonal + np.einsum("ij,ij->i", common, common))  # the whole Gram's diagonal
-    penalty[n] = 0.0
-    # where[row, book]: the position of ``book`` in the neighbourhood of the batch's row-th book, -1 if not in it.
-    where = np.full((SOLVE_BATCH, n + 1), -1, np.int16 if m < 2**15 else np.int32)
+    threads = solver_threads()
     columns = np.zeros((n, m), np.float32)
     flat = np.arange(m)
-    identity = np.eye(common.shape[1])
-    for start in range(0, n, SOLVE_BATCH):
+    row_starts = (np.arange(SOLVE_BATCH * m, dtype=np.int32) * (m + 1)).reshape(SOLVE_BATCH, m, 1)
+    local = threading.local()
+
+    def solve(start: int) -> int:
+        """Columns ``start:start + SOLVE_BATCH``: each book's system on its neighbourhood, solved."""
         stop = min(start + SOLVE_BATCH, n)
         count = stop - start
+        if not hasattr(local, "where"):
+            # where[row, book]: the position of ``book`` in the neighbourhood of the batch's row-th book, else m.
+            local.where = np.full((SOLVE_BATCH, n + 1), m, np.int16 if m < 2**15 else np.int32)
+        where = local.where
         chosen = neighbours[start:stop]  # count × m
-        batch = np.arange(count)[:, None]
+        batch = np.arange(count, dtype=np.int32)[:, None]
         where[batch, chosen] = flat
-        where[:count, n] = -1
-        at = where[batch[:, :, None], neighbours[chosen]]  # count × m × m: position of each neighbour's neighbour
-        listed = at >= 0
-        rows, first, _ = np.nonzero(listed)
-        systems = np.zeros((count, m, m), np.float64)
-        systems[rows, first, at[listed]] = gram_values[chosen][listed]
+        where[:count, n] = m
+        # at[b, i, k]: where book b's system holds its i-th neighbour's k-th neighbour (column m: a spare one).
+        at = where.ravel().take(neighbours[chosen] + (batch * (n + 1))[:, :, None]) + row_starts[:count]
+        where[batch, chosen] = m
+        systems = np.zeros((count, m, m + 1), np.float64)
+        systems.ravel()[at.ravel()] = gram_values[chosen].ravel()
+        systems = systems[:, :, :m]
         systems = np.maximum(systems, systems.transpose(0, 2, 1))  # G is symmetric: an entry either lists is exact
-        systems[:, flat, flat] = diagonal[chosen] + penalty[chosen]
-        where[batch, chosen] = -1
-        right = gram_values[start:stop, :, None].astype(np.float64)
-        if common.shape[1]:
-            # G[S, S] + U Uᵀ with U the common links' rows: Woodbury, so the m × m systems stay as listed.
-            shared = common[chosen].astype(np.float64)  # count × m × common links
-            right += shared @ common[start:stop, :, None]
-            solved = np.linalg.solve(systems, np.concatenate([right, shared], axis=2))
-            plain, through = solved[:, :, :1], solved[:, :, 1:]
-            small = identity + shared.transpose(0, 2, 1) @ through
-            plain -= through @ np.linalg.solve(small, shared.transpose(0, 2, 1) @ plain)
-            columns[start:stop] = plain[:, :, 0]
-        else:
-            columns[start:stop] = np.linalg.solve(systems, right)[:, :, 0]
-        if (start // SOLVE_BATCH) % max(1, n // SOLVE_BATCH // 10) == 0:
-            stage(f"shelf model: solved {stop:,} of {n:,} books")
+        systems[:, flat, flat] = system_diagonal[chosen]
+        right = gram_values[start:stop].astype(np.float64)
+        if folded.shape[1]:
+            shared = folded[chosen]  # count × m × components
+            systems += shared @ shared.transpose(0, 2, 1)
+            right += (shared @ folded[start:stop, :, None])[:, :, 0]
+        columns[start:stop] = np.linalg.solve(systems, right[:, :, None])[:, :, 0]
+        return stop
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        reported = 0
+        for stop in pool.map(pick, blocks):
+            if stop - reported >= n // 10 or stop == n:
+                reported = stop
+                stage(f"shelf model: neighbourhoods of {stop:,} of {n:,} books")
+        penalty = params.shelf_model_regularisation + dropout / (1 - dropout) * (diagonal + common_diagonal)
+        penalty[n] = 0.0  # the whole Gram's diagonal, regularised; the sentinel's stays 1
+        system_diagonal = diagonal + folded_out + penalty
+        reported = 0
+        for stop in pool.map(solve, range(0, n, SOLVE_BATCH)):
+            if stop - reported >= n // 10 or stop == n:
+                reported = stop
+                stage(f"shelf model: solved {stop:,} of {n:,} books")
 
     # B[neighbours[j], j] = columns[j]; each row keeps its largest positive weights (what serving sums).
     rows = neighbours[:n].ravel()
@@ -297,5 +337,17 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
     order = np.lexsort((cols, -weights, rows))
     rows, cols, weights = rows[order], cols[order], weights[order]
-    keep = np.arange(len(rows)) - np.searchsorted(rows, rows) < params.shelf_model_out_neighbours
+    keep = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows] < (
+        params.shelf_model_out_neighbours)
     return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)
+
+
+def common_link_components(common: sp.csr_matrix, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """``F`` (n × at most ``rank``) whose ``F Fᵀ`` is the best approximation of that rank to ``U Uᵀ`` (``U`` the
+    common links' weighted columns, sparse), and ``U Uᵀ``'s exact diagonal."""
+    whole_diagonal = np.asarray(common.multiply(common).sum(axis=1), np.float64).ravel()
+    if common.shape[1] <= rank:
+        return common.toarray().astype(np.float64), whole_diagonal
+    # U Uᵀ's leading eigenvectors are U's left singular vectors: U V with V the leading eigenvectors of Uᵀ U (c × c).
+    _, directions = np.linalg.eigh((common.T @ common).toarray().astype(np.float64))
+    return np.asarray(common @ directions[:, -rank:], np.float64), whole_diagonal

@@ -182,3 +182,44 @@ def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeyp
         **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
+
+
+def test_more_links_on_many_books_than_components_fold_into_them_exactly_when_they_span_as_few_directions(
+        monkeypatch):
+    """Past ``COMMON_LINK_COMPONENTS`` such links their part of the Gram enters every system as its best
+    approximation of that rank, the rest of its diagonal kept: the closed form's weights when the links span no
+    more directions than that (here each group's link twice, under two names)."""
+    from recommender.training import shelf_model
+
+    monkeypatch.setattr(shelf_model, "COMMON_LINK_BOOKS", 5)
+    monkeypatch.setattr(shelf_model, "COMMON_LINK_COMPONENTS", 1 + GROUPS)
+    shelves = grouped_shelves(readers_per_group=150)
+    n = shelves.n_books
+    pairs = [(book, 0) for book in range(n)] + [(book, 1 + book // BOOKS_PER_GROUP) for book in range(n)] + [
+        (book, 1 + GROUPS + book // BOOKS_PER_GROUP) for book in range(n)]
+    books, links = zip(*pairs)
+    content = PairSet.build(books, links, n_books=n, n_links=1 + 2 * GROUPS)
+    common = dict(shelf_model_link_weight=20.0, shelf_model_regularisation=10.0, shelf_model_min_shelves=1)
+
+    exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
+    model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
+
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
+
+
+def test_the_weights_do_not_depend_on_how_many_threads_fit_them(monkeypatch):
+    from recommender.training import shelf_model
+
+    monkeypatch.setattr(shelf_model, "SOLVE_BATCH", 8)
+    monkeypatch.setattr(shelf_model, "GRAM_BLOCK_ENTRIES", 3000)  # several blocks of rows
+    shelves = grouped_shelves(extra_books=3, seed=4)
+    params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=12,
+                            shelf_model_out_neighbours=8, shelf_model_regularisation=10.0)
+    fitted = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(shelf_model, "solver_threads", lambda threads=threads: threads)
+        fitted[threads] = train_shelf_model(shelves=shelves, content=None, params=params).shelf_vectors
+
+    assert fitted[1].nnz > 0
+    assert (fitted[1] != fitted[3]).nnz == 0
