@@ -6,9 +6,12 @@ A wikilink names a book when
 
 1. the book carries the link's page as its ``wikipedia:`` identifier (the article is in the catalogue, or a record
    merged into it), or
-2. the link's page title, less a disambiguator in brackets, is the whole title of exactly one book of the catalogue
-   (case, accents and punctuation aside; articles kept: "The Nation" is not *Nation*; a goodbooks series suffix
-   and its original title count; a subtitle does not: "Cleopatra" is not *Cleopatra: A Life*), and
+2. the book has no Wikipedia page (else its page's title is its one name there: "Conan the Barbarian" is the
+   character, not *Conan the Barbarian (1955 collection)*), the link's page title, less a disambiguator in
+   brackets, is the whole title of exactly one book of the catalogue (case, accents and punctuation aside;
+   articles kept: "The Nation" is not *Nation*; a goodbooks series suffix and its original title count; a subtitle
+   does not: "Cleopatra" is not *Cleopatra: A Life*; a book's own title comes before another's original title: *The
+   Hobbit* before *The Hobbit: Graphic Novel*, whose original title is "The Hobbit"), and
    - a disambiguator says a written work and at most its year and the book's author ("(novel)", "(1949 novel)",
      "(Tolkien novel)"; never "(film)", "(state)", "(TV series)"), and
    - the book's author is named: by the disambiguator, or by at least ``CORROBORATING_SHARE`` of the other books that
@@ -35,8 +38,9 @@ CORROBORATING_SHARE = 0.5
 """The share of the other books linking a page that must name the titled book's author for a bare title ("The
 Hobbit") to be taken for that book: "London" is linked by 23 articles, one of which names Edward Rutherfurd."""
 WORK_WORDS = frozenset({"novel", "novels", "novella", "novelette", "book", "books", "story", "short", "stories",
-                        "collection", "play", "poem", "anthology", "series", "memoir"})
-"""The words of a Wikipedia disambiguator that say the page is a written work: "(novel)", "(short story)"."""
+                        "collection", "play", "poem", "anthology", "memoir"})
+"""The words of a Wikipedia disambiguator that say the page is a written work: "(novel)", "(short story)"; not
+"series": a series is not its first book."""
 _DISAMBIGUATOR = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$")
 _NOT_WORD = re.compile(r"[\W_]+")
 _YEAR = re.compile(r"^\d{3,4}s?$")
@@ -80,13 +84,14 @@ def link_targets() -> dict[int, LinkTarget]:
             by_page[normalise_link_name(value)].add(book_id)
         cursor.execute(
             "SELECT book.id, book.title, coalesce(book.metadata->>'original_title', ''),"
-            " coalesce(book.metadata->'goodbooks'->>'original_title', ''),"
-            " coalesce(book.metadata->'goodbooks'->>'title', ''), coalesce(book.metadata->'wikipedia'->>'title', '')"
-            " FROM books_book AS book")
-        by_title = defaultdict(set)
-        for book_id, *titles in cursor.fetchall():
-            for key in {whole_title_key(title) for title in titles if title}:
-                by_title[key].add(book_id)
+            " coalesce(book.metadata->'goodbooks'->>'original_title', ''), coalesce(book.metadata->'goodbooks'->>'title', '')"
+            " FROM books_book AS book WHERE NOT EXISTS (SELECT 1 FROM books_bookidentifier AS page"
+            " WHERE page.book_id = book.id AND page.scheme = 'wikipedia')")
+        by_title, by_other_title = defaultdict(set), defaultdict(set)
+        for book_id, title, *others in cursor.fetchall():
+            by_title[whole_title_key(title)].add(book_id)
+            for key in {whole_title_key(other) for other in others if other} - {whole_title_key(title)}:
+                by_other_title[key].add(book_id)
         cursor.execute(
             "SELECT person.book_id, person.author_id, author.name, author.key, author.aliases"
             " FROM books_contribution AS person JOIN books_author AS author ON author.id = person.author_id"
@@ -118,7 +123,8 @@ def link_targets() -> dict[int, LinkTarget]:
         match = _DISAMBIGUATOR.match(display_name)
         title, disambiguator = (match.group(1), match.group(2)) if match and match.group(1).strip() else (
             display_name, None)
-        titled = by_title.get(whole_title_key(title), set())
+        key = whole_title_key(title)
+        titled = by_title.get(key) or by_other_title.get(key, set())
         if len(titled) == 1:
             candidates[link_id] = (next(iter(titled)), disambiguator)
 

@@ -38,6 +38,8 @@ def test_a_whole_title_is_the_book_when_the_books_linking_it_name_its_author():
     tolkien = _person("J.R.R. Tolkien", "J. R. R. Tolkien")
     hobbit = _book("goodbooks:7", "The Hobbit", people=[tolkien],
                    metadata={"original_title": "The Hobbit or There and Back Again"})
+    # Its original title is "The Hobbit" too, but The Hobbit's own title comes first.
+    _book("goodbooks:466", "The Hobbit: Graphic Novel", people=[tolkien], metadata={"original_title": "The Hobbit"})
     _book("wikipedia:The History of The Hobbit", "The History of The Hobbit",
           links=["The Hobbit", "J. R. R. Tolkien", "Middle-earth"], people=[_person("John D. Rateliff")])
     _book("wikipedia:Tolkien and the Great War", "Tolkien and the Great War", links=["The Hobbit", "World War I"])
@@ -84,7 +86,7 @@ def test_a_title_two_books_share_names_neither():
     assert _targets() == {}
 
 
-def test_a_bare_title_few_linkers_back_a_subtitle_or_a_dropped_article_is_not_the_book():
+def test_a_bare_title_few_linkers_back_a_subtitle_a_dropped_article_or_another_page_is_not_the_book():
     rutherfurd = _person("Edward Rutherfurd")
     _book("goodbooks:5182", "London", people=[rutherfurd])
     _book("wikipedia:Sarum (novel)", "Sarum", people=[rutherfurd], links=["London", "Edward Rutherfurd"])
@@ -93,6 +95,12 @@ def test_a_bare_title_few_linkers_back_a_subtitle_or_a_dropped_article_is_not_th
     _book("goodbooks:968", "Cleopatra: A Life", people=[_person("Stacy Schiff")])
     _book("goodbooks:4925", "Nation", people=[_person("Terry Pratchett")])
     _book("wikipedia:Mort", "Mort", links=["Cleopatra", "The Nation", "Stacy Schiff", "Terry Pratchett"])
+    # A book with a Wikipedia page is named by that page alone: the bare title is the character's page.
+    howard = _person("Robert E. Howard")
+    _book("wikipedia:Conan the Barbarian (1955 collection)", "Conan the Barbarian (1955 collection)", people=[howard])
+    _book("wikipedia:The Phoenix on the Sword", "The Phoenix on the Sword", people=[howard],
+          links=["Conan the Barbarian", "Artemis Fowl (series)"])
+    _book("goodbooks:1", "Artemis Fowl (Artemis Fowl, #1)", people=[howard])  # a series is not its first book
 
     assert _targets() == {}
 
