@@ -1,7 +1,7 @@
 """One catalogue on the map: do the embeddings bridge the two sources once books both describe are merged?
 
-In one run, into scratch databases on the same server, the code before matching (``--before``, a commit of this
-repository exported with ``git archive``) and this code each load a catalogue and train once with the default
+In one run, into scratch databases on the same server, the code before (``--before``, a commit of this repository
+exported with ``git archive``; default ``main``) and this code each load a catalogue and train once with the default
 parameters (``manage.py train_embeddings --sync``); then, for each, from the active version's vectors:
 
 * for every book, the share of its 10 nearest books (cosine, exact, as "Books like this" ranks them) and of its 10
@@ -18,19 +18,22 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   and one computed here the same way for both code versions (first infobox author, case, spaces and dots folded;
   books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
 * genres: books with a genre of the vocabulary (after), books with any genre, and the map's "Other" and "Not given"
-  shares (``recommender.exports.map_data`` of each code version).
+  shares (``recommender.exports.map_data`` of each code version);
+* wikilinks that name a book of the catalogue (``books.link_targets``, where the code version has it): how many,
+  by how they were resolved, the books they name by source, every resolution by title and author and a seeded 20
+  by identifier, to read by hand.
 
 Two catalogues:
 
 ``--sample``: the bundled sample (``manage.py load_sample_data``; before: the commit's own ``data/``).
-``--data FOLDER``: the real data: before, the 1,413 Wikipedia articles alone; after, the articles then the goodbooks
-folder (``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported
-article plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
+``--data FOLDER``: the real data: the 1,413 Wikipedia articles then the goodbooks folder, on both sides
+(``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported article
+plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
 
 Results go under ``sample`` or ``real`` in ``bench/results/cross_source.json`` (the other key is kept).
 
-Usage: python -m bench.quality.cross_source --sample
-       python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000]
+Usage: python -m bench.quality.cross_source --sample [--before COMMIT]
+       python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000] [--before COMMIT]
 """
 from __future__ import annotations
 
