@@ -17,7 +17,8 @@ A wikilink names a book when
    - the book's author is named: by the disambiguator, or by at least ``CORROBORATING_SHARE`` of the other books that
      link the page (one of their authors, or a wikilink of theirs to any spelling of the person).
 
-Titles alone are not enough: wikilinks mostly name places, people and ideas ("London", "Canada", "memoir"), and
+The books linking a page are those whose pairs with it are wikilinks: a goodbooks pair is a reader tag, even where
+the link of that name is a wikilink too. Titles alone are not enough: wikilinks mostly name places, people and ideas ("London", "Canada", "memoir"), and
 books are titled after them. A title two books share names neither ("The Guardian": Sparks's and Henderson's).
 Nothing here is a hand-made mapping: the catalogue's own identifiers, titles and authors decide.
 """
@@ -31,7 +32,7 @@ from django.db import connection
 
 from books.importers.authors import author_key
 from books.importers.matching import author_surnames
-from books.models import Contribution, Link
+from books.models import Book, Contribution, Link
 from books.text import fold, normalise_link_name
 
 CORROBORATING_SHARE = 0.5
@@ -71,10 +72,14 @@ def link_targets() -> dict[int, LinkTarget]:
     A book is never its own link's target through its own linking (an article linking its own page names nothing
     another book could share)."""
     with connection.cursor() as cursor:
+        # A goodbooks pair is a reader tag, whatever the link's kind: the tag "cross" on James Patterson's Alex Cross
+        # novels is no wikilink to his novel *Cross*.
         cursor.execute(
-            "SELECT link.id, link.name, link.display_name, array_agg(pair.book_id ORDER BY pair.book_id)"
+            "SELECT link.id, link.name, link.display_name, array_agg(DISTINCT pair.book_id ORDER BY pair.book_id)"
             " FROM books_link AS link JOIN books_booklink AS pair ON pair.link_id = link.id"
-            " WHERE link.kind = %s GROUP BY link.id ORDER BY link.id", [Link.Kind.WIKILINK])
+            " JOIN books_book AS book ON book.id = pair.book_id"
+            " WHERE link.kind = %s AND coalesce(nullif(pair.source, ''), book.source) <> %s"
+            " GROUP BY link.id ORDER BY link.id", [Link.Kind.WIKILINK, Book.Source.GOODBOOKS])
         wikilinks = cursor.fetchall()
         if not wikilinks:
             return {}
@@ -165,7 +170,10 @@ def _author_keys_named_by(book_ids: set[int], person_keys: dict[int, set[str]]) 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pair.book_id, link.name FROM books_booklink AS pair JOIN books_link AS link ON link.id = pair.link_id"
-            " WHERE link.kind = %s AND pair.book_id = ANY(%s::bigint[])", [Link.Kind.WIKILINK, sorted(book_ids)])
+            " JOIN books_book AS book ON book.id = pair.book_id"
+            " WHERE link.kind = %s AND pair.book_id = ANY(%s::bigint[])"
+            " AND coalesce(nullif(pair.source, ''), book.source) <> %s",
+            [Link.Kind.WIKILINK, sorted(book_ids), Book.Source.GOODBOOKS])
         for book_id, name in cursor.fetchall():
             key = author_key(name)
             if " " in key and key in known:  # a one-word key ("Homer") is as likely something else

@@ -101,6 +101,13 @@ def test_a_bare_title_few_linkers_back_a_subtitle_a_dropped_article_or_another_p
     _book("wikipedia:The Phoenix on the Sword", "The Phoenix on the Sword", people=[howard],
           links=["Conan the Barbarian", "Artemis Fowl (series)"])
     _book("goodbooks:1", "Artemis Fowl (Artemis Fowl, #1)", people=[howard])  # a series is not its first book
+    # Readers tag Patterson's Alex Cross novels "cross", the name of an article's wikilink: tags are no wikilinks.
+    patterson = _person("James Patterson")
+    _book("goodbooks:3321", "Cross (Alex Cross, #12)", people=[patterson])
+    _book("wikipedia:He Chose the Nails", "He Chose the Nails", links=["Cross"])
+    for number in (13, 14):
+        BookLink.objects.create(book=_book(f"goodbooks:{number}", f"Alex Cross {number}", people=[patterson]),
+                                link=Link.objects.get(name="cross"))
 
     assert _targets() == {}
 
