@@ -18,8 +18,9 @@ A wikilink names a book when
      link the page (one of their authors, or a wikilink of theirs to any spelling of the person).
 
 The books linking a page are those whose pairs with it are wikilinks: a goodbooks pair is a reader tag, even where
-the link of that name is a wikilink too. Titles alone are not enough: wikilinks mostly name places, people and ideas ("London", "Canada", "memoir"), and
-books are titled after them. A title two books share names neither ("The Guardian": Sparks's and Henderson's).
+the link of that name is a wikilink too. Titles alone are not enough: wikilinks mostly name places, people and ideas
+("London", "Canada", "memoir"), and books are titled after them. A title two books share names neither ("The
+Guardian": Sparks's and Henderson's).
 Nothing here is a hand-made mapping: the catalogue's own identifiers, titles and authors decide.
 """
 from __future__ import annotations
@@ -129,7 +130,7 @@ def link_targets() -> dict[int, LinkTarget]:
         title, disambiguator = (match.group(1), match.group(2)) if match and match.group(1).strip() else (
             display_name, None)
         key = whole_title_key(title)
-        titled = by_title.get(key) or by_other_title.get(key, set())
+        titled = (by_title.get(key) or by_other_title.get(key, set())) if key else set()
         if len(titled) == 1:
             candidates[link_id] = (next(iter(titled)), disambiguator)
 
