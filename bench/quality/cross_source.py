@@ -1,7 +1,7 @@
 """One catalogue on the map: do the embeddings bridge the two sources once books both describe are merged?
 
-In one run, into scratch databases on the same server, the code before matching (``--before``, a commit of this
-repository exported with ``git archive``) and this code each load a catalogue and train once with the default
+In one run, into scratch databases on the same server, the code before (``--before``, a commit of this repository
+exported with ``git archive``; default ``main``) and this code each load a catalogue and train once with the default
 parameters (``manage.py train_embeddings --sync``); then, for each, from the active version's vectors:
 
 * for every book, the share of its 10 nearest books (cosine, exact, as "Books like this" ranks them) and of its 10
@@ -18,19 +18,22 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   and one computed here the same way for both code versions (first infobox author, case, spaces and dots folded;
   books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
 * genres: books with a genre of the vocabulary (after), books with any genre, and the map's "Other" and "Not given"
-  shares (``recommender.exports.map_data`` of each code version).
+  shares (``recommender.exports.map_data`` of each code version);
+* wikilinks that name a book of the catalogue (``books.link_targets``, where the code version has it): how many,
+  by how they were resolved, the books they name by source, every resolution by title and author and a seeded 20
+  by identifier, to read by hand.
 
 Two catalogues:
 
 ``--sample``: the bundled sample (``manage.py load_sample_data``; before: the commit's own ``data/``).
-``--data FOLDER``: the real data: before, the 1,413 Wikipedia articles alone; after, the articles then the goodbooks
-folder (``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported
-article plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
+``--data FOLDER``: the real data: the 1,413 Wikipedia articles then the goodbooks folder, on both sides
+(``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported article
+plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
 
 Results go under ``sample`` or ``real`` in ``bench/results/cross_source.json`` (the other key is kept).
 
-Usage: python -m bench.quality.cross_source --sample
-       python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000]
+Usage: python -m bench.quality.cross_source --sample [--before COMMIT]
+       python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000] [--before COMMIT]
 """
 from __future__ import annotations
 
@@ -68,6 +71,34 @@ names = [data["genre_names"][index] for index in data["genre"]]
 print(json.dumps({"placed_books": len(names), "legend": data["genre_names"],
                   "other": names.count("Other"), "not_given": names.count("Not given")}))
 """
+LINK_FIGURES = """
+import json, random
+from django.db import connection
+from books.models import Book, BookLink, Link
+try:
+    from books.link_targets import link_targets
+except ImportError:
+    link_targets = None
+wikilinks = Link.objects.filter(kind=Link.Kind.WIKILINK)
+figures = {"wikilinks": wikilinks.count(),
+           "wikilink_pairs": BookLink.objects.filter(link__kind=Link.Kind.WIKILINK).count()}
+if link_targets is not None:
+    targets = link_targets()
+    names = dict(wikilinks.filter(id__in=targets).values_list("id", "display_name"))
+    books = {book.id: book for book in Book.objects.filter(id__in={t.book_id for t in targets.values()})}
+    pairs = BookLink.objects.filter(link_id__in=targets).count()
+    listed = [{"link": names[link_id], "book": books[t.book_id].title, "author": books[t.book_id].author,
+               "source": books[t.book_id].source, "method": t.method, "reason": t.reason}
+              for link_id, t in sorted(targets.items())]
+    figures.update({"links_naming_a_book": len(targets), "pairs_linking_a_named_book": pairs,
+                    "named_books": len(books),
+                    "by_method": {m: sum(t.method == m for t in targets.values()) for m in ("identifier", "title-author")},
+                    "named_books_by_source": {s: sum(b.source == s for b in books.values()) for s in ("wikipedia", "goodbooks")},
+                    "title_author": [row for row in listed if row["method"] == "title-author"],
+                    "identifier_sample": random.Random(2026).sample([row for row in listed if row["method"] == "identifier"],
+                                                                    min(20, sum(row["method"] == "identifier" for row in listed)))})
+print(json.dumps(figures))
+"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--data", type=Path, help="the folder with wikipedia/ and goodbooks/ (the real data)")
     parser.add_argument("--goodbooks-books", type=int, default=None,
                         help="real data: keep the goodbooks books with a reference article plus this many others")
-    parser.add_argument("--before", default="13f16a2", help="the commit to compare against (before matching)")
+    parser.add_argument("--before", default="main", help="the commit to compare against (default: main)")
     parser.add_argument("--params", default="{}", help="training parameters as JSON (default: the defaults)")
     args = parser.parse_args(argv)
     key = "sample" if args.sample else "real"
@@ -92,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | None, params: dict) -> dict:
-    figures: dict = {"before_commit": before, "params": params or "defaults"}
+    commit = subprocess.run(["git", "rev-parse", "--short", before], cwd=PROJECT_DIR, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    figures: dict = {"before_commit": commit, "params": params or "defaults"}
     training = [f"--param={name}={json.dumps(value)}" for name, value in params.items()]
     with tempfile.TemporaryDirectory() as folder:
         old_tree = Path(folder) / "tree"
@@ -109,8 +142,8 @@ def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | 
             if goodbooks_books is not None:
                 goodbooks = _restricted_goodbooks(goodbooks, articles, goodbooks_books, Path(folder) / "goodbooks")
                 figures["goodbooks_restricted_to"] = goodbooks_books
-            steps_before = [("import_wikipedia_books", str(articles))]
             steps_after = [("import_wikipedia_books", str(articles)), ("import_goodbooks", str(goodbooks))]
+            steps_before = steps_after
         figures["before"] = _measure(BEFORE_DATABASE, old_tree, steps_before, training)
     figures["after"] = _measure(AFTER_DATABASE, PROJECT_DIR, steps_after, training)
     _bridged_before(figures)
@@ -132,6 +165,8 @@ def _measure(database: str, tree: Path, steps: list[tuple[str, ...]], training: 
                "seconds": timings}
     figures.update(_neighbour_figures(env["DATABASE_URL"]))
     figures["map_genres"] = json.loads(_manage(env, tree, "shell", "-c", MAP_FIGURES).stdout.strip().splitlines()[-1])
+    figures["links_naming_books"] = json.loads(
+        _manage(env, tree, "shell", "-c", LINK_FIGURES).stdout.strip().splitlines()[-1])
     placed = figures["map_genres"]["placed_books"]
     figures["map_genres"]["other_share"] = round(figures["map_genres"]["other"] / placed, 4)
     figures["map_genres"]["not_given_share"] = round(figures["map_genres"]["not_given"] / placed, 4)
@@ -270,6 +305,12 @@ def _summary(figures: dict) -> dict:
         "bridged_with_a_neighbour_from_other_source": pair("bridged_books", "books_with_a_neighbour_from_other_source"),
         "bridged_map_neighbours_from_other_source": pair("bridged_books", "map_neighbours_from_other_source"),
         "history_of_the_hobbit_has_the_hobbit": pair("history_of_the_hobbit", "has_the_hobbit"),
+        "history_of_the_hobbit_hobbit_rank": pair("history_of_the_hobbit", "hobbit_rank"),
+        "wikipedia_home_neighbours_from_other_source": pair("by_home_source", "wikipedia", "neighbours_from_other_source"),
+        "goodbooks_home_neighbours_from_other_source": pair("by_home_source", "goodbooks", "neighbours_from_other_source"),
+        "links_naming_a_book": pair("links_naming_books", "links_naming_a_book"),
+        "named_book_pairs": [figures[side]["run_metrics"].get("data", {}).get("named_book_pairs")
+                             for side in ("before", "after")],
         "run_same_author_precision@5": [
             metrics.get("wikipedia:same_author_precision@5", metrics.get("same_author_precision@5"))
             for metrics in (figures["before"]["run_metrics"], figures["after"]["run_metrics"])],

@@ -10,6 +10,10 @@
   numbered after the content links, kept like a link when ``min_books_per_link`` books have it. These are what
   the sources share: wikilinks and reader tags have no vocabulary in common. Only the embeddings learn from
   them; the shelf model's content links stay the sources' own.
+* Named books: a book another book's wikilink names (``books.link_targets``: "The Hobbit" in an article about
+  its history is goodbooks' *The Hobbit*) has that link as its own, a catalogue pair like an author's, so the
+  linking book and the book it names share a link whatever sources describe them. The book counts among the
+  link's books when ``min_books_per_link`` decides whether the link is kept.
 * Shelf pairs: a book and a reader whose shelves hold it, the reader being one more "link" entity
   numbered after the content links (``PairSet.combine``); ``shelf_weight`` sets how much they count.
   Readers with a single shelved book teach nothing and are left out.
@@ -25,6 +29,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from books.importers.authors import author_key
+from books.link_targets import link_targets
 from books.models import Book, Contribution
 from recommender.training.data import TrainingData
 from recommender.training.dataset import CATALOGUE, PairSet, links_to_keep, normalise_link_name
@@ -56,8 +61,13 @@ def training_data_build(*, params: TrainingParams) -> TrainingData:
 
 
 def _training_data(params: TrainingParams) -> TrainingData:
-    link_ids, content_books, content_links, content_counts, dense_of_name = _content_pairs(params)
+    named = {link_id: target.book_id for link_id, target in link_targets().items()} if (
+        params.catalogue_link_weight > 0) else {}
+    link_ids, content_books, content_links, content_counts, dense_of_name, named_books, named_links = (
+        _content_pairs(params, named))
     catalogue_books, catalogue_links, n_catalogue_links = _catalogue_pairs(params, dense_of_name, len(link_ids))
+    catalogue_books = np.concatenate([catalogue_books, named_books])
+    catalogue_links = np.concatenate([catalogue_links, named_links])
     shelf_users, shelf_books, of_model_kind, of_other_kind = _shelf_rows(params.shelf_model_shelf_kinds)
 
     train_mask, cases_by_id = _carve_validation_readers(shelf_users, shelf_books, seed=params.seed)
@@ -84,9 +94,12 @@ def _training_data(params: TrainingParams) -> TrainingData:
     n_links = len(link_ids) + n_catalogue_links
     catalogue = PairSet.build(np.searchsorted(book_ids, catalogue_books), catalogue_links, n_books=n_books,
                               n_links=n_links, kind=CATALOGUE)
-    # A catalogue pair that is also a content pair (an article linking its own author's page) stays the content pair.
+    # A catalogue pair that is also a content pair (an article linking its own author's page, or its own title)
+    # stays the content pair.
     catalogue = catalogue.subset(~np.isin(catalogue.book_index.astype(np.int64) * n_links + catalogue.link_index,
                                           content.book_index.astype(np.int64) * n_links + content.link_index))
+    is_named = np.isin(catalogue.book_index.astype(np.int64) * n_links + catalogue.link_index,
+                       np.searchsorted(book_ids, named_books).astype(np.int64) * n_links + named_links)
     linked = PairSet.build(np.concatenate([content.book_index, catalogue.book_index]),
                            np.concatenate([content.link_index, catalogue.link_index]), n_books=n_books,
                            n_links=n_links, weight=np.concatenate([content.weight, catalogue.weight]),
@@ -108,6 +121,7 @@ def _training_data(params: TrainingParams) -> TrainingData:
         pairs=pairs,
         content=content,
         catalogue=catalogue,
+        named_book_pairs=int(is_named.sum()),
         books_without_pairs=_books_without_pairs(book_ids),
         shelves=shelves,
         book_ids=book_ids,
@@ -122,9 +136,11 @@ def _training_data(params: TrainingParams) -> TrainingData:
     )
 
 
-def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+def _content_pairs(params: TrainingParams, named: dict[int, int]) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray]:
     """(kept link ids, book id of each pair, dense link index of each pair, count of each pair, dense link index
-    of each kept normalised name).
+    of each kept normalised name, and the named books and their link's dense index: ``named`` is {link id: the
+    book it names}, each counting as one more book of its link unless it links it itself).
 
     The count is how many times a Wikipedia article links the page (the trainer weights pairs by it,
     ``link_count_power``); a goodbooks book's count (how many readers gave the tag) is another quantity and
@@ -145,11 +161,19 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
             [Book.Source.WIKIPEDIA],
         )
         rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    empty = np.zeros(0, np.int64)
     if not links:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+        return empty, empty, empty, empty, {}, empty, empty
     all_ids = np.array([link_id for link_id, _, _ in links], dtype=np.int64)
     names = [normalise_link_name(name) for _, name, _ in links]
     books_per_link = np.array([count for _, _, count in links], dtype=np.int64)
+    named_link_ids = np.array(sorted(named), dtype=np.int64)
+    named_book_ids = np.array([named[link_id] for link_id in named_link_ids.tolist()], dtype=np.int64)
+    linking = rows[np.isin(rows[:, 1], named_link_ids)]
+    own_link = {(int(book), int(link)) for book, link in zip(linking[:, 0], linking[:, 1])}
+    adds_a_book = np.array([(book, link) not in own_link for book, link in
+                            zip(named_book_ids.tolist(), named_link_ids.tolist())], dtype=bool)
+    np.add.at(books_per_link, np.searchsorted(all_ids, named_link_ids[adds_a_book]), 1)
     # Links whose names normalise alike count together (their books are pooled).
     unique_names, name_index = np.unique(np.asarray(names, dtype=object), return_inverse=True)
     books_per_name = np.bincount(name_index, weights=books_per_link).astype(np.int64)
@@ -167,7 +191,10 @@ def _content_pairs(params: TrainingParams) -> tuple[np.ndarray, np.ndarray, np.n
     usable = pair_dense >= 0
     dense_of_name = {str(name): int(dense) for name, dense in zip(unique_names[keep_name],
                                                                   link_index_of_name[keep_name])}
-    return first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2], dense_of_name
+    named_dense = dense_of_link[np.searchsorted(all_ids, named_link_ids)]
+    named_kept = named_dense >= 0
+    return (first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2], dense_of_name,
+            named_book_ids[named_kept], named_dense[named_kept])
 
 
 def _catalogue_pairs(params: TrainingParams, dense_of_name: dict[str, int],

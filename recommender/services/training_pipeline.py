@@ -108,6 +108,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     counts = {"books": int(data.pairs.n_books), "links": data.n_content_links, "readers": data.n_readers,
               "content_pairs": data.n_content_pairs, "shelf_pairs": data.n_shelf_pairs,
               "catalogue_pairs": len(data.catalogue) if data.catalogue is not None else 0,
+              "named_book_pairs": data.named_book_pairs,
               "books_without_pairs": data.books_without_pairs,
               "validation_readers": len(data.shelf_cases)}
     _update(run.pk, metrics={"data": counts})

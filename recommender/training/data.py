@@ -41,9 +41,11 @@ class TrainingData:
     sources: list[str]
     """Each book index's source ("wikipedia", "goodbooks")."""
     catalogue: PairSet | None = None
-    """Books and the catalogue's entities they have (authors, genres), in ``pairs``' link numbering (an entity
-    that is a content link has that link's index), kind CATALOGUE, less those that are content pairs too (an
-    article linking its own author). None: not read."""
+    """Books and the catalogue's entities they have (authors, genres, the wikilinks that name them), in ``pairs``'
+    link numbering (an entity that is a content link has that link's index), kind CATALOGUE, less those that are
+    content pairs too (an article linking its own author). None: not read."""
+    named_book_pairs: int = 0
+    """How many of ``catalogue``'s pairs are a book and a wikilink that names it (``books.link_targets``)."""
     books_without_pairs: int = 0
     """Books of the catalogue with nothing to learn from, so without a vector after the run."""
 

@@ -1,5 +1,6 @@
 """A small smoke version of the cross-source benchmark on the bundled sample: the code before matching and this code
-each load the sample and train (1 epoch), and the books both sources describe are measured on the map."""
+each load the sample and train (1 epoch), the books both sources describe are measured on the map, and the wikilinks
+that name a book listed."""
 import json
 
 import pytest
@@ -8,7 +9,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_bundled_sample_is_trained_before_and_after_and_its_bridged_books_measured(run_bench):
-    results = run_bench("bench.quality.cross_source", "--sample", "--params", '{"epochs": 1, "embedding_dim": 8}')
+    results = run_bench("bench.quality.cross_source", "--sample", "--before", "13f16a2",
+                        "--params", '{"epochs": 1, "embedding_dim": 8}')
 
     figures = json.loads((results / "cross_source.json").read_text())["sample"]
     assert figures["before"]["described_by"].get("goodbooks+wikipedia") is None, "no merges before matching"
@@ -17,3 +19,7 @@ def test_the_bundled_sample_is_trained_before_and_after_and_its_bridged_books_me
     assert 0 <= figures["summary"]["all_books_neighbours_from_other_source"][1] <= 1
     assert figures["after"]["genres"]["vocabulary_genres_used"] > 0
     assert 0 < figures["after"]["map_genres"]["placed_books"] <= figures["after"]["books_with_vectors"]
+    named = figures["after"]["links_naming_books"]
+    assert "links_naming_a_book" not in figures["before"]["links_naming_books"], "no link targets before"
+    assert named["links_naming_a_book"] == named["by_method"]["identifier"] + named["by_method"]["title-author"] > 0
+    assert any(row["link"] == "The Hobbit" and row["book"] == "The Hobbit" for row in named["title_author"])

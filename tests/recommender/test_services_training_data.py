@@ -150,3 +150,33 @@ def test_a_genre_is_the_tag_or_wikilink_of_its_name_and_a_zero_weight_leaves_the
     without = training_data_build(params=TrainingParams(min_books_per_link=1, catalogue_link_weight=0))
     assert len(without.catalogue) == 0 and science_fiction not in _links_of(without, foundation)
     assert without.pairs.n_links == without.n_content_links
+
+
+def test_a_book_a_wikilink_names_has_that_link_so_the_linking_book_and_it_share_one():
+    from books.models import BookIdentifier
+
+    tolkien = _person("J.R.R. Tolkien", "J. R. R. Tolkien")
+    history = _book("wikipedia:The History of The Hobbit", "The History of The Hobbit",
+                    links={"The Hobbit": 3, "J. R. R. Tolkien": 1}, people=[_person("John D. Rateliff")])
+    hobbit = _book("goodbooks:7", "The Hobbit", links={"classics": 1}, people=[tolkien])
+    nineteen = _book("wikipedia:Nineteen Eighty-Four", "Nineteen Eighty-Four", links={"Nineteen Eighty-Four": 1})
+    BookIdentifier.objects.create(book=nineteen, scheme="wikipedia", value="Nineteen Eighty-Four")
+    _book("goodbooks:8", "Dracula", links={"classics": 1})
+
+    data = training_data_build(params=TrainingParams())
+
+    # Only the article links "The Hobbit": the book it names is the link's second book, so the link is kept.
+    the_hobbit = int(np.flatnonzero(data.link_ids == Link.objects.get(name="the hobbit").pk)[0])
+    assert the_hobbit in _links_of(data, history) and the_hobbit in _links_of(data, hobbit)
+    assert _links_of(data, history)[the_hobbit] == 3.0  # the article's own pair, at its count
+    # A catalogue pair (weighed with the authors and genres), not a source's: the shelf model's links stay the same.
+    assert the_hobbit not in {int(link) for b, link in zip(data.content.book_index, data.content.link_index)
+                              if data.book_ids[b] == hobbit.pk}
+    # An article linking only its own page: no pair, no link (one book).
+    assert not (data.link_ids == Link.objects.get(name="nineteen eighty-four").pk).any()
+    assert data.named_book_pairs == 1
+
+    without = training_data_build(params=TrainingParams(catalogue_link_weight=0))
+    # Without catalogue pairs the link is the article's alone, and dropped.
+    assert without.named_book_pairs == 0
+    assert not (without.link_ids == Link.objects.get(name="the hobbit").pk).any()
