@@ -105,10 +105,9 @@ def copy_columns(table: str, columns: Mapping[str, np.ndarray]) -> None:
     """Binary COPY of whole columns into ``table`` (inside the caller's transaction), encoded by NumPy at once.
 
     Each value array has one entry per row: int64 (``bigint``), bool, float64 (``float8``; a column that is all
-    NaN is written as NULLs) or a 2-D float32 array (``vector``, one row each). What ``copy_rows`` does row by
-    row in Python (publishing's 117,000 vectors: 2.5 s for both COPYs on a loaded machine, 1.6 s this way, of which
-    the encoding takes 0.07 s and the server's writing the rest). A float column mixing NaN and numbers goes row
-    by row (its rows differ in length).
+    NaN is written as NULLs) or a 2-D float32 array (``vector``, one row each). It writes what ``copy_rows``
+    would, without a Python loop over the rows (BENCHMARKS.md §4 has the timings). A float column mixing NaN and
+    numbers goes through ``copy_rows`` (its rows differ in length).
     """
     arrays = {name: np.asarray(values) for name, values in columns.items()}
     n = len(next(iter(arrays.values())))
