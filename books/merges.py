@@ -155,6 +155,12 @@ def _kept_book_restore(keep: Book, snapshot: dict) -> list[str]:
         if restored != getattr(keep, name):
             setattr(keep, name, restored)
             changed.append(name)
+    # A genre the merge made staff-given, in genres an import has written since: it goes with its staff-given record.
+    dropped = (set(after["staff_given"].get("genre", [])) - set(keep.staff_given.get("genre", []))
+               - {name.strip() for name in before["genre"].split(",")})
+    if any(name.strip() in dropped for name in keep.genre.split(",")):
+        keep.genre = ", ".join(name.strip() for name in keep.genre.split(",") if name.strip() not in dropped)
+        changed = list(dict.fromkeys([*changed, "genre"]))
     brought = set(snapshot.get("genres", [])) - set(snapshot.get("kept_genres", []))
     named = [name.strip() for name in keep.genre.split(",")]
     keep.genres.remove(*Genre.objects.filter(pk__in=brought).exclude(name__in=named))
