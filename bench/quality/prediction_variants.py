@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         params = TrainingParams(seed=seed)
         content = content_pairs(catalogue["links"], catalogue["link_counts"], params)
-        vectors = stage._normalised(np.asarray(train_embeddings(content, params).book_vectors, dtype=np.float32))
+        vectors = stage.normalised(np.asarray(train_embeddings(content, params).book_vectors, dtype=np.float32))
         for number, name, key in ((1, "country", "countries"), (2, "language", "languages")):  # the stage's field
             # numbers: the same splits and held-out books
             field = stage.FieldLabels.from_values(name, [[value] for value in catalogue[key]], multi_label=False)
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
 def measure(field: stage.FieldLabels, vectors: np.ndarray, seed: int) -> dict:
     labelled = np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
     train, test = stage._split(labelled, seed)
-    truth = stage._indicator(field, np.arange(len(vectors)))
+    truth = stage.indicator(field)
     knn = stage._knn_scores(vectors[test], vectors[train], truth[train])
     inputs = {"train": vectors[train], "test": vectors[test]}
     stacked = {"train": np.hstack([vectors[train], _vote_leaving_out_self(vectors[train], truth[train])]),
