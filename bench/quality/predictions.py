@@ -4,16 +4,21 @@ For the Wikipedia books and for goodbooks-10k separately, read from the files as
 the vocabulary: ``books.importers.infobox.parse_infobox`` + ``books.genres.genres_of`` for an infobox,
 ``books.importers.goodbooks.genre_from_tags`` for goodbooks' tags; country and language as the importers normalise
 them), each seed trains the book–link embeddings with the default parameters (Wikipedia: the articles' links;
-goodbooks: the tags and the readers' shelves, to-read and rated, as a training run reads them) and runs
-``recommender.training.predictions.predict_book_fields`` on them, as a run's prediction stage does: the model and,
-on the same held-out books, (a) the most frequent class, (b) a 10-nearest-neighbour vote on the same vectors and
-(c) logistic regression on the books' TF-IDF links.
+goodbooks: the tags and the readers' shelves, to-read and rated, as a training run reads them) and measures the
+prediction stage's model (``recommender.training.predictions``) by k-fold cross-validation: the labelled books of a
+field in ``--folds`` seeded folds, each fold held out once and scored by the stage's model and, trained on the same
+other folds, (a) the most frequent class, (b) a 10-nearest-neighbour vote on the same vectors and (c) logistic
+regression on the books' TF-IDF links; also the mean of the model's and the vote's probabilities ("blend"). Every
+labelled book is held out once, so the figures and their paired bootstrap 95 % intervals are over all of them (the
+stage itself holds out one fifth). Per seed, and pooled over the seeds book by book (each book's outcome averaged
+over the seeds, the bootstrap over the books).
 
-Then, from the first seed's stored predictions: the share of books with a genre (given, or predicted at
+Then, from the first seed's run of the stage itself (``predict_book_fields``, as a training run calls it): the share of books with a genre (given, or predicted at
 ``SHOWN_CONFIDENCE`` or more) before and after, and the map's "Other"/"Not given" shares before and after (the map's
 legend: the 12 most common first genres; with predictions, a book without a given genre takes its best shown one).
 
-Usage: python -m bench.quality.predictions --data ../shared/data [--seeds 1,2,3] [--only wikipedia|goodbooks]
+Usage: python -m bench.quality.predictions --data ../shared/data [--seeds 1,2,3] [--folds 5]
+       [--only wikipedia|goodbooks]
 Writes bench/results/predictions.json.
 """
 from __future__ import annotations
