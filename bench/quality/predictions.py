@@ -130,10 +130,8 @@ def cross_validated(field: FieldLabels, vectors: np.ndarray, tfidf, folds: int, 
         return {"skipped": skipped}, {}
     truth = stage.indicator(field)
     scores = {method: np.zeros((len(vectors), len(field.classes))) for method in METHODS}
-    for fold, test in enumerate(np.array_split(np.random.default_rng([seed, 23]).permutation(labelled), folds)):
-        test = np.sort(test)
-        train = np.setdiff1d(labelled, test)
-        _, fold_scores = stage.heldout_scores(field, vectors, tfidf, train, test, seed=seed * 10 + fold)
+    for fold, (train, test) in enumerate(folds_of(labelled, folds, seed=seed)):
+        _, fold_scores = stage.heldout_scores(field, vectors, tfidf, train, test, seed=fold_seed(seed, fold))
         for method, score in fold_scores.items():
             scores[method][test] = score
     scores["blend"] = (scores["model"] + scores["knn"]) / 2
@@ -142,6 +140,17 @@ def cross_validated(field: FieldLabels, vectors: np.ndarray, tfidf, folds: int, 
     books = {method: stage.book_outcomes(field, truth[labelled], score) for method, score in scores.items()}
     figures["blend_minus_knn"] = stage.bootstrap_difference(field, books["blend"], books["knn"], seed=seed)
     return {"labelled_books": int(len(labelled)), "folds": folds, "classes": len(field.classes), **figures}, books
+
+
+def folds_of(labelled: np.ndarray, folds: int, *, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (training, held-out) books of each of ``folds`` seeded folds of ``labelled``, each sorted."""
+    shuffled = np.random.default_rng([seed, 23]).permutation(labelled)
+    return [(np.setdiff1d(labelled, test), np.sort(test)) for test in np.array_split(shuffled, folds)]
+
+
+def fold_seed(seed: int, fold: int) -> int:
+    """The seed of a fold's model in a cross-validation of the field seed ``seed``."""
+    return seed * 10 + fold
 
 
 def pooled_figures(fields: list[FieldLabels], outcomes: dict) -> dict:
