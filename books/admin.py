@@ -56,6 +56,23 @@ class StaffEditInline(admin.TabularInline):
         return False
 
 
+class StaffGivenFilter(admin.SimpleListFilter):
+    """Books with or without values staff gave them (``books.staff_given``)."""
+
+    title = "staff-given values"
+    parameter_name = "staff_given"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Some"), ("no", "None"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(staff_given={})
+        if self.value() == "no":
+            return queryset.filter(staff_given={})
+        return queryset
+
+
 class BookAdminForm(forms.ModelForm):
     """A book's fields as staff edit them: genres of the catalogue's vocabulary (``books.genres``), a country and a
     language spelt as the importers spell them (``books.importers.normalise``). The admin makes its fields
@@ -90,8 +107,8 @@ class BookAdmin(admin.ModelAdmin):
     it and when."""
 
     form = BookAdminForm
-    list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity")
-    list_filter = ("source", "genre", "country")
+    list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity", "has_staff_given")
+    list_filter = ("source", StaffGivenFilter, "genre", "country")
     search_fields = ("title", "author", "external_id")
     readonly_fields = ("external_id", "source", "search_text", "series", "series_position", "series_position_end",
                        "staff_given", "created_at", "updated_at")  # a series is read from the sources at import
@@ -105,6 +122,10 @@ class BookAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(boolean=True, description="staff-given")
+    def has_staff_given(self, book):
+        return bool(book.staff_given)
 
     def save_model(self, request, obj, form, change):
         obj.search_text = book_search_text(obj.title, obj.author)  # search finds the book by its new title

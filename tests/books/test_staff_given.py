@@ -122,6 +122,8 @@ def test_values_staff_edit_by_hand_are_staff_given_with_who_and_when_and_survive
     assert StaffEdit.objects.filter(book=anna).count() == 1
     page = admin_client.get(reverse("admin:books_book_change", args=[master.pk])).content.decode()
     assert "Staff-given values" in page and "edited by hand" in page and admin_user.username in page
+    listed = admin_client.get(reverse("admin:books_book_changelist"), {"staff_given": "yes"}).context["cl"].result_list
+    assert {book.pk for book in listed} == {master.pk, anna.pk}
 
     import_sources(*imported)  # the sources still say Fantasy, Humour & satire, Soviet Union; Anna: Russian
 
