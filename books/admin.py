@@ -6,9 +6,13 @@ from django.db import models
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from books.genres import VOCABULARY
+from books.importers.normalise import normalise_country, normalise_language
 from books.merges import MergeError, book_merge_undo, books_merge
-from books.models import Book, BookLink, BookMerge, Link, Shelf, ShelfEntry
+from books.models import Book, BookLink, BookMerge, Link, Shelf, ShelfEntry, StaffEdit
 from books.services import ShelfError, shelf_delete, shelf_name_check, shelf_update
+from books.staff_given import FIELDS as STAFF_GIVEN_FIELDS
+from books.staff_given import book_values_edited
 from books.text import book_search_text
 
 
@@ -34,18 +38,82 @@ class BookLinkInline(admin.TabularInline):
         return pair.link.get_kind_display()
 
 
+class StaffEditInline(admin.TabularInline):
+    """Who gave the book its staff-given values, when and how (by hand here, or a prediction accepted); read-only."""
+
+    model = StaffEdit
+    fields = ("field", "value", "previous", "how", "given_by", "given_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "staff-given value"
+    verbose_name_plural = "staff-given values: kept over the sources' at every import"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("given_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StaffGivenFilter(admin.SimpleListFilter):
+    """Books with or without values staff gave them (``books.staff_given``)."""
+
+    title = "staff-given values"
+    parameter_name = "staff_given"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Some"), ("no", "None"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(staff_given={})
+        if self.value() == "no":
+            return queryset.filter(staff_given={})
+        return queryset
+
+
+class BookAdminForm(forms.ModelForm):
+    """A book's fields as staff edit them: genres of the catalogue's vocabulary (``books.genres``), a country and a
+    language spelt as the importers spell them (``books.importers.normalise``). The admin makes its fields
+    (``BookAdmin.formfield_overrides``)."""
+
+    def clean_genre(self):
+        value = self.cleaned_data["genre"]
+        if "genre" not in self.changed_data:
+            return value
+        vocabulary = {name.casefold(): name for name in VOCABULARY}
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        unknown = [entry for entry in entries if entry.casefold() not in vocabulary]
+        if unknown:
+            raise forms.ValidationError(f"Not a genre of the catalogue: {', '.join(unknown)}. Genres, comma-separated, "
+                                        f"are among: {', '.join(VOCABULARY)}.")
+        return ", ".join(dict.fromkeys(vocabulary[entry.casefold()] for entry in entries))
+
+    def clean_country(self):
+        value = self.cleaned_data["country"]
+        return normalise_country(value) if "country" in self.changed_data else value
+
+    def clean_language(self):
+        value = self.cleaned_data["language"]
+        return normalise_language(value) if "language" in self.changed_data else value
+
+
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
     """Staff correct a book's metadata here; books themselves come from the imports (``import_wikipedia_books``,
-    ``import_goodbooks``), which give each its source, external id and links."""
+    ``import_goodbooks``), which give each its source, external id and links. A genre, country or language staff
+    edit here is staff-given (``books.staff_given``): kept over the sources' at every import, listed with who gave
+    it and when."""
 
-    list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity")
-    list_filter = ("source", "genre", "country")
+    form = BookAdminForm
+    list_display = ("title", "author", "source", "genre", "country", "publication_year", "popularity", "has_staff_given")
+    list_filter = ("source", StaffGivenFilter, "genre", "country")
     search_fields = ("title", "author", "external_id")
     readonly_fields = ("external_id", "source", "search_text", "series", "series_position", "series_position_end",
                        "staff_given", "created_at", "updated_at")  # a series is read from the sources at import
-    # (books.series); staff_given is written by accepting a prediction (Book predictions)
-    inlines = [BookLinkInline]
+    # (books.series); staff_given by editing a genre, country or language here, or accepting a prediction
+    inlines = [StaffEditInline, BookLinkInline]
     show_full_result_count = False
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a cover typed without a scheme
@@ -55,9 +123,17 @@ class BookAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    @admin.display(boolean=True, description="staff-given")
+    def has_staff_given(self, book):
+        return bool(book.staff_given)
+
     def save_model(self, request, obj, form, change):
         obj.search_text = book_search_text(obj.title, obj.author)  # search finds the book by its new title
+        stored = Book.objects.filter(pk=obj.pk).values(*STAFF_GIVEN_FIELDS).first() if change else None
         super().save_model(request, obj, form, change)
+        if stored is not None:  # the fields staff changed in the form (all, saved without one)
+            before = {field: stored[field] for field in STAFF_GIVEN_FIELDS if form is None or field in form.changed_data}
+            book_values_edited(book_id=obj.pk, before=before, by=getattr(request, "user", None))
 
     @admin.action(description="Merge the two ticked books (into the one imported first)")
     def merge_books(self, request, queryset):

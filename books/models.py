@@ -54,8 +54,10 @@ class Book(models.Model):
     country = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=100, blank=True)
     staff_given = models.JSONField(  # a default in the database too: the importers insert books in SQL
-        default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True, help_text="Values staff gave the book, which beat every source's at each import "
-        '(``books.staff_given``): {"genre": [names], "country": name, "language": name}.')
+        default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True,
+        help_text="Values staff gave the book, which beat every source's at each import (``books.staff_given``): "
+        '{"genre": [names], "genre_removed": [names], "country": name, "language": name}; a country or language '
+        "of \"\" is one staff cleared.")
     publisher = models.CharField(max_length=300, blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
     pages_raw = models.CharField(max_length=200, blank=True, help_text="Pages as the source wrote them.")
@@ -103,6 +105,31 @@ class Book(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.author})" if self.author else self.title
+
+
+class StaffEdit(models.Model):
+    """Who gave a book a staff-given value (``books.staff_given``), when and how: a genre, country or language
+    edited by hand in the admin, or a prediction accepted. ``Book.staff_given`` holds the values in force; these
+    rows are where they came from, newest first."""
+
+    class How(models.TextChoices):
+        EDITED = "edited", "edited by hand"
+        ACCEPTED = "accepted", "prediction accepted"
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="staff_edits")
+    field = models.CharField(max_length=20)
+    value = models.CharField(max_length=300, blank=True, help_text="The value staff gave (\"\": they cleared it).")
+    previous = models.CharField(max_length=300, blank=True, help_text="The book's value before.")
+    how = models.CharField(max_length=20, choices=How.choices)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self):
+        return f"{self.book_id}: {self.field} {self.value!r} ({self.get_how_display()})"
 
 
 class Genre(models.Model):

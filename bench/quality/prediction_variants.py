@@ -1,17 +1,17 @@
 """What was tried to make the one-value fields' model (country, language) beat the neighbour vote on the Wikipedia
-books: variants of ``recommender.training.predictions``' network, on the same embeddings, splits and held-out books
-as the stage's own measurement, each seed's accuracy beside the 10-NN vote's.
+books: variants of ``recommender.training.predictions``' network, on the same embeddings and the same cross-validation
+folds as ``bench.quality.predictions`` (every labelled book held out once), each variant's accuracy beside the 10-NN
+vote's, with a paired bootstrap 95 % interval of its difference to the vote, per seed and pooled over the seeds.
 
 * ``stage``: the network the stage trains (256 ReLU units, dropout 0.5, learning rate 0.001);
 * ``linear``: no hidden layer (softmax regression on the vector, learning rate 0.01);
-* ``l2``: the stage's network with an L2 penalty of 1e-4 on its weights;
 * ``stacked``: the vector and its labelled neighbours' vote as the input (each training book's vote leaves the book
   itself out; 256 units, dropout 0.5);
 * ``blend``: the mean of the stage's probabilities and the neighbour vote.
 
 Each is stopped early on the same inner tenth of the training books as the stage's network.
 
-Usage: python -m bench.quality.prediction_variants --data ../shared/data [--seeds 1,2,3]
+Usage: python -m bench.quality.prediction_variants --data ../shared/data [--seeds 1,2,3] [--folds 5]
 Writes bench/results/prediction_variants.json.
 """
 from __future__ import annotations
@@ -23,63 +23,81 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.quality.predictions import content_pairs, log, wikipedia_books
+from bench.quality.predictions import content_pairs, fold_seed, folds_of, log, wikipedia_books
 from bench.support.common import write_result
 from recommender.training import TrainingParams, train_embeddings
 from recommender.training import predictions as stage
 
-VARIANTS = ("stage", "linear", "l2", "stacked", "blend")
+VARIANTS = ("stage", "linear", "stacked", "blend")
+FIELDS = ((1, "country", "countries"), (2, "language", "languages"))
+"""The stage's field numbers (its seeds: the same folds as the cross-validation of ``bench.quality.predictions``)."""
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="the folder with wikipedia/")
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
 
     django.setup()  # the importers' parsers; nothing here touches the database
     catalogue = wikipedia_books(args.data / "wikipedia" / "p15_books.ndjson")
-    runs = []
+    runs, right, fields = [], {}, {}
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         params = TrainingParams(seed=seed)
         content = content_pairs(catalogue["links"], catalogue["link_counts"], params)
-        vectors = stage._normalised(np.asarray(train_embeddings(content, params).book_vectors, dtype=np.float32))
-        for number, name, key in ((1, "country", "countries"), (2, "language", "languages")):  # the stage's field
-            # numbers: the same splits and held-out books
-            field = stage.FieldLabels.from_values(name, [[value] for value in catalogue[key]], multi_label=False)
-            runs.append({"seed": seed, "field": name, **measure(field, vectors, seed * 100 + number)})
-            log(f"seed {seed} {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in runs[-1]["accuracy"].items()))
-    summary = {name: {variant: round(float(np.mean([run["accuracy"][variant] for run in runs if run["field"] == name])),
-                                     4) for variant in ("knn", *VARIANTS)} for name in ("country", "language")}
-    write_result("prediction_variants", {"mean_accuracy": summary, "runs": runs})
+        vectors = stage.normalised(np.asarray(train_embeddings(content, params).book_vectors, dtype=np.float32))
+        for number, name, key in FIELDS:
+            field = fields[name] = stage.FieldLabels.from_values(name, [[value] for value in catalogue[key]],
+                                                                 multi_label=False)
+            run, books = measure(field, vectors, args.folds, stage.field_seed_of(seed, number))
+            runs.append({"seed": seed, "field": name, **run})
+            for variant, outcomes in books.items():
+                right.setdefault(name, {}).setdefault(variant, []).append(outcomes)
+            log(f"seed {seed} {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in run["accuracy"].items()))
+    pooled = {}
+    for name, by_variant in right.items():
+        field = fields[name]
+        mean = {variant: np.mean(outcomes, axis=0) for variant, outcomes in by_variant.items()}
+        pooled[name] = {"heldout_books": int(mean["knn"].shape[1]),
+                        "accuracy": {variant: round(float(m.mean()), 4) for variant, m in mean.items()},
+                        "minus_knn": {variant: stage.bootstrap_difference(field, mean[variant], mean["knn"], seed=0)
+                                      for variant in VARIANTS}}
+    write_result("prediction_variants", {"folds": args.folds, "pooled_over_seeds": pooled, "runs": runs})
 
 
-def measure(field: stage.FieldLabels, vectors: np.ndarray, seed: int) -> dict:
-    labelled = np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
-    train, test = stage._split(labelled, seed)
-    truth = stage._indicator(field, np.arange(len(vectors)))
-    knn = stage._knn_scores(vectors[test], vectors[train], truth[train])
-    inputs = {"train": vectors[train], "test": vectors[test]}
-    stacked = {"train": np.hstack([vectors[train], _vote_leaving_out_self(vectors[train], truth[train])]),
-               "test": np.hstack([vectors[test], knn])}
-    scores, seconds = {"knn": knn}, {}
-    for variant in VARIANTS:
-        clock = time.perf_counter()
-        if variant in ("stage", "blend"):
-            model = stage._fit_model(vectors[train], truth[train], multi_label=False, seed=seed)
-            score = stage._scores(model, vectors[test])
-            scores[variant] = (score + knn) / 2 if variant == "blend" else score
-        else:
-            features = stacked if variant == "stacked" else inputs
-            units, rate, l2 = {"linear": (0, 0.01, 0.0), "l2": (256, 0.001, 1e-4), "stacked": (256, 0.001, 0.0)}[variant]
-            model = _fit(features["train"].astype(np.float32), truth[train], seed=seed, units=units, rate=rate, l2=l2)
-            scores[variant] = stage._scores(model, features["test"].astype(np.float32))
-        seconds[variant] = round(time.perf_counter() - clock, 1)
-    accuracy = {name: round(float((truth[test][np.arange(len(test)), score.argmax(axis=1)] > 0).mean()), 4)
-                for name, score in scores.items()}
-    return {"heldout_books": int(len(test)), "accuracy": accuracy, "seconds": seconds}
+def measure(field: stage.FieldLabels, vectors: np.ndarray, folds: int, seed: int) -> tuple[dict, dict]:
+    labelled = stage.labelled_books(field)
+    truth = stage.indicator(field)
+    scores = {variant: np.zeros((len(vectors), len(field.classes))) for variant in ("knn", *VARIANTS)}
+    seconds = dict.fromkeys(VARIANTS, 0.0)
+    for fold, (train, test) in enumerate(folds_of(labelled, folds, seed=seed)):
+        model_seed = fold_seed(seed, fold)
+        knn = stage._knn_scores(vectors[test], vectors[train], truth[train])
+        scores["knn"][test] = knn
+        stacked = {"train": np.hstack([vectors[train], _vote_leaving_out_self(vectors[train], truth[train])]),
+                   "test": np.hstack([vectors[test], knn])}
+        for variant in ("stage", "linear", "stacked"):
+            clock = time.perf_counter()
+            if variant == "stage":
+                model = stage._fit_model(vectors[train], truth[train], multi_label=False, seed=model_seed)
+                scores[variant][test] = stage._scores(model, vectors[test])
+            else:
+                features = stacked if variant == "stacked" else {"train": vectors[train], "test": vectors[test]}
+                units, rate = {"linear": (0, 0.01), "stacked": (256, 0.001)}[variant]
+                model = _fit(features["train"].astype(np.float32), truth[train], seed=model_seed, units=units,
+                             rate=rate)
+                scores[variant][test] = stage._scores(model, features["test"].astype(np.float32))
+            seconds[variant] += time.perf_counter() - clock
+    scores["blend"] = (scores["stage"] + scores["knn"]) / 2
+    books = {variant: stage.book_outcomes(field, truth[labelled], score[labelled]) for variant, score in scores.items()}
+    return {"heldout_books": int(len(labelled)),
+            "accuracy": {variant: round(float(outcomes.mean()), 4) for variant, outcomes in books.items()},
+            "minus_knn": {variant: stage.bootstrap_difference(field, books[variant], books["knn"], seed=seed)
+                          for variant in VARIANTS},
+            "seconds": {variant: round(value, 1) for variant, value in seconds.items()}}, books
 
 
 def _vote_leaving_out_self(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -91,16 +109,14 @@ def _vote_leaving_out_self(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.einsum("bk,bkc->bc", weight, y[nearest]) / weight.sum(1, keepdims=True)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, *, seed: int, units: int, rate: float, l2: float):
+def _fit(x: np.ndarray, y: np.ndarray, *, seed: int, units: int, rate: float):
     """The stage's fitting (``_fit_model``: the same inner split, batches and early stopping) for another network."""
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
-    penalty = tf.keras.regularizers.l2(l2) if l2 else None
-    hidden = [tf.keras.layers.Dense(units, activation="relu", kernel_regularizer=penalty),
-              tf.keras.layers.Dropout(stage.DROPOUT[False])] if units else []
+    hidden = [tf.keras.layers.Dense(units, activation="relu"), tf.keras.layers.Dropout(stage.DROPOUT[False])] if units else []
     model = tf.keras.Sequential([tf.keras.Input(shape=(x.shape[1],)), *hidden,
-                                 tf.keras.layers.Dense(y.shape[1], activation="softmax", kernel_regularizer=penalty)])
+                                 tf.keras.layers.Dense(y.shape[1], activation="softmax")])
     order = np.random.default_rng([seed, 21]).permutation(len(x))
     n_validation = max(1, len(x) // 10)
     validation, fit = order[:n_validation], order[n_validation:]

@@ -4,16 +4,21 @@ For the Wikipedia books and for goodbooks-10k separately, read from the files as
 the vocabulary: ``books.importers.infobox.parse_infobox`` + ``books.genres.genres_of`` for an infobox,
 ``books.importers.goodbooks.genre_from_tags`` for goodbooks' tags; country and language as the importers normalise
 them), each seed trains the book–link embeddings with the default parameters (Wikipedia: the articles' links;
-goodbooks: the tags and the readers' shelves, to-read and rated, as a training run reads them) and runs
-``recommender.training.predictions.predict_book_fields`` on them, as a run's prediction stage does: the model and,
-on the same held-out books, (a) the most frequent class, (b) a 10-nearest-neighbour vote on the same vectors and
-(c) logistic regression on the books' TF-IDF links.
+goodbooks: the tags and the readers' shelves, to-read and rated, as a training run reads them) and measures the
+prediction stage's model (``recommender.training.predictions``) by k-fold cross-validation: the labelled books of a
+field in ``--folds`` seeded folds, each fold held out once and scored by the stage's model and, trained on the same
+other folds, (a) the most frequent class, (b) a 10-nearest-neighbour vote on the same vectors and (c) logistic
+regression on the books' TF-IDF links; also the mean of the model's and the vote's probabilities ("blend"). Every
+labelled book is held out once, so the figures and their paired bootstrap 95 % intervals are over all of them (the
+stage itself holds out one fifth). Per seed, and pooled over the seeds book by book (each book's outcome averaged
+over the seeds, the bootstrap over the books).
 
-Then, from the first seed's stored predictions: the share of books with a genre (given, or predicted at
+Then, from the first seed's run of the stage itself (``predict_book_fields``, as a training run calls it): the share of books with a genre (given, or predicted at
 ``SHOWN_CONFIDENCE`` or more) before and after, and the map's "Other"/"Not given" shares before and after (the map's
 legend: the 12 most common first genres; with predictions, a book without a given genre takes its best shown one).
 
-Usage: python -m bench.quality.predictions --data ../shared/data [--seeds 1,2,3] [--only wikipedia|goodbooks]
+Usage: python -m bench.quality.predictions --data ../shared/data [--seeds 1,2,3] [--folds 5]
+       [--only wikipedia|goodbooks]
 Writes bench/results/predictions.json.
 """
 from __future__ import annotations
@@ -30,10 +35,12 @@ import numpy as np
 
 from bench.support.common import RESULTS_DIR, write_result
 from recommender.training import PairSet, TrainingParams, links_to_keep, normalise_link_name, train_embeddings
+from recommender.training import predictions as stage
 from recommender.training.predictions import SHOWN_CONFIDENCE, FieldLabels, headline, predict_book_fields
 
 LEGEND_SIZE = 12  # recommender.exports.LEGEND_SIZE (the map's own colours)
-METHODS = ("model", "majority", "knn", "logreg")
+METHODS = ("model", "majority", "knn", "logreg", "blend")
+"""The stage's model, the three baselines and the mean of the model's and the vote's probabilities."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="the folder with wikipedia/ and goodbooks/")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--only", choices=("wikipedia", "goodbooks"))
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds of the labelled books")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         log(f"{name}: reading")
         catalogue = load()
-        results[name] = measure(name, catalogue, seeds)
+        results[name] = measure(name, catalogue, seeds, args.folds)
     # The other catalogue's figures are kept (read now: a run of the other one may have finished meanwhile).
     kept = json.loads(path.read_text()) if path.exists() else {}
     results = {**{name: kept[name] for name in ("wikipedia", "goodbooks") if name in kept}, **results}
@@ -64,8 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     log(f"wrote {path}")
 
 
-def measure(name: str, catalogue: dict, seeds: list[int]) -> dict:
-    per_seed, first = [], None
+def measure(name: str, catalogue: dict, seeds: list[int], folds: int) -> dict:
+    per_seed, outcomes, first = [], {}, None
     for seed in seeds:
         params = TrainingParams(seed=seed)
         content = content_pairs(catalogue["links"], catalogue["link_counts"], params)
@@ -78,35 +86,97 @@ def measure(name: str, catalogue: dict, seeds: list[int]) -> dict:
         fields = [FieldLabels.from_values("genre", catalogue["genres"], multi_label=True),
                   FieldLabels.from_values("country", [[c] for c in catalogue["countries"]], multi_label=False),
                   FieldLabels.from_values("language", [[v] for v in catalogue["languages"]], multi_label=False)]
+        vectors = stage.normalised(np.asarray(trained.book_vectors, dtype=np.float32))
+        tfidf = stage.tfidf_features(content, len(vectors))
         clock = time.perf_counter()
-        result = predict_book_fields(book_vectors=trained.book_vectors, fields=fields,
-                                     sources=[name] * len(trained.book_vectors), content=content, seed=seed)
-        predict_s = time.perf_counter() - clock
-        log(f"{name} seed {seed}: embeddings {trained_s:.0f} s, predictions {predict_s:.0f} s: "
+        metrics = {}
+        for number, field in enumerate(fields):
+            metrics[field.field], books = cross_validated(field, vectors, tfidf, folds,
+                                                          seed=stage.field_seed_of(seed, number))
+            for method, per_book in books.items():
+                outcomes.setdefault(field.field, {}).setdefault(method, []).append(per_book)
+        validated_s = time.perf_counter() - clock
+        log(f"{name} seed {seed}: embeddings {trained_s:.0f} s, {folds}-fold predictions {validated_s:.0f} s: "
             + "; ".join(f"{field}: " + ", ".join(
                 f"{method} {figures[method][headline(field)]:.3f}" for method in METHODS)
-                for field, figures in result.metrics.items() if isinstance(figures, dict) and "model" in figures))
+                for field, figures in metrics.items() if "model" in figures))
         per_seed.append({"seed": seed, "embedding_seconds": round(trained_s, 1),
-                         "prediction_seconds": round(predict_s, 1), "metrics": result.metrics})
-        if first is None:
-            first = (result, fields)
-    result, fields = first
+                         "cross_validation_seconds": round(validated_s, 1), "metrics": metrics})
+        if first is None:  # the stage itself, as a run makes its predictions: for the coverage figures
+            clock = time.perf_counter()
+            first = predict_book_fields(book_vectors=trained.book_vectors, fields=fields,
+                                        sources=[name] * len(trained.book_vectors), content=content, seed=seed)
+            per_seed[0]["stage_seconds"] = round(time.perf_counter() - clock, 1)
     return {
         "seeds": seeds,
+        "folds": folds,
         "books": len(catalogue["genres"]),
         "books_with_links": int(np.sum(np.bincount(content.book_index, minlength=content.n_books) > 0)),
         "mean_over_seeds": mean_figures([run["metrics"] for run in per_seed]),
+        "pooled_over_seeds": pooled_figures(fields, outcomes),
         "per_seed": per_seed,
-        "coverage": coverage(catalogue, result),
+        "coverage": coverage(catalogue, first),
     }
 
 
+def cross_validated(field: FieldLabels, vectors: np.ndarray, tfidf, folds: int, *, seed: int) -> tuple[dict, dict]:
+    """The field's figures with every labelled book held out once: the labelled books in ``folds`` seeded folds,
+    each scored by the stage's model and the baselines trained on the other folds (``heldout_scores``), then the
+    figures and paired bootstrap intervals over all of them. Also each method's per-book outcomes
+    (``book_outcomes``), for the figures pooled over seeds."""
+    labelled = stage.labelled_books(field)
+    skipped = stage.skipped_because(field, labelled)
+    if skipped:
+        return {"skipped": skipped}, {}
+    truth = stage.indicator(field)
+    scores = {method: np.zeros((len(vectors), len(field.classes))) for method in METHODS}
+    for fold, (train, test) in enumerate(folds_of(labelled, folds, seed=seed)):
+        _, fold_scores = stage.heldout_scores(field, vectors, tfidf, train, test, seed=fold_seed(seed, fold))
+        for method, score in fold_scores.items():
+            scores[method][test] = score
+    scores["blend"] = (scores["model"] + scores["knn"]) / 2
+    scores = {method: score[labelled] for method, score in scores.items()}
+    figures = stage.heldout_figures(field, truth[labelled], scores, np.zeros(len(labelled)), seed=seed)
+    books = {method: stage.book_outcomes(field, truth[labelled], score) for method, score in scores.items()}
+    figures["blend_minus_knn"] = stage.bootstrap_difference(field, books["blend"], books["knn"], seed=seed)
+    return {"labelled_books": int(len(labelled)), "folds": folds, "classes": len(field.classes), **figures}, books
+
+
+def folds_of(labelled: np.ndarray, folds: int, *, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (training, held-out) books of each of ``folds`` seeded folds of ``labelled``, each sorted."""
+    shuffled = np.random.default_rng([seed, 23]).permutation(labelled)
+    return [(np.setdiff1d(labelled, test), np.sort(test)) for test in np.array_split(shuffled, folds)]
+
+
+def fold_seed(seed: int, fold: int) -> int:
+    """The seed of a fold's model in a cross-validation of the field seed ``seed``."""
+    return seed * 10 + fold
+
+
+def pooled_figures(fields: list[FieldLabels], outcomes: dict) -> dict:
+    """Each field's figures over every seed at once: each book's outcome averaged over the seeds, and the
+    differences with a paired bootstrap 95 % interval over the books (the seeds' embeddings and models vary
+    inside it; the books are the sample)."""
+    pooled = {}
+    for field in fields:
+        if field.field not in outcomes:
+            continue
+        mean = {method: np.mean(runs, axis=0) for method, runs in outcomes[field.field].items()}
+        pooled[field.field] = {
+            "heldout_books": int(mean["model"].shape[1]),
+            **{method: round(float(stage.outcomes_figure(field, per_book)), 4) for method, per_book in mean.items()},
+            **{f"{first}_minus_{second}": stage.bootstrap_difference(field, mean[first], mean[second], seed=0)
+               for first, second in (("model", "knn"), ("model", "logreg"), ("model", "majority"),
+                                     ("blend", "knn"), ("blend", "model"))}}
+    return pooled
+
+
 def mean_figures(runs: list[dict]) -> dict:
-    """Each field's figures averaged over the seeds (the model's differences to (b) and (c) with each seed's
-    interval)."""
+    """Each field's figures averaged over the seeds (the model's differences to (b) and (c), and the blend's to
+    (b), with each seed's interval)."""
     means = {}
     for field, figures in runs[0].items():
-        if not isinstance(figures, dict) or "model" not in figures:
+        if "model" not in figures:
             means[field] = figures
             continue
         means[field] = {method: {metric: round(float(np.mean([run[field][method][metric] for run in runs
@@ -114,8 +184,7 @@ def mean_figures(runs: list[dict]) -> dict:
                                  for metric in figures[method]}
                         for method in METHODS}
         means[field]["heldout_books"] = figures["heldout_books"]
-        for baseline in ("knn", "logreg"):
-            key = f"model_minus_{baseline}"
+        for key in ("model_minus_knn", "model_minus_logreg", "blend_minus_knn"):
             means[field][key] = {
                 "difference": round(float(np.mean([run[field][key]["difference"] for run in runs])), 4),
                 "ci95_per_seed": [run[field][key]["ci95"] for run in runs]}

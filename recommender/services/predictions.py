@@ -74,7 +74,7 @@ def predictions_accept(*, predictions: Iterable[BookPrediction], user) -> int:
     accepted = 0
     with transaction.atomic():
         for prediction in predictions:
-            book_value_give(book_id=prediction.book_id, field=prediction.field, value=prediction.value)
+            book_value_give(book_id=prediction.book_id, field=prediction.field, value=prediction.value, by=user)
             accepted += _review(prediction, accepted=True, user=user)
     return accepted
 

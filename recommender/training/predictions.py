@@ -33,8 +33,9 @@ from recommender.training.dataset import PairSet
 
 SHOWN_CONFIDENCE = 0.5
 """Predictions below this confidence (the model's probability of the value) are stored but shown to no reader. On the
-real data's held-out books, the genres shown at this level are right 87 % (Wikipedia) and 88 % (goodbooks) of the time,
-countries 89 %, languages 96 % (Wikipedia; BENCHMARKS.md §14); staff see every stored prediction in the admin."""
+real data's held-out books, the genres shown at this level are right 88 % (Wikipedia, every labelled book held out once)
+and 88 % (goodbooks) of the time, countries 90 %, languages 97 % (Wikipedia; BENCHMARKS.md §14); staff see every
+stored prediction in the admin."""
 HOLDOUT_FRACTION = 0.2
 MIN_LABELLED_BOOKS = 45
 """A field is predicted only where at least this many books have a value of a kept class (fewer leave under ten
@@ -44,7 +45,7 @@ MIN_BOOKS_PER_CLASS = 5
 MAX_MAJORITY_SHARE = 0.95
 """A one-value field whose most frequent value is this share or more of its labelled books is not predicted: it is
 nearly constant, and the most frequent class is right about as often as any model can be (goodbooks' language: 98 %
-English, where no method beat it; the Wikipedia books' language, 92 % English, is predicted: BENCHMARKS.md §14)."""
+English, where no method beat it; the Wikipedia books' language, 93 % English, is predicted: BENCHMARKS.md §14)."""
 KNN_NEIGHBOURS = 10
 DECIDE_AT = 0.5
 """A genre scoring this or more counts as predicted in the F1 figures (the best-scored genre always does)."""
@@ -112,34 +113,28 @@ def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabel
     held-out labelled books, and predicts the field for the books the sources give none.
 
     ``content`` holds the books' links (the TF-IDF baseline's features); ``sources`` each book's source. A field
-    with too few labelled books or meaningful classes, or nearly constant, is skipped (``_skipped``; the reason is in
+    with too few labelled books or meaningful classes, or nearly constant, is skipped (``skipped_because``; the reason is in
     the metrics). Given the same inputs and seed, the result is the same.
     """
-    vectors = _normalised(np.asarray(book_vectors, dtype=np.float32))
-    tfidf = _tfidf(content, len(vectors))
+    vectors = normalised(np.asarray(book_vectors, dtype=np.float32))
+    tfidf = tfidf_features(content, len(vectors))
     sources = np.asarray(sources, dtype=object)
     predictions: list[Prediction] = []
     metrics: dict = {"shown_confidence": SHOWN_CONFIDENCE, "holdout_fraction": HOLDOUT_FRACTION}
     for number, field in enumerate(fields):
-        labelled = np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
-        skipped = _skipped(field, labelled)
+        labelled = labelled_books(field)
+        skipped = skipped_because(field, labelled)
         if skipped:
             metrics[field.field] = {"skipped": skipped}
             continue
-        field_seed = seed * 100 + number
+        field_seed = field_seed_of(seed, number)
         train, test = _split(labelled, field_seed)
-        truth = _indicator(field, np.arange(len(vectors)))
-        model = _fit_model(vectors[train], truth[train], multi_label=field.multi_label, seed=field_seed)
-        scores = {
-            "model": _scores(model, vectors[test]),
-            "majority": np.tile(truth[train].mean(axis=0), (len(test), 1)),
-            "knn": _knn_scores(vectors[test], vectors[train], truth[train]),
-            "logreg": _logreg_scores(tfidf[train], truth[train], tfidf[test], multi_label=field.multi_label),
-        }
+        truth = indicator(field)
+        model, scores = heldout_scores(field, vectors, tfidf, train, test, seed=field_seed)
         metrics[field.field] = {
             "labelled_books": int(len(labelled)), "train_books": int(len(train)), "heldout_books": int(len(test)),
             "classes": len(field.classes),
-            **_figures(field, truth[test], scores, sources[test], seed=field_seed),
+            **heldout_figures(field, truth[test], scores, sources[test], seed=field_seed),
         }
         missing = np.flatnonzero(~field.given)
         if len(missing):
@@ -150,7 +145,31 @@ def predict_book_fields(*, book_vectors: np.ndarray, fields: Sequence[FieldLabel
     return PredictionResult(predictions=predictions, metrics=metrics)
 
 
-def _skipped(field: FieldLabels, labelled: np.ndarray) -> str:
+def field_seed_of(seed: int, number: int) -> int:
+    """The seed of the ``number``-th field's split and model in a run of ``seed``."""
+    return seed * 100 + number
+
+
+def labelled_books(field: FieldLabels) -> np.ndarray:
+    """The indices of the books with a value of a kept class, in order."""
+    return np.array([i for i, labels in enumerate(field.labels) if labels], dtype=np.int64)
+
+
+def heldout_scores(field: FieldLabels, vectors: np.ndarray, tfidf: sp.csr_matrix, train: np.ndarray,
+                   test: np.ndarray, *, seed: int) -> tuple[object, dict[str, np.ndarray]]:
+    """The model trained on the ``train`` books (rows of the normalised ``vectors``) and every method's scores of
+    the ``test`` books' classes: the model's and the three baselines' (``tfidf``: the books' links, for ``logreg``)."""
+    truth = indicator(field)
+    model = _fit_model(vectors[train], truth[train], multi_label=field.multi_label, seed=seed)
+    return model, {
+        "model": _scores(model, vectors[test]),
+        "majority": np.tile(truth[train].mean(axis=0), (len(test), 1)),
+        "knn": _knn_scores(vectors[test], vectors[train], truth[train]),
+        "logreg": _logreg_scores(tfidf[train], truth[train], tfidf[test], multi_label=field.multi_label),
+    }
+
+
+def skipped_because(field: FieldLabels, labelled: np.ndarray) -> str:
     """Why ``field`` is not predicted, or "" when it is: at least ``MIN_LABELLED_BOOKS`` labelled books and two
     classes of ``MIN_BOOKS_PER_CLASS`` books or more, the most frequent (of a one-value field) under
     ``MAX_MAJORITY_SHARE`` of them."""
@@ -177,10 +196,11 @@ def _split(labelled: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(shuffled[n_test:]), np.sort(shuffled[:n_test])
 
 
-def _indicator(field: FieldLabels, books: np.ndarray) -> np.ndarray:
-    matrix = np.zeros((len(books), len(field.classes)), np.float32)
-    for row, book in enumerate(books):
-        matrix[row, list(field.labels[book])] = 1.0
+def indicator(field: FieldLabels) -> np.ndarray:
+    """Books × classes: 1 where the book has the class."""
+    matrix = np.zeros((len(field.labels), len(field.classes)), np.float32)
+    for row, labels in enumerate(field.labels):
+        matrix[row, list(labels)] = 1.0
     return matrix
 
 
@@ -252,8 +272,11 @@ def _logreg_scores(train_x, train_y: np.ndarray, test_x, *, multi_label: bool) -
         return scores
 
 
-def _figures(field: FieldLabels, truth: np.ndarray, scores: dict[str, np.ndarray], sources: np.ndarray, *,
-             seed: int) -> dict:
+def heldout_figures(field: FieldLabels, truth: np.ndarray, scores: dict[str, np.ndarray], sources: np.ndarray, *,
+                    seed: int) -> dict:
+    """Each method's figures on the held-out books (``truth``: their classes; ``scores``: by method, ``model`` and
+    ``knn`` and ``logreg`` among them), the model's differences to the vote and the logistic regression with their
+    intervals, for all the books and (more than one source) each source's."""
     groups = {"all": np.ones(len(truth), bool)}
     groups |= {source: sources == source for source in sorted(set(sources.tolist())) if len(set(sources)) > 1}
     by_group = {}
@@ -321,20 +344,35 @@ def _f1(tp: float, fp: float, fn: float) -> float:
 def _bootstrap_difference(field: FieldLabels, truth: np.ndarray, model: np.ndarray, baseline: np.ndarray, *,
                           seed: int) -> dict:
     """The headline figure of the model less a baseline's, with a paired bootstrap 95 % interval."""
-    rng = np.random.default_rng([seed, 22])
-    samples = rng.integers(0, len(truth), size=(BOOTSTRAP_SAMPLES, len(truth)))
-    if field.multi_label:
-        counts = [np.stack(_counts(truth, _chosen(score))) for score in (model, baseline)]  # 3 × books each
+    return bootstrap_difference(field, book_outcomes(field, truth, model), book_outcomes(field, truth, baseline),
+                                seed=seed)
 
-        def figure(per_book: np.ndarray, rows) -> np.ndarray:
-            tp, fp, fn = per_book[:, rows].sum(axis=-1)
-            return 2 * tp / np.maximum(2 * tp + fp + fn, 1e-12)
-        whole = figure(counts[0], slice(None)) - figure(counts[1], slice(None))
-        resampled = figure(counts[0], samples) - figure(counts[1], samples)
-    else:
-        right = [truth[np.arange(len(truth)), score.argmax(axis=1)] for score in (model, baseline)]
-        whole = right[0].mean() - right[1].mean()
-        resampled = right[0][samples].mean(axis=1) - right[1][samples].mean(axis=1)
+
+def book_outcomes(field: FieldLabels, truth: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per book, what the headline figure is made of: for a one-value field whether the best-scored class is the
+    book's (1 × books); for genres the true positives, false positives and false negatives (3 × books). Their mean
+    over several runs still makes the runs' pooled figure (``outcomes_figure``)."""
+    if field.multi_label:
+        return np.stack(_counts(truth, _chosen(score)))
+    return truth[np.arange(len(truth)), score.argmax(axis=1)][None, :].astype(np.float64)
+
+
+def outcomes_figure(field: FieldLabels, outcomes: np.ndarray, rows=slice(None)) -> np.ndarray:
+    """The headline figure of the books ``rows`` (an index array, or a samples × books array of them) from
+    ``book_outcomes``: micro F1 for genres, accuracy for a one-value field."""
+    if field.multi_label:
+        tp, fp, fn = outcomes[:, rows].sum(axis=-1)
+        return 2 * tp / np.maximum(2 * tp + fp + fn, 1e-12)
+    return outcomes[0][rows].mean(axis=-1)
+
+
+def bootstrap_difference(field: FieldLabels, first: np.ndarray, second: np.ndarray, *, seed: int) -> dict:
+    """The headline figure of the ``first`` outcomes less the ``second``'s (``book_outcomes`` of the same books),
+    with a paired bootstrap 95 % interval over the books."""
+    n_books = first.shape[1]
+    samples = np.random.default_rng([seed, 22]).integers(0, n_books, size=(BOOTSTRAP_SAMPLES, n_books))
+    whole = outcomes_figure(field, first) - outcomes_figure(field, second)
+    resampled = outcomes_figure(field, first, samples) - outcomes_figure(field, second, samples)
     low, high = np.percentile(resampled, [2.5, 97.5])
     return {"difference": round(float(whole), 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
@@ -352,12 +390,12 @@ def _predictions(field: FieldLabels, books: np.ndarray, scores: np.ndarray) -> l
     return found
 
 
-def _normalised(vectors: np.ndarray) -> np.ndarray:
+def normalised(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
 
 
-def _tfidf(content: PairSet, n_books: int) -> sp.csr_matrix:
+def tfidf_features(content: PairSet, n_books: int) -> sp.csr_matrix:
     """Each book's links as TF-IDF (sublinear counts, smoothed IDF), rows L2-normalised."""
     from sklearn.feature_extraction.text import TfidfTransformer
 

@@ -1,5 +1,6 @@
 """Staff correct merges in the admin: undo a wrong one (the merged book is made again, with its identifiers, links,
-people and shelf entries), or merge two books by hand; both are logged."""
+people, shelf entries and staff-given values), or merge two books by hand (the merged book's staff-given values go to
+the kept one); both are logged."""
 import json
 import shutil
 from datetime import UTC, datetime
@@ -10,7 +11,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 
-from books.models import Book, BookIdentifier, BookLink, BookMerge, Contribution, Shelf, ShelfEntry
+from books.models import Book, BookIdentifier, BookLink, BookMerge, Contribution, Shelf, ShelfEntry, StaffEdit
+from books.staff_given import book_value_give, book_values_edited
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -84,3 +86,46 @@ def test_merging_needs_exactly_two_books(merged, admin_client):
     books = Book.objects.count()
     act(admin_client, "book", "merge_books", list(Book.objects.values_list("pk", flat=True)[:3]))
     assert Book.objects.count() == books
+
+
+def test_a_merge_by_hand_carries_the_merged_books_staff_given_values_and_undoing_it_gives_them_back(
+        merged, admin_client, admin_user):
+    article = Book.objects.create(external_id="wikipedia:Catching Fire", source="wikipedia", title="Catching Fire",
+                                  genre="Young adult", country="United States")
+    other = Book.objects.get(identifiers__scheme="goodbooks", identifiers__value="2")
+    keep, gone = sorted([article, other], key=lambda book: (book.created_at, book.pk))
+    Book.objects.filter(pk=keep.pk).update(genre="Young adult", country="United States", language="English")
+    Book.objects.filter(pk=gone.pk).update(genre="Romance", country="", language="")
+    book_values_edited(book_id=keep.pk, before={"genre": "Young adult, Romance"}, by=admin_user)  # took off Romance
+    book_value_give(book_id=gone.pk, field="genre", value="Dystopian & apocalyptic", by=admin_user)
+    Book.objects.filter(pk=gone.pk).update(country="Canada")
+    book_values_edited(book_id=gone.pk, before={"country": ""}, by=admin_user)
+    keep_before = Book.objects.get(pk=keep.pk)
+
+    act(admin_client, "book", "merge_books", [keep.pk, gone.pk])
+
+    kept = Book.objects.get(pk=keep.pk)
+    assert kept.staff_given == {"genre": ["Young adult", "Dystopian & apocalyptic"], "country": "Canada",
+                                "genre_removed": ["Romance"]}
+    assert (kept.genre, kept.country) == ("Young adult, Dystopian & apocalyptic", "Canada"), "staff-given beats sources"
+    assert "Dystopian & apocalyptic" in kept.genres.values_list("name", flat=True)
+    assert StaffEdit.objects.filter(book=kept).count() == 3, "who gave them comes along"
+
+    for command, source in (("import_goodbooks", merged["goodbooks"]), ("import_wikipedia_books", merged["wikipedia"])):
+        call_command(command, str(source), verbosity=0, stdout=StringIO(), stderr=StringIO())
+    kept = Book.objects.get(pk=keep.pk)
+    assert kept.genre.startswith("Young adult, Dystopian & apocalyptic") and kept.country == "Canada", "re-imported"
+    assert "Romance" not in kept.genre
+
+    Book.objects.filter(pk=keep.pk).update(language="French")  # changed since the merge: stays
+    merge = BookMerge.objects.get(method=BookMerge.Method.STAFF)
+    act(admin_client, "bookmerge", "undo_merges", [merge.pk])
+
+    again, kept = Book.objects.get(external_id=gone.external_id), Book.objects.get(pk=keep.pk)
+    assert again.staff_given == {"genre": ["Dystopian & apocalyptic"], "country": "Canada"}
+    assert (again.genre, again.country) == ("Dystopian & apocalyptic, Romance", "Canada")
+    assert StaffEdit.objects.filter(book=again).count() == 2 and StaffEdit.objects.filter(book=kept).count() == 1
+    assert kept.staff_given == keep_before.staff_given == {"genre": ["Young adult"], "genre_removed": ["Romance"]}
+    # Its genres as the re-import wrote them (its goodbooks tags say Fantasy) less the merged book's staff gave.
+    assert (kept.genre, kept.country, kept.language) == ("Young adult, Fantasy", "United States", "French")
+    assert "Dystopian & apocalyptic" not in kept.genres.values_list("name", flat=True)

@@ -26,8 +26,8 @@ from recommender.training.predictions import (
     MIN_LABELLED_BOOKS,
     SHOWN_CONFIDENCE,
     FieldLabels,
-    _skipped,
     predict_book_fields,
+    skipped_because,
 )
 from tests.factories import BookFactory, PublishedVersionFactory
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
@@ -107,7 +107,7 @@ def test_a_nearly_constant_field_is_skipped_and_one_with_a_real_second_class_is_
 
     assert result.metrics["language"]["skipped"].startswith("nearly constant: 95.7% of 115 labelled books are English")
     assert result.predictions == [] and MAX_MAJORITY_SHARE == 0.95
-    assert _skipped(varied, np.flatnonzero(varied.given)) == ""  # predicted (the fitting is tested above)
+    assert skipped_because(varied, np.flatnonzero(varied.given)) == ""  # predicted (the fitting is tested above)
 
 
 # --- In the product: the pipeline stage, storing, serving, reviewing -----------------------------------------------
