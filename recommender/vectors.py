@@ -18,6 +18,10 @@ from psycopg.types import TypeInfo
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 """Candidate list of the index builds: at 40 the book index found 0.977 of the exact 10 nearest, below the 0.98 served."""
+HNSW_BUILD_WORKERS = 2
+"""Parallel maintenance workers of an index build (besides the leader), ``max_parallel_maintenance_workers``."""
+HNSW_BUILD_MEMORY = "256MB"
+"""``maintenance_work_mem`` of an index build: the seed-scale graphs (~20 MB each) are built in memory."""
 HNSW_EF_SEARCH = 200
 """``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default: 40): 0.986 recall@10
 at the original's scale (BENCHMARKS.md)."""
