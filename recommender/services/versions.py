@@ -100,6 +100,7 @@ def version_publish(
         _copy_link_vectors(version, link_ids, link_vectors, listed)
         if shelf_model is not None:
             _copy_shelf_vectors(version, shelf_book_ids, shelf_model)
+        _drop_vectors_of_deleted(version)
     try:
         _build_book_index(version)
         recall = version_check_ann_recall(version=version, ids=book_ids, vectors=book_vectors)
@@ -258,6 +259,16 @@ def version_discard(*, version: EmbeddingVersion) -> bool:
             cursor.execute(f"DELETE FROM {table} WHERE version_id = %s", [locked.pk])
         EmbeddingVersion.objects.filter(pk=locked.pk).delete()
     return True
+
+
+def _drop_vectors_of_deleted(version: EmbeddingVersion) -> None:
+    """Deletes the version's vectors of books and links that are gone (deleted or merged while it trained), in one
+    set-wise statement per table: the vector tables have no foreign-key constraints to check it row by row."""
+    with connection.cursor() as cursor:
+        for table, key, target in (("recommender_bookvector", "book_id", "books_book"),
+                                   ("recommender_linkvector", "link_id", "books_link")):
+            cursor.execute(f"DELETE FROM {table} v WHERE v.version_id = %s"
+                           f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = v.{key})", [version.pk])
 
 
 def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:

@@ -181,6 +181,31 @@ def test_a_link_index_build_cut_short_is_built_again_concurrently_by_the_next_wo
         assert cursor.fetchone()[0] == "2" and not connection.in_atomic_block, "the session's settings reset"
 
 
+def test_a_book_or_link_deleted_while_the_version_trained_has_no_vector_in_it_and_deleting_one_later_deletes_its_vectors(
+        planted):
+    gone_book, gone_link = planted.books[0], planted.links[0]
+    rng = np.random.default_rng(0)
+    book_ids = np.array([book.pk for book in planted.books])
+    link_ids = np.array([link.pk for link in planted.links])
+    gone_book.delete()
+    gone_link.delete()  # as a merge does while a run trains on the ids it read
+
+    version = version_publish(run=None, book_ids=book_ids,
+                              book_vectors=rng.normal(size=(len(book_ids), 8)).astype(np.float32),
+                              link_ids=link_ids, link_vectors=rng.normal(size=(len(link_ids), 8)).astype(np.float32))
+
+    assert version.is_ready
+    assert set(BookVector.objects.filter(version=version).values_list("book_id", flat=True)) == set(book_ids[1:])
+    assert set(LinkVector.objects.filter(version=version).values_list("link_id", flat=True)) == set(link_ids[1:])
+    later = planted.books[1]
+    later.delete()
+    assert not BookVector.objects.filter(book_id=later.pk).exists(), "Django's cascade still deletes them"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN"
+                       " ('recommender_bookvector'::regclass, 'recommender_linkvector'::regclass)")
+        assert cursor.fetchone()[0] == 0, "no row-by-row foreign-key checks at the COPY's commit (BENCHMARKS §4)"
+
+
 def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from_the_stored_ones(planted):
     version = publish_planted_version(planted, activate=False, noise=1.5)
     stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
