@@ -15,7 +15,10 @@ from pgvector.psycopg.halfvec import register_halfvec_info
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-HNSW_M = 16
+HNSW_M = 12
+"""Links per node of the HNSW graphs (pgvector's default: 16). At seed scale 12 builds the book index in 6.0 s against
+7.8 s for 16 at a load average of 10 on 2 cores, for recall@10 at ``HNSW_EF_SEARCH`` 0.993 against 0.996 (1,000
+books); 8 fell to 0.982, too near the 0.98 served (BENCHMARKS.md §4, §5)."""
 HNSW_EF_CONSTRUCTION = 64
 """Candidate list of the index builds: at 40 the book index found 0.977 of the exact 10 nearest, below the 0.98 served."""
 HNSW_BUILD_WORKERS = 4
