@@ -113,10 +113,16 @@ class EmbeddingVersion(models.Model):
 
 
 class BookVector(models.Model):
-    """A book's vector in one version, with its place on the map."""
+    """A book's vector in one version, with its place on the map.
 
-    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="book_vectors")
-    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="vectors")
+    Like ``LinkVector``'s, its references are not foreign-key constraints in the database: checked row by row at the
+    commit of a version's COPY they took longer than the COPY itself (BENCHMARKS.md §4). Deleting a book or a version
+    still deletes its vectors (Django's cascade), and publishing drops the rows of books or links deleted while the
+    version trained (``recommender.services.versions``)."""
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="book_vectors",
+                                db_constraint=False)
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="vectors", db_constraint=False)
     embedding = VectorField()
     map_x = models.FloatField(null=True, blank=True)
     map_y = models.FloatField(null=True, blank=True)
@@ -129,10 +135,11 @@ class BookVector(models.Model):
 
 
 class LinkVector(models.Model):
-    """A link's vector in one version."""
+    """A link's vector in one version (no foreign-key constraints in the database: ``BookVector``)."""
 
-    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="link_vectors")
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="vectors")
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="link_vectors",
+                                db_constraint=False)
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="vectors", db_constraint=False)
     embedding = VectorField()
     is_listed = models.BooleanField(
         default=True, help_text="Offered as a similar link and in the version's HNSW index (links used by enough "

@@ -15,9 +15,19 @@ from pgvector.psycopg.halfvec import register_halfvec_info
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-HNSW_M = 16
+HNSW_M = 12
+"""Links per node of the HNSW graphs (pgvector's default: 16). At seed scale 12 builds the book index in 6.0 s against
+7.8 s for 16 at a load average of 10 on 2 cores, for recall@10 at ``HNSW_EF_SEARCH`` 0.993 against 0.996 (1,000
+books); 8 fell to 0.982, too near the 0.98 served (BENCHMARKS.md §4, §5)."""
 HNSW_EF_CONSTRUCTION = 64
 """Candidate list of the index builds: at 40 the book index found 0.977 of the exact 10 nearest, below the 0.98 served."""
+HNSW_BUILD_WORKERS = 4
+"""Parallel maintenance workers of an index build (besides the leader), ``max_parallel_maintenance_workers``: the
+build is CPU work, and on a busy machine its share of the cores grows with its processes. At a load average of
+10-13 on 2 cores the book index took 8.0-12.7 s with 4 against 9.7-14.4 s with 2 (PostgreSQL's default), the link
+index 8.2-9.2 s against 10.6-12.6 s (BENCHMARKS.md §4); the work is the same."""
+HNSW_BUILD_MEMORY = "256MB"
+"""``maintenance_work_mem`` of an index build: the seed-scale graphs (~20 MB each) are built in memory."""
 HNSW_EF_SEARCH = 200
 """``hnsw.ef_search`` of the serving queries and of the recall check (pgvector's default: 40): 0.986 recall@10
 at the original's scale (BENCHMARKS.md)."""

@@ -1,10 +1,17 @@
 """Embedding versions: publishing a run's vectors, checking them, switching them on and off, pruning.
 
 A version is written beside the live one: its rows are bulk-loaded with binary COPY, then a partial HNSW
-index (cosine) is built over that version's rows only, then ANN recall@10 is measured against exact
+index (cosine) is built over that version's book rows only, then ANN recall@10 is measured against exact
 search on a sample of books. Only then is the version marked ready, and only a ready version can be
 activated. Activation and rollback flip ``is_active`` in one transaction, so readers see either the old
 version or the new one, never a mix.
+
+The version's link index (similar links) is built by ``version_index_links`` once the version is decided on
+(the training run does it right after activating), not before it goes live: building it was half of
+publishing (BENCHMARKS.md §4), and without it a similar-links query is still answered, exactly, by a scan of
+the version's listed links (~30 ms at seed scale on a busy machine). It is built ``CONCURRENTLY``, so readers
+of the live version never wait for it; a worker that dies before it is built leaves the version serving, and
+the next worker to start builds it (``versions_index_links_missing``).
 """
 from __future__ import annotations
 
@@ -19,6 +26,8 @@ from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVe
 from recommender.services.inference import book_vectors_infer
 from recommender.training.shelf_model import ShelfModel
 from recommender.vectors import (
+    HNSW_BUILD_MEMORY,
+    HNSW_BUILD_WORKERS,
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
@@ -40,6 +49,7 @@ MIN_ANN_RECALL_AT_10 = 0.9
 """A version whose index finds fewer of the exact 10 nearest books than this is never marked ready."""
 RECALL_SAMPLE_SIZE = 200
 ACTIVATION_LOCK = 0x6C697665  # any constant ("live"): identifies this lock among the database's advisory locks
+LINK_INDEX_LOCK = 0x6C696E6B  # ("link"): one build of a version's link index at a time
 
 
 class VersionNotReady(StateConflict, ValueError):
@@ -68,12 +78,12 @@ def version_publish(
     shelf_book_ids: np.ndarray | None = None,
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
-    """Writes a new, inactive version and makes it ready: vectors COPYed, HNSW indexes built, recall checked.
+    """Writes a new, inactive version and makes it ready: vectors COPYed, book HNSW index built, recall checked.
 
     ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside
     the book vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists
-    only links used by ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index);
-    without it every link is listed. On any failure the half-written version is deleted and the
+    only links used by ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index,
+    which ``version_index_links`` builds); without it every link is listed. On any failure the half-written version is deleted and the
     error re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
     dimensions = int(book_vectors.shape[1])
@@ -90,8 +100,9 @@ def version_publish(
         _copy_link_vectors(version, link_ids, link_vectors, listed)
         if shelf_model is not None:
             _copy_shelf_vectors(version, shelf_book_ids, shelf_model)
+        _drop_vectors_of_deleted(version)
     try:
-        _build_indexes(version)
+        _build_book_index(version)
         recall = version_check_ann_recall(version=version, ids=book_ids, vectors=book_vectors)
         if recall < MIN_ANN_RECALL_AT_10:
             raise AnnRecallTooLow(
@@ -250,6 +261,16 @@ def version_discard(*, version: EmbeddingVersion) -> bool:
     return True
 
 
+def _drop_vectors_of_deleted(version: EmbeddingVersion) -> None:
+    """Deletes the version's vectors of books and links that are gone (deleted or merged while it trained), in one
+    set-wise statement per table: the vector tables have no foreign-key constraints to check it row by row."""
+    with connection.cursor() as cursor:
+        for table, key, target in (("recommender_bookvector", "book_id", "books_book"),
+                                   ("recommender_linkvector", "link_id", "books_link")):
+            cursor.execute(f"DELETE FROM {table} v WHERE v.version_id = %s"
+                           f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = v.{key})", [version.pk])
+
+
 def _copy_book_vectors(version, book_ids, vectors, map_coords) -> None:
     n = len(book_ids)
     coords = np.asarray(map_coords, dtype=np.float64) if map_coords is not None else np.full((n, 2), np.nan)
@@ -296,30 +317,82 @@ def _copy_shelf_neighbours(version, book_ids, model: ShelfModel) -> None:
               ["bigint", "bigint", "int4", "int4[]", "halfvec"], rows)
 
 
-def _build_indexes(version: EmbeddingVersion) -> None:
-    """Builds the version's two partial HNSW indexes, one after the other.
+def _build_book_index(version: EmbeddingVersion) -> None:
+    """Builds the version's partial HNSW index of book vectors and refreshes both vector tables' statistics.
 
-    Each build is CPU-bound and PostgreSQL already runs it on parallel workers (the tables are large
-    enough for ``max_parallel_maintenance_workers``), so on 2 cores building both at once on two
-    connections was no faster; the graph fits in ``maintenance_work_mem`` (no on-disk build).
+    The build is CPU-bound work in the PostgreSQL server, done by the leader and ``HNSW_BUILD_WORKERS`` parallel
+    maintenance workers; the graph fits in ``maintenance_work_mem`` (no on-disk build).
     """
-    cast = vector_sql(version.dimensions)
     with transaction.atomic(), connection.cursor() as cursor:
         # CREATE INDEX refuses to run while deferred FK checks are pending (when the caller's transaction
         # still holds the COPY, e.g. in tests): run those checks now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for name, table, ef_construction, only in (
-            (book_index_name(version.pk), BookVector._meta.db_table, HNSW_EF_CONSTRUCTION, ""),
-            (link_index_name(version.pk), LinkVector._meta.db_table, HNSW_EF_CONSTRUCTION, " AND is_listed"),
-        ):
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING hnsw ((embedding::{cast}) vector_cosine_ops)"
-                f" WITH (m = {HNSW_M}, ef_construction = {ef_construction}) WHERE version_id = {int(version.pk)}{only}"
-            )
+        _tune_build(cursor)
+        cursor.execute(_index_sql(version, "book"))
         # Fresh statistics for both tables: without them the planner takes the new version for a handful of
         # rows and sorts them exactly instead of using its index (similar links did, until autovacuum came).
         cursor.execute(f"ANALYZE {BookVector._meta.db_table}, {LinkVector._meta.db_table}")
+
+
+def version_index_links(*, version: EmbeddingVersion) -> bool:
+    """Builds the version's partial HNSW index of listed link vectors unless it has a valid one; returns whether
+    it built one.
+
+    Outside a transaction the index is built ``CONCURRENTLY``: queries and writes on the link table go on
+    meanwhile, and a build cut short (a worker killed) leaves an invalid index, which the next call drops and
+    builds again. Inside one (tests) it is a plain build. One build per version at a time (advisory lock).
+    """
+    name = link_index_name(version.pk)
+    concurrently = not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LINK_INDEX_LOCK, version.pk])
+        try:
+            cursor.execute("SELECT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid"
+                           " WHERE c.relname = %s", [name])
+            found = cursor.fetchone()
+            if found is not None and found[0]:
+                return False
+            if not EmbeddingVersion.objects.filter(pk=version.pk, is_ready=True).exists():
+                return False  # discarded meanwhile (pruned, or its run failed): nothing to serve
+            if found is not None:
+                cursor.execute(f"DROP INDEX{' CONCURRENTLY' if concurrently else ''} IF EXISTS {name}")
+            _tune_build(cursor, local=not concurrently)
+            cursor.execute(_index_sql(version, "link", concurrently=concurrently))
+            return True
+        finally:
+            if concurrently:  # the settings were the session's: leave the connection as it was
+                cursor.execute("RESET maintenance_work_mem")
+                cursor.execute("RESET max_parallel_maintenance_workers")
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LINK_INDEX_LOCK, version.pk])
+
+
+def versions_index_links_missing() -> list[int]:
+    """Builds the link index of every ready version that lacks a valid one (a worker died between activating
+    a version and indexing its links); returns their ids. Live version first."""
+    versions = EmbeddingVersion.objects.filter(is_ready=True).order_by("-is_active", "-pk")
+    return [version.pk for version in versions if version_index_links(version=version)]
+
+
+def _tune_build(cursor, *, local: bool = True) -> None:
+    """The index build's memory and parallel workers: for the transaction (``local``) or else the session."""
+    scope = "true" if local else "false"
+    cursor.execute(
+        f"SELECT set_config('maintenance_work_mem', %s, {scope}),"
+        f" set_config('max_parallel_maintenance_workers', %s, {scope})",
+        [HNSW_BUILD_MEMORY, str(HNSW_BUILD_WORKERS)],
+    )
+
+
+def _index_sql(version: EmbeddingVersion, kind: str, *, concurrently: bool = False) -> str:
+    """CREATE INDEX of the version's partial HNSW index of book or (listed) link vectors."""
+    name, table, only = ((book_index_name(version.pk), BookVector._meta.db_table, "") if kind == "book" else
+                         (link_index_name(version.pk), LinkVector._meta.db_table, " AND is_listed"))
+    return (
+        f"CREATE INDEX{' CONCURRENTLY' if concurrently else ''} IF NOT EXISTS {name} ON {table}"
+        f" USING hnsw ((embedding::{vector_sql(version.dimensions)}) vector_cosine_ops)"
+        f" WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
+        f" WHERE version_id = {int(version.pk)}{only}"
+    )
 
 
 def _vector_key(model: type[BookVector] | type[LinkVector]) -> str:

@@ -76,9 +76,10 @@ def planted_catalogue(*, groups: int = 4, books_per_group: int = 10, links_per_g
 def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16, noise: float = 0.35,
                             seed: int = 0, activate: bool = True, shelf_model: bool = False,
                             link_book_counts: np.ndarray | None = None, shelf_model_solver: str = "exact"):
-    """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training;
-    with ``shelf_model``, also a shelf model fitted on the catalogue's shelves (by ``shelf_model_solver``)."""
-    from recommender.services.versions import version_activate, version_publish
+    """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training,
+    activates it (unless not ``activate``) and indexes its links, as a training run does; with ``shelf_model``,
+    also a shelf model fitted on the catalogue's shelves (by ``shelf_model_solver``)."""
+    from recommender.services.versions import version_activate, version_index_links, version_publish
 
     rng = np.random.default_rng(seed)
     n_groups = max(catalogue.group_of_book.values()) + 1
@@ -101,7 +102,9 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
         link_book_counts=link_book_counts,
         **(planted_shelf_model(book_ids, solver=shelf_model_solver) if shelf_model else {}),
     )
-    return version_activate(version=version) if activate else version
+    version = version_activate(version=version) if activate else version
+    version_index_links(version=version)
+    return version
 
 
 def planted_shelf_model(book_ids: np.ndarray, solver: str = "exact") -> dict:

@@ -53,7 +53,7 @@ def test_a_run_publishes_an_active_indexed_checked_version():
     assert run.epoch == FAST_PARAMS["epochs"] and run.step == run.steps_per_epoch > 0
     assert len(run.loss_history) == FAST_PARAMS["epochs"] and seen
     assert run.params["embedding_dim"] == 8 and "removed_links" in run.params
-    assert {"read_pairs", "train", "shelf_model", "evaluate", "layout", "publish"} <= set(run.timings)
+    assert {"read_pairs", "train", "shelf_model", "evaluate", "layout", "publish", "index_links"} <= set(run.timings)
     # Shelves are served by the shelf model, fitted on the training readers' shelves.
     assert ShelfVector.objects.filter(version=version).count() == version.shelf_model_book_count > 0
     for name in ("heldout_auc", "same_author_precision@5", "genre_knn_accuracy@10", "shelf_recall@20",

@@ -14,7 +14,10 @@ from recommender.services.versions import (
     version_activate,
     version_check_ann_recall,
     version_discard,
+    version_index_links,
+    version_publish,
     version_rollback,
+    versions_index_links_missing,
     versions_prune,
 )
 from recommender.training.quality import quality_gate
@@ -101,6 +104,106 @@ def test_only_links_used_by_enough_books_are_listed_and_indexed_and_both_tables_
     assert len(similar) == 5 and {s.link.pk for s in similar} <= listed, "a rare link still finds listed links"
     assert versions_in_statistics == {BookVector._meta.db_table: f"{{{version.pk}}}",
                                       LinkVector._meta.db_table: f"{{{version.pk}}}"}
+
+
+def valid_indexes() -> dict[str, bool]:
+    """Every index of the vector tables by name: whether it is valid (a concurrent build cut short is not)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                       " WHERE i.indrelid IN ('recommender_bookvector'::regclass, 'recommender_linkvector'::regclass)")
+        return dict(cursor.fetchall())
+
+
+def publish_without_link_index(planted) -> EmbeddingVersion:
+    """What a training run has made live when its worker dies before indexing the links."""
+    rng = np.random.default_rng(0)
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    version = version_publish(
+        run=None, book_ids=np.array([book.pk for book in planted.books]),
+        book_vectors=rng.normal(size=(len(planted.books), 8)).astype(np.float32),
+        link_ids=np.array([link.pk for link in planted.links]),
+        link_vectors=rng.normal(size=(len(planted.links), 8)).astype(np.float32))
+    return version_activate(version=version)
+
+
+def test_a_version_goes_live_before_its_link_index_and_serves_similar_links_exactly_meanwhile(planted):
+    version = publish_without_link_index(planted)
+    link = planted.links[0]
+    stored = dict(LinkVector.objects.filter(version=version).values_list("link_id", "embedding"))
+    unit = {pk: np.asarray(vector) / np.linalg.norm(vector) for pk, vector in stored.items()}
+    exact = sorted((pk for pk in unit if pk != link.pk), key=lambda pk: -float(unit[pk] @ unit[link.pk]))[:5]
+
+    assert version.is_active and book_index_name(version.pk) in valid_indexes()
+    assert link_index_name(version.pk) not in valid_indexes()
+    assert [s.link.pk for s in similar_links(link=link, k=5)] == exact, "a scan of the listed links, exact"
+
+    assert version_index_links(version=version) is True
+    assert valid_indexes()[link_index_name(version.pk)] is True
+    assert version_index_links(version=version) is False, "built once"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [link_index_name(version.pk)])
+        (definition,) = cursor.fetchone()
+    assert "hnsw" in definition and "is_listed" in definition and f"version_id = {version.pk}" in definition
+
+
+def test_a_version_discarded_meanwhile_gets_no_link_index(planted):
+    version = publish_planted_version(planted, activate=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {link_index_name(version.pk)}")
+    version_discard(version=version)
+
+    assert version_index_links(version=version) is False
+    assert link_index_name(version.pk) not in valid_indexes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_index_build_cut_short_is_built_again_concurrently_by_the_next_worker_while_the_version_serves():
+    planted = planted_catalogue(groups=4, books_per_group=15)
+    version = publish_without_link_index(planted)
+    with connection.cursor() as cursor:
+        # What a killed CREATE INDEX CONCURRENTLY leaves: an invalid index of that name (here a unique one that
+        # fails on the version's repeated version_id).
+        with pytest.raises(Exception, match="could not create unique index"):
+            cursor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {link_index_name(version.pk)}"
+                           " ON recommender_linkvector (version_id)")
+    assert valid_indexes()[link_index_name(version.pk)] is False
+    assert len(similar_links(link=planted.links[0], k=5)) == 5, "the live version serves meanwhile"
+
+    assert versions_index_links_missing() == [version.pk]
+
+    assert valid_indexes()[link_index_name(version.pk)] is True
+    assert link_index_name(version.pk) in hnsw_indexes()
+    assert versions_index_links_missing() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_maintenance_workers")
+        assert cursor.fetchone()[0] == "2" and not connection.in_atomic_block, "the session's settings reset"
+
+
+def test_a_book_or_link_deleted_while_the_version_trained_has_no_vector_in_it_and_deleting_one_later_deletes_its_vectors(
+        planted):
+    gone_book, gone_link = planted.books[0], planted.links[0]
+    rng = np.random.default_rng(0)
+    book_ids = np.array([book.pk for book in planted.books])
+    link_ids = np.array([link.pk for link in planted.links])
+    gone_book.delete()
+    gone_link.delete()  # as a merge does while a run trains on the ids it read
+
+    version = version_publish(run=None, book_ids=book_ids,
+                              book_vectors=rng.normal(size=(len(book_ids), 8)).astype(np.float32),
+                              link_ids=link_ids, link_vectors=rng.normal(size=(len(link_ids), 8)).astype(np.float32))
+
+    assert version.is_ready
+    assert set(BookVector.objects.filter(version=version).values_list("book_id", flat=True)) == set(book_ids[1:])
+    assert set(LinkVector.objects.filter(version=version).values_list("link_id", flat=True)) == set(link_ids[1:])
+    later = planted.books[1]
+    later.delete()
+    assert not BookVector.objects.filter(book_id=later.pk).exists(), "Django's cascade still deletes them"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN"
+                       " ('recommender_bookvector'::regclass, 'recommender_linkvector'::regclass)")
+        assert cursor.fetchone()[0] == 0, "no row-by-row foreign-key checks at the COPY's commit (BENCHMARKS §4)"
 
 
 def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from_the_stored_ones(planted):
