@@ -114,9 +114,9 @@ if link_joins is None:
 else:
     joins = link_joins()
     links = {link.id: link for link in Link.objects.filter(id__in={*joins, *(j.tag_id for j in joins.values())})
-             .annotate(books=Count("book_links__book", distinct=True))}
+             .annotate(n_books=Count("book_links__book", distinct=True))}
     listed = [{"wikilink": links[w].display_name, "tag": links[j.tag_id].display_name, "rule": j.rule,
-               "wikilink_books": links[w].books, "tag_books": links[j.tag_id].books}
+               "wikilink_books": links[w].n_books, "tag_books": links[j.tag_id].n_books}
               for w, j in sorted(joins.items(), key=lambda item: item[1].term)]
     print(json.dumps({"joined_wikilinks": len(joins), "tags_joined": len({j.tag_id for j in joins.values()}),
                       "by_rule": dict(Counter(j.rule for j in joins.values())),

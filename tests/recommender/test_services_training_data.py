@@ -216,3 +216,20 @@ def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_unless_s
     removed = training_data_build(params=TrainingParams(removed_links=("world-war-ii",)))
     own = int(np.flatnonzero(removed.link_ids == Link.objects.get(name="world war ii").pk)[0])
     assert own in _links_of(removed, history) and own not in _links_of(removed, catch)
+
+
+def test_a_catalogue_of_reader_tags_alone_trains_on_the_same_pairs_with_the_vocabulary_join_or_without():
+    # Tags spelt alike ("werewolves", "werewolf", "world_war_ii") never join one another: one source's vocabulary stays.
+    for number, tags in enumerate([("werewolves", "world-war-ii"), ("werewolf", "world_war_ii"),
+                                   ("werewolves", "werewolf", "world-war-ii", "world_war_ii")]):
+        book = Book.objects.create(external_id=f"goodbooks:{number + 1}", source="goodbooks", title=str(number))
+        for name in tags:
+            link, _ = Link.objects.get_or_create(name=name, defaults={"display_name": name, "kind": Link.Kind.TAG})
+            BookLink.objects.create(book=book, link=link)
+
+    joined = training_data_build(params=TrainingParams())
+    apart = training_data_build(params=TrainingParams(join_tags_and_wikilinks=False))
+
+    assert joined.pairs.n_links == apart.pairs.n_links == 4
+    for name in ("book_index", "link_index", "weight", "kind"):
+        assert np.array_equal(getattr(joined.pairs, name), getattr(apart.pairs, name))
