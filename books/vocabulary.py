@@ -10,9 +10,11 @@ differ:
   underscores a space, "&" read as "and"): tag "world-war-ii" is wikilink "World War II", "children-s-literature" is
   "Children's literature", "science-fiction" is "Science fiction";
 * **plural**: the tag's term with its last word made singular by ``inflect`` is the wikilink's term: tag "vampires"
-  is wikilink "Vampire", "picture-books" is "Picture book". Only a tag is made singular: Wikipedia titles its
+  is wikilink "vampire", "picture-books" is "Picture book". Only a tag is made singular: Wikipedia titles its
   articles in the singular (its naming convention), so a plural title names something else ("Amazons" is no
-  "amazon" tag, "Franks" no "frank", "Rolling Stones" no "rolling stone").
+  "amazon" tag, "Franks" no "frank"). And only a wikilink written as a common noun takes a plural tag: lowercase
+  but for its first letter, and a single word wholly lowercase, since Wikipedia capitalises proper names
+  ("Rolling Stone", the magazine, is no "rolling-stones" tag; "Berkshire", the county, no "berkshires").
 
 Within one term, the tag is the link whose reader tags cover the most books (a term's spelling first, then its
 plural), and it takes every wikilink of the term that no reader tag uses (a link used by both sources is a meeting
@@ -70,12 +72,19 @@ def singular_term(term: str) -> str | None:
     return f"{head} {singular}" if head else singular
 
 
+def is_common_noun(display_name: str) -> bool:
+    """Whether a wikilink is written as Wikipedia writes a common noun: lowercase but for its first letter
+    ("Romance novel", "picture book"), and one word wholly lowercase ("demon"; "Berkshire" may be a name)."""
+    rest = display_name[1:]
+    return rest == rest.lower() and (" " in display_name.strip() or display_name == display_name.lower())
+
+
 def link_joins() -> dict[int, LinkJoin]:
     """``{wikilink's link id: LinkJoin}`` for each wikilink of the catalogue that is a reader tag's, as the module
     says; each joined link is used by wikilinks alone, each tag's link by reader tags."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT link.id, link.name,"
+            "SELECT link.id, link.name, link.display_name,"
             " count(DISTINCT pair.book_id) FILTER (WHERE coalesce(nullif(pair.source, ''), book.source) = %s"
             " OR link.kind = %s),"
             " count(DISTINCT pair.book_id) FILTER (WHERE coalesce(nullif(pair.source, ''), book.source) <> %s"
@@ -86,17 +95,21 @@ def link_joins() -> dict[int, LinkJoin]:
         links = cursor.fetchall()
 
     wikilinks_of: dict[str, list[int]] = defaultdict(list)  # term: links only wikilinks use
-    for link_id, name, tag_books, wikilink_books in links:
+    common: set[str] = set()  # terms one of whose wikilinks is written as a common noun
+    for link_id, name, display_name, tag_books, wikilink_books in links:
         term = vocabulary_term(name)
         if term and wikilink_books and not tag_books:
             wikilinks_of[term].append(link_id)
+            if is_common_noun(display_name):
+                common.add(term)
     best: dict[str, tuple[tuple[int, int, str], int, str]] = {}  # term: (rank, tag link id, rule)
-    for link_id, name, tag_books, _ in links:
+    for link_id, name, _, tag_books, _ in links:
         if not tag_books:
             continue
         term = vocabulary_term(name)
         singular = singular_term(term) if term else None
-        for rule, candidate, preference in (("spelling", term, 1), ("plural", singular, 0)):
+        for rule, candidate, preference in (("spelling", term, 1), ("plural", singular if singular in common else
+                                                                                None, 0)):
             if candidate and candidate in wikilinks_of:
                 rank = (preference, tag_books, name)
                 if candidate not in best or rank > best[candidate][0]:

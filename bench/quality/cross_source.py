@@ -19,6 +19,8 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
 * genres: books with a genre of the vocabulary (after), books with any genre, and the map's "Other" and "Not given"
   shares (``recommender.exports.map_data`` of each code version);
+* wikilinks joined to a reader tag (``books.vocabulary``, where the code version has it): how many, by rule, the
+  40 with most books on both sides, every plural join and a seeded 60 spelling joins, to read by hand;
 * wikilinks that name a book of the catalogue (``books.link_targets``, where the code version has it): how many,
   by how they were resolved, the books they name by source, every resolution by title and author and a seeded 20
   by identifier, to read by hand.
@@ -30,10 +32,14 @@ Two catalogues:
 (``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported article
 plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
 
-Results go under ``sample`` or ``real`` in ``bench/results/cross_source.json`` (the other key is kept).
+Results go under ``sample`` or ``real`` (or ``--key``) in ``bench/results/cross_source.json`` (the other keys are
+kept). ``--before-from FILE`` takes the before side from an earlier result of the same catalogue, commit and
+parameters (training is deterministic for a seed: main measured twice gave the same figures to the last digit), and
+``--databases`` names the scratch databases.
 
-Usage: python -m bench.quality.cross_source --sample [--before COMMIT]
+Usage: python -m bench.quality.cross_source --sample [--before COMMIT] [--params '{"seed": 7}'] [--key sample_seed_7]
        python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000] [--before COMMIT]
+       [--before-from bench/results/cross_source.json] [--databases bookvec_bench_cross_mine]
 """
 from __future__ import annotations
 
@@ -145,15 +151,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before-from", type=Path, default=None,
                         help="take the before side from this earlier result file (same catalogue, same --before "
                              "commit) instead of measuring it again")
+    parser.add_argument("--key", default=None,
+                        help="the result's key in cross_source.json (default: sample or real; e.g. sample_seed_7)")
     args = parser.parse_args(argv)
-    key = "sample" if args.sample else "real"
+    key = args.key or ("sample" if args.sample else "real")
     earlier = json.loads(args.before_from.read_text())[key] if args.before_from else None
     figures = run(sample=args.sample, data=args.data.resolve() if args.data else None, before=args.before,
                   goodbooks_books=args.goodbooks_books, params=json.loads(args.params), databases=args.databases,
                   earlier=earlier)
     kept = RESULTS_DIR / "cross_source.json"
     document = json.loads(kept.read_text()) if kept.exists() else {}
-    document = {name: value for name, value in document.items() if name in ("sample", "real")}
+    document = {name: value for name, value in document.items() if name.startswith(("sample", "real"))}
     document[key] = figures
     path = write_result("cross_source", document)
     print(json.dumps(figures["summary"], indent=2), f"\n  -> {path}")

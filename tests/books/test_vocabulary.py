@@ -3,7 +3,7 @@ otherwise or in the plural; never a tag another tag, a plural wikilink a singula
 import pytest
 
 from books.models import Book, BookLink, Link
-from books.vocabulary import link_joins, singular_term, vocabulary_term
+from books.vocabulary import is_common_noun, link_joins, singular_term, vocabulary_term
 
 
 def test_a_term_is_a_name_with_spelling_folded():
@@ -47,10 +47,12 @@ def _joins() -> dict[str, tuple[str, str]]:
 
 @pytest.mark.django_db
 def test_a_wikilink_joins_the_tag_of_its_spelling_or_its_plural_only_across_sources():
-    _book("wikipedia:The History of The Hobbit", wikilinks=["Middle-earth", "World War II", "Vampire",
-                                                             "Science fiction", "Amazons", "Picture book"])
-    _book("wikipedia:Dracula", wikilinks=["Vampire", "Dystopia", "Werewolf (folklore)"])
-    _book("goodbooks:7", tags=["middle-earth", "world-war-ii", "vampires", "science-fiction", "sci-fi"])
+    _book("wikipedia:The History of The Hobbit", wikilinks=["Middle-earth", "World War II", "vampire",
+                                                             "Science fiction", "Amazons", "Picture book",
+                                                             "Rolling Stone", "Berkshire", "Romance novel"])
+    _book("wikipedia:Dracula", wikilinks=["vampire", "Dystopia", "Werewolf (folklore)"])
+    _book("goodbooks:7", tags=["middle-earth", "world-war-ii", "vampires", "science-fiction", "sci-fi",
+                               "rolling-stones", "berkshires", "romance-novels"])
     _book("goodbooks:8", tags=["vampires", "science-fiction", "amazon", "dystopian", "picture-books"])
     _book("goodbooks:9", tags=["werewolves", "werewolf", "picture-book", "science-fiction"])
 
@@ -58,11 +60,19 @@ def test_a_wikilink_joins_the_tag_of_its_spelling_or_its_plural_only_across_sour
         "world war ii": ("world-war-ii", "spelling"),
         "science fiction": ("science-fiction", "spelling"),
         "vampire": ("vampires", "plural"),
+        "romance novel": ("romance-novels", "plural"),
         # The term's own spelling first, however many books the plural tag has.
         "picture book": ("picture-book", "spelling"),
     }
     # "middle-earth" is one link already (the same name); "Amazons" is a plural title, never made singular;
-    # "Dystopia" is not "dystopian"; "sci-fi" no wikilink spells; "werewolves" and "werewolf" stay two tags.
+    # "Rolling Stone" and "Berkshire" are written as names, which take no plural tag; "Dystopia" is not
+    # "dystopian"; "sci-fi" no wikilink spells; "werewolves" and "werewolf" stay two tags.
+
+
+def test_a_common_noun_is_lowercase_but_for_its_first_letter_and_one_word_wholly():
+    assert is_common_noun("Romance novel") and is_common_noun("picture book") and is_common_noun("demon")
+    assert not is_common_noun("Rolling Stone") and not is_common_noun("U.S. President")
+    assert not is_common_noun("Berkshire") and not is_common_noun("CHERUB")
 
 
 @pytest.mark.django_db

@@ -192,7 +192,7 @@ def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_unless_s
 
     history = _book("wikipedia:The Second World War", "The Second World War", links={"World War II": 3})
     catch = tagged("goodbooks:1", "world-war-ii", "classics")
-    _book("wikipedia:Dracula", "Dracula", links={"Vampire": 1, "Gothic fiction": 1})
+    _book("wikipedia:Dracula", "Dracula", links={"vampire": 1, "Gothic fiction": 1})
     twilight = tagged("goodbooks:2", "vampires", "classics")
 
     data = training_data_build(params=TrainingParams())
