@@ -1,6 +1,6 @@
 """One vocabulary for reader tags and wikilinks: where a goodbooks reader tag and a Wikipedia wikilink name the same
-thing, the wikilink joins the tag, so a training run gives both one link (``recommender.selectors.training_data``)
-and the books of both sources meet there.
+thing, the wikilink joins the tag, so a training run with ``join_tags_and_wikilinks`` gives both one link
+(``recommender.selectors.training_data``) and the books of both sources meet there.
 
 A tag and a wikilink already share a ``Link`` when their names are alike (lowercased, whitespace folded: tag
 "fantasy", wikilink "Fantasy"); this module finds the ones whose spellings differ only as the two vocabularies

@@ -1,8 +1,8 @@
 """What a training run learns from, read from PostgreSQL into the training core's ``PairSet``.
 
 * Content pairs: a book and one of its links (``BookLink``), after the run's link hygiene: names
-  normalised, a wikilink that names what a reader tag names taking the tag's link (``books.vocabulary``: "World War
-  II" is "world-war-ii", "Vampire" is "vampires"; ``join_tags_and_wikilinks``), the removal list and patterns
+  normalised, with ``join_tags_and_wikilinks`` a wikilink that names what a reader tag names taking the tag's link
+  (``books.vocabulary``: "World War II" is "world-war-ii", "vampire" is "vampires"), the removal list and patterns
   applied, links used by fewer than ``min_books_per_link`` books dropped.
 * Catalogue pairs: a book and one of the catalogue's own entities, whatever source described the book: each of
   its authors (``Author``: one person under every spelling) and each of its genres of the vocabulary. An entity

@@ -182,7 +182,7 @@ def test_a_book_a_wikilink_names_has_that_link_so_the_linking_book_and_it_share_
     assert not (without.link_ids == Link.objects.get(name="the hobbit").pk).any()
 
 
-def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_unless_switched_off_or_removed():
+def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_when_switched_on_unless_removed():
     def tagged(external_id: str, *tags: str) -> Book:
         book = Book.objects.create(external_id=external_id, source="goodbooks", title=external_id)
         for name in tags:
@@ -195,7 +195,7 @@ def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_unless_s
     _book("wikipedia:Dracula", "Dracula", links={"vampire": 1, "Gothic fiction": 1})
     twilight = tagged("goodbooks:2", "vampires", "classics")
 
-    data = training_data_build(params=TrainingParams())
+    data = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True))
 
     # The joined link is stored under its first link, the wikilink here (imported first).
     joined = int(np.flatnonzero(data.link_ids == Link.objects.get(name="world war ii").pk)[0])
@@ -207,13 +207,13 @@ def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_unless_s
     assert joined in {int(link) for b, link in zip(data.content.book_index, data.content.link_index)
                       if data.book_ids[b] == history.pk}
 
-    # Switched off, each is one book's link and dropped.
-    apart = training_data_build(params=TrainingParams(join_tags_and_wikilinks=False))
+    # Off (the default), each is one book's link and dropped.
+    apart = training_data_build(params=TrainingParams())
     assert set(_links_of(apart, catch)) == set(_links_of(apart, twilight))  # "classics" alone
     # A removed tag takes no wikilink with it: the wikilink stays its own (one article: dropped), never removed
     # under the tag's name.
     _book("wikipedia:Band of Brothers", "Band of Brothers", links={"World War II": 1})
-    removed = training_data_build(params=TrainingParams(removed_links=("world-war-ii",)))
+    removed = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True, removed_links=("world-war-ii",)))
     own = int(np.flatnonzero(removed.link_ids == Link.objects.get(name="world war ii").pk)[0])
     assert own in _links_of(removed, history) and own not in _links_of(removed, catch)
 
@@ -227,8 +227,8 @@ def test_a_catalogue_of_reader_tags_alone_trains_on_the_same_pairs_with_the_voca
             link, _ = Link.objects.get_or_create(name=name, defaults={"display_name": name, "kind": Link.Kind.TAG})
             BookLink.objects.create(book=book, link=link)
 
-    joined = training_data_build(params=TrainingParams())
-    apart = training_data_build(params=TrainingParams(join_tags_and_wikilinks=False))
+    joined = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True))
+    apart = training_data_build(params=TrainingParams())
 
     assert joined.pairs.n_links == apart.pairs.n_links == 4
     for name in ("book_index", "link_index", "weight", "kind"):
