@@ -19,6 +19,8 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   books whose author wrote 2+ of the Wikipedia books; neighbours among all books);
 * genres: books with a genre of the vocabulary (after), books with any genre, and the map's "Other" and "Not given"
   shares (``recommender.exports.map_data`` of each code version);
+* wikilinks joined to a reader tag (``books.vocabulary``, where the code version has it): how many, by rule, the
+  40 with most books on both sides, every plural join and a seeded 60 spelling joins, to read by hand;
 * wikilinks that name a book of the catalogue (``books.link_targets``, where the code version has it): how many,
   by how they were resolved, the books they name by source, every resolution by title and author and a seeded 20
   by identifier, to read by hand.
@@ -30,10 +32,14 @@ Two catalogues:
 (``--goodbooks-books N`` keeps only the goodbooks books the reference title mapping pairs with an imported article
 plus N others drawn with a fixed seed, with their tags and shelf rows, where the whole folder is too slow).
 
-Results go under ``sample`` or ``real`` in ``bench/results/cross_source.json`` (the other key is kept).
+Results go under ``sample`` or ``real`` (or ``--key``) in ``bench/results/cross_source.json`` (the other keys are
+kept). ``--before-from FILE`` takes the before side from an earlier result of the same catalogue, commit and
+parameters (training is deterministic for a seed: main measured twice gave the same figures to the last digit), and
+``--databases`` names the scratch databases.
 
-Usage: python -m bench.quality.cross_source --sample [--before COMMIT]
+Usage: python -m bench.quality.cross_source --sample [--before COMMIT] [--params '{"seed": 7}'] [--key sample_seed_7]
        python -m bench.quality.cross_source --data ../shared/data [--goodbooks-books 2000] [--before COMMIT]
+       [--before-from bench/results/cross_source.json] [--databases bookvec_bench_cross_mine]
 """
 from __future__ import annotations
 
@@ -54,8 +60,8 @@ import numpy as np
 from bench.support import scratch
 from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
 
-BEFORE_DATABASE = "bookvec_bench_cross_before"
-AFTER_DATABASE = "bookvec_bench_cross_after"
+DATABASES = "bookvec_bench_cross"
+"""The scratch databases' names start with this (``--databases``), then ``_before`` and ``_after``."""
 NEIGHBOURS = 10
 SEED = 2026
 NOT_FED_IN = ("votes_recall@20", "votes_ndcg@20", "shelf_recall@20", "shelf_ndcg@20", "country_knn_accuracy@10",
@@ -100,6 +106,36 @@ if link_targets is not None:
 print(json.dumps(figures))
 """
 
+VOCABULARY_FIGURES = """
+import json, random
+from collections import Counter
+from django.db.models import Count
+from books.models import Link
+try:
+    from books.vocabulary import link_joins
+except ImportError:
+    link_joins = None
+if link_joins is None:
+    print(json.dumps({}))
+else:
+    joins = link_joins()
+    links = {link.id: link for link in Link.objects.filter(id__in={*joins, *(j.tag_id for j in joins.values())})
+             .annotate(n_books=Count("book_links__book", distinct=True))}
+    listed = [{"wikilink": links[w].display_name, "tag": links[j.tag_id].display_name, "rule": j.rule,
+               "wikilink_books": links[w].n_books, "tag_books": links[j.tag_id].n_books}
+              for w, j in sorted(joins.items(), key=lambda item: item[1].term)]
+    print(json.dumps({"joined_wikilinks": len(joins), "tags_joined": len({j.tag_id for j in joins.values()}),
+                      "by_rule": dict(Counter(j.rule for j in joins.values())),
+                      "wikilink_pairs_joined": sum(row["wikilink_books"] for row in listed),
+                      "wikilinks_of_one_book_joined": sum(row["wikilink_books"] == 1 for row in listed),
+                      "most_books": sorted(listed, key=lambda row: -row["wikilink_books"] * row["tag_books"])[:40],
+                      "plural": [row for row in listed if row["rule"] == "plural"],
+                      "spelling_sample": random.Random(2026).sample(
+                          [row for row in listed if row["rule"] == "spelling"],
+                          min(60, sum(row["rule"] == "spelling" for row in listed)))}))
+"""
+"""The wikilinks joined to a reader tag (``books.vocabulary``, where the code version has it), to read by hand."""
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,21 +146,35 @@ def main(argv: list[str] | None = None) -> None:
                         help="real data: keep the goodbooks books with a reference article plus this many others")
     parser.add_argument("--before", default="main", help="the commit to compare against (default: main)")
     parser.add_argument("--params", default="{}", help="training parameters as JSON (default: the defaults)")
+    parser.add_argument("--databases", default=DATABASES,
+                        help=f"the scratch databases' names before _before/_after (default: {DATABASES})")
+    parser.add_argument("--before-from", type=Path, default=None,
+                        help="take the before side from this earlier result file (same catalogue, same --before "
+                             "commit) instead of measuring it again")
+    parser.add_argument("--key", default=None,
+                        help="the result's key in cross_source.json (default: sample or real; e.g. sample_seed_7)")
     args = parser.parse_args(argv)
-    key = "sample" if args.sample else "real"
+    key = args.key or ("sample" if args.sample else "real")
+    earlier = json.loads(args.before_from.read_text())[key] if args.before_from else None
     figures = run(sample=args.sample, data=args.data.resolve() if args.data else None, before=args.before,
-                  goodbooks_books=args.goodbooks_books, params=json.loads(args.params))
+                  goodbooks_books=args.goodbooks_books, params=json.loads(args.params), databases=args.databases,
+                  earlier=earlier)
     kept = RESULTS_DIR / "cross_source.json"
     document = json.loads(kept.read_text()) if kept.exists() else {}
-    document = {name: value for name, value in document.items() if name in ("sample", "real")}
+    document = {name: value for name, value in document.items() if name.startswith(("sample", "real"))}
     document[key] = figures
     path = write_result("cross_source", document)
     print(json.dumps(figures["summary"], indent=2), f"\n  -> {path}")
 
 
-def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | None, params: dict) -> dict:
+def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | None, params: dict,
+        databases: str = DATABASES, earlier: dict | None = None) -> dict:
+    """Both sides' figures; with ``earlier`` (a result of the same catalogue and before commit), its before side."""
     commit = subprocess.run(["git", "rev-parse", "--short", before], cwd=PROJECT_DIR, capture_output=True, text=True,
                             check=True).stdout.strip()
+    if earlier is not None and (earlier["before_commit"] != commit or earlier.get("goodbooks_restricted_to")
+                                != goodbooks_books or earlier["params"] != (params or "defaults")):
+        raise SystemExit("--before-from: that result measured another commit, catalogue or parameters")
     figures: dict = {"before_commit": commit, "params": params or "defaults"}
     training = [f"--param={name}={json.dumps(value)}" for name, value in params.items()]
     with tempfile.TemporaryDirectory() as folder:
@@ -144,9 +194,16 @@ def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | 
                 figures["goodbooks_restricted_to"] = goodbooks_books
             steps_after = [("import_wikipedia_books", str(articles)), ("import_goodbooks", str(goodbooks))]
             steps_before = steps_after
-        figures["before"] = _measure(BEFORE_DATABASE, old_tree, steps_before, training)
-    figures["after"] = _measure(AFTER_DATABASE, PROJECT_DIR, steps_after, training)
-    _bridged_before(figures)
+        if earlier is None:
+            figures["before"] = _measure(f"{databases}_before", old_tree, steps_before, training)
+    figures["after"] = _measure(f"{databases}_after", PROJECT_DIR, steps_after, training)
+    if earlier is None:
+        _bridged_before(figures)
+    else:
+        figures["before"] = earlier["before"]
+        figures["before_measured_earlier"] = earlier.get("measured_at")
+        figures["after"].pop("_bridged_index")
+    figures["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     figures["summary"] = _summary(figures)
     return figures
 
@@ -167,6 +224,8 @@ def _measure(database: str, tree: Path, steps: list[tuple[str, ...]], training: 
     figures["map_genres"] = json.loads(_manage(env, tree, "shell", "-c", MAP_FIGURES).stdout.strip().splitlines()[-1])
     figures["links_naming_books"] = json.loads(
         _manage(env, tree, "shell", "-c", LINK_FIGURES).stdout.strip().splitlines()[-1])
+    figures["vocabulary"] = json.loads(
+        _manage(env, tree, "shell", "-c", VOCABULARY_FIGURES).stdout.strip().splitlines()[-1])
     placed = figures["map_genres"]["placed_books"]
     figures["map_genres"]["other_share"] = round(figures["map_genres"]["other"] / placed, 4)
     figures["map_genres"]["not_given_share"] = round(figures["map_genres"]["not_given"] / placed, 4)
@@ -309,6 +368,7 @@ def _summary(figures: dict) -> dict:
         "wikipedia_home_neighbours_from_other_source": pair("by_home_source", "wikipedia", "neighbours_from_other_source"),
         "goodbooks_home_neighbours_from_other_source": pair("by_home_source", "goodbooks", "neighbours_from_other_source"),
         "links_naming_a_book": pair("links_naming_books", "links_naming_a_book"),
+        "wikilinks_joined_to_a_tag": pair("vocabulary", "joined_wikilinks"),
         "named_book_pairs": [figures[side]["run_metrics"].get("data", {}).get("named_book_pairs")
                              for side in ("before", "after")],
         "run_same_author_precision@5": [

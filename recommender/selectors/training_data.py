@@ -1,15 +1,16 @@
 """What a training run learns from, read from PostgreSQL into the training core's ``PairSet``.
 
 * Content pairs: a book and one of its links (``BookLink``), after the run's link hygiene: names
-  normalised, the removal list and patterns applied, links used by fewer than ``min_books_per_link``
-  books dropped.
+  normalised, with ``join_tags_and_wikilinks`` a wikilink that names what a reader tag names taking the tag's link
+  (``books.vocabulary``: "World War II" is "world-war-ii", "vampire" is "vampires"), the removal list and patterns
+  applied, links used by fewer than ``min_books_per_link`` books dropped.
 * Catalogue pairs: a book and one of the catalogue's own entities, whatever source described the book: each of
   its authors (``Author``: one person under every spelling) and each of its genres of the vocabulary. An entity
   is the same link as a kept content link of its name (a wikilink "J. R. R. Tolkien" to the person whose
   goodbooks books say "J.R.R. Tolkien", a tag or wikilink "fantasy" to the genre Fantasy), else a link of its own
   numbered after the content links, kept like a link when ``min_books_per_link`` books have it. These are what
-  the sources share: wikilinks and reader tags have no vocabulary in common. Only the embeddings learn from
-  them; the shelf model's content links stay the sources' own.
+  the sources share besides the tags and wikilinks of one vocabulary. Only the embeddings learn from them; the
+  shelf model's content links are the content pairs above.
 * Named books: a book another book's wikilink names (``books.link_targets``: "The Hobbit" in an article about
   its history is goodbooks' *The Hobbit*) has that link as its own, a catalogue pair like an author's, so the
   linking book and the book it names share a link whatever sources describe them. The book counts among the
@@ -31,8 +32,15 @@ from django.db import connection, transaction
 from books.importers.authors import author_key
 from books.link_targets import link_targets
 from books.models import Book, Contribution
+from books.vocabulary import link_joins
 from recommender.training.data import TrainingData
-from recommender.training.dataset import CATALOGUE, PairSet, links_to_keep, normalise_link_name
+from recommender.training.dataset import (
+    CATALOGUE,
+    PairSet,
+    links_to_keep,
+    normalise_link_name,
+    removed_link_matcher,
+)
 from recommender.training.evaluation import ShelfCase, split_shelves
 from recommender.training.params import TrainingParams
 
@@ -165,7 +173,8 @@ def _content_pairs(params: TrainingParams, named: dict[int, int]) -> tuple[
     if not links:
         return empty, empty, empty, empty, {}, empty, empty
     all_ids = np.array([link_id for link_id, _, _ in links], dtype=np.int64)
-    names = [normalise_link_name(name) for _, name, _ in links]
+    own_names = [normalise_link_name(name) for _, name, _ in links]
+    names = _joined_names(all_ids, own_names, params)
     books_per_link = np.array([count for _, _, count in links], dtype=np.int64)
     named_link_ids = np.array(sorted(named), dtype=np.int64)
     named_book_ids = np.array([named[link_id] for link_id in named_link_ids.tolist()], dtype=np.int64)
@@ -191,10 +200,34 @@ def _content_pairs(params: TrainingParams, named: dict[int, int]) -> tuple[
     usable = pair_dense >= 0
     dense_of_name = {str(name): int(dense) for name, dense in zip(unique_names[keep_name],
                                                                   link_index_of_name[keep_name])}
+    # A wikilink joined to a reader tag is still its own name's link for the authors and genres of that name.
+    for own, name in zip(own_names, names):
+        if own != name and name in dense_of_name:
+            dense_of_name.setdefault(own, dense_of_name[name])
     named_dense = dense_of_link[np.searchsorted(all_ids, named_link_ids)]
     named_kept = named_dense >= 0
     return (first_of_dense, rows[usable, 0], pair_dense[usable], rows[usable, 2], dense_of_name,
             named_book_ids[named_kept], named_dense[named_kept])
+
+
+def _joined_names(link_ids: np.ndarray, names: list[str], params: TrainingParams) -> list[str]:
+    """Each link's name as the run counts it: a wikilink that is a reader tag's (``books.vocabulary``) takes the
+    tag's name, so their books pool into one link; not where either name is on the run's removal list (a wikilink
+    is never dropped with a removed tag's name)."""
+    if not params.join_tags_and_wikilinks:
+        return names
+    is_removed = removed_link_matcher(params)
+    name_of = dict(zip(link_ids.tolist(), names))
+    joined = list(names)
+    joins = link_joins()
+    for index, link_id in enumerate(link_ids.tolist()):
+        join = joins.get(link_id)
+        if join is None or join.tag_id not in name_of:
+            continue
+        tag_name = name_of[join.tag_id]
+        if not (is_removed(tag_name) or is_removed(names[index])):
+            joined[index] = tag_name
+    return joined
 
 
 def _catalogue_pairs(params: TrainingParams, dense_of_name: dict[str, int],

@@ -23,3 +23,8 @@ def test_the_bundled_sample_is_trained_before_and_after_and_its_bridged_books_me
     assert "links_naming_a_book" not in figures["before"]["links_naming_books"], "no link targets before"
     assert named["links_naming_a_book"] == named["by_method"]["identifier"] + named["by_method"]["title-author"] > 0
     assert any(row["link"] == "The Hobbit" and row["book"] == "The Hobbit" for row in named["title_author"])
+    joined = figures["after"]["vocabulary"]
+    assert figures["before"]["vocabulary"] == {}, "no vocabulary before"
+    assert joined["joined_wikilinks"] == sum(joined["by_rule"].values()) > 0
+    assert any(row["wikilink"] == "World War II" and row["tag"] == "world-war-ii"
+               for row in joined["most_books"] + joined["spelling_sample"])

@@ -180,3 +180,56 @@ def test_a_book_a_wikilink_names_has_that_link_so_the_linking_book_and_it_share_
     # Without catalogue pairs the link is the article's alone, and dropped.
     assert without.named_book_pairs == 0
     assert not (without.link_ids == Link.objects.get(name="the hobbit").pk).any()
+
+
+def test_a_wikilink_that_names_what_a_reader_tag_names_is_the_tags_link_when_switched_on_unless_removed():
+    def tagged(external_id: str, *tags: str) -> Book:
+        book = Book.objects.create(external_id=external_id, source="goodbooks", title=external_id)
+        for name in tags:
+            link, _ = Link.objects.get_or_create(name=name, defaults={"display_name": name, "kind": Link.Kind.TAG})
+            BookLink.objects.create(book=book, link=link)
+        return book
+
+    history = _book("wikipedia:The Second World War", "The Second World War", links={"World War II": 3})
+    catch = tagged("goodbooks:1", "world-war-ii", "classics")
+    _book("wikipedia:Dracula", "Dracula", links={"vampire": 1, "Gothic fiction": 1})
+    twilight = tagged("goodbooks:2", "vampires", "classics")
+
+    data = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True))
+
+    # The joined link is stored under its first link, the wikilink here (imported first).
+    joined = int(np.flatnonzero(data.link_ids == Link.objects.get(name="world war ii").pk)[0])
+    # One link for the article's wikilink (at its count) and the tag (at 1): two books, so it is kept.
+    assert _links_of(data, history)[joined] == 3.0 and _links_of(data, catch)[joined] == 1.0
+    vampire = set(_links_of(data, twilight)) - set(_links_of(data, catch))
+    assert len(vampire) == 1 and vampire <= set(_links_of(data, Book.objects.get(title="Dracula")))
+    # The shelf model's side information has the joined link too: it is a content link.
+    assert joined in {int(link) for b, link in zip(data.content.book_index, data.content.link_index)
+                      if data.book_ids[b] == history.pk}
+
+    # Off (the default), each is one book's link and dropped.
+    apart = training_data_build(params=TrainingParams())
+    assert set(_links_of(apart, catch)) == set(_links_of(apart, twilight))  # "classics" alone
+    # A removed tag takes no wikilink with it: the wikilink stays its own (one article: dropped), never removed
+    # under the tag's name.
+    _book("wikipedia:Band of Brothers", "Band of Brothers", links={"World War II": 1})
+    removed = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True, removed_links=("world-war-ii",)))
+    own = int(np.flatnonzero(removed.link_ids == Link.objects.get(name="world war ii").pk)[0])
+    assert own in _links_of(removed, history) and own not in _links_of(removed, catch)
+
+
+def test_a_catalogue_of_reader_tags_alone_trains_on_the_same_pairs_with_the_vocabulary_join_or_without():
+    # Tags spelt alike ("werewolves", "werewolf", "world_war_ii") never join one another: one source's vocabulary stays.
+    for number, tags in enumerate([("werewolves", "world-war-ii"), ("werewolf", "world_war_ii"),
+                                   ("werewolves", "werewolf", "world-war-ii", "world_war_ii")]):
+        book = Book.objects.create(external_id=f"goodbooks:{number + 1}", source="goodbooks", title=str(number))
+        for name in tags:
+            link, _ = Link.objects.get_or_create(name=name, defaults={"display_name": name, "kind": Link.Kind.TAG})
+            BookLink.objects.create(book=book, link=link)
+
+    joined = training_data_build(params=TrainingParams(join_tags_and_wikilinks=True))
+    apart = training_data_build(params=TrainingParams())
+
+    assert joined.pairs.n_links == apart.pairs.n_links == 4
+    for name in ("book_index", "link_index", "weight", "kind"):
+        assert np.array_equal(getattr(joined.pairs, name), getattr(apart.pairs, name))
