@@ -294,6 +294,10 @@ def main() -> None:
         # Item-kNN's votes blended in for the tail books (BENCHMARKS.md §16, planted tastes).
         "shelf_model_neighbourhood_tail_blend0.3": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 0.3},
         "shelf_model_neighbourhood_tail_blend1": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 1.0},
+        "shelf_model_neighbourhood_tail_blend1_scale0.1": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.1},
+        "shelf_model_neighbourhood_tail_blend1_scale0.3": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.3},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")

@@ -99,9 +99,10 @@ def synthetic(n_books: int, seed: int = 0) -> dict:
             "n_tags": n_genres * own_tags + pool}
 
 
-def fit_one(n_books: int, out: Path, compare_tail_blends: list[float]) -> dict:
+def fit_one(n_books: int, out: Path, compare_tail_blends: list[tuple[float, float]]) -> dict:
     """Generates the catalogue, fits the neighbourhood shelf model (the product's defaults, and beside it each
-    of ``compare_tail_blends``), measures it; saves the default model to ``out``."""
+    of ``compare_tail_blends``: (shelf_model_tail_blend, shelf_model_tail_scale) pairs), measures it; saves the
+    default model to ``out``."""
     from recommender.training import PairSet, TrainingParams
     from recommender.training.evaluation import ShelfCase, popularity_recommender, shelf_recall_ndcg
     from recommender.training.shelf_model import recommend_from_shelf_model, solver_threads, train_shelf_model
@@ -135,12 +136,13 @@ def fit_one(n_books: int, out: Path, compare_tail_blends: list[float]) -> dict:
     fit_seconds, fit_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = own_peak_rss_mib()
     compared, compared_figures = {}, {}
-    for blend in compare_tail_blends:
-        # The same fit with another tail blend (item-kNN's votes for tail books; 0: none), in the same run.
-        name = f"shelf model, tail blend {blend:g}"
+    for blend, scale in compare_tail_blends:
+        # The same fit with another tail blend (item-kNN's votes for tail books; 0: none) and tail scale, in the
+        # same run.
+        name = f"shelf model, tail blend {blend:g}, tail scale {scale:g}"
         cpu_started = time.process_time()
         compared[name] = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
-            shelf_model_solver="neighbourhood", shelf_model_tail_blend=blend))
+            shelf_model_solver="neighbourhood", shelf_model_tail_blend=blend, shelf_model_tail_scale=scale))
         compared_figures[name] = {"fit_cpu_seconds": round(time.process_time() - cpu_started, 1),
                                   "stored_weights": int(compared[name].shelf_vectors.nnz)}
 
@@ -403,15 +405,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tile-from", type=int, default=None,
                         help="serve the model fitted at this size, repeated up to --serve books")
-    parser.add_argument("--compare-tail-blends", default="0",
-                        help="also fit these shelf_model_tail_blend values at each size, for the same figures")
+    parser.add_argument("--compare-tail-blends", default="0:1",
+                        help="also fit these shelf_model_tail_blend:shelf_model_tail_scale pairs at each size, for "
+                             "the same figures (default: the solver without the blend)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(fit_one(args.one, args.model_file,
-                                 [float(blend) for blend in args.compare_tail_blends.split(",") if blend])))
+                                 [tuple(map(float, pair.split(":"))) for pair in args.compare_tail_blends.split(",")
+                                  if pair])))
         return
     if args.load:
         print(json.dumps(load_and_measure(args.load, args.model_file, args.tile_from)))

@@ -231,7 +231,8 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
 
     With ``shelf_model_tail_blend`` = α > 0, ``B[i, j]`` gains α · cos(i, j) — the cosine of the two books' shelf
     columns — for each tail book ``j`` (``tail_books``) among book ``i``'s ``shelf_model_tail_neighbours`` most
-    similar books (item-kNN's list), picked from the same blocks of the shelf Gram, before the rows are cut.
+    similar books (item-kNN's list), picked from the same blocks of the shelf Gram; then every tail book's column
+    is multiplied by ``shelf_model_tail_scale``, before the rows are cut.
     """
     stage = on_stage or (lambda description: None)
     n = shelf_matrix.shape[1]
@@ -379,6 +380,10 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
         listed = (rows < n) & (cols < n)
         summed = sp.csr_matrix((weights[listed], (rows[listed], cols[listed])), shape=(n, n)).tocoo()
         rows, cols, weights = summed.row, summed.col.astype(np.int64), summed.data.astype(np.float32)
+    if params.shelf_model_tail_scale != 1:
+        # Below 1 a tail book ranks under the head's unless its votes are strong: the blend reorders the tail
+        # without pushing the head out of a shelf's suggestions.
+        weights = np.where(is_tail[cols], np.float32(params.shelf_model_tail_scale) * weights, weights)
     keep = (weights > 0) & (rows < n)
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
     order = np.lexsort((cols, -weights, rows))

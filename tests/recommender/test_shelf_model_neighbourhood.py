@@ -31,7 +31,7 @@ def test_with_every_book_it_shares_a_shelf_with_as_a_neighbour_the_weights_are_t
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
                             shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
-                            shelf_model_tail_blend=0.0)
+                            shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
@@ -181,7 +181,7 @@ def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeyp
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
         **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
-        shelf_model_tail_blend=0.0))
+        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -206,7 +206,7 @@ def test_more_links_on_many_books_than_components_fold_into_them_exactly_when_th
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
         **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
-        shelf_model_tail_blend=0.0))
+        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -238,7 +238,8 @@ def test_the_tail_is_every_book_but_the_most_shelved_ones_holding_half_the_shelf
 def test_the_tail_blend_adds_each_book_s_cosine_to_the_tail_books_it_shares_shelves_with():
     """With every co-shelved book a neighbour and no cut, the blended weights are EASE's closed form plus
     ``shelf_model_tail_blend`` × the cosine of the two books' shelves in each tail book's column (a book's votes
-    for its most similar tail books: item-kNN's), positive ones kept; the head's columns are EASE's alone."""
+    for its most similar tail books: item-kNN's), positive ones kept, the tail's columns then multiplied by
+    ``shelf_model_tail_scale``; the head's columns are EASE's alone."""
     shelves = grouped_shelves(readers_per_group=150, seed=2)
     n = shelves.n_books
     x = np.zeros((shelves.n_links, n))
@@ -251,21 +252,23 @@ def test_the_tail_blend_adds_each_book_s_cosine_to_the_tail_books_it_shares_shel
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
                             shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
-                            shelf_model_tail_blend=0.5, shelf_model_tail_neighbours=n)
+                            shelf_model_tail_blend=0.5, shelf_model_tail_neighbours=n, shelf_model_tail_scale=0.2)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
     blended = exact_weights(shelves, 10.0, 0.25) + 0.5 * cosines * tail[None, :]
-    np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(blended, 0.0), atol=1e-5)
+    scaled = np.maximum(blended, 0.0) * np.where(tail, 0.2, 1.0)[None, :]
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), scaled, atol=1e-5)
 
 
 def test_the_tail_blend_votes_only_for_each_book_s_most_similar_tail_books():
     shelves = grouped_shelves(readers_per_group=60, extra_books=2, seed=3)
     n = shelves.n_books
     base = dict(shelf_model_solver="neighbourhood", shelf_model_neighbours=20, shelf_model_out_neighbours=n,
-                shelf_model_regularisation=10.0, shelf_model_min_shelves=1)
+                shelf_model_regularisation=10.0, shelf_model_min_shelves=1, shelf_model_tail_scale=1.0)
 
-    plain = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(**base)).shelf_vectors
+    plain = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(
+        **base, shelf_model_tail_blend=0.0)).shelf_vectors
     blended = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(
         **base, shelf_model_tail_blend=1.0, shelf_model_tail_neighbours=3)).shelf_vectors
 
