@@ -298,6 +298,12 @@ def main() -> None:
                                                            "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.1},
         "shelf_model_neighbourhood_tail_blend1_scale0.3": {"shelf_model_solver": "neighbourhood",
                                                            "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.3},
+        "shelf_model_neighbourhood_tail_blend0.1_scale1": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 0.1, "shelf_model_tail_scale": 1.0},
+        "shelf_model_neighbourhood_tail_blend0.03_scale1": {"shelf_model_solver": "neighbourhood",
+                                                            "shelf_model_tail_blend": 0.03, "shelf_model_tail_scale": 1.0},
+        "shelf_model_neighbourhood_tail_blend0_scale0.5": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 0.0, "shelf_model_tail_scale": 0.5},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")

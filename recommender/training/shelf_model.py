@@ -37,10 +37,12 @@ The neighbourhood solver (``params.shelf_model_solver = "neighbourhood"``, and "
 SLIM/SANSA's sparsity), so every book on enough shelves is modelled in time and memory linear in the catalogue,
 and keeps each row's ``shelf_model_out_neighbours`` largest weights: a neighbour list, whose length — what serving
 reads — does not grow with the catalogue. On goodbooks it scores within 2 % of the exact solver (BENCHMARKS.md §16).
-Its *tail blend* (``shelf_model_tail_blend``) adds item-kNN's votes for the tail books to those lists: a tail book's
-column is a ridge regression on the few shelves that hold it, dominated by the penalty and the links, which finds
-its genre but not which of its genre's books go with a shelf; the cosine of two books' shelves normalises their
-popularity away, and on planted tastes it finds them as well as item-kNN does (BENCHMARKS.md §16).
+Its optional *tail blend* (``shelf_model_tail_blend``, off by default) adds item-kNN's votes for the tail books to
+those lists: a tail book's column is a ridge regression on the few shelves that hold it, dominated by the penalty
+and the links, which finds its genre but not which of its genre's books go with a shelf; the cosine of two books'
+shelves normalises their popularity away. The tail's columns can then be scaled down (``shelf_model_tail_scale``),
+so the votes reorder the tail without pushing head books out of a shelf's suggestions. On planted tastes it finds tail books as well as
+item-kNN does, but on goodbooks it costs 5 % of Recall@20 (BENCHMARKS.md §16).
 Pure NumPy; nothing here knows about Django.
 """
 
