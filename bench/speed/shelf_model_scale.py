@@ -14,7 +14,9 @@ each recommender — the neighbourhood shelf model, item-kNN (each book's 100 mo
 shelves, a shelf's books' similarities summed) and popularity, in the same run — ranks the head books alone and the
 tail books alone for each held-out reader; Recall@20 of that part's hidden books and the share of the 20 that are of
 the reader's two planted genres. Fit time is recorded in wall and CPU seconds (the CPU of all the solver's threads:
-the figure that does not depend on the machine's other load).
+the figure that does not depend on the machine's other load). Beside the product's defaults, each
+``--compare-tail-blends`` pair (``shelf_model_tail_blend:shelf_model_tail_scale``; by default 0:1, the solver
+without the tail blend) is fitted on the same data and measured the same way.
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 
@@ -24,7 +26,7 @@ SIZE books) — what a query reads is a few books' lists, at most ``shelf_model_
 catalogue's size enters only through the table's indexes.
 
 Usage: python -m bench.speed.shelf_model_scale [--sizes 10000,50000,200000] [--serve 200000 [--tile-from 10000]]
-       [--duration 30]
+       [--duration 30] [--compare-tail-blends 0:1,1:0.1]
 Writes bench/results/shelf_model_scale.json (``--sizes ""`` measures serving only and keeps the fits there).
 """
 
