@@ -16,7 +16,7 @@ from recommender.services.versions import version_activate, version_rollback
 from recommender.training.dataset import PairSet
 from recommender.training.params import TrainingParams
 from recommender.training.shelf_model import recommend_from_shelf_model, tail_books, train_shelf_model
-from tests.recommender.planted import planted_catalogue, publish_planted_version
+from tests.recommender.planted import planted_catalogue, planted_shelf_model, publish_planted_version
 from tests.recommender.test_shelf_model import BOOKS_PER_GROUP, GROUPS, exact_weights, grouped_shelves
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "goodbooks"
@@ -277,3 +277,31 @@ def test_the_tail_blend_votes_only_for_each_book_s_most_similar_tail_books():
     gained = (blended - plain).toarray() > 1e-6
     assert gained.any() and (gained.sum(axis=1) <= 3).all(), "at most 3 tail books gain from each book"
     assert not gained[:, ~tail_books(counts)].any(), "no head book's column changes"
+
+
+@pytest.mark.django_db
+def test_a_version_with_the_tail_blend_stores_the_blended_lists_and_serves_their_sum(django_assert_max_num_queries):
+    catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
+                                  readers_per_group=12, shelf_size=8)
+    blend = {"shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.5}
+    publish_planted_version(catalogue, shelf_model=True, shelf_model_solver="neighbourhood",
+                            shelf_model_params=blend)
+    book_ids = np.array([book.pk for book in catalogue.books])
+    model = planted_shelf_model(book_ids, solver="neighbourhood", params=blend)["shelf_model"]
+    plain = planted_shelf_model(book_ids, solver="neighbourhood")["shelf_model"]
+    assert (model.shelf_vectors != plain.shelf_vectors).nnz > 0, "the blend changes the lists (else this says nothing)"
+
+    rows = list(ShelfVector.objects.filter(version=active_version()).order_by("position")
+                .values_list("book_id", "neighbours", "weights"))
+    stored = np.zeros(model.shelf_vectors.shape)
+    for position, (_, neighbours, weights) in enumerate(rows):
+        stored[position, np.array(neighbours, dtype=np.int64) - 1] = weights.to_numpy()
+    np.testing.assert_allclose(stored, model.shelf_vectors.toarray(), rtol=2e-3, atol=1e-6)
+
+    ids = np.array([book_id for book_id, _, _ in rows])
+    inputs = [b.pk for b in catalogue.books_of_group(4)[:4]]
+    scores = stored[np.isin(ids, inputs)].sum(axis=0)
+    scores[np.isin(ids, inputs)] = -np.inf
+    with django_assert_max_num_queries(3):
+        results = book_recommendations(book_ids=inputs, k=12)
+    assert [r.book.pk for r in results] == list(ids[np.lexsort((ids, -scores))[:12]])
