@@ -291,6 +291,19 @@ def main() -> None:
         "shelf_model_neighbourhood100": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 100},
         "shelf_model_neighbourhood400": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 400},
         "shelf_model_neighbourhood_out200": {"shelf_model_solver": "neighbourhood", "shelf_model_out_neighbours": 200},
+        # Item-kNN's votes blended in for the tail books (BENCHMARKS.md §16, planted tastes).
+        "shelf_model_neighbourhood_tail_blend0.3": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 0.3},
+        "shelf_model_neighbourhood_tail_blend1": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 1.0},
+        "shelf_model_neighbourhood_tail_blend1_scale0.1": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.1},
+        "shelf_model_neighbourhood_tail_blend1_scale0.3": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.3},
+        "shelf_model_neighbourhood_tail_blend0.1_scale1": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 0.1, "shelf_model_tail_scale": 1.0},
+        "shelf_model_neighbourhood_tail_blend0.03_scale1": {"shelf_model_solver": "neighbourhood",
+                                                            "shelf_model_tail_blend": 0.03, "shelf_model_tail_scale": 1.0},
+        "shelf_model_neighbourhood_tail_blend0_scale0.5": {"shelf_model_solver": "neighbourhood",
+                                                           "shelf_model_tail_blend": 0.0, "shelf_model_tail_scale": 0.5},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")

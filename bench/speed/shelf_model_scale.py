@@ -14,7 +14,9 @@ each recommender — the neighbourhood shelf model, item-kNN (each book's 100 mo
 shelves, a shelf's books' similarities summed) and popularity, in the same run — ranks the head books alone and the
 tail books alone for each held-out reader; Recall@20 of that part's hidden books and the share of the 20 that are of
 the reader's two planted genres. Fit time is recorded in wall and CPU seconds (the CPU of all the solver's threads:
-the figure that does not depend on the machine's other load).
+the figure that does not depend on the machine's other load). Beside the product's defaults, each
+``--compare-tail-blends`` pair (``shelf_model_tail_blend:shelf_model_tail_scale``; by default 0:1, the solver
+without the tail blend) is fitted on the same data and measured the same way.
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 
@@ -24,7 +26,7 @@ SIZE books) — what a query reads is a few books' lists, at most ``shelf_model_
 catalogue's size enters only through the table's indexes.
 
 Usage: python -m bench.speed.shelf_model_scale [--sizes 10000,50000,200000] [--serve 200000 [--tile-from 10000]]
-       [--duration 30]
+       [--duration 30] [--compare-tail-blends 0:1,1:0.1]
 Writes bench/results/shelf_model_scale.json (``--sizes ""`` measures serving only and keeps the fits there).
 """
 
@@ -99,8 +101,10 @@ def synthetic(n_books: int, seed: int = 0) -> dict:
             "n_tags": n_genres * own_tags + pool}
 
 
-def fit_one(n_books: int, out: Path) -> dict:
-    """Generates the catalogue, fits the neighbourhood shelf model, measures it; saves the model to ``out``."""
+def fit_one(n_books: int, out: Path, compare_tail_blends: list[tuple[float, float]]) -> dict:
+    """Generates the catalogue, fits the neighbourhood shelf model (the product's defaults, and beside it each
+    of ``compare_tail_blends``: (shelf_model_tail_blend, shelf_model_tail_scale) pairs), measures it; saves the
+    default model to ``out``."""
     from recommender.training import PairSet, TrainingParams
     from recommender.training.evaluation import ShelfCase, popularity_recommender, shelf_recall_ndcg
     from recommender.training.shelf_model import recommend_from_shelf_model, solver_threads, train_shelf_model
@@ -133,13 +137,24 @@ def fit_one(n_books: int, out: Path) -> dict:
                               on_stage=lambda d: stages.append((round(time.perf_counter() - started, 1), d)))
     fit_seconds, fit_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = own_peak_rss_mib()
+    compared, compared_figures = {}, {}
+    for blend, scale in compare_tail_blends:
+        # The same fit with another tail blend (item-kNN's votes for tail books; 0: none) and tail scale, in the
+        # same run.
+        name = f"shelf model, tail blend {blend:g}, tail scale {scale:g}"
+        cpu_started = time.process_time()
+        compared[name] = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+            shelf_model_solver="neighbourhood", shelf_model_tail_blend=blend, shelf_model_tail_scale=scale))
+        compared_figures[name] = {"fit_cpu_seconds": round(time.process_time() - cpu_started, 1),
+                                  "stored_weights": int(compared[name].shelf_vectors.nnz)}
 
     shelf_count = np.bincount(train_book, minlength=n_books).astype(np.float64)
     order = np.argsort(-shelf_count)
     head = np.zeros(n_books, bool)
     head[order[: int(np.searchsorted(np.cumsum(shelf_count[order]), shelf_count.sum() / 2)) + 1]] = True
-    recommenders = {"shelf model": lambda shelf, k: recommend_from_shelf_model(model, shelf, k),
-                    "popularity": popularity_recommender(shelf_count)}
+    recommenders = {name: (lambda shelf, k, fitted=fitted: recommend_from_shelf_model(fitted, shelf, k))
+                    for name, fitted in {"shelf model": model, **compared}.items()}
+    recommenders["popularity"] = popularity_recommender(shelf_count)
     quality = {}
     for name, recommend in recommenders.items():
         quality[name] = {"all": shelf_recall_ndcg(recommend, cases, K)}
@@ -151,8 +166,9 @@ def fit_one(n_books: int, out: Path) -> dict:
     knn_cpu_seconds = time.process_time() - started
     planted = planted_taste_figures(
         cases, head, genre, tastes, shelf_count,
-        {"shelf model": shelf_model_scores(model, n_books), "item-kNN": knn_scores(knn_ids, knn_sims),
-         "popularity": lambda shelf: shelf_count})
+        {"shelf model": shelf_model_scores(model, n_books),
+         **{name: shelf_model_scores(fitted, n_books) for name, fitted in compared.items()},
+         "item-kNN": knn_scores(knn_ids, knn_sims), "popularity": lambda shelf: shelf_count})
     weights = model.shelf_vectors
     lengths = np.diff(weights.indptr)
     np.savez(out, book_index=model.book_index, indptr=weights.indptr, indices=weights.indices, data=weights.data)
@@ -168,6 +184,7 @@ def fit_one(n_books: int, out: Path) -> dict:
         "stored_bytes_estimate": int(weights.nnz * 6 + len(model) * 64),
         "held_out_readers": len(cases), "head_books": int(head.sum()), "quality": quality,
         "planted_tastes": planted, "item_knn_cpu_seconds": round(knn_cpu_seconds, 1),
+        "compared_fits": compared_figures,
         "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
     }
 
@@ -390,12 +407,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tile-from", type=int, default=None,
                         help="serve the model fitted at this size, repeated up to --serve books")
+    parser.add_argument("--compare-tail-blends", default="0:1",
+                        help="also fit these shelf_model_tail_blend:shelf_model_tail_scale pairs at each size, for "
+                             "the same figures (default: the solver without the blend)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(fit_one(args.one, args.model_file)))
+        print(json.dumps(fit_one(args.one, args.model_file,
+                                 [tuple(map(float, pair.split(":"))) for pair in args.compare_tail_blends.split(",")
+                                  if pair])))
         return
     if args.load:
         print(json.dumps(load_and_measure(args.load, args.model_file, args.tile_from)))
@@ -409,7 +431,8 @@ def main() -> None:
             model_file = WORK_DIR / f"shelf_scale_{size}.npz"
             print(f"[{time.strftime('%H:%M:%S')}] fitting {size:,} books", flush=True)
             child = subprocess.run([PYTHON, "-m", "bench.speed.shelf_model_scale", "--one", str(size),
-                                    "--model-file", str(model_file)], cwd=PROJECT_DIR, capture_output=True, text=True,
+                                    "--model-file", str(model_file), "--compare-tail-blends",
+                                    args.compare_tail_blends], cwd=PROJECT_DIR, capture_output=True, text=True,
                                    env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
             if child.returncode:
                 raise RuntimeError(child.stderr[-3000:])

@@ -136,6 +136,9 @@ BOUNDS: dict[str, Bound] = {
     "shelf_model_solver": Bound(str, choices=SHELF_MODEL_SOLVERS),
     "shelf_model_neighbours": Bound(int, 1, 5000),
     "shelf_model_out_neighbours": Bound(int, 1, 16000),
+    "shelf_model_tail_blend": Bound(float, 0, 1_000_000),
+    "shelf_model_tail_neighbours": Bound(int, 1, 5000),
+    "shelf_model_tail_scale": Bound(float, 0, 1, low_open=True),
     "shelf_model_other_shelves_weight": Bound(float, 0, 1),
     "seed": Bound(int, 0, 2**32, high_open=True),
     "threads": Bound(int, 0, 1024),
@@ -239,6 +242,19 @@ class TrainingParams:
     """The neighbourhood solver: how many books each book's weights are solved on."""
     shelf_model_out_neighbours: int = 500
     """The neighbourhood solver: how many of a book's largest (positive) weights it keeps and serving sums."""
+    shelf_model_tail_blend: float = 0.0
+    """The neighbourhood solver: each book's weight for a tail book (outside the most shelved books holding half
+    the shelf entries) gains this × their cosine by shelves when the tail book is among its
+    ``shelf_model_tail_neighbours`` most similar books — item-kNN's vote, blended in for the tail. Off: with 1.0
+    (and ``shelf_model_tail_scale`` 0.1) it finds planted tail tastes as well as item-kNN (Recall@20 0.048 against
+    0.047, 0.015 without) but costs goodbooks 5 % of Recall@20; 0.03 keeps goodbooks and gains little
+    (BENCHMARKS.md §16)."""
+    shelf_model_tail_neighbours: int = 100
+    """The neighbourhood solver's tail blend: how many of a book's most cosine-similar books it votes for (the tail
+    ones among them)."""
+    shelf_model_tail_scale: float = 1.0
+    """The neighbourhood solver: every tail book's column (its weights and the blend's votes) is multiplied by
+    this, so that the blend reorders the tail without pushing head books out of a shelf's suggestions."""
     shelf_model_shelf_kinds: tuple[str, ...] = ("want-to-read",)
     """Kinds of shelves the shelf model learns from fully (the goodbooks bar's want-to-read shelves)."""
     shelf_model_other_shelves_weight: float = 0.1

@@ -37,6 +37,12 @@ The neighbourhood solver (``params.shelf_model_solver = "neighbourhood"``, and "
 SLIM/SANSA's sparsity), so every book on enough shelves is modelled in time and memory linear in the catalogue,
 and keeps each row's ``shelf_model_out_neighbours`` largest weights: a neighbour list, whose length — what serving
 reads — does not grow with the catalogue. On goodbooks it scores within 2 % of the exact solver (BENCHMARKS.md §16).
+Its optional *tail blend* (``shelf_model_tail_blend``, off by default) adds item-kNN's votes for the tail books to
+those lists: a tail book's column is a ridge regression on the few shelves that hold it, dominated by the penalty
+and the links, which finds its genre but not which of its genre's books go with a shelf; the cosine of two books'
+shelves normalises their popularity away. The tail's columns can then be scaled down (``shelf_model_tail_scale``),
+so the votes reorder the tail without pushing head books out of a shelf's suggestions. On planted tastes it finds tail books as well as
+item-kNN does, but on goodbooks it costs 5 % of Recall@20 (BENCHMARKS.md §16).
 Pure NumPy; nothing here knows about Django.
 """
 
@@ -224,6 +230,11 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     there are at most ``COMMON_LINK_COMPONENTS`` such links, else folded into that many components). Blocks and
     batches run on ``solver_threads()`` threads (NumPy, SciPy and LAPACK release the GIL), one BLAS thread each;
     ``on_stage`` is called from the calling thread only.
+
+    With ``shelf_model_tail_blend`` = α > 0, ``B[i, j]`` gains α · cos(i, j) — the cosine of the two books' shelf
+    columns — for each tail book ``j`` (``tail_books``) among book ``i``'s ``shelf_model_tail_neighbours`` most
+    similar books (item-kNN's list), picked from the same blocks of the shelf Gram; then every tail book's column
+    is multiplied by ``shelf_model_tail_scale``, before the rows are cut.
     """
     stage = on_stage or (lambda description: None)
     n = shelf_matrix.shape[1]
@@ -245,13 +256,43 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
         links = links[:, ~is_common].tocsr()
     links_t = links.T.tocsr() if link_weight else None
     neighbours = np.full((n + 1, m), n, np.int32)
+    # The tail blend: the tail books among each book's shelf_model_tail_neighbours most cosine-similar books (by
+    # shelves alone), with their cosines: item-kNN's lists, kept for the tail.
+    blend, k_tail = params.shelf_model_tail_blend, int(min(params.shelf_model_tail_neighbours, n - 1))
+    shelf_counts = np.asarray(shelf_matrix.multiply(shelf_matrix).sum(axis=0), np.float64).ravel()
+    is_tail = tail_books(shelf_counts)
+    tail_ids = np.full((n, k_tail if blend else 0), n, np.int32)
+    tail_cosines = np.zeros(tail_ids.shape, np.float32)
+
+    def pick_tail_cosines(block: sp.csr_matrix, start: int) -> None:
+        """The tail books among rows ``start:``'s ``k_tail`` most cosine-similar books (ties by position), from
+        their shelf Gram."""
+        block = block.tocsr()
+        block.sort_indices()
+        rows = np.repeat(np.arange(block.shape[0], dtype=np.uint64), np.diff(block.indptr))
+        cols = block.indices
+        keep = rows.astype(np.int64) + start != cols
+        rows, cols = rows[keep], cols[keep]
+        cosines = (block.data[keep] / np.sqrt(shelf_counts[rows.astype(np.int64) + start] * shelf_counts[cols])
+                   ).astype(np.float32)
+        # As in pick: one stable sort by (row, cosine descending), ties in column order.
+        order = np.argsort((rows << np.uint64(32)) | (~cosines.view(np.uint32)).astype(np.uint64), kind="stable")
+        rows, cols, cosines = rows[order].astype(np.int64), cols[order], cosines[order]
+        rank = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows]
+        top = (rank < k_tail) & is_tail[cols]
+        tail_ids[rows[top] + start, rank[top]] = cols[top]
+        tail_cosines[rows[top] + start, rank[top]] = cosines[top]
+
     gram_values = np.zeros((n + 1, m), np.float32)
     diagonal = np.ones(n + 1, np.float64)
 
     def pick(bounds: tuple[int, int]) -> int:
         """Rows ``start:stop``'s m largest Gram entries (other books, ties by position) and their diagonal."""
         start, stop = bounds
-        block = (by_book[start:stop] @ shelf_matrix).astype(np.float32)
+        block = by_book[start:stop] @ shelf_matrix
+        if blend:
+            pick_tail_cosines(block, start)
+        block = block.astype(np.float32)
         if link_weight:
             block = block + link_weight * (links[start:stop] @ links_t).astype(np.float32)
         block = block.tocsr()
@@ -333,6 +374,18 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     rows = neighbours[:n].ravel()
     cols = np.repeat(np.arange(n, dtype=np.int64), m)
     weights = columns.ravel()
+    if blend:
+        # B[i, j] += blend · cos(i, j) for each tail book j among book i's most similar: item-kNN's vote for j.
+        rows = np.concatenate([rows, np.repeat(np.arange(n, dtype=np.int32), k_tail)])
+        cols = np.concatenate([cols, tail_ids.ravel()])
+        weights = np.concatenate([weights, blend * tail_cosines.ravel()])
+        listed = (rows < n) & (cols < n)
+        summed = sp.csr_matrix((weights[listed], (rows[listed], cols[listed])), shape=(n, n)).tocoo()
+        rows, cols, weights = summed.row, summed.col.astype(np.int64), summed.data.astype(np.float32)
+    if params.shelf_model_tail_scale != 1:
+        # Below 1 a tail book ranks under the head's unless its votes are strong: the blend reorders the tail
+        # without pushing the head out of a shelf's suggestions.
+        weights = np.where(is_tail[cols], np.float32(params.shelf_model_tail_scale) * weights, weights)
     keep = (weights > 0) & (rows < n)
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
     order = np.lexsort((cols, -weights, rows))
@@ -340,6 +393,16 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     keep = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows] < (
         params.shelf_model_out_neighbours)
     return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)
+
+
+def tail_books(shelf_counts: np.ndarray) -> np.ndarray:
+    """Which books are in the tail (bool per book): all but the head, the most shelved books that together hold
+    half the shelf entries (ties by position)."""
+    order = np.argsort(-shelf_counts, kind="stable")
+    head_size = int(np.searchsorted(np.cumsum(shelf_counts[order]), shelf_counts.sum() / 2)) + 1
+    tail = np.ones(len(shelf_counts), bool)
+    tail[order[:head_size]] = False
+    return tail
 
 
 def common_link_components(common: sp.csr_matrix, rank: int) -> tuple[np.ndarray, np.ndarray]:

@@ -75,10 +75,12 @@ def planted_catalogue(*, groups: int = 4, books_per_group: int = 10, links_per_g
 
 def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16, noise: float = 0.35,
                             seed: int = 0, activate: bool = True, shelf_model: bool = False,
-                            link_book_counts: np.ndarray | None = None, shelf_model_solver: str = "exact"):
+                            link_book_counts: np.ndarray | None = None, shelf_model_solver: str = "exact",
+                            shelf_model_params: dict | None = None):
     """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training,
     activates it (unless not ``activate``) and indexes its links, as a training run does; with ``shelf_model``,
-    also a shelf model fitted on the catalogue's shelves (by ``shelf_model_solver``)."""
+    also a shelf model fitted on the catalogue's shelves (by ``shelf_model_solver``, with ``shelf_model_params``
+    over the helper's own)."""
     from recommender.services.versions import version_activate, version_index_links, version_publish
 
     rng = np.random.default_rng(seed)
@@ -100,16 +102,16 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
         map_coords=rng.uniform(-1, 1, size=(len(book_ids), 2)),
         layout_method="test",
         link_book_counts=link_book_counts,
-        **(planted_shelf_model(book_ids, solver=shelf_model_solver) if shelf_model else {}),
+        **(planted_shelf_model(book_ids, solver=shelf_model_solver, params=shelf_model_params) if shelf_model else {}),
     )
     version = version_activate(version=version) if activate else version
     version_index_links(version=version)
     return version
 
 
-def planted_shelf_model(book_ids: np.ndarray, solver: str = "exact") -> dict:
+def planted_shelf_model(book_ids: np.ndarray, solver: str = "exact", params: dict | None = None) -> dict:
     """``version_publish``'s shelf-model arguments: the model fitted on every shelf of the books (every
-    shelved book in it)."""
+    shelved book in it; ``params`` override the training parameters)."""
     from recommender.training.params import TrainingParams
     from recommender.training.shelf_model import train_shelf_model
 
@@ -118,8 +120,9 @@ def planted_shelf_model(book_ids: np.ndarray, solver: str = "exact") -> dict:
     shelves = PairSet.build(np.searchsorted(book_ids, entries[:, 0]), readers, n_books=len(book_ids),
                             n_links=int(readers.max()) + 1)
     model = train_shelf_model(shelves=shelves, content=None,
-                              params=TrainingParams(shelf_model_regularisation=1.0, shelf_model_min_shelves=1,
-                                                    shelf_model_solver=solver, shelf_model_neighbours=40))
+                              params=TrainingParams(**{"shelf_model_regularisation": 1.0, "shelf_model_min_shelves": 1,
+                                                       "shelf_model_solver": solver, "shelf_model_neighbours": 40,
+                                                       **(params or {})}))
     return {"shelf_model": model, "shelf_book_ids": book_ids[model.book_index]}
 
 

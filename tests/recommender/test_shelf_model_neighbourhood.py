@@ -15,8 +15,8 @@ from recommender.services.training_runs import training_run_request
 from recommender.services.versions import version_activate, version_rollback
 from recommender.training.dataset import PairSet
 from recommender.training.params import TrainingParams
-from recommender.training.shelf_model import recommend_from_shelf_model, train_shelf_model
-from tests.recommender.planted import planted_catalogue, publish_planted_version
+from recommender.training.shelf_model import recommend_from_shelf_model, tail_books, train_shelf_model
+from tests.recommender.planted import planted_catalogue, planted_shelf_model, publish_planted_version
 from tests.recommender.test_shelf_model import BOOKS_PER_GROUP, GROUPS, exact_weights, grouped_shelves
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "goodbooks"
@@ -25,12 +25,13 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "goodbooks"
 def test_with_every_book_it_shares_a_shelf_with_as_a_neighbour_the_weights_are_the_exact_ones():
     """Each column is EASE's own regression: when a book's neighbourhood holds every book that shares a shelf
     with it, and those share shelves with each other (here each group's books pairwise; groups never meet), the
-    weights are the closed form's, its positive ones kept."""
+    weights are the closed form's, its positive ones kept (without the tail blend, tested below)."""
     shelves = grouped_shelves(readers_per_group=150)
     n = shelves.n_books
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
-                            shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1)
+                            shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
+                            shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
@@ -179,7 +180,8 @@ def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeyp
 
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
-        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
+        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
+        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -203,7 +205,8 @@ def test_more_links_on_many_books_than_components_fold_into_them_exactly_when_th
 
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
-        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n))
+        **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
+        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -223,3 +226,82 @@ def test_the_weights_do_not_depend_on_how_many_threads_fit_them(monkeypatch):
 
     assert fitted[1].nnz > 0
     assert (fitted[1] != fitted[3]).nnz == 0
+
+
+def test_the_tail_is_every_book_but_the_most_shelved_ones_holding_half_the_shelf_entries():
+    counts = np.array([5.0, 40.0, 1.0, 30.0, 10.0, 10.0, 4.0])  # 100 entries: 40 + 30 hold 70, 40 alone 40
+
+    assert list(np.flatnonzero(~tail_books(counts))) == [1, 3]
+    assert list(np.flatnonzero(~tail_books(np.full(4, 3.0)))) == [0, 1], "ties by position"
+
+
+def test_the_tail_blend_adds_each_book_s_cosine_to_the_tail_books_it_shares_shelves_with():
+    """With every co-shelved book a neighbour and no cut, the blended weights are EASE's closed form plus
+    ``shelf_model_tail_blend`` × the cosine of the two books' shelves in each tail book's column (a book's votes
+    for its most similar tail books: item-kNN's), positive ones kept, the tail's columns then multiplied by
+    ``shelf_model_tail_scale``; the head's columns are EASE's alone."""
+    shelves = grouped_shelves(readers_per_group=150, seed=2)
+    n = shelves.n_books
+    x = np.zeros((shelves.n_links, n))
+    x[shelves.link_index, shelves.book_index] = 1.0
+    counts = x.sum(axis=0)
+    cosines = (x.T @ x) / np.sqrt(np.outer(counts, counts))
+    np.fill_diagonal(cosines, 0.0)
+    tail = tail_books(counts)
+    assert 0 < tail.sum() < n
+    params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
+                            shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
+                            shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
+                            shelf_model_tail_blend=0.5, shelf_model_tail_neighbours=n, shelf_model_tail_scale=0.2)
+
+    model = train_shelf_model(shelves=shelves, content=None, params=params)
+
+    blended = exact_weights(shelves, 10.0, 0.25) + 0.5 * cosines * tail[None, :]
+    scaled = np.maximum(blended, 0.0) * np.where(tail, 0.2, 1.0)[None, :]
+    np.testing.assert_allclose(model.shelf_vectors.toarray(), scaled, atol=1e-5)
+
+
+def test_the_tail_blend_votes_only_for_each_book_s_most_similar_tail_books():
+    shelves = grouped_shelves(readers_per_group=60, extra_books=2, seed=3)
+    n = shelves.n_books
+    base = dict(shelf_model_solver="neighbourhood", shelf_model_neighbours=20, shelf_model_out_neighbours=n,
+                shelf_model_regularisation=10.0, shelf_model_min_shelves=1, shelf_model_tail_scale=1.0)
+
+    plain = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(
+        **base, shelf_model_tail_blend=0.0)).shelf_vectors
+    blended = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(
+        **base, shelf_model_tail_blend=1.0, shelf_model_tail_neighbours=3)).shelf_vectors
+
+    counts = np.bincount(shelves.book_index, minlength=n).astype(float)
+    counts = counts[counts >= 1]
+    gained = (blended - plain).toarray() > 1e-6
+    assert gained.any() and (gained.sum(axis=1) <= 3).all(), "at most 3 tail books gain from each book"
+    assert not gained[:, ~tail_books(counts)].any(), "no head book's column changes"
+
+
+@pytest.mark.django_db
+def test_a_version_with_the_tail_blend_stores_the_blended_lists_and_serves_their_sum(django_assert_max_num_queries):
+    catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
+                                  readers_per_group=12, shelf_size=8)
+    blend = {"shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.5}
+    publish_planted_version(catalogue, shelf_model=True, shelf_model_solver="neighbourhood",
+                            shelf_model_params=blend)
+    book_ids = np.array([book.pk for book in catalogue.books])
+    model = planted_shelf_model(book_ids, solver="neighbourhood", params=blend)["shelf_model"]
+    plain = planted_shelf_model(book_ids, solver="neighbourhood")["shelf_model"]
+    assert (model.shelf_vectors != plain.shelf_vectors).nnz > 0, "the blend changes the lists (else this says nothing)"
+
+    rows = list(ShelfVector.objects.filter(version=active_version()).order_by("position")
+                .values_list("book_id", "neighbours", "weights"))
+    stored = np.zeros(model.shelf_vectors.shape)
+    for position, (_, neighbours, weights) in enumerate(rows):
+        stored[position, np.array(neighbours, dtype=np.int64) - 1] = weights.to_numpy()
+    np.testing.assert_allclose(stored, model.shelf_vectors.toarray(), rtol=2e-3, atol=1e-6)
+
+    ids = np.array([book_id for book_id, _, _ in rows])
+    inputs = [b.pk for b in catalogue.books_of_group(4)[:4]]
+    scores = stored[np.isin(ids, inputs)].sum(axis=0)
+    scores[np.isin(ids, inputs)] = -np.inf
+    with django_assert_max_num_queries(3):
+        results = book_recommendations(book_ids=inputs, k=12)
+    assert [r.book.pk for r in results] == list(ids[np.lexsort((ids, -scores))[:12]])
