@@ -20,6 +20,7 @@ the sizes run; with readers and entries proportional to books, the exponent is t
 Results: ``bench/results/scale.json`` (and BENCHMARKS.md §15 through ``bench.support.report``).
 
 Usage: python -m bench.scale.stages [--sizes 1000,2000,4000] [--connections 4] [--http-duration 8] [--params JSON]
+           [--keep] [--resume] [--database NAME] [--port N]
        python -m bench.scale.stages --markdown   (only BENCHMARKS.md section 15, from the result files)
 """
 
@@ -97,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a training run")
     parser.add_argument("--name", default="scale", help="result file name (bench/results/NAME.json)")
     parser.add_argument("--keep", action="store_true", help="keep earlier sizes of bench/results/NAME.json")
+    parser.add_argument("--database", default=DATABASE, help="scratch database name (dropped and re-created)")
+    parser.add_argument("--port", type=int, default=0, help="the web server's port (default: a free one)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the stages a size saved before (var/scale/results/partial-N.json)")
     parser.add_argument("--markdown", action="store_true",
                         help="only write BENCHMARKS.md section 15 from bench/results/NAME.json and scale_components.json")
     parser.add_argument("--train-child", type=Path, help=argparse.SUPPRESS)
@@ -112,37 +117,76 @@ def main(argv: list[str] | None = None) -> None:
     for size in sizes:
         print(f"== {size:,} books", flush=True)
         runs[str(size)] = measure(size, params=json.loads(args.params), http_duration=args.http_duration,
-                                  connections=args.connections, timeout=args.timeout)
+                                  connections=args.connections, timeout=args.timeout, database=args.database,
+                                  port=args.port, resume=args.resume)
         _write(args.name, runs, args)  # after each size: a long run that dies keeps what it measured
     path = _write(args.name, runs, args)
     print(json.dumps(_growth(runs), indent=1))
     print(f"  -> {path}\n  -> {write_markdown(args.name)}")
 
 
-def measure(books: int, *, params: dict, http_duration: int, connections: int, timeout: float) -> dict:
-    """Every stage at one size; returns its figures."""
-    from bench.support.scratch import fresh_database
+def measure(books: int, *, params: dict, http_duration: int, connections: int, timeout: float,
+            database: str = DATABASE, port: int = 0, resume: bool = False) -> dict:
+    """Every stage at one size; returns its figures.
+
+    Each stage's figures are saved as it ends (``var/scale/results/partial-N.json``): with ``resume``, the stages
+    saved there are not run again and the scratch database is used as they left it (a run that failed in training
+    goes on from the imported catalogue)."""
+    from bench.support.scratch import existing_environment, fresh_database
 
     folder = SCALE_DIR / f"books-{books}"
-    started = time.perf_counter()
-    generated = _run_json([PYTHON, "-m", "bench.scale.generate", "--books", str(books), "--out", str(folder)])
-    figures: dict = {"generated": generated, "generate_seconds": round(time.perf_counter() - started, 1)}
-    print(f"   generated {generated}", flush=True)
+    partial = SCALE_DIR / "results" / f"partial-{books}.json"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    figures: dict = json.loads(partial.read_text()) if resume and partial.exists() else {}
 
-    env = fresh_database(database=DATABASE)
+    def save() -> None:
+        partial.write_text(json.dumps(figures, indent=1))
+
+    if "generated" not in figures:
+        generated = _generated(folder, books)
+        if generated is None:
+            generated = _run_json([PYTHON, "-m", "bench.scale.generate", "--books", str(books), "--out", str(folder)])
+        figures |= {"generated": generated, "generate_seconds": generated["seconds"]}
+        save()
+    print(f"   generated {figures['generated']}", flush=True)
+
+    env = existing_environment(database=database) if "import" in figures else fresh_database(database=database)
     env["BOOKVEC_BENCH_RESULTS"] = str(SCALE_DIR / "results")
-    figures["import"] = _import(env, folder)
+    if "import" not in figures:
+        figures["import"] = _import(env, folder)
+        save()
     print(f"   import {figures['import']['wall_seconds']} s, peak {figures['import']['peak_rss_mib']} MiB", flush=True)
-    figures["training"] = _training(env, books, params, timeout)
+    if "training" not in figures:
+        figures["training"] = _training(env, books, params, timeout)
+        save()
     print(f"   training {figures['training']['seconds_request_to_done']} s {figures['training']['stages_seconds']}, "
           f"worker peak {figures['training']['worker_peak_rss_mib']} MiB", flush=True)
-    figures["index_build"] = _index_build(env["DATABASE_URL"])
-    figures["disk"] = _disk(env["DATABASE_URL"])
+    if "index_build" not in figures:
+        figures["index_build"] = _index_build(env["DATABASE_URL"])
+        figures["disk"] = _disk(env["DATABASE_URL"])
+        save()
     print(f"   index build {figures['index_build']}, disk {figures['disk']['version_mib']} MiB", flush=True)
-    figures["serving"] = _serving(env, http_duration, connections)
+    figures["serving"] = _serving(env, http_duration, connections, port)
+    save()
     print(f"   serving {json.dumps({k: v.get('requests_per_second') for k, v in figures['serving'].items()})}",
           flush=True)
     return figures
+
+
+def _generated(folder: Path, books: int) -> dict | None:
+    """The figures of a catalogue generated earlier into ``folder`` with ``books`` books and the default seed, or
+    None (the generator is deterministic: the same size and seed write the same files)."""
+    from dataclasses import fields
+
+    from bench.scale.generate import Figures
+
+    truth = folder / "truth.json"
+    if not truth.exists():
+        return None
+    written = json.loads(truth.read_text())
+    if written.get("books") != books or written.get("seed") != 22:
+        return None
+    return {field.name: written[field.name] for field in fields(Figures)}
 
 
 def _import(env: dict, folder: Path) -> dict:
@@ -279,7 +323,7 @@ def _disk(database_url: str) -> dict:
             "database_mib": round(database / 2**20, 1), "shelf_entries_mib": round(entries / 2**20, 1)}
 
 
-def _serving(env: dict, duration: int, connections: int) -> dict:
+def _serving(env: dict, duration: int, connections: int, port: int = 0) -> dict:
     """wrk on each endpoint, then the map's data in sequence."""
     import urllib.request
 
@@ -300,7 +344,7 @@ def _serving(env: dict, duration: int, connections: int) -> dict:
                         + "queries = {" + ",".join(json.dumps(q) for q in queries) + "}\n")
     os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL")})
     http_load.manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    port = http_load.free_port()
+    port = port or http_load.free_port()
     base = f"http://127.0.0.1:{port}"
     server = http_load.start_gunicorn(port, 3, env=env)
     results: dict = {}
