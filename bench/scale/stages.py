@@ -194,15 +194,19 @@ def _import(env: dict, folder: Path) -> dict:
     started = time.perf_counter()
     database = CpuClock(postgres_pid())
     database_before = database.seconds()
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    # Output to a file, not a pipe nobody reads while it runs: the progress bars of a 20M-row import fill a pipe's
+    # buffer and the importer would block on its next write.
+    log = folder.parent / "results" / f"import-{folder.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, text=True)
     importer = CpuClock(process.pid)
     importer_cpu = 0.0
     with RssSampler(process.pid) as memory:
         while process.poll() is None:
             importer_cpu = max(importer_cpu, importer.seconds())
             time.sleep(0.2)
-        output = process.stdout.read()
+    output = log.read_text().replace("\r", "\n")
     seconds = time.perf_counter() - started
     database_cpu = database.seconds() - database_before
     if process.returncode != 0:
