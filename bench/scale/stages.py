@@ -253,7 +253,7 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
             last = None
             run = training_run_request(trigger=TrainingRun.Trigger.COMMAND, params=params)
             while time.perf_counter() - started < timeout:
-                run.refresh_from_db(fields=["status", "timings", "error"])
+                run.refresh_from_db(fields=["status", "stage", "timings", "error"])
                 now = worker_clock.seconds() + database.seconds()
                 if last is None:  # the worker's start (its imports) is no stage of the run: count from its claim
                     if run.status == TrainingRun.Status.QUEUED:
@@ -266,6 +266,7 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
                     cpu[stage] = round(now - last, 2) if stage == new[0] else 0.0
                 if new:
                     last = now
+                    _save_progress(out, run, time.perf_counter() - started, cpu, memory.peak_mib)
                 if run.status not in TrainingRun.OPEN_STATUSES:
                     break
                 time.sleep(POLL_SECONDS)
@@ -288,6 +289,15 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
         "worker_peak_rss_mib": round(memory.peak_mib, 1), "data": run.metrics.get("data"),
         "metrics": {key: value for key, value in run.metrics.items()
                     if isinstance(value, (int, float)) and not isinstance(value, bool)},
+    }, indent=1))
+
+
+def _save_progress(out: Path, run, seconds: float, cpu: dict, peak_mib: float) -> None:
+    """The figures of the stages a run has ended so far, beside ``out`` (``*.partial.json``): what a run stopped
+    before its end leaves measured."""
+    out.with_suffix(".partial.json").write_text(json.dumps({
+        "run_id": run.pk, "status": run.status, "stage": run.stage, "seconds_so_far": round(seconds, 1),
+        "stages_seconds": run.timings, "stages_cpu_seconds": cpu, "worker_peak_rss_mib_so_far": round(peak_mib, 1),
     }, indent=1))
 
 
