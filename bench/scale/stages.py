@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, write_result
+from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, machine, write_result
 
 SCALE_DIR = PROJECT_DIR / "var" / "scale"
 DATABASE = "bookvec_scale"
@@ -142,6 +142,7 @@ def measure(books: int, *, params: dict, http_duration: int, connections: int, t
     def save() -> None:
         partial.write_text(json.dumps(figures, indent=1))
 
+    figures.setdefault("measured", _stamp(machine()))
     if "generated" not in figures:
         generated = _generated(folder, books)
         if generated is None:
@@ -501,8 +502,8 @@ def render_markdown(result: dict, components: dict | None) -> str:
              f"{result.get('connections', 4)} --http-duration {result['http_duration_seconds']}`, then "
              "`python -m bench.scale.components`); generated catalogues (`bench.scale.generate`: 5 readers, ~100 "
              "shelf entries and ~25 book–tag pairs a book) imported with `import_goodbooks` and trained in a real Celery "
-             f"worker with {json.dumps(result['params'])}. Measured {machine['date']} at `{machine['git_commit']}`, "
-             f"load average at the start {machine['load_average_at_start']} on {machine['cpus']} cores: **CPU seconds** "
+             f"worker with {json.dumps(result['params'])}. Measured on {machine['cpus']} cores, "
+             + _measured(sizes, runs, machine) + ": **CPU seconds** "
              "(the stage's processes plus the scratch PostgreSQL's) are the figures the exponents e (time ∝ books^e) are "
              "fitted on; wall seconds on a machine this loaded measure the neighbours.", "",
              "| size (books / readers / shelf entries / book–tag pairs) | " + " | ".join(
@@ -554,12 +555,49 @@ def render_markdown(result: dict, components: dict | None) -> str:
         lines.append("| genre k-NN accuracy@10: every book / the sample | " + " | ".join(
             f"{row.get('genre_knn_accuracy@10_all', '–')} / {row['genre_knn_accuracy@10_sampled']}"
             for row in rows.values()) + " | |")
+    lines += ["", _largest(sizes[-1], runs[sizes[-1]])]
     steep = sorted((value, stage) for stage, value in growth.items() if value is not None and value > 1.3)
     lines += ["", "Super-linear (e > 1.3, in bold above): " + (
         "; ".join(f"{stage} ({value:.2f})" for value, stage in reversed(steep)) if steep else "none") + ". "
         "Over small sizes a stage's fixed cost (a process's start, numba's compilation, a query's planning) pulls "
         "its exponent below its true growth; docs/scaling.md reads these figures for 10× and 100×."]
     return "\n".join(lines) + "\n"
+
+
+def _measured(sizes: list[str], runs: dict, machine: dict) -> str:
+    """When, at which commit and at what load each size was measured (sizes measured in one sweep together)."""
+    groups: list[tuple[dict, list[str]]] = []
+    for size in sizes:
+        stamp = runs[size].get("measured", _stamp(machine))
+        if groups and groups[-1][0] == stamp:
+            groups[-1][1].append(size)
+        else:
+            groups.append((stamp, [size]))
+    return "; ".join(
+        f"{int(group[0]):,}{f'–{int(group[-1]):,}' if len(group) > 1 else ''} books from "
+        f"{stamp['date'][:16].replace('T', ' ')} at `{stamp['git_commit'][:10]}` (load average at the start "
+        f"{' / '.join(f'{x:g}' for x in stamp['load_average_at_start'])})" for stamp, group in groups)
+
+
+def _largest(size: str, run: dict) -> str:
+    """The largest size against issue 22's targets: a retrain request to live ≤ 45 min, the worker ≤ 12 GB,
+    recommendations p50 ≤ 50 ms at ≥ 0.5× the health endpoint's requests a second, search p50 ≤ 100 ms."""
+    training, serving = run["training"], run["serving"]
+    wall, cpu = training["seconds_request_to_done"], sum(training["stages_cpu_seconds"].values())
+    recommendations, health = serving["recommendations"], serving["health"]
+    ratio = recommendations["requests_per_second"] / max(health["requests_per_second"], 1e-9)
+    return (f"At the largest size, {int(size):,} books, against issue 22's targets: a retrain took "
+            f"**{wall / 60:.1f} min** from request to live version (target ≤ 45; {cpu:,.0f} CPU s in its stages, so "
+            f"≈ {cpu / 120:.0f} min on the 2 cores alone), the worker's peak memory **"
+            f"{training['worker_peak_rss_mib'] / 1024:.1f} GiB** (≤ 12), the importer's "
+            f"{run['import']['peak_rss_mib'] / 1024:.1f} GiB; a version {run['disk']['version_mib']:,} MiB on disk; "
+            f"`POST /api/v1/recommendations/` p50 **{recommendations['p50_ms']:,.0f} ms** (≤ 50) at "
+            f"{recommendations['requests_per_second']:,.1f} requests/s, **{ratio:.2f}×** the health endpoint's "
+            f"{health['requests_per_second']:,.1f} (≥ 0.5×), search p50 **{serving['search']['p50_ms']:,.0f} ms** "
+            f"(≤ 100), similar books {serving['similar']['p50_ms']:,.0f} ms, the map's data "
+            f"{serving['map_points']['bytes'] / 2**20:.1f} MiB in {serving['map_points']['p50_ms'] / 1000:.1f} s; "
+            f"{sum(serving[e]['errors'] for e in SERVED)} errors. Wall times are on the shared machine at the load "
+            "above.")
 
 
 def _exponent(value) -> str:
@@ -569,10 +607,20 @@ def _exponent(value) -> str:
 
 
 def _earlier_runs(name: str) -> dict:
+    """The runs of ``bench/results/NAME.json``, each with when, at which commit and at what load it was measured."""
     from bench.support.common import RESULTS_DIR
 
     path = RESULTS_DIR / f"{name}.json"
-    return json.loads(path.read_text())["runs"] if path.exists() else {}
+    if not path.exists():
+        return {}
+    document = json.loads(path.read_text())
+    for run in document["runs"].values():
+        run.setdefault("measured", _stamp(document["machine"]))
+    return document["runs"]
+
+
+def _stamp(machine: dict) -> dict:
+    return {key: machine[key] for key in ("date", "git_commit", "load_average_at_start")}
 
 
 def _run_json(command: list[str]) -> dict:
