@@ -46,6 +46,8 @@ DEFAULT_PARAMS = '{"epochs": 5, "min_steps": 0}'
 """5 epochs as ``make bench``'s product run (training time is linear in epochs); ``min_steps`` 0 so that small
 catalogues do not train extra epochs (the default 250 steps of 4,096 pairs make training time flat below ~1M pairs,
 hiding its growth)."""
+STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "predict", "publish", "activate_and_prune")
+"""A training run's stages in their order (``recommender.services.training_pipeline.RUN_STAGES`` without Django)."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
 POLL_SECONDS = 2.0
@@ -104,9 +106,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="go on from the stages a size saved before (var/scale/results/partial-N.json)")
     parser.add_argument("--markdown", action="store_true",
                         help="only write BENCHMARKS.md section 15 from bench/results/NAME.json and scale_components.json")
+    parser.add_argument("--record-partial", type=int, metavar="BOOKS",
+                        help="record the stages a size's unfinished run measured (its partial files) in "
+                             "bench/results/NAME.json, apart from the finished sizes, and write BENCHMARKS.md section 15")
+    parser.add_argument("--stopped", default="", help="with --record-partial: where and why the run stopped")
     parser.add_argument("--train-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.markdown:
+    if args.record_partial:
+        record_partial(args.name, args.record_partial, args.stopped)
+    if args.markdown or args.record_partial:
         print(f"  -> {write_markdown(args.name)}")
         return
     if args.train_child:
@@ -464,6 +472,51 @@ def _write(name: str, runs: dict, args) -> Path:
     })
 
 
+def record_partial(name: str, books: int, stopped: str) -> None:
+    """Keeps what an unfinished size measured (``partial-N.json`` and, for a training run cut off, the stages its
+    child saved) under ``partial_runs`` of ``bench/results/NAME.json``, with where and why it stopped."""
+    from bench.support.common import RESULTS_DIR
+
+    figures = json.loads((SCALE_DIR / "results" / f"partial-{books}.json").read_text())
+    training = SCALE_DIR / "results" / f"training-{books}.partial.json"
+    if "training" not in figures and training.exists():
+        figures["training_so_far"] = json.loads(training.read_text())
+    figures["stopped"] = stopped
+    path = RESULTS_DIR / f"{name}.json"
+    result = json.loads(path.read_text())
+    result.setdefault("partial_runs", {})[str(books)] = figures
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def render_partial(books: str, run: dict) -> list[str]:
+    """A table of the stages an unfinished size measured, wall and CPU seconds."""
+    generated, imported = run["generated"], run["import"]
+    training = run.get("training") or run.get("training_so_far") or {}
+    stamp = run.get("measured")
+    lines = ["", f"**{int(books):,} books, {generated['readers']:,} readers, {generated['shelf_entries']:,} shelf entries, "
+             f"{generated['book_tag_pairs']:,} book–tag pairs**"
+             + (f" (from {stamp['date'][:16].replace('T', ' ')} at `{stamp['git_commit'][:10]}`, load average at the "
+                f"start {' / '.join(f'{x:g}' for x in stamp['load_average_at_start'])})" if stamp else "")
+             + f": {run['stopped']}", "",
+             "| stage | wall seconds | CPU seconds (its processes + PostgreSQL's) | peak memory |", "|---|---|---|---|",
+             f"| import (`import_goodbooks`) | {imported['wall_seconds']:,.0f} ("
+             + ", ".join(f"{stage} {seconds:,.0f}" for stage, seconds in imported["stages_seconds"].items())
+             + f") | {imported['cpu_seconds']:,.0f} (importer {imported['importer_cpu_seconds']:,.0f}, PostgreSQL "
+             f"{imported['database_cpu_seconds']:,.0f}) | {imported['peak_rss_mib'] / 1024:.1f} GiB (importer) |"]
+    cpu, wall = training.get("stages_cpu_seconds", {}), training.get("stages_seconds", {})
+    for stage in sorted(set(wall) - {"pairs_per_second", "train_optimisation"},
+                        key=lambda name: (STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER), name)):
+        seconds = wall[stage]
+        lines.append(f"| run: {stage} | {seconds:,.0f} | {cpu[stage]:,.0f} | |" if stage in cpu
+                     else f"| run: {stage} | {seconds:,.0f} | | |")
+    if training:
+        done = training.get("seconds_request_to_done", training.get("seconds_so_far"))
+        peak = training.get("worker_peak_rss_mib", training.get("worker_peak_rss_mib_so_far"))
+        lines.append(f"| training run, request to {'live' if 'seconds_request_to_done' in training else 'last stage ended'}"
+                     f" | {done:,.0f} | {sum(cpu.values()):,.0f} | {peak / 1024:.1f} GiB (worker) |")
+    return lines
+
+
 SECTION = "## 15. Scale: every stage at several catalogue sizes"
 
 
@@ -556,6 +609,8 @@ def render_markdown(result: dict, components: dict | None) -> str:
             f"{row.get('genre_knn_accuracy@10_all', '–')} / {row['genre_knn_accuracy@10_sampled']}"
             for row in rows.values()) + " | |")
     lines += ["", _largest(sizes[-1], runs[sizes[-1]])]
+    for books, run in sorted(result.get("partial_runs", {}).items(), key=lambda item: int(item[0])):
+        lines += render_partial(books, run)
     steep = sorted((value, stage) for stage, value in growth.items() if value is not None and value > 1.3)
     lines += ["", "Super-linear (e > 1.3, in bold above): " + (
         "; ".join(f"{stage} ({value:.2f})" for value, stage in reversed(steep)) if steep else "none") + ". "

@@ -46,3 +46,20 @@ def test_the_report_says_when_each_size_was_measured_and_the_largest_against_the
     assert "200,000 books from 2026-12-07 13:55 at `0eef0fb0aa`" in text
     assert "At the largest size, 200,000 books" in text and "**10.0 min** from request to live" in text
     assert "**2.0 GiB** (≤ 12)" in text and "**1.00×** the health endpoint's" in text and "0 errors" in text
+
+
+def test_an_unfinished_size_is_reported_stage_by_stage_as_far_as_it_got():
+    run = _run(200000, {"date": "2026-12-07T13:55:03+00:00", "git_commit": "42a5ac7aaaa", "load_average_at_start": [7.7]})
+    run["import"] |= {"importer_cpu_seconds": 0.4, "database_cpu_seconds": 0.6, "stages_seconds": {"commit": 1.0}}
+    del run["training"]
+    run["training_so_far"] = {"stages_seconds": {"train": 379.0, "read_pairs": 223.0, "pairs_per_second": 3.0},
+                              "stages_cpu_seconds": {"read_pairs": 136.0, "train": 312.0}, "seconds_so_far": 608.0,
+                              "worker_peak_rss_mib_so_far": 7414.4}
+    run["stopped"] = "stopped in the shelf model at 15:30 (the deadline)"
+
+    lines = stages.render_partial("200000", run)
+
+    assert "200,000 books, 1,000,000 readers" in lines[1] and lines[1].endswith("stopped in the shelf model at 15:30 (the deadline)")
+    rows = [line for line in lines if line.startswith("| run:")]
+    assert rows == ["| run: read_pairs | 223 | 136 | |", "| run: train | 379 | 312 | |"]
+    assert lines[-1] == "| training run, request to last stage ended | 608 | 448 | 7.2 GiB (worker) |"
