@@ -518,6 +518,8 @@ def render_partial(books: str, run: dict) -> list[str]:
 
 
 SECTION = "## 15. Scale: every stage at several catalogue sizes"
+HAND_WRITTEN = "Reading it (by hand"
+"""Section 15 from a paragraph starting so to its end is written by hand: regenerating the tables keeps it."""
 
 
 def write_markdown(name: str = "scale") -> Path:
@@ -539,6 +541,9 @@ def write_markdown(name: str = "scale") -> Path:
     if SECTION in text:
         start = text.index(SECTION)
         end = text.find("\n## ", start + len(SECTION))
+        old = text[start:end + 1 if end >= 0 else len(text)]
+        if HAND_WRITTEN in old:  # the reading written by hand stays, below the tables
+            section += "\n" + old[old.index(HAND_WRITTEN):].rstrip("\n") + "\n\n"
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section

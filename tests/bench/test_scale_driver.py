@@ -63,3 +63,22 @@ def test_an_unfinished_size_is_reported_stage_by_stage_as_far_as_it_got():
     rows = [line for line in lines if line.startswith("| run:")]
     assert rows == ["| run: read_pairs | 223 | 136 | |", "| run: train | 379 | 312 | |"]
     assert lines[-1] == "| training run, request to last stage ended | 608 | 448 | 7.2 GiB (worker) |"
+
+
+def test_regenerating_section_15_keeps_its_reading_written_by_hand(tmp_path, monkeypatch):
+    from bench.support import common
+
+    stamp = {"date": "2026-12-07T12:13:07+00:00", "git_commit": "83f5ab51f9b7", "load_average_at_start": [8.2]}
+    runs = {"1000": _run(1000, stamp), "2000": _run(2000, stamp)}
+    (tmp_path / "scale.json").write_text(json.dumps({
+        "sizes_books": [1000, 2000], "params": {}, "http_duration_seconds": 8, "connections": 4, "runs": runs,
+        "machine": {"cpus": 2, **stamp}}))
+    (tmp_path / "BENCHMARKS.md").write_text(f"# Benchmarks\n\n{stages.SECTION}\n\nold table\n\n"
+                                            "Reading it (by hand, today): kept.\n\n## 16. Next\n\nuntouched\n")
+    monkeypatch.setattr(common, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(stages, "PROJECT_DIR", tmp_path)
+
+    text = stages.write_markdown("scale").read_text()
+
+    assert "old table" not in text and "| run: train |" in text
+    assert text.index("| run: train |") < text.index("Reading it (by hand, today): kept.\n\n## 16. Next\n\nuntouched\n")
