@@ -20,6 +20,7 @@ the sizes run; with readers and entries proportional to books, the exponent is t
 Results: ``bench/results/scale.json`` (and BENCHMARKS.md §15 through ``bench.support.report``).
 
 Usage: python -m bench.scale.stages [--sizes 1000,2000,4000] [--connections 4] [--http-duration 8] [--params JSON]
+           [--keep] [--resume] [--database NAME] [--port N]
        python -m bench.scale.stages --markdown   (only BENCHMARKS.md section 15, from the result files)
 """
 
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, write_result
+from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR, RssSampler, machine, write_result
 
 SCALE_DIR = PROJECT_DIR / "var" / "scale"
 DATABASE = "bookvec_scale"
@@ -45,6 +46,8 @@ DEFAULT_PARAMS = '{"epochs": 5, "min_steps": 0}'
 """5 epochs as ``make bench``'s product run (training time is linear in epochs); ``min_steps`` 0 so that small
 catalogues do not train extra epochs (the default 250 steps of 4,096 pairs make training time flat below ~1M pairs,
 hiding its growth)."""
+STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "predict", "publish", "activate_and_prune")
+"""A training run's stages in their order (``recommender.services.training_pipeline.RUN_STAGES`` without Django)."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
 POLL_SECONDS = 2.0
@@ -97,11 +100,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a training run")
     parser.add_argument("--name", default="scale", help="result file name (bench/results/NAME.json)")
     parser.add_argument("--keep", action="store_true", help="keep earlier sizes of bench/results/NAME.json")
+    parser.add_argument("--database", default=DATABASE, help="scratch database name (dropped and re-created)")
+    parser.add_argument("--port", type=int, default=0, help="the web server's port (default: a free one)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the stages a size saved before (var/scale/results/partial-N.json)")
     parser.add_argument("--markdown", action="store_true",
                         help="only write BENCHMARKS.md section 15 from bench/results/NAME.json and scale_components.json")
+    parser.add_argument("--record-partial", type=int, metavar="BOOKS",
+                        help="record the stages a size's unfinished run measured (its partial files) in "
+                             "bench/results/NAME.json, apart from the finished sizes, and write BENCHMARKS.md section 15")
+    parser.add_argument("--stopped", default="", help="with --record-partial: where and why the run stopped")
     parser.add_argument("--train-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.markdown:
+    if args.record_partial:
+        record_partial(args.name, args.record_partial, args.stopped)
+    if args.markdown or args.record_partial:
         print(f"  -> {write_markdown(args.name)}")
         return
     if args.train_child:
@@ -112,37 +125,77 @@ def main(argv: list[str] | None = None) -> None:
     for size in sizes:
         print(f"== {size:,} books", flush=True)
         runs[str(size)] = measure(size, params=json.loads(args.params), http_duration=args.http_duration,
-                                  connections=args.connections, timeout=args.timeout)
+                                  connections=args.connections, timeout=args.timeout, database=args.database,
+                                  port=args.port, resume=args.resume)
         _write(args.name, runs, args)  # after each size: a long run that dies keeps what it measured
     path = _write(args.name, runs, args)
     print(json.dumps(_growth(runs), indent=1))
     print(f"  -> {path}\n  -> {write_markdown(args.name)}")
 
 
-def measure(books: int, *, params: dict, http_duration: int, connections: int, timeout: float) -> dict:
-    """Every stage at one size; returns its figures."""
-    from bench.support.scratch import fresh_database
+def measure(books: int, *, params: dict, http_duration: int, connections: int, timeout: float,
+            database: str = DATABASE, port: int = 0, resume: bool = False) -> dict:
+    """Every stage at one size; returns its figures.
+
+    Each stage's figures are saved as it ends (``var/scale/results/partial-N.json``): with ``resume``, the stages
+    saved there are not run again and the scratch database is used as they left it (a run that failed in training
+    goes on from the imported catalogue)."""
+    from bench.support.scratch import existing_environment, fresh_database
 
     folder = SCALE_DIR / f"books-{books}"
-    started = time.perf_counter()
-    generated = _run_json([PYTHON, "-m", "bench.scale.generate", "--books", str(books), "--out", str(folder)])
-    figures: dict = {"generated": generated, "generate_seconds": round(time.perf_counter() - started, 1)}
-    print(f"   generated {generated}", flush=True)
+    partial = SCALE_DIR / "results" / f"partial-{books}.json"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    figures: dict = json.loads(partial.read_text()) if resume and partial.exists() else {}
 
-    env = fresh_database(database=DATABASE)
+    def save() -> None:
+        partial.write_text(json.dumps(figures, indent=1))
+
+    figures.setdefault("measured", _stamp(machine()))
+    if "generated" not in figures:
+        generated = _generated(folder, books)
+        if generated is None:
+            generated = _run_json([PYTHON, "-m", "bench.scale.generate", "--books", str(books), "--out", str(folder)])
+        figures |= {"generated": generated, "generate_seconds": generated["seconds"]}
+        save()
+    print(f"   generated {figures['generated']}", flush=True)
+
+    env = existing_environment(database=database) if "import" in figures else fresh_database(database=database)
     env["BOOKVEC_BENCH_RESULTS"] = str(SCALE_DIR / "results")
-    figures["import"] = _import(env, folder)
+    if "import" not in figures:
+        figures["import"] = _import(env, folder)
+        save()
     print(f"   import {figures['import']['wall_seconds']} s, peak {figures['import']['peak_rss_mib']} MiB", flush=True)
-    figures["training"] = _training(env, books, params, timeout)
+    if "training" not in figures:
+        figures["training"] = _training(env, books, params, timeout)
+        save()
     print(f"   training {figures['training']['seconds_request_to_done']} s {figures['training']['stages_seconds']}, "
           f"worker peak {figures['training']['worker_peak_rss_mib']} MiB", flush=True)
-    figures["index_build"] = _index_build(env["DATABASE_URL"])
-    figures["disk"] = _disk(env["DATABASE_URL"])
+    if "index_build" not in figures:
+        figures["index_build"] = _index_build(env["DATABASE_URL"])
+        figures["disk"] = _disk(env["DATABASE_URL"])
+        save()
     print(f"   index build {figures['index_build']}, disk {figures['disk']['version_mib']} MiB", flush=True)
-    figures["serving"] = _serving(env, http_duration, connections)
+    figures["serving"] = _serving(env, http_duration, connections, port)
+    save()
     print(f"   serving {json.dumps({k: v.get('requests_per_second') for k, v in figures['serving'].items()})}",
           flush=True)
     return figures
+
+
+def _generated(folder: Path, books: int) -> dict | None:
+    """The figures of a catalogue generated earlier into ``folder`` with ``books`` books and the default seed, or
+    None (the generator is deterministic: the same size and seed write the same files)."""
+    from dataclasses import fields
+
+    from bench.scale.generate import Figures
+
+    truth = folder / "truth.json"
+    if not truth.exists():
+        return None
+    written = json.loads(truth.read_text())
+    if written.get("books") != books or written.get("seed") != 22:
+        return None
+    return {field.name: written[field.name] for field in fields(Figures)}
 
 
 def _import(env: dict, folder: Path) -> dict:
@@ -150,15 +203,19 @@ def _import(env: dict, folder: Path) -> dict:
     started = time.perf_counter()
     database = CpuClock(postgres_pid())
     database_before = database.seconds()
-    process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    # Output to a file, not a pipe nobody reads while it runs: the progress bars of a 20M-row import fill a pipe's
+    # buffer and the importer would block on its next write.
+    log = folder.parent / "results" / f"import-{folder.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, text=True)
     importer = CpuClock(process.pid)
     importer_cpu = 0.0
     with RssSampler(process.pid) as memory:
         while process.poll() is None:
             importer_cpu = max(importer_cpu, importer.seconds())
             time.sleep(0.2)
-        output = process.stdout.read()
+    output = log.read_text().replace("\r", "\n")
     seconds = time.perf_counter() - started
     database_cpu = database.seconds() - database_before
     if process.returncode != 0:
@@ -205,7 +262,7 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
             last = None
             run = training_run_request(trigger=TrainingRun.Trigger.COMMAND, params=params)
             while time.perf_counter() - started < timeout:
-                run.refresh_from_db(fields=["status", "timings", "error"])
+                run.refresh_from_db(fields=["status", "stage", "timings", "error"])
                 now = worker_clock.seconds() + database.seconds()
                 if last is None:  # the worker's start (its imports) is no stage of the run: count from its claim
                     if run.status == TrainingRun.Status.QUEUED:
@@ -218,6 +275,7 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
                     cpu[stage] = round(now - last, 2) if stage == new[0] else 0.0
                 if new:
                     last = now
+                    _save_progress(out, run, time.perf_counter() - started, cpu, memory.peak_mib)
                 if run.status not in TrainingRun.OPEN_STATUSES:
                     break
                 time.sleep(POLL_SECONDS)
@@ -240,6 +298,15 @@ def train_child(out: Path, params: dict, timeout: float) -> None:
         "worker_peak_rss_mib": round(memory.peak_mib, 1), "data": run.metrics.get("data"),
         "metrics": {key: value for key, value in run.metrics.items()
                     if isinstance(value, (int, float)) and not isinstance(value, bool)},
+    }, indent=1))
+
+
+def _save_progress(out: Path, run, seconds: float, cpu: dict, peak_mib: float) -> None:
+    """The figures of the stages a run has ended so far, beside ``out`` (``*.partial.json``): what a run stopped
+    before its end leaves measured."""
+    out.with_suffix(".partial.json").write_text(json.dumps({
+        "run_id": run.pk, "status": run.status, "stage": run.stage, "seconds_so_far": round(seconds, 1),
+        "stages_seconds": run.timings, "stages_cpu_seconds": cpu, "worker_peak_rss_mib_so_far": round(peak_mib, 1),
     }, indent=1))
 
 
@@ -279,7 +346,7 @@ def _disk(database_url: str) -> dict:
             "database_mib": round(database / 2**20, 1), "shelf_entries_mib": round(entries / 2**20, 1)}
 
 
-def _serving(env: dict, duration: int, connections: int) -> dict:
+def _serving(env: dict, duration: int, connections: int, port: int = 0) -> dict:
     """wrk on each endpoint, then the map's data in sequence."""
     import urllib.request
 
@@ -300,7 +367,7 @@ def _serving(env: dict, duration: int, connections: int) -> dict:
                         + "queries = {" + ",".join(json.dumps(q) for q in queries) + "}\n")
     os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL")})
     http_load.manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    port = http_load.free_port()
+    port = port or http_load.free_port()
     base = f"http://127.0.0.1:{port}"
     server = http_load.start_gunicorn(port, 3, env=env)
     results: dict = {}
@@ -405,7 +472,54 @@ def _write(name: str, runs: dict, args) -> Path:
     })
 
 
+def record_partial(name: str, books: int, stopped: str) -> None:
+    """Keeps what an unfinished size measured (``partial-N.json`` and, for a training run cut off, the stages its
+    child saved) under ``partial_runs`` of ``bench/results/NAME.json``, with where and why it stopped."""
+    from bench.support.common import RESULTS_DIR
+
+    figures = json.loads((SCALE_DIR / "results" / f"partial-{books}.json").read_text())
+    training = SCALE_DIR / "results" / f"training-{books}.partial.json"
+    if "training" not in figures and training.exists():
+        figures["training_so_far"] = json.loads(training.read_text())
+    figures["stopped"] = stopped
+    path = RESULTS_DIR / f"{name}.json"
+    result = json.loads(path.read_text())
+    result.setdefault("partial_runs", {})[str(books)] = figures
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def render_partial(books: str, run: dict) -> list[str]:
+    """A table of the stages an unfinished size measured, wall and CPU seconds."""
+    generated, imported = run["generated"], run["import"]
+    training = run.get("training") or run.get("training_so_far") or {}
+    stamp = run.get("measured")
+    lines = ["", f"**{int(books):,} books, {generated['readers']:,} readers, {generated['shelf_entries']:,} shelf entries, "
+             f"{generated['book_tag_pairs']:,} book–tag pairs**"
+             + (f" (from {stamp['date'][:16].replace('T', ' ')} at `{stamp['git_commit'][:10]}`, load average at the "
+                f"start {' / '.join(f'{x:g}' for x in stamp['load_average_at_start'])})" if stamp else "")
+             + f": {run['stopped']}", "",
+             "| stage | wall seconds | CPU seconds (its processes + PostgreSQL's) | peak memory |", "|---|---|---|---|",
+             f"| import (`import_goodbooks`) | {imported['wall_seconds']:,.0f} ("
+             + ", ".join(f"{stage} {seconds:,.0f}" for stage, seconds in imported["stages_seconds"].items())
+             + f") | {imported['cpu_seconds']:,.0f} (importer {imported['importer_cpu_seconds']:,.0f}, PostgreSQL "
+             f"{imported['database_cpu_seconds']:,.0f}) | {imported['peak_rss_mib'] / 1024:.1f} GiB (importer) |"]
+    cpu, wall = training.get("stages_cpu_seconds", {}), training.get("stages_seconds", {})
+    for stage in sorted(set(wall) - {"pairs_per_second", "train_optimisation"},
+                        key=lambda name: (STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER), name)):
+        seconds = wall[stage]
+        lines.append(f"| run: {stage} | {seconds:,.0f} | {cpu[stage]:,.0f} | |" if stage in cpu
+                     else f"| run: {stage} | {seconds:,.0f} | | |")
+    if training:
+        done = training.get("seconds_request_to_done", training.get("seconds_so_far"))
+        peak = training.get("worker_peak_rss_mib", training.get("worker_peak_rss_mib_so_far"))
+        lines.append(f"| training run, request to {'live' if 'seconds_request_to_done' in training else 'last stage ended'}"
+                     f" | {done:,.0f} | {sum(cpu.values()):,.0f} | {peak / 1024:.1f} GiB (worker) |")
+    return lines
+
+
 SECTION = "## 15. Scale: every stage at several catalogue sizes"
+HAND_WRITTEN = "Reading it (by hand"
+"""Section 15 from a paragraph starting so to its end is written by hand: regenerating the tables keeps it."""
 
 
 def write_markdown(name: str = "scale") -> Path:
@@ -427,6 +541,9 @@ def write_markdown(name: str = "scale") -> Path:
     if SECTION in text:
         start = text.index(SECTION)
         end = text.find("\n## ", start + len(SECTION))
+        old = text[start:end + 1 if end >= 0 else len(text)]
+        if HAND_WRITTEN in old:  # the reading written by hand stays, below the tables
+            section += "\n" + old[old.index(HAND_WRITTEN):].rstrip("\n") + "\n\n"
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -443,8 +560,8 @@ def render_markdown(result: dict, components: dict | None) -> str:
              f"{result.get('connections', 4)} --http-duration {result['http_duration_seconds']}`, then "
              "`python -m bench.scale.components`); generated catalogues (`bench.scale.generate`: 5 readers, ~100 "
              "shelf entries and ~25 book–tag pairs a book) imported with `import_goodbooks` and trained in a real Celery "
-             f"worker with {json.dumps(result['params'])}. Measured {machine['date']} at `{machine['git_commit']}`, "
-             f"load average at the start {machine['load_average_at_start']} on {machine['cpus']} cores: **CPU seconds** "
+             f"worker with {json.dumps(result['params'])}. Measured on {machine['cpus']} cores, "
+             + _measured(sizes, runs, machine) + ": **CPU seconds** "
              "(the stage's processes plus the scratch PostgreSQL's) are the figures the exponents e (time ∝ books^e) are "
              "fitted on; wall seconds on a machine this loaded measure the neighbours.", "",
              "| size (books / readers / shelf entries / book–tag pairs) | " + " | ".join(
@@ -496,12 +613,51 @@ def render_markdown(result: dict, components: dict | None) -> str:
         lines.append("| genre k-NN accuracy@10: every book / the sample | " + " | ".join(
             f"{row.get('genre_knn_accuracy@10_all', '–')} / {row['genre_knn_accuracy@10_sampled']}"
             for row in rows.values()) + " | |")
+    lines += ["", _largest(sizes[-1], runs[sizes[-1]])]
+    for books, run in sorted(result.get("partial_runs", {}).items(), key=lambda item: int(item[0])):
+        lines += render_partial(books, run)
     steep = sorted((value, stage) for stage, value in growth.items() if value is not None and value > 1.3)
     lines += ["", "Super-linear (e > 1.3, in bold above): " + (
         "; ".join(f"{stage} ({value:.2f})" for value, stage in reversed(steep)) if steep else "none") + ". "
         "Over small sizes a stage's fixed cost (a process's start, numba's compilation, a query's planning) pulls "
         "its exponent below its true growth; docs/scaling.md reads these figures for 10× and 100×."]
     return "\n".join(lines) + "\n"
+
+
+def _measured(sizes: list[str], runs: dict, machine: dict) -> str:
+    """When, at which commit and at what load each size was measured (sizes measured in one sweep together)."""
+    groups: list[tuple[dict, list[str]]] = []
+    for size in sizes:
+        stamp = runs[size].get("measured", _stamp(machine))
+        if groups and groups[-1][0] == stamp:
+            groups[-1][1].append(size)
+        else:
+            groups.append((stamp, [size]))
+    return "; ".join(
+        f"{int(group[0]):,}{f'–{int(group[-1]):,}' if len(group) > 1 else ''} books from "
+        f"{stamp['date'][:16].replace('T', ' ')} at `{stamp['git_commit'][:10]}` (load average at the start "
+        f"{' / '.join(f'{x:g}' for x in stamp['load_average_at_start'])})" for stamp, group in groups)
+
+
+def _largest(size: str, run: dict) -> str:
+    """The largest size against issue 22's targets: a retrain request to live ≤ 45 min, the worker ≤ 12 GB,
+    recommendations p50 ≤ 50 ms at ≥ 0.5× the health endpoint's requests a second, search p50 ≤ 100 ms."""
+    training, serving = run["training"], run["serving"]
+    wall, cpu = training["seconds_request_to_done"], sum(training["stages_cpu_seconds"].values())
+    recommendations, health = serving["recommendations"], serving["health"]
+    ratio = recommendations["requests_per_second"] / max(health["requests_per_second"], 1e-9)
+    return (f"At the largest size, {int(size):,} books, against issue 22's targets: a retrain took "
+            f"**{wall / 60:.1f} min** from request to live version (target ≤ 45; {cpu:,.0f} CPU s in its stages, so "
+            f"≈ {cpu / 120:.0f} min on the 2 cores alone), the worker's peak memory **"
+            f"{training['worker_peak_rss_mib'] / 1024:.1f} GiB** (≤ 12), the importer's "
+            f"{run['import']['peak_rss_mib'] / 1024:.1f} GiB; a version {run['disk']['version_mib']:,} MiB on disk; "
+            f"`POST /api/v1/recommendations/` p50 **{recommendations['p50_ms']:,.0f} ms** (≤ 50) at "
+            f"{recommendations['requests_per_second']:,.1f} requests/s, **{ratio:.2f}×** the health endpoint's "
+            f"{health['requests_per_second']:,.1f} (≥ 0.5×), search p50 **{serving['search']['p50_ms']:,.0f} ms** "
+            f"(≤ 100), similar books {serving['similar']['p50_ms']:,.0f} ms, the map's data "
+            f"{serving['map_points']['bytes'] / 2**20:.1f} MiB in {serving['map_points']['p50_ms'] / 1000:.1f} s; "
+            f"{sum(serving[e]['errors'] for e in SERVED)} errors. Wall times are on the shared machine at the load "
+            "above.")
 
 
 def _exponent(value) -> str:
@@ -511,10 +667,20 @@ def _exponent(value) -> str:
 
 
 def _earlier_runs(name: str) -> dict:
+    """The runs of ``bench/results/NAME.json``, each with when, at which commit and at what load it was measured."""
     from bench.support.common import RESULTS_DIR
 
     path = RESULTS_DIR / f"{name}.json"
-    return json.loads(path.read_text())["runs"] if path.exists() else {}
+    if not path.exists():
+        return {}
+    document = json.loads(path.read_text())
+    for run in document["runs"].values():
+        run.setdefault("measured", _stamp(document["machine"]))
+    return document["runs"]
+
+
+def _stamp(machine: dict) -> dict:
+    return {key: machine[key] for key in ("date", "git_commit", "load_average_at_start")}
 
 
 def _run_json(command: list[str]) -> dict:

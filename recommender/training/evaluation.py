@@ -21,6 +21,10 @@ import numpy as np
 from recommender.training.scoring import ShelfScoring, recommend_for_shelf
 from recommender.training.shelf_model import ShelfModel, recommend_from_shelf_model
 
+BLOCK_CELLS = 1 << 24
+"""Similarities scored at once (query rows × rows): ~64 MB of float32 and ~130 MB of argpartition's indices whatever
+the catalogue's size; a fixed 2,048 query rows would hold ~6 GB at 200,000 books."""
+
 
 def link_auc(book_vectors: np.ndarray, link_vectors: np.ndarray, heldout, *, known_pairs, seed: int = 0) -> float:
     """AUC of cosine(book, link) separating held-out pairs from negatives.
@@ -59,16 +63,24 @@ def auc(positive_scores: np.ndarray, negative_scores: np.ndarray) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def nearest_neighbours(vectors: np.ndarray, k: int, *, block: int = 2048,
+def block_rows(n: int) -> int:
+    """How many query rows to score against ``n`` rows at once: 2,048, fewer where that would pass
+    ``BLOCK_CELLS`` similarities."""
+    return max(1, min(2048, BLOCK_CELLS // max(n, 1)))
+
+
+def nearest_neighbours(vectors: np.ndarray, k: int, *, block: int | None = None,
                        rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every row, the k other rows of largest cosine similarity, best first: (ids int64[n,k], sims float32[n,k]).
 
     ``vectors`` must be L2-normalised (as ``TrainedEmbeddings`` vectors are); this is what an exact
     pgvector cosine query returns, minus the book itself. With ``rows``, only those rows' lists are computed
-    (time ∝ len(rows) · n instead of n²); the other rows' ids are -1 and their sims NaN.
+    (time ∝ len(rows) · n instead of n²); the other rows' ids are -1 and their sims NaN. ``block`` query rows are
+    scored at once (default ``block_rows(n)``: memory bounded whatever n is; the lists do not depend on it).
     """
     n = len(vectors)
     k = min(k, n - 1)
+    block = block or block_rows(n)
     queries = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
     ids = np.full((n, k), -1, np.int64)
     sims = np.full((n, k), np.nan, np.float32)

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.training.dataset import PairSet
+from recommender.training.evaluation import block_rows
 
 SHOWN_CONFIDENCE = 0.5
 """Predictions below this confidence (the model's probability of the value) are stored but shown to no reader. On the
@@ -243,11 +244,12 @@ def _knn_scores(x: np.ndarray, train_x: np.ndarray, train_y: np.ndarray) -> np.n
     """Each class's similarity-weighted share among a book's nearest labelled training books."""
     k = min(KNN_NEIGHBOURS, len(train_x))
     scores = np.zeros((len(x), train_y.shape[1]))
-    for start in range(0, len(x), 2048):
-        similarity = x[start:start + 2048] @ train_x.T
+    block = block_rows(len(train_x))  # memory bounded whatever the catalogue's size
+    for start in range(0, len(x), block):
+        similarity = x[start:start + block] @ train_x.T
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         weight = np.clip(np.take_along_axis(similarity, nearest, axis=1), 1e-6, None)
-        scores[start:start + 2048] = np.einsum("bk,bkc->bc", weight, train_y[nearest]) / weight.sum(1, keepdims=True)
+        scores[start:start + block] = np.einsum("bk,bkc->bc", weight, train_y[nearest]) / weight.sum(1, keepdims=True)
     return scores
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from recommender.training import evaluation
 from recommender.training.evaluation import (
     auc,
     centroid_recommender,
@@ -45,6 +46,15 @@ def test_nearest_neighbours_of_some_rows_match_the_full_lists():
     assert np.allclose(sims[rows], full_sims[rows])
     others = np.setdiff1d(np.arange(40), rows)
     assert (ids[others] == -1).all() and np.isnan(sims[others]).all()
+
+
+def test_nearest_neighbours_score_in_blocks_bounded_by_the_cell_budget_with_the_same_lists(monkeypatch):
+    vectors = unit(np.random.default_rng(4).normal(size=(50, 4)))
+    whole_ids, whole_sims = nearest_neighbours(vectors, k=5, block=50)
+    monkeypatch.setattr(evaluation, "BLOCK_CELLS", 120)  # 2 query rows of 50 at once
+    assert evaluation.block_rows(50) == 2 and evaluation.block_rows(10**9) == 1
+    ids, sims = nearest_neighbours(vectors, k=5)
+    assert (ids == whole_ids).all() and np.allclose(sims, whole_sims)
 
 
 def test_metrics_on_some_rows_count_only_those_books():

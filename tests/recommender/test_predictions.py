@@ -20,12 +20,14 @@ from recommender.selectors.predictions import book_field_values
 from recommender.services.predictions import predictions_accept
 from recommender.services.training_pipeline import training_run_execute
 from recommender.services.training_runs import training_run_request
+from recommender.training import evaluation
 from recommender.training.dataset import PairSet
 from recommender.training.predictions import (
     MAX_MAJORITY_SHARE,
     MIN_LABELLED_BOOKS,
     SHOWN_CONFIDENCE,
     FieldLabels,
+    _knn_scores,
     predict_book_fields,
     skipped_because,
 )
@@ -80,6 +82,15 @@ def test_the_model_learns_genres_from_the_vectors_and_predicts_only_the_books_wi
     assert all(value == GROUPS[group[book]] and confidence >= SHOWN_CONFIDENCE
                for book, (confidence, value) in best.items())
     assert {p.value for p in result.predictions if p.field == "country"} <= {"France", "Japan"}
+
+
+def test_the_knn_baseline_scores_in_blocks_bounded_by_the_cell_budget_with_the_same_scores(monkeypatch):
+    rng = np.random.default_rng(2)
+    train_x, x = rng.normal(size=(40, 4)).astype(np.float32), rng.normal(size=(9, 4)).astype(np.float32)
+    train_y = (rng.random((40, 3)) < 0.4).astype(np.float32)
+    whole = _knn_scores(x, train_x, train_y)
+    monkeypatch.setattr(evaluation, "BLOCK_CELLS", 80)  # 2 books of 9 at once against the 40 training books
+    assert np.allclose(_knn_scores(x, train_x, train_y), whole)
 
 
 def test_a_field_too_few_books_have_is_skipped_with_the_reason():
