@@ -37,14 +37,16 @@ def main(argv: list[str] | None = None) -> None:
                             text=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "books", "recommender", "config"],
                                 cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip())
-    runs = json.loads(RESULT.read_text())["runs"] if RESULT.exists() else {}
+    earlier = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    runs = earlier.get("runs", {})
     runs[args.label] = {
         "commit": commit + ("+changes" if dirty else ""), "books": _books(env["DATABASE_URL"]),
         "connections": args.connections, "seconds": args.http_duration, "machine": machine(), **serving,
         "ratio_to_health": round(serving["recommendations"]["requests_per_second"]
                                  / serving["health"]["requests_per_second"], 3),
     }
-    path = write_result("scale_serving", {"runs": runs})
+    kept = {key: earlier[key] for key in ("note", "in_process") if key in earlier}  # written by hand
+    path = write_result("scale_serving", {**kept, "runs": runs})
     print(json.dumps(runs[args.label], indent=1))
     print(f"  -> {path}")
 
