@@ -346,8 +346,9 @@ def _disk(database_url: str) -> dict:
             "database_mib": round(database / 2**20, 1), "shelf_entries_mib": round(entries / 2**20, 1)}
 
 
-def _serving(env: dict, duration: int, connections: int, port: int = 0) -> dict:
-    """wrk on each endpoint, then the map's data in sequence."""
+def _serving(env: dict, duration: int, connections: int, port: int = 0, endpoints: tuple[str, ...] = SERVED,
+             map_points: bool = True) -> dict:
+    """wrk on each of ``endpoints``, then (with ``map_points``) the map's data in sequence."""
     import urllib.request
 
     import psycopg
@@ -375,7 +376,7 @@ def _serving(env: dict, duration: int, connections: int, port: int = 0) -> dict:
         http_load.wait_until_up(base + "/api/v1/health/", server)
         serving = CpuClock(server.pid, postgres_pid())  # the web workers and the database they query
         wrk_env = {**env, "BOOKVEC_WRK_IDS": str(ids_file), "BOOKVEC_WRK_COMMON": str(http_load.WRK_DIR / "common.lua")}
-        for endpoint in SERVED:
+        for endpoint in endpoints:
             if endpoint == "health":
                 script, extra = http_load.WRK_DIR / "fixed_path.lua", {"BOOKVEC_WRK_PATH": "/api/v1/health/"}
             elif endpoint == "search":
@@ -393,16 +394,17 @@ def _serving(env: dict, duration: int, connections: int, port: int = 0) -> dict:
             results[endpoint] = {**figures, "seconds": duration,
                                  "cpu_ms_per_request": round(1000 * used / max(figures["requests"], 1), 2),
                                  "largest_worker_peak_rss_mib": round(memory.largest_process_mib, 1)}
-        seconds, size = [], 0
-        before = serving.seconds()
-        for _ in range(MAP_REQUESTS):
-            started = time.perf_counter()
-            with urllib.request.urlopen(base + "/map/points.json", timeout=300) as response:
-                size = len(response.read())
-            seconds.append(time.perf_counter() - started)
-        results["map_points"] = {"requests": MAP_REQUESTS, "p50_ms": round(float(np.median(seconds)) * 1000, 1),
-                                 "bytes": size,
-                                 "cpu_ms_per_request": round(1000 * (serving.seconds() - before) / MAP_REQUESTS, 1)}
+        if map_points:
+            seconds, size = [], 0
+            before = serving.seconds()
+            for _ in range(MAP_REQUESTS):
+                started = time.perf_counter()
+                with urllib.request.urlopen(base + "/map/points.json", timeout=300) as response:
+                    size = len(response.read())
+                seconds.append(time.perf_counter() - started)
+            results["map_points"] = {"requests": MAP_REQUESTS, "p50_ms": round(float(np.median(seconds)) * 1000, 1),
+                                     "bytes": size,
+                                     "cpu_ms_per_request": round(1000 * (serving.seconds() - before) / MAP_REQUESTS, 1)}
     finally:
         http_load.stop_server(server)
     return results

@@ -4,6 +4,7 @@ Input serializers (``…InputSerializer``, ``…ParamsSerializer``) only validat
 services decide the rest and their ``ShelfError`` becomes a 400 in ``config.api_errors``. Those that read a
 JSON body are ``RequestBodySerializer``s: a field they do not know is an error, not silently ignored.
 """
+import functools
 from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
@@ -98,7 +99,12 @@ class BookInSeriesSerializer(BookSerializer):
 
     @extend_schema_field(SeriesPlaceSerializer(allow_null=True))
     def get_series(self, book) -> dict | None:
-        return SeriesPlaceSerializer(book).data if book.series_id else None
+        return self._series_place.to_representation(book) if book.series_id else None
+
+    @functools.cached_property
+    def _series_place(self) -> SeriesPlaceSerializer:
+        # One for all the books of a list, not one built (its fields copied) for each book.
+        return SeriesPlaceSerializer()
 
 
 class BookLinkSerializer(serializers.ModelSerializer):

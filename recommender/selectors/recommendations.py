@@ -147,7 +147,9 @@ def _recommendations(version: EmbeddingVersion | None, sources: list[int], k: in
             ranked = scoring.blend_rankings([(share_of_known, ranked), (1.0 - share_of_known, votes)], k)
         else:
             ranked = ranked or votes
-    books = Book.objects.in_bulk({r.book_id for r in ranked} | {b for r in ranked for b in r.because})
+    # With their series: the answer shows each book's place in its series (one query, not one a book).
+    books = Book.objects.select_related("series").in_bulk(
+        {r.book_id for r in ranked} | {b for r in ranked for b in r.because})
     return [
         Recommendation(book=books[r.book_id], score=r.score, because=[books[b] for b in r.because if b in books],
                        shares=[share for b, share in zip(r.because, r.shares) if b in books])

@@ -3,8 +3,12 @@ For you collapses a shelved series to its next book and never offers a box set o
 and a suggestion names the shelf books that explain most of it, with their shares."""
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from books.api.serializers import BookSerializer
+from books.models import Book
 from books.services import shelf_add_book, shelves_ensure_standard
 from recommender.selectors import book_recommendations, reader_recommendations
 from tests.recommender.series_catalogue import by_goodbooks_id, goodbooks_with_live_version
@@ -83,3 +87,31 @@ def test_the_book_page_and_the_series_page_list_the_series_in_order(client):
     record = client_for().get(f"/api/v1/books/{fellowship.pk}/").json()
     assert record["series"]["name"] == "The Lord of the Rings" and record["series"]["position"] == 1.0
     assert client.get(reverse("series", args=[999999])).status_code == 404
+
+
+def test_the_api_answers_each_book_with_its_series_in_a_number_of_queries_that_does_not_grow_with_k():
+    goodbooks_with_live_version()
+    fellowship, narnia = by_goodbooks_id(FELLOWSHIP), by_goodbooks_id(NARNIA_1)
+    body = {"books": [fellowship.pk, narnia.pk, by_goodbooks_id(HOBBIT).pk], "ratings": {str(narnia.pk): 2}}
+    expected = book_recommendations(book_ids=body["books"], k=40, weights={narnia.pk: 0.25})
+    assert sum(1 for item in expected if item.book.series_id) >= 3, "the planted answer shows several series"
+
+    answer = client_for().post("/api/v1/recommendations/", {**body, "k": 40}, format="json").json()
+    assert answer["results"] == [
+        {"book": {**BookSerializer(Book.objects.get(pk=item.book.pk)).data, "series": _series_place(item.book.pk)},
+         "score": item.score, "because": [book.pk for book in item.because],
+         "reasons": [{"book": book.pk, "share": round(share, 4)} for book, share in item.reasons]}
+        for item in expected]
+
+    queries = []
+    for k in (5, 40):
+        with CaptureQueriesContext(connection) as captured:
+            assert client_for().post("/api/v1/recommendations/", {**body, "k": k}, format="json").status_code == 200
+        queries.append(len(captured))
+    assert queries[0] == queries[1], "the books' series are read with the books, not one query a book"
+
+
+def _series_place(book_id: int) -> dict | None:
+    book = Book.objects.select_related("series").get(pk=book_id)
+    return None if book.series is None else {"id": book.series.pk, "name": book.series.name,
+                                             "position": book.series_position, "position_end": book.series_position_end}

@@ -1,0 +1,62 @@
+"""Recommendations against the health check under ``wrk`` on the largest catalogue a scale run left behind.
+
+Serves the scratch database ``bench.scale.stages`` built (as it is: nothing is re-imported or retrained) with
+gunicorn as ``bench.speed.http_load`` runs it, and puts ``wrk`` (32 connections) on ``POST /api/v1/recommendations/``
+(5 random books, k 20) and the health check, one after the other, as ``stages`` does. Each run is kept under its
+``--label`` (e.g. the code it served) in ``bench/results/scale_serving.json``, so that runs of two versions of the
+code in one session can be compared; the ratio is recommendations' requests a second over the health check's.
+
+Usage: python -m bench.scale.serving --label before [--database bookvec_scale_bigrun] [--port 8211]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+
+from bench.scale.stages import _serving
+from bench.support.common import PROJECT_DIR, machine, write_result
+from bench.support.scratch import existing_environment
+
+RESULT = PROJECT_DIR / "bench" / "results" / "scale_serving.json"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--label", required=True, help="name of this run in the result file")
+    parser.add_argument("--database", default="bookvec_scale_bigrun")
+    parser.add_argument("--port", type=int, default=8211)
+    parser.add_argument("--http-duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args(argv)
+    env = existing_environment(database=args.database)
+    serving = _serving(env, args.http_duration, args.connections, args.port,
+                       endpoints=("recommendations", "health"), map_points=False)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "books", "recommender", "config"],
+                                cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip())
+    earlier = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    runs = earlier.get("runs", {})
+    runs[args.label] = {
+        "commit": commit + ("+changes" if dirty else ""), "books": _books(env["DATABASE_URL"]),
+        "connections": args.connections, "seconds": args.http_duration, "machine": machine(), **serving,
+        "ratio_to_health": round(serving["recommendations"]["requests_per_second"]
+                                 / serving["health"]["requests_per_second"], 3),
+    }
+    kept = {key: earlier[key] for key in ("note", "in_process") if key in earlier}  # written by hand
+    path = write_result("scale_serving", {**kept, "runs": runs})
+    print(json.dumps(runs[args.label], indent=1))
+    print(f"  -> {path}")
+
+
+def _books(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return connection.execute("SELECT count(*) FROM books_book").fetchone()[0]
+
+
+if __name__ == "__main__":
+    main()
