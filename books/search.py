@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Ln
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
@@ -37,6 +37,8 @@ MAX_WORDS_CORRECTED = 8
 NAME_RATIO = 85
 """How alike (rapidfuzz ratio, 0–100) two spellings of a name's word are at least ("dostoevsky"/"dostoyevsky")."""
 NAME_LENGTH = 6
+CHECKED_RATIO = 10
+"""A query word in this many times the books of its rarest word is checked on the books found, not looked up."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,49 @@ def books_matching(books: QuerySet, words: list[list[str]]) -> QuerySet:
     """``books`` having, for each of ``words``, one of its spellings (as a word prefix, "dost" finds "dostoevsky")
     in the title or author, with ``rank``: the length-normalised match, doubled where the title itself matches
     (Austen's "Emma" before the books of authors named Emma), weighed by popularity on a log scale."""
-    expression = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in spellings) + ")" for spellings in words)
-    search_query = SearchQuery(expression, search_type="raw", config=SEARCH_CONFIG)
+    search_query = _search_query(words)
     # The same expression as the GIN index book_search_text, so the index serves the match.
     document = SearchVector("search_text", config=SEARCH_CONFIG)
+    looked_up, checked = _looked_up_and_checked(words)
+    books = books.alias(document=document).filter(document=_search_query(looked_up))
+    if checked:
+        # The same document joined to nothing, which the index does not serve: these words are checked on the books
+        # the rarer ones found, not read from the index (a word in most books has a posting list as long as the
+        # catalogue, read in full for a prefix match whatever the other words). A @@ (B) is the same books as A & B.
+        books = books.alias(checked_document=document + SearchVector(Value(""), config=SEARCH_CONFIG)).filter(
+            checked_document=_search_query(checked))
     return (
-        books.alias(document=document)
-        .filter(document=search_query)
+        books
         .annotate(rank=(SearchRank(document, search_query, normalization=2)
                         + SearchRank(SearchVector("title", config=SEARCH_CONFIG), search_query, normalization=2))
                   * Ln(F("popularity") + 3))
     )
+
+
+def _search_query(words: list[list[str]]) -> SearchQuery:
+    expression = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in spellings) + ")" for spellings in words)
+    return SearchQuery(expression, search_type="raw", config=SEARCH_CONFIG)
+
+
+def _looked_up_and_checked(words: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
+    """``words`` parted into those the index finds books by and those only checked on the books found: a word
+    (all its spellings, as word prefixes) in at least ``CHECKED_RATIO`` times as many books as the rarest one's is
+    checked. The books counted are ``books_searchword``'s, summed over the catalogue words each spelling starts."""
+    if len(words) < 2:
+        return words, []
+    spellings = sorted({spelling for group in words for spelling in group})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT typed, (SELECT coalesce(sum(books), 0) FROM books_searchword"
+            "  WHERE word >= typed AND word < typed || chr(1114111)) FROM unnest(%s::text[]) AS typed",
+            [spellings],
+        )
+        books = dict(cursor.fetchall())
+    counts = [sum(books[spelling] for spelling in group) for group in words]
+    rarest = min(counts)
+    looked_up = [group for group, count in zip(words, counts) if count < CHECKED_RATIO * max(rarest, 1)]
+    checked = [group for group, count in zip(words, counts) if count >= CHECKED_RATIO * max(rarest, 1)]
+    return looked_up, checked
 
 
 def _books_matching(words: list[list[str]]) -> QuerySet:

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.db import connection, connections, transaction
 
+from books import search
 from books.models import Book
 from books.search import book_search_plan
 from books.selectors import author_list, book_search, country_list, genre_list
@@ -289,3 +290,24 @@ def test_two_writers_of_the_same_words_at_once_take_turns_rather_than_deadlock()
     with connection.cursor() as cursor:
         cursor.execute("SELECT word, books FROM books_searchword WHERE word IN ('apple', 'zebra') ORDER BY word")
         assert cursor.fetchall() == [("apple", 3), ("zebra", 3)]
+
+
+def test_words_in_most_books_are_checked_not_looked_up_and_the_answer_is_the_same(monkeypatch):
+    """A word in ten times the books of the query's rarest word is checked on the books the rarer words find, not
+    read from the index; the books found, their ranks and their order are those of looking every word up."""
+    for i in range(60):
+        make_book(f"The Story of Town {i}", f"Writer {i} of Nowhere", popularity=i % 7)
+    for title, popularity in [("The Lantern of Dunor", 5), ("Dunor of the Hills", 40), ("Of Dunor", 5),
+                              ("The Dunorian Tales of Old", 12), ("Offerings to Dunor", 3)]:
+        make_book(title, "Aster Vale", popularity=popularity)
+    queries = ["the of dunor", "dunor of", "of dun", "story of the town", "aster of", "of the"]
+    assert search._looked_up_and_checked([["the"], ["of"], ["dunor"]]) == ([["dunor"]], [["the"], ["of"]])
+
+    def answers():
+        return {query: [(book.pk, round(book.rank, 9)) for book in book_search(query=query)] for query in queries}
+
+    split = answers()
+    monkeypatch.setattr(search, "CHECKED_RATIO", float("inf"))  # every word looked up in the index, as before
+    assert search._looked_up_and_checked([["the"], ["of"], ["dunor"]])[1] == []
+    assert answers() == split
+    assert [pk for pk, _ in split["dunor of"]] and len(split["of dun"]) == 5
