@@ -121,9 +121,9 @@ def _looked_up_and_checked(words: list[list[str]]) -> tuple[list[list[str]], lis
         )
         books = dict(cursor.fetchall())
     counts = [sum(books[spelling] for spelling in group) for group in words]
-    rarest = min(counts)
-    looked_up = [group for group, count in zip(words, counts) if count < CHECKED_RATIO * max(rarest, 1)]
-    checked = [group for group, count in zip(words, counts) if count >= CHECKED_RATIO * max(rarest, 1)]
+    threshold = CHECKED_RATIO * max(min(counts), 1)
+    looked_up = [group for group, count in zip(words, counts) if count < threshold]
+    checked = [group for group, count in zip(words, counts) if count >= threshold]
     return looked_up, checked
 
 
