@@ -22,7 +22,7 @@ def shelf_of(user, kind):
 
 
 def test_home_shows_popular_books_and_the_embeddings_state(client, embeddings, django_assert_max_num_queries):
-    with django_assert_max_num_queries(14):  # the map teaser: its cache key reads the reviews, its build the predictions
+    with django_assert_max_num_queries(15):  # the map teaser: its cache key reads the reviews, its build the predictions, merges
         page = client.get(reverse("home"))
     html = page.content.decode()
     assert "War and Peace" in html, "the most popular book is on the home page"
