@@ -140,9 +140,9 @@ def _build_map_data(version: EmbeddingVersion) -> dict:
 def _source_entry(sources: set[str]) -> int:
     """The index in ``SOURCE_NAMES`` of a book that ``sources`` describe."""
     bundled = sources & {WIKIPEDIA, GOODBOOKS}
-    if bundled == sources:
-        return 2 if len(bundled) == 2 else 0 if WIKIPEDIA in bundled else 1
-    return 3 if not bundled else 4
+    if bundled != sources:  # an own catalogue's import, alone or with a bundled source
+        return 4 if bundled else 3
+    return {frozenset({WIKIPEDIA}): 0, frozenset({GOODBOOKS}): 1}.get(frozenset(bundled), 2)
 
 
 def _legend(values: list[str]) -> tuple[list[str], dict[str, int]]:
