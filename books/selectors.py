@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 
 from books.importers.authors import author_key
 from books.importers.normalise import normalise_country
-from books.models import Author, Book, BookIdentifier, BookLink, Contribution, Link, Shelf, ShelfEntry
+from books.models import Author, Book, BookIdentifier, BookLink, BookMerge, Contribution, Link, Shelf, ShelfEntry
 from books.search import SearchPlan, book_search_plan, books_matching
 from books.text import fold
 
@@ -135,6 +135,16 @@ def book_ids_identified_by(identifiers: Iterable[str]) -> dict[str, int]:
     found.update(Book.objects.filter(external_id__in=[text for text in pairs if text not in found])
                  .values_list("external_id", "pk"))
     return {text: found[text] for text in pairs if text in found}
+
+
+def merged_sources_by_book() -> dict[int, set[str]]:
+    """``{book id: the sources of the records merged into it}`` for every book a merge that stands (not undone) gave
+    another source's record: with ``Book.source``, every source that describes the book. Books without one are left
+    out."""
+    merged: dict[int, set[str]] = {}
+    for book_id, source in BookMerge.objects.filter(undone_at__isnull=True).values_list("book_id", "source"):
+        merged.setdefault(book_id, set()).add(source)
+    return merged
 
 
 def books_popular(*, limit: int = 12) -> list[Book]:

@@ -2,7 +2,8 @@
 
 * ``map_data``: every placed book of a version, column by column (compact JSON for 40,000 points), with
   each book's genre and country as an index into a short legend (the most common values; the rest
-  fall under "Other"). Cached per version, rebuilt when books are added to the version.
+  fall under "Other"), and the sources that describe it (Wikipedia, goodbooks, both, a catalogue of one's own).
+  Cached per version, rebuilt when books are added to the version.
 * ``projector_vectors_lines`` / ``projector_metadata_lines``: the TensorFlow Embedding Projector's
   ``vectors.tsv`` and ``metadata.tsv`` (same rows, same order), produced row by row from a server-side
   cursor so the download starts at once and memory stays flat.
@@ -17,6 +18,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from books.models import Book
+from books.selectors import merged_sources_by_book
 from recommender.models import BookVector, EmbeddingVersion
 from recommender.selectors.predictions import predicted_genres_by_book, predictions_reviewed_signature
 
@@ -24,6 +26,12 @@ LEGEND_SIZE = 12
 """Genres (or countries) with a colour of their own on the map; the others share "Other"."""
 OTHER = "Other"
 UNKNOWN = "Not given"
+WIKIPEDIA, GOODBOOKS = Book.Source.WIKIPEDIA, Book.Source.GOODBOOKS
+SOURCE_NAMES = (Book.Source.WIKIPEDIA.label, Book.Source.GOODBOOKS.label,
+                f"{Book.Source.WIKIPEDIA.label} and {Book.Source.GOODBOOKS.label}", "Own catalogue import",
+                "Own catalogue import and others")
+"""The map's legend by source: which sources describe a book (``Book.source`` and the sources merged into it). A
+source other than the bundled two is a catalogue imported in the generic format (``import_catalogue``)."""
 TEASER_POINTS = 700
 CACHED_FOR_S = 24 * 3600
 PROJECTOR_CHUNK = 2000
@@ -35,7 +43,9 @@ def map_data(*, version: EmbeddingVersion) -> dict:
     ``genre_names``/``country_names`` list the legend entries; ``genre[i]`` is the index of book ``i``'s
     first genre in ``genre_names`` (likewise ``country``); ``genre_with_predictions[i]`` is the same, but for a
     book without a genre from its sources, that of the genre the version predicts for it (a shown prediction),
-    where there is one. Books without a map place are left out.
+    where there is one. ``source[i]`` is the index in ``source_names`` of the sources that describe book ``i``
+    (``SOURCE_NAMES``: Wikipedia alone, goodbooks alone, both, an own catalogue's import alone, an own catalogue's
+    import and another source). Books without a map place are left out.
     """
     return _cached(f"map-data:{version.pk}", map_data_signature(version=version), lambda: _build_map_data(version))
 
@@ -98,8 +108,10 @@ def _build_map_data(version: EmbeddingVersion) -> dict:
     rows = list(
         BookVector.objects.filter(version=version, map_x__isnull=False, map_y__isnull=False)
         .order_by("book_id")
-        .values_list("book_id", "map_x", "map_y", "book__title", "book__author", "book__genre", "book__country")
+        .values_list("book_id", "map_x", "map_y", "book__title", "book__author", "book__genre", "book__country",
+                     "book__source")
     )
+    merged = merged_sources_by_book()
     genres = [_first_entry(row[5]) for row in rows]
     countries = [_first_entry(row[6]) for row in rows]
     genre_names, genre_index = _legend(genres)
@@ -118,9 +130,19 @@ def _build_map_data(version: EmbeddingVersion) -> dict:
             genre_index[value] if value or row[0] not in predicted else genre_index.get(predicted[row[0]], other)
             for row, value in zip(rows, genres)],
         "country": [country_index[value] for value in countries],
+        "source": [_source_entry({row[7], *merged.get(row[0], ())}) for row in rows],
         "genre_names": genre_names,
         "country_names": country_names,
+        "source_names": list(SOURCE_NAMES),
     }
+
+
+def _source_entry(sources: set[str]) -> int:
+    """The index in ``SOURCE_NAMES`` of a book that ``sources`` describe."""
+    bundled = sources & {WIKIPEDIA, GOODBOOKS}
+    if bundled != sources:  # an own catalogue's import, alone or with a bundled source
+        return 4 if bundled else 3
+    return {frozenset({WIKIPEDIA}): 0, frozenset({GOODBOOKS}): 1}.get(frozenset(bundled), 2)
 
 
 def _legend(values: list[str]) -> tuple[list[str], dict[str, int]]:

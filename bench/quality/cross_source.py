@@ -23,7 +23,15 @@ parameters (``manage.py train_embeddings --sync``); then, for each, from the act
   40 with most books on both sides, every plural join and a seeded 60 spelling joins, to read by hand;
 * wikilinks that name a book of the catalogue (``books.link_targets``, where the code version has it): how many,
   by how they were resolved, the books they name by source, every resolution by title and author and a seeded 20
-  by identifier, to read by hand.
+  by identifier, to read by hand;
+* islands: the connected components of the k-nearest-neighbour graph (k = 10 and 15, an edge where either book is
+  among the other's k nearest) on the 2-D map and, to tell the layout from the vectors, on the embedding (cosine):
+  how many, their sizes and which sources describe their books (Wikipedia only, goodbooks only, both), for the
+  books one source alone describes the other source's share of such books in their component (against its share
+  in the whole catalogue, what one island would give), and whether the component with most of the Wikipedia-only
+  books is the one with most of the goodbooks-only books; on the map also each side's
+  10 nearest places from the other source against the share a random mix would give, and the distance between
+  the two sides' centres in units of the map's spread (its root-mean-square distance from the centre).
 
 Two catalogues:
 
@@ -63,6 +71,11 @@ from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
 DATABASES = "bookvec_bench_cross"
 """The scratch databases' names start with this (``--databases``), then ``_before`` and ``_after``."""
 NEIGHBOURS = 10
+ISLAND_NEIGHBOURS = (10, 15)
+"""The k of the k-nearest-neighbour graphs whose connected components are the islands: UMAP's own neighbourhood is
+15 books (``recommender.training.layout``)."""
+SIDES = ("wikipedia", "goodbooks", "goodbooks+wikipedia")
+"""Which sources describe a book: Wikipedia only, goodbooks only, both (a merged book)."""
 SEED = 2026
 NOT_FED_IN = ("votes_recall@20", "votes_ndcg@20", "shelf_recall@20", "shelf_ndcg@20", "country_knn_accuracy@10",
               "genre_knn_accuracy@10", "heldout_auc")
@@ -288,6 +301,7 @@ def _neighbour_figures(database_url: str) -> dict:
                         if "same_author_precision" in name or name in NOT_FED_IN or name == "data"},
         "same_author_precision@5": _same_author_precision(rows, described, nearest),
         "genres": _genre_figures(database_url),
+        "islands": _island_figures(places, vectors, label, nearest_on_map),
     }
     history = [i for i, title in enumerate(titles) if title == "The History of The Hobbit"]
     if history:
@@ -299,6 +313,71 @@ def _neighbour_figures(database_url: str) -> dict:
                                             "has_the_hobbit": bool(hobbit) and hobbit[0] <= NEIGHBOURS}
     figures["_bridged_index"] = {"titles": [wikipedia_title.get(book_id) for book_id in ids],
                                  "crosses": crosses.tolist(), "crosses_on_map": crosses_on_map.tolist()}
+    return figures
+
+
+def _island_figures(places: np.ndarray, vectors: np.ndarray, label: list[str], on_map: np.ndarray) -> dict:
+    """The islands of the map and of the embedding (see the module's docstring), by which sources describe books;
+    ``on_map``: each book's ``NEIGHBOURS`` nearest places."""
+    label = np.array(label)
+    figures: dict = {}
+    for space, points in (("map", places), ("embedding", vectors)):
+        if space == "map":
+            squared = (points ** 2).sum(axis=1)
+            similarity = -(squared[:, None] + squared[None, :] - 2 * points @ points.T)
+        else:
+            similarity = points @ points.T
+        order = _nearest(similarity, max(ISLAND_NEIGHBOURS))
+        del similarity
+        for k in ISLAND_NEIGHBOURS:
+            figures[f"{space}_k{k}"] = _components(order[:, :k], label)
+    mixing = {}
+    for side, other in (("wikipedia", "goodbooks"), ("goodbooks", "wikipedia")):
+        mine = np.flatnonzero(label == side)
+        theirs = np.char.find(label.astype(str), other) >= 0
+        if not len(mine):
+            continue
+        mixing[side] = {"books": len(mine),
+                        "map_neighbours_described_by_other_source": round(float(theirs[on_map[mine]].mean()), 4),
+                        "with_one_among_10": round(float(theirs[on_map[mine]].any(axis=1).mean()), 4),
+                        "if_mixed_at_random": round(float(theirs.mean()), 4)}
+    figures["map_mixing"] = mixing
+    centres = {side: places[label == side].mean(axis=0) for side in ("wikipedia", "goodbooks") if (label == side).any()}
+    if len(centres) == 2:
+        spread = float(np.sqrt(((places - places.mean(axis=0)) ** 2).sum(axis=1).mean()))
+        figures["map_centres_apart_in_spreads"] = round(
+            float(np.linalg.norm(centres["wikipedia"] - centres["goodbooks"])) / spread, 3)
+    return figures
+
+
+def _components(neighbours: np.ndarray, label: np.ndarray) -> dict:
+    """The connected components of the undirected graph joining each row to its ``neighbours``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(neighbours)
+    graph = coo_matrix((np.ones(neighbours.size), (np.repeat(np.arange(n), neighbours.shape[1]), neighbours.ravel())),
+                       shape=(n, n))
+    count, component = connected_components(graph, directed=False)
+    sizes = np.bincount(component, minlength=count)
+    mix = [{side: int(((component == c) & (label == side)).sum()) for side in SIDES} for c in range(count)]
+    largest = np.argsort(-sizes, kind="stable")
+    figures = {"components": int(count), "sizes": sizes[largest].tolist()[:20],
+               "largest_share": round(float(sizes.max()) / n, 4),
+               "largest_described_by": [{"books": int(sizes[c]), **mix[c]} for c in largest[:6]]}
+    single = {side: int((label == side).sum()) for side in ("wikipedia", "goodbooks")}
+    for side, other in (("wikipedia", "goodbooks"), ("goodbooks", "wikipedia")):
+        books = np.flatnonzero(label == side)
+        if len(books):
+            # Among the books one source alone describes in a book's component, the other source's share: 0 where
+            # each source has islands of its own, the share in the whole catalogue where they share one island.
+            shares = [mix[c][other] / (mix[c][other] + mix[c][side]) for c in component[books]]
+            figures[f"{side}_component_share_of_the_other_source"] = round(float(np.mean(shares)), 4)
+            figures[f"{side}_component_share_of_the_other_source_in_one_island"] = round(
+                single[other] / (single[other] + single[side]), 4)
+    if (label == "wikipedia").any() and (label == "goodbooks").any():
+        figures["wikipedia_and_goodbooks_mostly_in_one_component"] = bool(
+            np.argmax([m["wikipedia"] for m in mix]) == np.argmax([m["goodbooks"] for m in mix]))
     return figures
 
 
@@ -382,6 +461,14 @@ def _summary(figures: dict) -> dict:
         "share_with_a_vocabulary_genre": pair("genres", "share_with_a_vocabulary_genre"),
         "map_other_share": pair("map_genres", "other_share"),
         "map_not_given_share": pair("map_genres", "not_given_share"),
+        **{f"islands_{space}_k{k}_{name}": pair("islands", f"{space}_k{k}", name)
+           for space in ("map", "embedding") for k in ISLAND_NEIGHBOURS
+           for name in ("components", "largest_share", "wikipedia_and_goodbooks_mostly_in_one_component")},
+        "islands_map_wikipedia_neighbours_described_by_goodbooks": pair(
+            "islands", "map_mixing", "wikipedia", "map_neighbours_described_by_other_source"),
+        "islands_map_goodbooks_neighbours_described_by_wikipedia": pair(
+            "islands", "map_mixing", "goodbooks", "map_neighbours_described_by_other_source"),
+        "islands_map_centres_apart_in_spreads": pair("islands", "map_centres_apart_in_spreads"),
     }
 
 

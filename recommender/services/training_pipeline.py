@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +37,7 @@ from recommender.training.layout import book_layout
 from recommender.training.params import TrainingParams
 from recommender.training.quality import embeddings_evaluate, quality_gate
 from recommender.training.shelf_model import train_shelf_model
+from recommender.training.sources import centred, link_offsets, source_offsets
 
 if TYPE_CHECKING:  # the trainer imports TensorFlow, which web processes must not pay for
     from recommender.training.trainer import ProgressCallback
@@ -115,6 +117,10 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     lap("read_pairs", "training")
 
     trained = train_embeddings(data.pairs, params, on_progress=progress, should_stop=progress.should_stop)
+    # What only says which source described a book comes out of every vector (recommender/training/sources.py).
+    offsets, counts["sources_centred"] = source_offsets(trained.book_vectors, data.sources)
+    trained = replace(trained, book_vectors=centred(trained.book_vectors, offsets), link_vectors=centred(
+        trained.link_vectors, link_offsets(offsets, data.pairs.book_index, data.pairs.link_index, data.pairs.n_links)))
     timings["train_optimisation"] = round(trained.seconds, 3)
     timings["pairs_per_second"] = round(trained.pairs_per_second, 1)
     lap("train", "fitting the shelf model")

@@ -101,7 +101,7 @@ def same_author_precision(neighbour_ids: np.ndarray, authors: Sequence[str | Non
     """Mean share of a book's k nearest books written by its author, over books whose author has >= 2 books
     (of ``rows`` only, when given: the books whose neighbour lists were computed)."""
     codes, counts = _label_codes(authors)
-    eligible = (codes >= 0) & (counts[codes] >= 2) & _among(rows, len(codes))
+    eligible = (codes >= 0) & (counts[np.maximum(codes, 0)] >= 2 if len(counts) else False) & _among(rows, len(codes))
     hits = codes[neighbour_ids[eligible, :k]] == codes[eligible, None]
     return float(hits.mean()) if eligible.any() else float("nan")
 

@@ -1,5 +1,5 @@
 // The map of books: every book of the active embedding version drawn with regl-scatterplot (WebGL),
-// coloured by genre or country, with hover titles, click-to-open, search + nearest neighbours, and a
+// coloured by genre, country or source, with hover titles, click-to-open, search + nearest neighbours, and a
 // "only my shelves" filter. The container's data-drawn-points says how many points are on screen.
 (function () {
   "use strict";

@@ -23,6 +23,13 @@ def test_the_bundled_sample_is_trained_before_and_after_and_its_bridged_books_me
     assert "links_naming_a_book" not in figures["before"]["links_naming_books"], "no link targets before"
     assert named["links_naming_a_book"] == named["by_method"]["identifier"] + named["by_method"]["title-author"] > 0
     assert any(row["link"] == "The Hobbit" and row["book"] == "The Hobbit" for row in named["title_author"])
+    islands = figures["after"]["islands"]
+    for graph in ("map_k10", "map_k15", "embedding_k10", "embedding_k15"):
+        assert sum(islands[graph]["sizes"]) <= figures["after"]["books_with_vectors"]
+        assert sum(component["books"] for component in islands[graph]["largest_described_by"]) <= sum(
+            islands[graph]["sizes"])
+    assert 0 <= islands["map_mixing"]["wikipedia"]["map_neighbours_described_by_other_source"] <= 1
+    assert figures["summary"]["islands_map_k15_components"][1] == islands["map_k15"]["components"] >= 1
     joined = figures["after"]["vocabulary"]
     assert figures["before"]["vocabulary"] == {}, "no vocabulary before"
     assert joined["joined_wikilinks"] == sum(joined["by_rule"].values()) > 0

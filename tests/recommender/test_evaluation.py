@@ -67,6 +67,10 @@ def test_metrics_on_some_rows_count_only_those_books():
     assert label_knn_accuracy(neighbours, genres, k=1, rows=np.array([2, 3])) == pytest.approx(0.5)
 
 
+def test_same_author_precision_of_a_catalogue_without_authors_is_not_a_number():
+    assert np.isnan(same_author_precision(np.array([[1], [0]]), ["", None], k=1))
+
+
 def test_same_author_precision_and_label_accuracy():
     neighbours = np.array([[1, 2], [0, 2], [0, 1], [0, 1]])
     authors = ["tolstoy", "tolstoy", "gogol", None]

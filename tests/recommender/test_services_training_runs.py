@@ -1,10 +1,12 @@
 """Training runs end to end on a real database and real TensorFlow (tiny planted catalogue)."""
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from books.models import Book, BookLink, Link
 from recommender.models import BookVector, EmbeddingVersion, LinkVector, ShelfVector, TrainingRun
 from recommender.selectors import active_version, similar_books
 from recommender.services.training_pipeline import _Progress, training_run_execute
@@ -17,6 +19,7 @@ from recommender.services.training_runs import (
     training_run_request,
     training_runs_fail_dead,
 )
+from recommender.training import sources
 from recommender.vectors import book_index_name, link_index_name
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue
 
@@ -205,3 +208,53 @@ def test_a_run_past_the_time_limit_stops_and_fails(settings):
 
     assert run.status == TrainingRun.Status.FAILED and "time limit of 0 s exceeded" in run.error
     assert not EmbeddingVersion.objects.exists()
+
+
+def _two_source_catalogue(topics: int = 4, books_per_topic: int = 25) -> dict[int, int]:
+    """``MIN_SOURCE_BOOKS`` Wikipedia and as many goodbooks books on shared topics: each source's books link to its
+    own vocabulary's links of their topic (wikilinks, reader tags), and every book to one link of its topic both
+    sources use (as a genre is). Returns each book's topic."""
+    rng = np.random.default_rng(1)
+    topic_of_book = {}
+    shared = Link.objects.bulk_create([Link(name=f"shared {t}", display_name=f"Shared {t}", kind=Link.Kind.TAG)
+                                       for t in range(topics)])
+    for source, kind in (("wikipedia", Link.Kind.WIKILINK), ("goodbooks", Link.Kind.TAG)):
+        own = Link.objects.bulk_create([Link(name=f"{source} {t}-{j}", display_name=f"{source} {t}-{j}", kind=kind)
+                                        for t in range(topics) for j in range(6)])
+        books = Book.objects.bulk_create([
+            Book(external_id=f"{source}:{source} {t}-{i}", source=source, title=f"{source} {t}-{i}")
+            for t in range(topics) for i in range(books_per_topic)])
+        links = []
+        for index, book in enumerate(books):
+            topic_of_book[book.pk] = topic = index // books_per_topic
+            links.append(BookLink(book=book, link=shared[topic]))
+            links += [BookLink(book=book, link=own[topic * 6 + j]) for j in rng.choice(6, 4, replace=False)]
+        BookLink.objects.bulk_create(links)
+    return topic_of_book
+
+
+def _source_gap(version) -> float:
+    """How far apart the two sources' mean published vectors are."""
+    rows = BookVector.objects.filter(version=version).values_list("book__source", "embedding")
+    vectors = {source: np.array([np.asarray(v) for s, v in rows if s == source]) for source in ("wikipedia", "goodbooks")}
+    return float(np.linalg.norm(vectors["wikipedia"].mean(axis=0) - vectors["goodbooks"].mean(axis=0)))
+
+
+def test_each_sources_books_are_centred_on_their_own_mean(monkeypatch):
+    assert sources.MIN_SOURCE_BOOKS == 100
+    _two_source_catalogue()
+    monkeypatch.setattr(sources, "MIN_SOURCE_BOOKS", 10**6)  # as the code before: no source is centred
+    kept = train()
+    gap_kept = _source_gap(EmbeddingVersion.objects.get(training_run=kept))
+    monkeypatch.undo()
+
+    taken_out = train()
+
+    assert kept.metrics["data"]["sources_centred"] == []
+    assert taken_out.status == TrainingRun.Status.SUCCEEDED
+    assert taken_out.metrics["data"]["sources_centred"] == ["goodbooks", "wikipedia"]
+    version = EmbeddingVersion.objects.get(training_run=taken_out)
+    assert _source_gap(version) < 0.2 * gap_kept, (gap_kept, _source_gap(version))
+    links = np.array([np.asarray(v) for v in LinkVector.objects.filter(version=version)
+                      .values_list("embedding", flat=True)])
+    assert np.allclose(np.linalg.norm(links, axis=1), 1, atol=1e-4), "links are centred and normalised too"

@@ -127,6 +127,8 @@ def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embed
 
     page.get_by_label("Country").check()
     assert "Russia" in page.locator("#map-legend").inner_text()
+    page.get_by_label("Source").check()
+    assert page.locator("#map-legend").inner_text().split() == ["Wikipedia", "41"], "one source, with its count"
 
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-drawn-points='41']")

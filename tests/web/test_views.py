@@ -2,8 +2,9 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from books.models import Shelf, ShelfEntry
+from books.models import Book, BookMerge, Shelf, ShelfEntry
 from books.services import shelf_add_book, shelf_create, shelves_ensure_standard
 from recommender.models import DismissedBook, TrainingRun
 from tests.factories import make_book
@@ -21,7 +22,7 @@ def shelf_of(user, kind):
 
 
 def test_home_shows_popular_books_and_the_embeddings_state(client, embeddings, django_assert_max_num_queries):
-    with django_assert_max_num_queries(14):  # the map teaser: its cache key reads the reviews, its build the predictions
+    with django_assert_max_num_queries(15):  # the map teaser: its cache key reads the reviews, its build the predictions, merges
         page = client.get(reverse("home"))
     html = page.content.decode()
     assert "War and Peace" in html, "the most popular book is on the home page"
@@ -431,13 +432,30 @@ def test_refresh_steps_through_other_recommendations(client, user, embeddings, g
 
 
 def test_map_points_are_every_placed_book_with_legends(client, embeddings, genre_catalogue, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):  # 7, the reviews in the ETag's and the cache's key, the predicted genres
+    with django_assert_max_num_queries(11):  # 7, the reviews in the ETag's and the cache's key, the predicted genres, the merges
         data = client.get(reverse("map_points")).json()
     assert len(data["ids"]) == len(data["x"]) == len(data["titles"]) == 41
     assert all(-1 <= value <= 1 for value in data["x"] + data["y"])
     war = data["ids"].index(genre_catalogue["war_and_peace"].pk)
     assert data["genre_names"][data["genre"][war]] == "Historical novel"
     assert data["country_names"][data["country"][war]] == "Russia"
+
+
+def test_map_points_say_which_sources_describe_each_book(client, embeddings, genre_catalogue):
+    wikipedia, goodbooks, merged, undone, own, own_merged = genre_catalogue["books"][:6]
+    Book.objects.filter(pk=goodbooks.pk).update(source="goodbooks", external_id="goodbooks:2")
+    Book.objects.filter(pk=own.pk).update(source="openlibrary", external_id="openlibrary:OL1W")
+    for book, source, undone_at in ((merged, "goodbooks", None), (undone, "goodbooks", timezone.now()),
+                                    (own_merged, "openlibrary", None)):
+        BookMerge.objects.create(book=book, source=source, external_id=f"{source}:{book.pk}", undone_at=undone_at,
+                                 method=BookMerge.Method.TITLE_AUTHOR, reason="same title and author")
+
+    data = client.get(reverse("map_points")).json()
+    shown = {book_id: data["source_names"][index] for book_id, index in zip(data["ids"], data["source"], strict=True)}
+    assert [shown[book.pk] for book in (wikipedia, goodbooks, merged, undone, own, own_merged)] == [
+        "Wikipedia", "goodbooks-10k", "Wikipedia and goodbooks-10k", "Wikipedia", "Own catalogue import",
+        "Own catalogue import and others"], "an undone merge no longer counts"
+    assert len(data["source"]) == len(data["ids"]) == 41
 
 
 def test_map_points_revalidate_with_an_etag(client, embeddings):
