@@ -92,6 +92,9 @@ def _training(r: dict) -> str:
         ("seconds per epoch (mean)", b["epoch_seconds_mean"], ref["epoch_seconds_mean"], "", ""),
         ("true pairs per second", f"{b['pairs_per_second']:,}", f"{ref['pairs_per_second']:,}",
          f"**{s['throughput_ratio']}x**", f"≥ 10x: {_met(s['throughput_met'])}"),
+        *([("CPU microseconds a true pair (every thread; the load does not change it)",
+            b["cpu_microseconds_per_pair"], ref["cpu_microseconds_per_pair"], f"**{s['cpu_ratio']}x**", "")]
+          if "cpu_ratio" in s else []),
         ("examples per second (pairs + negatives)", f"{b['examples_per_second']:,}", f"{ref['examples_per_second']:,}",
          f"{b['examples_per_second'] / ref['examples_per_second']:.2f}x", ""),
         ("held-out link AUC", b["heldout_link_auc"], ref["heldout_link_auc"],
@@ -116,8 +119,18 @@ def _training(r: dict) -> str:
         f"{p.get('group_size')} — the other links of a pair's group are its in-batch negatives — plus "
         f"{p.get('drawn_negatives')} links and books drawn per group by degree^{p.get('negative_power')}, negatives "
         f"weighing {p.get('negatives_per_positive')}x a pair, plain gradient descent at learning rate "
-        f"{p.get('learning_rate')}). Each ran in its own process, one after the other"
-        + (f", in {len(r['paired_runs'])} pairs (reference and Bookvec's default back to back, the order "
+        f"{p.get('learning_rate')}"
+        + (f" falling linearly to {p['learning_rate_end']}x it by the last step"
+           if p.get("learning_rate_end", 1.0) != 1.0 else "")
+        + "). Each ran in its own process, one after the other"
+        + (f", in {len(r['paired_runs'])} pairs: each reference run bracketed by a run of Bookvec's default just "
+           "before and just after it (Bookvec, reference, Bookvec, reference, …, Bookvec: the run between two "
+           "references serves both), the pair's ratio the lower of the reference against either, so that whatever "
+           "load the reference's ~10 minutes met, a Bookvec run next to it met it too; the table is the first "
+           "Bookvec run and the first reference, the throughput ratio the lowest of all pairs, the CPU ratio the "
+           "lowest of all pairs (the reference's CPU a pair against the dearer of its two Bookvec runs')."
+           if "paired_runs" in r and "cpu_ratio" in s else
+           f", in {len(r['paired_runs'])} pairs (reference and Bookvec's default back to back, the order "
            "alternating, so that both of a pair meet the same load on the shared machine); the table is the first "
            "pair, the throughput ratio the lowest of all pairs." if "paired_runs" in r else "."),
         "",
@@ -179,13 +192,27 @@ def _training(r: dict) -> str:
 
 
 def _paired_runs(pairs: list[dict]) -> list[str]:
-    """The table of every paired run: each trainer's pairs a second, the ratio, the load each met."""
-    rows = ["| pair | order | Bookvec true pairs/s | reference true pairs/s | ratio | Bookvec / reference loop (s) | "
-            "load average (1 min) at each start |", "|---|---|---|---|---|---|---|"]
-    rows += [f"| {p['pair']} | {' then '.join(p['order'])} | {p['bookvec_pairs_per_second']:,} | "
-             f"{p['reference_pairs_per_second']:,} | **{p['throughput_ratio']}x** | {p['bookvec_train_seconds']} / "
-             f"{p['reference_train_seconds']} | "
-             f"{', '.join(f'{name} {load[0]}' for name, load in p['load_average_at_start'].items())} |" for p in pairs]
+    """The table of every paired run: each trainer's pairs a second (and CPU a pair), the ratio, the load each met."""
+    if "throughput_ratios_before_after" not in pairs[0]:
+        rows = ["| pair | order | Bookvec true pairs/s | reference true pairs/s | ratio | Bookvec / reference loop (s) | "
+                "load average (1 min) at each start |", "|---|---|---|---|---|---|---|"]
+        rows += [f"| {p['pair']} | {' then '.join(p['order'])} | {p['bookvec_pairs_per_second']:,} | "
+                 f"{p['reference_pairs_per_second']:,} | **{p['throughput_ratio']}x** | {p['bookvec_train_seconds']} / "
+                 f"{p['reference_train_seconds']} | "
+                 f"{', '.join(f'{name} {load[0]}' for name, load in p['load_average_at_start'].items())} |"
+                 for p in pairs]
+        return [*rows, ""]
+    rows = ["| pair | true pairs/s: Bookvec before / reference / Bookvec after | ratio against before / after | "
+            "pair's ratio | loop (s) | CPU µs a true pair: before / reference / after | CPU ratio | "
+            "load average (1 min) at each start |", "|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {p['pair']} | {p['bookvec_before_pairs_per_second']:,} / {p['reference_pairs_per_second']:,} / "
+             f"{p['bookvec_after_pairs_per_second']:,} | "
+             f"{' / '.join(f'{ratio}x' for ratio in p['throughput_ratios_before_after'])} | "
+             f"**{p['throughput_ratio']}x** | {p['bookvec_before_train_seconds']} / {p['reference_train_seconds']} / "
+             f"{p['bookvec_after_train_seconds']} | {p['bookvec_before_cpu_microseconds_per_pair']} / "
+             f"{p['reference_cpu_microseconds_per_pair']} / {p['bookvec_after_cpu_microseconds_per_pair']} | "
+             f"{p['cpu_ratio']}x | {' / '.join(str(load[0]) for load in p['load_average_at_start'].values())} |"
+             for p in pairs]
     return [*rows, ""]
 
 

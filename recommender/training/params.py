@@ -120,6 +120,7 @@ BOUNDS: dict[str, Bound] = {
     "negative_power": Bound(float, 0, 1),
     "reject_true_pairs": Bound(bool),
     "learning_rate": Bound(float, 0, 10, low_open=True),
+    "learning_rate_end": Bound(float, 0, 1),
     "shelf_weight": Bound(float, 0, 1000),
     "holdout_fraction": Bound(float, 0, 0.5, high_open=True),
     "min_books_per_link": Bound(int, 1),
@@ -180,6 +181,8 @@ class TrainingParams:
     """Leave out negatives that are true pairs: no better (goodbooks AUC 0.943 against 0.941) and 1.4x slower."""
     learning_rate: float = 0.05
     """Step size for the summed loss of a step's true pairs: Wikipedia same-author precision@5 0.562."""
+    learning_rate_end: float = 1.0
+    """The step size falls linearly over the run's steps from ``learning_rate`` to this share of it (1: constant)."""
 
     # Data
     shelf_weight: float = 1.0
