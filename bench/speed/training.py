@@ -56,6 +56,8 @@ from bench.support.original_reference import EPOCHS, prepare, read_books, train_
 PAIRED_RUNS = 3
 TARGET = 10.0
 BRACKET = ("bookvec_before", "reference", "bookvec_after")
+REGRESSION_RATE = {"learning_rate": 0.05, "learning_rate_end": 1.0}
+"""The rate regression wants (``TrainingParams.variant``), for the other variant's run."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,6 +209,7 @@ def _train_in_this_process(args) -> None:
     if args.worker == "bookvec":
         params = TrainingParams(**({"epochs": args.bookvec_epochs} if args.bookvec_epochs else {}),
                                 **({"variant": args.bookvec_variant} if args.bookvec_variant else {}),
+                                **(REGRESSION_RATE if args.bookvec_variant == "regression" else {}),
                                 reject_true_pairs=args.bookvec_reject_true_pairs)
         result = train_embeddings(pairs, params)
         negatives = params.group_size - 1 + 2 * params.drawn_negatives

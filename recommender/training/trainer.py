@@ -163,7 +163,8 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
                 loss = step_loss(model, book[:per_step], link[:per_step], book[per_step:], link[per_step:],
                                  *(counted[step] for counted in negatives),
                                  group_size=sampler.group_size, drawn_negatives=sampler.drawn_negatives,
-                                 negative_weight=params.negatives_per_positive)
+                                 negative_weight=params.negatives_per_positive,
+                                 drawn_weight=params.drawn_negative_weight)
             heads = [model.head] if model.head is not None else []
             gradients = tape.gradient(loss, gathered + heads)
             for table, index, gradient in zip(tables, rows, gradients):
