@@ -117,8 +117,10 @@ def _training(r: dict) -> str:
         f"{ref.get('variant', 'regression')}, Adam defaults. Bookvec: `train_embeddings` with its defaults "
         f"({p.get('embedding_dim')}-d, {p.get('variant')}, batch {p.get('batch_size')} true pairs in groups of "
         f"{p.get('group_size')} — the other links of a pair's group are its in-batch negatives — plus "
-        f"{p.get('drawn_negatives')} links and books drawn per group by degree^{p.get('negative_power')}, negatives "
-        f"weighing {p.get('negatives_per_positive')}x a pair, plain gradient descent at learning rate "
+        f"{p.get('drawn_negatives')} links and books drawn per group by degree^{p.get('negative_power')}"
+        + (f", each counting {p['drawn_negative_weight']:g}x an in-group one" if p.get("drawn_negative_weight", 1) != 1
+           else "")
+        + f", negatives weighing {p.get('negatives_per_positive')}x a pair, plain gradient descent at learning rate "
         f"{p.get('learning_rate')}"
         + (f" falling linearly to {p['learning_rate_end']}x it by the last step"
            if p.get("learning_rate_end", 1.0) != 1.0 else "")
@@ -140,7 +142,11 @@ def _training(r: dict) -> str:
         f"Throughput target (≥ 10x in every pair): {_met(s['throughput_met'])}. Quality target (equal or better AUC and "
         f"genre precision): {_met(s['quality_met'])} by the default variant ({p.get('variant')}).",
         "",
-        *([f"The other variant ({s['other_variant']}), same run, same data: "
+        *([f"The other variant ({s['other_variant']}"
+           + (f", at learning rate {r['bookvec_other_variant']['params']['learning_rate']} constant, the rate it wants"
+              if r["bookvec_other_variant"].get("params", {}).get("learning_rate_end", 0) == 1
+              and p.get("learning_rate_end", 1) != 1 else "")
+           + "), same run, same data: "
            f"{r['bookvec_other_variant']['pairs_per_second']:,} true pairs a second "
            f"(**{s['other_variant_throughput_ratio']}x** the reference), held-out link AUC {s['other_variant_auc']}, "
            f"same-genre precision@10 {s['other_variant_genre_p10']}: quality target "
