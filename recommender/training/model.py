@@ -41,14 +41,16 @@ class EmbeddingModel(tf.Module):
 
 def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_books: tf.Tensor,
               drawn_links: tf.Tensor, book_negatives: tf.Tensor | None = None, link_negatives: tf.Tensor | None = None,
-              *, group_size: int, drawn_negatives: int, negative_weight: float) -> tf.Tensor:
+              *, group_size: int, drawn_negatives: int, negative_weight: float,
+              drawn_weight: float = 1.0) -> tf.Tensor:
     """The loss of one step from the embedding rows it gathered.
 
     ``books[i]`` and ``links[i]`` are the rows of true pair i, in consecutive groups of ``group_size``;
     ``drawn_books`` and ``drawn_links`` hold ``drawn_negatives`` drawn rows for every group. A pair's
     negatives are its book against the group's other links and drawn links, and its link against the
     group's drawn books (only where ``book_negatives`` / ``link_negatives`` say it is not a true pair, when
-    given: ``EpochBatches``); their mean loss counts ``negative_weight`` times the pair's own.
+    given: ``EpochBatches``); their mean loss counts ``negative_weight`` times the pair's own, a drawn negative
+    counting ``drawn_weight`` times an in-group one in that mean.
     """
     dim = books.shape[-1]
     book = tf.reshape(tf.math.l2_normalize(books, axis=1), (-1, group_size, dim))
@@ -59,7 +61,7 @@ def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_b
     drawn_link = tf.reshape(tf.math.l2_normalize(drawn_links, axis=1), (groups, drawn, dim))
 
     loss = tf.reduce_mean(model.loss(tf.reduce_sum(book * link, axis=-1), positive=True))
-    n_negatives = group_size - 1 + 2 * drawn
+    n_negatives = group_size - 1 + 2 * drawn * drawn_weight
     if negative_weight == 0 or n_negatives == 0:
         return loss
     book_vs_links = tf.matmul(book, tf.concat([link, drawn_link], axis=1), transpose_b=True)  # [groups, S, S + P]
@@ -70,6 +72,9 @@ def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_b
     else:
         counted_links = tf.reshape(tf.cast(book_negatives, book_vs_links.dtype), tf.shape(book_vs_links))
         counted_books = tf.reshape(tf.cast(link_negatives, link_vs_books.dtype), tf.shape(link_vs_books))
+    if drawn_weight != 1:
+        counted_links *= tf.concat([tf.ones(group_size), tf.fill([drawn], drawn_weight)], 0)
+        counted_books *= drawn_weight
     negatives = (tf.reduce_sum(model.loss(book_vs_links, positive=False) * counted_links)
                  + tf.reduce_sum(model.loss(link_vs_books, positive=False) * counted_books))
     return loss + negative_weight * negatives / (groups * group_size * n_negatives)

@@ -48,6 +48,7 @@ class TrainedEmbeddings:
     heldout_auc: float | None  # link-prediction AUC on held-out pairs; None when nothing was held out
     pairs_per_second: float  # true pairs trained per second (each comes with its negatives)
     seconds: float  # wall time of the optimisation loop
+    cpu_seconds: float  # CPU time of this process (every thread) during the loop: what the loop costs, whatever the load
     n_train_pairs: int
     n_heldout_pairs: int
 
@@ -75,13 +76,12 @@ def train_embeddings(
     sampler = BatchSampler(train, params, np.random.default_rng([params.seed, 2]))
 
     model = EmbeddingModel(pairs.n_books, pairs.n_links, params)
-    run_steps = _compiled_steps(model, sampler, params)
-
     steps = sampler.steps_per_epoch
     epochs = epochs_to_run(params, steps)
+    run_steps = _compiled_steps(model, sampler, params, epochs)
     chunk = params.progress_every_steps
     history: list[float] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bookvec-sampler") as sampling:
         next_epoch = sampling.submit(sampler.epoch)  # each epoch is drawn while the one before trains
         for epoch in range(1, epochs + 1):
@@ -93,12 +93,14 @@ def train_embeddings(
                 if should_stop is not None and should_stop():
                     raise TrainingCancelled(f"cancelled in epoch {epoch} at step {start}")
                 stop = min(start + chunk, steps)
-                loss = float(run_steps(tf.constant(start), tf.constant(stop), *batches))
+                done = (epoch - 1) * steps  # steps of the run before this epoch's first
+                loss = float(run_steps(tf.constant(start), tf.constant(stop), tf.constant(done), *batches))
                 epoch_loss += loss * (stop - start)
                 if on_progress is not None:
                     on_progress(epoch, epochs, stop, steps, loss)
             history.append(epoch_loss / steps)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
 
     book_vectors = _l2_normalised(model.book_embedding.numpy())
     link_vectors = _l2_normalised(model.link_embedding.numpy())
@@ -113,6 +115,7 @@ def train_embeddings(
         heldout_auc=auc,
         pairs_per_second=epochs * steps * sampler.pairs_per_step / seconds,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         n_train_pairs=len(train),
         n_heldout_pairs=len(heldout),
     )
@@ -133,22 +136,25 @@ def _configure_tensorflow(params: TrainingParams) -> None:
         pass  # TensorFlow already initialised its thread pools in this process.
 
 
-def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: TrainingParams):
+def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: TrainingParams, epochs: int):
     """An XLA-compiled function running steps ``start`` to ``stop`` of an epoch; returns their mean loss.
 
     The gradient is taken for the summed loss of a step's true pairs (the mean times ``pairs_per_step``), so
     that ``learning_rate`` means the same whatever the batch size; the classification head, two numbers
     shared by every pair, steps by the gradient of the mean loss.
     """
-    rate = params.learning_rate
+    first_rate = params.learning_rate
+    # The rate falls linearly from ``learning_rate`` at the first step to ``learning_rate_end`` x it after the last.
+    fall = (1.0 - params.learning_rate_end) / (epochs * sampler.steps_per_epoch)
     per_step = sampler.pairs_per_step
     tables = (model.book_embedding, model.link_embedding)
 
     @tf.function(jit_compile=True)
-    def run_steps(start, stop, books, links, drawn_books, drawn_links, *negatives):
+    def run_steps(start, stop, done, books, links, drawn_books, drawn_links, *negatives):
         total = tf.constant(0.0)
         step = start
         while step < stop:  # not ``tf.range``: XLA compiles a range's bounds in, once per chunk
+            rate = first_rate * (1.0 - fall * tf.cast(done + step, tf.float32))
             rows = (tf.concat([books[step], drawn_books[step]], 0), tf.concat([links[step], drawn_links[step]], 0))
             gathered = [tf.gather(table, index) for table, index in zip(tables, rows)]
             with tf.GradientTape() as tape:
@@ -157,7 +163,8 @@ def _compiled_steps(model: EmbeddingModel, sampler: BatchSampler, params: Traini
                 loss = step_loss(model, book[:per_step], link[:per_step], book[per_step:], link[per_step:],
                                  *(counted[step] for counted in negatives),
                                  group_size=sampler.group_size, drawn_negatives=sampler.drawn_negatives,
-                                 negative_weight=params.negatives_per_positive)
+                                 negative_weight=params.negatives_per_positive,
+                                 drawn_weight=params.drawn_negative_weight)
             heads = [model.head] if model.head is not None else []
             gradients = tape.gradient(loss, gathered + heads)
             for table, index, gradient in zip(tables, rows, gradients):

@@ -30,7 +30,11 @@ def test_every_benchmark_runs_on_tiny_data_and_writes_its_figures(run_bench):
     training = figures["training"]
     assert training["bookvec_other_variant"]["params"]["variant"] != training["bookvec"]["params"]["variant"]
     assert 0 <= figures["training"]["bookvec"]["heldout_link_auc"] <= 1
-    assert [run["order"] for run in training["paired_runs"]] == [["reference", "bookvec"], ["bookvec", "reference"]]
+    assert [run["order"] for run in training["paired_runs"]] == [["bookvec_before", "reference", "bookvec_after"]] * 2
+    assert training["paired_runs"][0]["bookvec_after_pairs_per_second"] == \
+        training["paired_runs"][1]["bookvec_before_pairs_per_second"]  # one Bookvec run between two references
+    for run in training["paired_runs"]:
+        assert run["throughput_ratio"] == min(run["throughput_ratios_before_after"]) and run["cpu_ratio"] > 0
     assert training["summary"]["throughput_ratio"] == min(run["throughput_ratio"] for run in training["paired_runs"])
     assert figures["importing"]["wikipedia_seed"]["books"] == 300
     assert figures["importing"]["goodbooks"]["books"] > 0 and figures["importing"]["goodbooks"]["shelf_entries"] > 0

@@ -16,6 +16,7 @@ from recommender.training import (
     train_embeddings,
 )
 from recommender.training.dataset import BatchSampler, TruePairs
+from recommender.training.model import EmbeddingModel, step_loss
 from recommender.training.trainer import epochs_to_run
 
 FAST = dict(epochs=8, min_steps=0, batch_size=256, embedding_dim=16, progress_every_steps=4)
@@ -37,7 +38,10 @@ def planted_pairs(n_books=300, n_links=150, n_groups=6, links_per_book=8, seed=0
                          [("classification", False), ("regression", False), ("classification", True)])
 def test_trainer_learns_planted_structure(variant, reject_true_pairs):
     pairs = planted_pairs()
-    result = train_embeddings(pairs, TrainingParams(variant=variant, reject_true_pairs=reject_true_pairs, **FAST))
+    # Regression's squared error wants the smaller constant rate (``TrainingParams.variant``).
+    rate = {"learning_rate": 0.05, "learning_rate_end": 1.0} if variant == "regression" else {}
+    result = train_embeddings(pairs, TrainingParams(variant=variant, reject_true_pairs=reject_true_pairs, **FAST,
+                                                    **rate))
 
     assert result.heldout_auc > 0.9
     assert result.book_vectors.shape == (300, 16) and result.link_vectors.shape == (150, 16)
@@ -93,6 +97,46 @@ def test_progress_is_reported_and_cancel_stops_training():
 
     with pytest.raises(TrainingCancelled):
         train_embeddings(pairs, TrainingParams(**FAST), should_stop=should_stop)
+
+
+def test_the_learning_rate_falls_from_the_first_step_on():
+    pairs = planted_pairs(n_books=120, n_links=60)
+    one_step = {**FAST, "epochs": 1, "batch_size": 2048, "holdout_fraction": 0.0}
+
+    def vectors(**params):
+        return train_embeddings(pairs, TrainingParams(**{**one_step, **params})).book_vectors
+
+    # The first step takes the whole rate whatever learning_rate_end says; the steps after it less when it is below 1.
+    np.testing.assert_array_equal(vectors(learning_rate_end=0.0), vectors(learning_rate_end=1.0))
+    falling, constant = vectors(epochs=3, learning_rate_end=0.0), vectors(epochs=3, learning_rate_end=1.0)
+    assert not np.array_equal(falling, constant)
+
+
+@pytest.mark.parametrize("drawn_weight", [1.0, 3.0])
+def test_the_step_loss_weighs_a_pairs_negatives_as_documented(drawn_weight):
+    rng = np.random.default_rng(3)
+    size, drawn, groups, dim = 4, 3, 2, 5
+    books, links = rng.normal(size=(groups * size, dim)), rng.normal(size=(groups * size, dim))
+    drawn_books, drawn_links = rng.normal(size=(groups * drawn, dim)), rng.normal(size=(groups * drawn, dim))
+    params = TrainingParams(variant="regression", embedding_dim=dim)
+    loss = step_loss(EmbeddingModel(2, 2, params), *(np.float32(x) for x in (books, links, drawn_books, drawn_links)),
+                     group_size=size, drawn_negatives=drawn, negative_weight=2, drawn_weight=drawn_weight)
+
+    def unit(x):
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    books, links, drawn_books, drawn_links = map(unit, (books, links, drawn_books, drawn_links))
+    pairs, negatives = [], []
+    for i in range(groups * size):
+        group = range(i // size * size, i // size * size + size)
+        own_drawn = range(i // size * drawn, i // size * drawn + drawn)
+        pairs.append((books[i] @ links[i] - 1) ** 2)
+        in_group = [(books[i] @ links[j] + 1) ** 2 for j in group if j != i]
+        drawn_scores = [(books[i] @ drawn_links[j] + 1) ** 2 for j in own_drawn]
+        drawn_scores += [(links[i] @ drawn_books[j] + 1) ** 2 for j in own_drawn]
+        negatives.append((sum(in_group) + drawn_weight * sum(drawn_scores))
+                         / (len(in_group) + drawn_weight * len(drawn_scores)))
+    assert float(loss) == pytest.approx(np.mean(pairs) + 2 * np.mean(negatives), rel=1e-5)
 
 
 def test_an_epoch_holds_every_pair_once_in_groups_with_drawn_negatives():
@@ -262,7 +306,8 @@ def test_params_round_trip_and_name_the_bad_field():
 
     for field, value in [("epochs", 0), ("variant", "ranking"), ("learning_rate", -1.0), ("holdout_fraction", 0.7),
                          ("negative_power", 2), ("embedding_dim", 3.5), ("removed_links", "to-read"),
-                         ("link_count_power", -1.0), ("link_idf_power", 5), ("group_size", 0), ("drawn_negatives", -1)]:
+                         ("link_count_power", -1.0), ("link_idf_power", 5), ("group_size", 0), ("drawn_negatives", -1),
+                         ("learning_rate_end", 1.5), ("learning_rate_end", -0.1), ("drawn_negative_weight", -1.0)]:
         with pytest.raises(ValueError, match=field):
             TrainingParams.from_dict({field: value})
     with pytest.raises(ValueError, match="colour"):
