@@ -3,11 +3,13 @@
 The worker claims the run, reads the pairs, trains the book–link embeddings with live progress written to
 the row, fits the shelf model (where readers' shelves exist), evaluates, predicts what books lack from their vectors
 (``recommender.services.predictions``; its failure is recorded, never fails the run), publishes a new embedding version
-(COPY, HNSW index, recall check), activates it unless it is clearly worse than the live one, prunes old
-versions, and then indexes the new version's links. Any failure marks the run failed with the error and leaves the live version serving.
+(COPY), activates it unless it is clearly worse than the live one, prunes old versions, and then builds the new
+version's HNSW indexes (the book index checked for recall: one that fails withdraws the version). Any
+failure marks the run failed with the error and leaves the live version serving.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -31,7 +33,13 @@ from recommender.services.run_fence import (
     run_update_running,
     run_versions_discard_inactive,
 )
-from recommender.services.versions import version_index_links, version_publish, versions_prune
+from recommender.services.versions import (
+    AnnRecallTooLow,
+    version_index_books,
+    version_index_links,
+    version_publish,
+    versions_prune,
+)
 from recommender.training.layout import book_layout
 from recommender.training.params import TrainingParams
 from recommender.training.quality import embeddings_evaluate, quality_gate
@@ -49,7 +57,7 @@ HEARTBEAT_SECONDS = 15.0
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
 RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "predict", "publish",
-              "activate_and_prune", "index_links")
+              "activate_and_prune", "index_books", "index_links")
 """A run's stages in the order it goes through them (``TrainingRun.timings`` keeps no order)."""
 
 
@@ -159,7 +167,6 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             **metrics,
             "data": counts,
             "version_id": version.pk,
-            "ann_recall@10": version.ann_recall_at_10,
             "live_version_id": live.pk if live else None,
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
@@ -168,15 +175,21 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
     )
     pruned = versions_prune()
     lap("activate_and_prune")
-    # After going live, so that readers never wait for it (recommender/services/versions.py). The run has
-    # succeeded: a failure here is logged, and the next worker to start builds the index.
+    # After going live, so that readers never wait for them (recommender/services/versions.py). The run has
+    # succeeded: a failure here is logged, and the next worker to start builds what is missing. A book index
+    # failing its recall check has withdrawn the version (logged there).
     try:
+        with contextlib.suppress(AnnRecallTooLow):
+            version_index_books(version=version, ids=data.book_ids, vectors=trained.book_vectors)
+        lap("index_books")
         version_index_links(version=version)
     except Exception:
-        logger.exception("Indexing the links of version %s failed; the next worker to start builds it.", version.pk)
+        logger.exception("Indexing version %s failed; the next worker to start builds its indexes.", version.pk)
     lap("index_links")
     run.refresh_from_db(fields=["metrics", "timings"])
-    TrainingRun.objects.filter(pk=run.pk).update(metrics={**run.metrics, "pruned_versions": pruned},
+    version.refresh_from_db(fields=["ann_recall_at_10", "is_ready"])
+    TrainingRun.objects.filter(pk=run.pk).update(metrics={**run.metrics, "pruned_versions": pruned,
+                                                                                                        "withdrawn": not version.is_ready},
                                                  timings={**run.timings, **timings})
 
 
