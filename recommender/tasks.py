@@ -11,7 +11,7 @@ from django.conf import settings
 from recommender.models import TrainingRun
 from recommender.services.training_pipeline import training_run_execute
 from recommender.services.training_runs import TrainingRunConflict, training_run_request, training_runs_fail_dead
-from recommender.services.versions import versions_index_missing
+from recommender.services.versions import versions_index_links_missing
 
 
 @shared_task(
@@ -43,6 +43,6 @@ def fail_runs_of_dead_workers(sender=None, **kwargs) -> None:
 
 
 @worker_ready.connect
-def index_versions_left_unindexed(sender=None, **kwargs) -> None:
-    """A worker that died between activating a version and indexing it left it without its HNSW indexes."""
-    versions_index_missing()
+def index_links_left_unindexed(sender=None, **kwargs) -> None:
+    """A worker that died between activating a version and indexing its links left it without a link index."""
+    versions_index_links_missing()

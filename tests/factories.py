@@ -98,9 +98,8 @@ class TrainingRunFactory(DjangoModelFactory):
 
 
 class PublishedVersionFactory(factory.Factory):
-    """An embedding version published through ``version_publish`` (binary COPY), activated unless
-    ``activate=False``, and indexed (``version_index_books``: book HNSW index and recall check;
-    ``version_index_links``), as a training run does.
+    """An embedding version published through ``version_publish`` (binary COPY, book HNSW index, recall check),
+    activated unless ``activate=False``, and its links indexed (``version_index_links``), as a training run does.
 
     ``book_vectors`` / ``link_vectors`` map books / links to their vectors; without them every book and link
     in the database gets a random unit vector of ``dimensions`` (seeded). Other keywords (``map_coords``,
@@ -119,12 +118,7 @@ class PublishedVersionFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *, activate, dimensions, seed, book_vectors, link_vectors, **publish):
-        from recommender.services.versions import (
-            version_activate,
-            version_index_books,
-            version_index_links,
-            version_publish,
-        )
+        from recommender.services.versions import version_activate, version_index_links, version_publish
 
         rng = np.random.default_rng(seed)
         book_vectors = book_vectors or _random_vectors(Book.objects.order_by("pk"), dimensions, rng)
@@ -142,7 +136,6 @@ class PublishedVersionFactory(factory.Factory):
             **publish,
         )
         version = version_activate(version=version) if activate else version
-        version_index_books(version=version)
         version_index_links(version=version)
         return version
 

@@ -1,22 +1,21 @@
 """Embedding versions: publishing a run's vectors, checking them, switching them on and off, pruning.
 
-A version is written beside the live one: its rows are bulk-loaded with binary COPY and both vector tables'
-statistics refreshed; the version is then ready, and only a ready version can be activated. Activation and
-rollback flip ``is_active`` in one transaction, so readers see either the old version or the new one, never a mix.
+A version is written beside the live one: its rows are bulk-loaded with binary COPY (``version_write``), then
+a partial HNSW index (cosine) is built over that version's book rows only, then ANN recall@10 is measured
+against exact search on a sample of books (``version_make_ready``). Only then is the version marked ready, and
+only a ready version can be activated. The index build is CPU work in PostgreSQL that takes as much longer as
+the machine is busier (BENCHMARKS.md §4), so a training run does it on a connection of its own while it goes on
+predicting, and waits only for what is left of it. Activation and rollback flip ``is_active`` in one
+transaction, so readers see either the old version or the new one, never a mix.
 
-Its HNSW indexes are built by ``version_index_books`` and ``version_index_links`` once the version is decided on (the training run does it right
-after activating), not before it goes live: building them was most of publishing, CPU work in PostgreSQL that
-took as much longer as the machine was busier (BENCHMARKS.md §4). Until an index exists, a nearest-neighbour
-query of the version is an exact scan of its rows: the same answers, slower (BENCHMARKS.md §4 has the figures).
-The book index is built and its ANN recall@10 checked against exact search in one transaction, so no reader
-ever queries an index that has not passed the check: one that fails is rolled back with its transaction, and
-the version is withdrawn (not ready; if it is live, the version that served before it serves again). The link
-index is built ``CONCURRENTLY`` after it. A worker that dies before both are built leaves the version serving,
-exactly, and the next worker to start builds them (``versions_index_missing``).
+The version's link index (similar links) is built by ``version_index_links`` once the version is decided on
+(the training run does it right after activating), not before it goes live: building it was half of
+publishing (BENCHMARKS.md §4), and without it a similar-links query is still answered, exactly, by a scan of
+the version's listed links (~30 ms at seed scale on a busy machine). It is built ``CONCURRENTLY``, so readers
+of the live version never wait for it; a worker that dies before it is built leaves the version serving, and
+the next worker to start builds it (``versions_index_links_missing``).
 """
 from __future__ import annotations
-
-import logging
 
 import numpy as np
 from django.conf import settings
@@ -43,24 +42,20 @@ from recommender.vectors import (
     vector_sql,
 )
 
-logger = logging.getLogger(__name__)
-
 SIMILAR_LINK_MIN_BOOKS = 4
 """Links used by fewer books keep a vector (new books' vectors are inferred from their links) but are not
 offered as similar links nor put in the link index: the original method kept only links used by 4 books or
 more, and at seed scale the links used by 2 or 3 books are half of all links, so leaving them out halves the
 link index build, the larger part of publishing."""
 MIN_ANN_RECALL_AT_10 = 0.9
-"""A version whose book index finds fewer of the exact 10 nearest books than this never serves from it: the index is
-dropped and the version withdrawn (``version_index_books``)."""
+"""A version whose index finds fewer of the exact 10 nearest books than this is never marked ready."""
 RECALL_SAMPLE_SIZE = 200
 ACTIVATION_LOCK = 0x6C697665  # any constant ("live"): identifies this lock among the database's advisory locks
 LINK_INDEX_LOCK = 0x6C696E6B  # ("link"): one build of a version's link index at a time
-BOOK_INDEX_LOCK = 0x626F6F6B  # ("book"): one build of a version's book index at a time
 
 
 class VersionNotReady(StateConflict, ValueError):
-    """The version cannot go live: its vectors are not written (or its book index failed its check)."""
+    """The version cannot go live: its vectors or index are not written and checked."""
 
 
 class NoPreviousVersion(StateConflict, ValueError):
@@ -85,14 +80,40 @@ def version_publish(
     shelf_book_ids: np.ndarray | None = None,
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
-    """Writes a new, inactive version and makes it ready to go live: vectors COPYed, statistics refreshed.
+    """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``), book HNSW index built
+    and recall checked (``version_make_ready``). On any failure the half-written version is deleted and the error
+    re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet
+    ``MIN_ANN_RECALL_AT_10``.
+    """
+    version = version_write(run=run, book_ids=book_ids, book_vectors=book_vectors, link_ids=link_ids,
+                            link_vectors=link_vectors, map_coords=map_coords, layout_method=layout_method,
+                            metrics=metrics, shelf_model=shelf_model, shelf_book_ids=shelf_book_ids,
+                            link_book_counts=link_book_counts)
+    return version_make_ready(version=version, ids=book_ids, vectors=book_vectors)
 
-    Its HNSW indexes are not built here: ``version_index_books`` (which checks the book index's recall) and
-    ``version_index_links`` build them once the version is live or decided on. ``shelf_model`` (with the database id of each of its books in
-    ``shelf_book_ids``) is written beside the book vectors, in the same transaction. ``link_book_counts`` (how
-    many books use each link) lists only links used by ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links
-    (and in the link index); without it every link is listed. On any failure the half-written version is deleted
-    and the error re-raised; the live version is never touched.
+
+def version_write(
+    *,
+    run: TrainingRun | None,
+    book_ids: np.ndarray,
+    book_vectors: np.ndarray,
+    link_ids: np.ndarray,
+    link_vectors: np.ndarray,
+    map_coords: np.ndarray | None = None,
+    layout_method: str = "",
+    metrics: dict | None = None,
+    shelf_model: ShelfModel | None = None,
+    shelf_book_ids: np.ndarray | None = None,
+    link_book_counts: np.ndarray | None = None,
+) -> EmbeddingVersion:
+    """Writes a new version's vectors, not ready yet (``version_make_ready`` makes it so): book and link vectors
+    COPYed in one transaction, both tables' statistics refreshed.
+
+    ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside the book
+    vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists only links used by
+    ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index, which ``version_index_links``
+    builds); without it every link is listed. On any failure the half-written version is deleted and the error
+    re-raised.
     """
     dimensions = int(book_vectors.shape[1])
     with transaction.atomic():
@@ -112,64 +133,39 @@ def version_publish(
     try:
         with connection.cursor() as cursor:
             # Fresh statistics for both tables: without them the planner takes the new version for a handful of
-            # rows (it would read them all for every exact query, and sort them instead of using an index later).
+            # rows and sorts them exactly instead of using its index (similar links did, until autovacuum came).
             cursor.execute(f"ANALYZE {BookVector._meta.db_table}, {LinkVector._meta.db_table}")
-        version.is_ready = True
-        version.save(update_fields=["is_ready"])
     except BaseException:
         version_discard(version=version)
         raise
     return version
 
 
-def version_index_books(*, version: EmbeddingVersion, ids: np.ndarray | None = None,
-                        vectors: np.ndarray | None = None) -> bool:
-    """Builds the version's partial HNSW index of book vectors and checks its ANN recall@10, in one transaction;
-    returns whether it built one (False: it has one, or it is not ready).
+def version_make_ready(*, version: EmbeddingVersion, ids: np.ndarray | None = None,
+                       vectors: np.ndarray | None = None) -> EmbeddingVersion:
+    """Builds a written version's partial HNSW index of book vectors, checks its ANN recall@10 and marks it ready;
+    returns the version.
 
-    Readers never see the index before it passes: the transaction commits it with the recall it measured, or
-    rolls it back. When the recall is below ``MIN_ANN_RECALL_AT_10`` the version is withdrawn
-    (``_version_withdraw``) and AnnRecallTooLow raised. ``ids``/``vectors``: the version's book vectors when
-    the caller holds them (the check reads them from the database otherwise). The build takes the table's
-    SHARE lock until the check ends: readers go on, writers of book vectors (imports placing new books) wait.
+    ``ids``/``vectors``: the version's book vectors when the caller holds them (the check reads them back
+    otherwise). It needs nothing of the caller's connection but the committed version, so a training run calls it
+    from a thread of its own while it goes on predicting (``training_pipeline``). On any failure the version is
+    deleted and the error re-raised: AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``. A
+    process killed meanwhile leaves the version not ready (never activated; pruned as a failed run's).
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOK_INDEX_LOCK, version.pk])
-        locked = EmbeddingVersion.objects.filter(pk=version.pk, is_ready=True).exclude(
-            ann_recall_at_10__lt=MIN_ANN_RECALL_AT_10).first()
-        if locked is None or _has_index(cursor, book_index_name(version.pk)):
-            return False  # discarded or withdrawn meanwhile, or built by another worker
-        _build_book_index(cursor, locked)
-        recall = version_check_ann_recall(version=locked, ids=ids, vectors=vectors)
-        if recall >= MIN_ANN_RECALL_AT_10:
-            locked.ann_recall_at_10 = recall
-            locked.save(update_fields=["ann_recall_at_10"])
-            version.ann_recall_at_10 = recall
-            return True
-        transaction.set_rollback(True)  # the index goes with the transaction: no reader ever queries it
-    _version_withdraw(version, recall)
-    raise AnnRecallTooLow(f"ANN recall@10 of version {version.pk} is {recall:.3f}, below {MIN_ANN_RECALL_AT_10}:"
-                          " its index was dropped and the version withdrawn")
-
-
-@transaction.atomic
-def _version_withdraw(version: EmbeddingVersion, recall: float) -> None:
-    """Records the recall of a version whose book index failed its check and takes it out of service: if it is
-    live, the version a rollback names serves again; then, not live, it is marked not ready (never activated
-    again, pruned in time). A live version with nothing to roll back to stays live (and ready: a live version is)
-    and is answered by exact scans, correct but slower; no rollback ever goes back to it."""
-    _serialise_activations()
-    locked = EmbeddingVersion.objects.select_for_update().get(pk=version.pk)
-    previous = _rollback_target(locked) if locked.is_active else None
-    if previous is not None:
-        version_activate(version=previous)
-        locked.is_active = False
-    locked.ann_recall_at_10, locked.is_ready = recall, locked.is_active
-    locked.save(update_fields=["ann_recall_at_10", "is_ready"])
-    version.is_active, version.is_ready, version.ann_recall_at_10 = locked.is_active, locked.is_ready, recall
-    logger.error("Version %s withdrawn: ANN recall@10 %.3f below %s; %s.", version.pk, recall, MIN_ANN_RECALL_AT_10,
-                 f"version {previous.pk} serves again" if previous is not None else
-                 "it serves on by exact scans (nothing to roll back to)" if locked.is_active else "it was not live")
+    try:
+        _build_book_index(version)
+        recall = version_check_ann_recall(version=version, ids=ids, vectors=vectors)
+        if recall < MIN_ANN_RECALL_AT_10:
+            raise AnnRecallTooLow(
+                f"ANN recall@10 of version {version.pk} is {recall:.3f}, below {MIN_ANN_RECALL_AT_10}"
+            )
+        version.ann_recall_at_10 = recall
+        version.is_ready = True
+        version.save(update_fields=["ann_recall_at_10", "is_ready"])
+    except BaseException:
+        version_discard(version=version)
+        raise
+    return version
 
 
 def version_check_ann_recall(*, version: EmbeddingVersion, sample_size: int = RECALL_SAMPLE_SIZE,
@@ -255,8 +251,7 @@ def version_rollback_target() -> EmbeddingVersion | None:
 def _rollback_target(live: EmbeddingVersion | None) -> EmbeddingVersion | None:
     """What a rollback activates: of the ready versions older than ``live``, the one that served last (a version
     tried and rolled back from, held back by the quality gate say, is not it), else the newest."""
-    older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False).exclude(
-        ann_recall_at_10__lt=MIN_ANN_RECALL_AT_10)  # a live version whose index failed, nothing to roll back to
+    older = EmbeddingVersion.objects.filter(is_ready=True, is_active=False)
     if live is not None:
         older = older.filter(pk__lt=live.pk)
     return (older.filter(activated_at__isnull=False).order_by("-activated_at", "-pk").first()
@@ -373,14 +368,18 @@ def _copy_shelf_neighbours(version, book_ids, model: ShelfModel) -> None:
               ["bigint", "bigint", "int4", "int4[]", "halfvec"], rows)
 
 
-def _build_book_index(cursor, version: EmbeddingVersion) -> None:
-    """CREATE INDEX of the version's partial HNSW index of book vectors, in the caller's transaction.
+def _build_book_index(version: EmbeddingVersion) -> None:
+    """Builds the version's partial HNSW index of book vectors.
 
-    CPU-bound work in the PostgreSQL server, done by the leader and ``HNSW_BUILD_WORKERS`` parallel maintenance
-    workers; the graph fits in ``maintenance_work_mem`` (no on-disk build).
+    The build is CPU-bound work in the PostgreSQL server, done by the leader and ``HNSW_BUILD_WORKERS`` parallel
+    maintenance workers; the graph fits in ``maintenance_work_mem`` (no on-disk build).
     """
-    _tune_build(cursor)
-    cursor.execute(_index_sql(version, "book"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # CREATE INDEX refuses to run while deferred FK checks are pending (when the caller's transaction
+        # still holds the COPY, e.g. in tests): run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _tune_build(cursor)
+        cursor.execute(_index_sql(version, "book"))
 
 
 def version_index_links(*, version: EmbeddingVersion) -> bool:
@@ -402,7 +401,7 @@ def version_index_links(*, version: EmbeddingVersion) -> bool:
             if found is not None and found[0]:
                 return False
             if not EmbeddingVersion.objects.filter(pk=version.pk, is_ready=True).exists():
-                return False  # discarded or withdrawn meanwhile (pruned, its run failed, its book index failed)
+                return False  # discarded meanwhile (pruned, or its run failed): nothing to serve
             if found is not None:
                 cursor.execute(f"DROP INDEX{' CONCURRENTLY' if concurrently else ''} IF EXISTS {name}")
             _tune_build(cursor, local=not concurrently)
@@ -415,25 +414,11 @@ def version_index_links(*, version: EmbeddingVersion) -> bool:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LINK_INDEX_LOCK, version.pk])
 
 
-def versions_index_missing() -> list[int]:
-    """Builds the indexes of every ready version that lacks one (a worker died between activating a version and
-    indexing it); returns their ids. Live version first. A version whose book index fails its check is withdrawn
-    (``version_index_books``); its link index is built all the same while it serves, and the others are indexed."""
-    indexed = []
-    for version in EmbeddingVersion.objects.filter(is_ready=True).order_by("-is_active", "-pk"):
-        try:
-            built_books = version_index_books(version=version)
-        except AnnRecallTooLow:
-            built_books = True
-        if version_index_links(version=version) or built_books:
-            indexed.append(version.pk)
-    return indexed
-
-
-def _has_index(cursor, name: str) -> bool:
-    cursor.execute("SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid"
-                   " WHERE c.relname = %s AND i.indisvalid", [name])
-    return cursor.fetchone() is not None
+def versions_index_links_missing() -> list[int]:
+    """Builds the link index of every ready version that lacks a valid one (a worker died between activating
+    a version and indexing its links); returns their ids. Live version first."""
+    versions = EmbeddingVersion.objects.filter(is_ready=True).order_by("-is_active", "-pk")
+    return [version.pk for version in versions if version_index_links(version=version)]
 
 
 def _tune_build(cursor, *, local: bool = True) -> None:

@@ -78,15 +78,10 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
                             link_book_counts: np.ndarray | None = None, shelf_model_solver: str = "exact",
                             shelf_model_params: dict | None = None):
     """Publishes a version whose vectors are the planted groups (a centre per group plus noise), no training,
-    activates it (unless not ``activate``) and builds its indexes, as a training run does; with ``shelf_model``,
+    activates it (unless not ``activate``) and indexes its links, as a training run does; with ``shelf_model``,
     also a shelf model fitted on the catalogue's shelves (by ``shelf_model_solver``, with ``shelf_model_params``
     over the helper's own)."""
-    from recommender.services.versions import (
-        version_activate,
-        version_index_books,
-        version_index_links,
-        version_publish,
-    )
+    from recommender.services.versions import version_activate, version_index_links, version_publish
 
     rng = np.random.default_rng(seed)
     n_groups = max(catalogue.group_of_book.values()) + 1
@@ -110,7 +105,6 @@ def publish_planted_version(catalogue: PlantedCatalogue, *, dimensions: int = 16
         **(planted_shelf_model(book_ids, solver=shelf_model_solver, params=shelf_model_params) if shelf_model else {}),
     )
     version = version_activate(version=version) if activate else version
-    version_index_books(version=version)
     version_index_links(version=version)
     return version
 

@@ -5,10 +5,9 @@ from django.db import connection
 
 from books.models import Book, BookLink, Shelf, ShelfEntry
 from recommender.models import BookVector, EmbeddingVersion, LinkVector
-from recommender.selectors import active_version, book_recommendations, similar_books, similar_links
+from recommender.selectors import active_version, similar_books, similar_links
 from recommender.services.inference import book_vectors_infer
 from recommender.services.versions import (
-    MIN_ANN_RECALL_AT_10,
     SIMILAR_LINK_MIN_BOOKS,
     AnnRecallTooLow,
     NoPreviousVersion,
@@ -16,11 +15,12 @@ from recommender.services.versions import (
     version_activate,
     version_check_ann_recall,
     version_discard,
-    version_index_books,
     version_index_links,
+    version_make_ready,
     version_publish,
     version_rollback,
-    versions_index_missing,
+    version_write,
+    versions_index_links_missing,
     versions_prune,
 )
 from recommender.training.quality import quality_gate
@@ -117,9 +117,9 @@ def valid_indexes() -> dict[str, bool]:
         return dict(cursor.fetchall())
 
 
-def publish_without_indexes(planted, *, seed: int = 0) -> EmbeddingVersion:
-    """What a training run has made live when its worker dies before indexing it."""
-    rng = np.random.default_rng(seed)
+def publish_without_link_index(planted) -> EmbeddingVersion:
+    """What a training run has made live when its worker dies before indexing the links."""
+    rng = np.random.default_rng(0)
     if connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -131,30 +131,17 @@ def publish_without_indexes(planted, *, seed: int = 0) -> EmbeddingVersion:
     return version_activate(version=version)
 
 
-def exact_nearest(version: EmbeddingVersion, book: Book, k: int) -> list[int]:
-    stored = dict(BookVector.objects.filter(version=version).values_list("book_id", "embedding"))
-    unit = {pk: np.asarray(vector) / np.linalg.norm(vector) for pk, vector in stored.items()}
-    return sorted((pk for pk in unit if pk != book.pk), key=lambda pk: -float(unit[pk] @ unit[book.pk]))[:k]
-
-
-def test_a_version_goes_live_before_its_indexes_and_serves_exactly_meanwhile(planted):
-    version = publish_without_indexes(planted)
-    book, link = planted.books[0], planted.links[0]
+def test_a_version_goes_live_before_its_link_index_and_serves_similar_links_exactly_meanwhile(planted):
+    version = publish_without_link_index(planted)
+    link = planted.links[0]
     stored = dict(LinkVector.objects.filter(version=version).values_list("link_id", "embedding"))
     unit = {pk: np.asarray(vector) / np.linalg.norm(vector) for pk, vector in stored.items()}
-    exact_links = sorted((pk for pk in unit if pk != link.pk), key=lambda pk: -float(unit[pk] @ unit[link.pk]))[:5]
+    exact = sorted((pk for pk in unit if pk != link.pk), key=lambda pk: -float(unit[pk] @ unit[link.pk]))[:5]
 
-    assert version.is_active and version.is_ready and version.ann_recall_at_10 is None
-    assert not {book_index_name(version.pk), link_index_name(version.pk)} & set(valid_indexes())
-    assert [s.book.pk for s in similar_books(book=book, k=5)] == exact_nearest(version, book, 5), "a scan, exact"
-    assert [s.link.pk for s in similar_links(link=link, k=5)] == exact_links, "a scan of the listed links, exact"
-    assert len(book_recommendations(book_ids=[b.pk for b in planted.books[:3]], k=5)) == 5, "neighbour voting too"
+    assert version.is_active and book_index_name(version.pk) in valid_indexes()
+    assert link_index_name(version.pk) not in valid_indexes()
+    assert [s.link.pk for s in similar_links(link=link, k=5)] == exact, "a scan of the listed links, exact"
 
-    assert version_index_books(version=version) is True
-    version.refresh_from_db()
-    assert valid_indexes()[book_index_name(version.pk)] is True
-    assert version.is_active and version.is_ready and version.ann_recall_at_10 >= MIN_ANN_RECALL_AT_10
-    assert version_index_books(version=version) is False, "built once"
     assert version_index_links(version=version) is True
     assert valid_indexes()[link_index_name(version.pk)] is True
     assert version_index_links(version=version) is False, "built once"
@@ -162,48 +149,6 @@ def test_a_version_goes_live_before_its_indexes_and_serves_exactly_meanwhile(pla
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [link_index_name(version.pk)])
         (definition,) = cursor.fetchone()
     assert "hnsw" in definition and "is_listed" in definition and f"version_id = {version.pk}" in definition
-    assert [s.book.pk for s in similar_books(book=book, k=5)] == exact_nearest(version, book, 5), "now by the index"
-
-
-def test_a_book_index_failing_its_recall_check_is_never_committed_and_the_version_served_before_serves_again(planted):
-    before = publish_planted_version(planted, seed=1)
-    version = publish_without_indexes(planted)
-    book = planted.books[0]
-    # The check's truth is other vectors than those indexed: as an index that misses the exact neighbours.
-    unrelated = np.random.default_rng(9).normal(size=(len(planted.books), 8)).astype(np.float32)
-
-    with pytest.raises(AnnRecallTooLow, match="withdrawn"):
-        version_index_books(version=version, ids=np.array([b.pk for b in planted.books]), vectors=unrelated)
-
-    version.refresh_from_db()
-    assert not version.is_ready and not version.is_active and version.ann_recall_at_10 < MIN_ANN_RECALL_AT_10
-    assert book_index_name(version.pk) not in valid_indexes(), "rolled back with its transaction"
-    assert active_version().pk == before.pk
-    assert [s.book.pk for s in similar_books(book=book, k=5)] == exact_nearest(before, book, 5)
-    with pytest.raises(VersionNotReady):
-        version_activate(version=version)
-    assert version_index_books(version=version) is False and version_index_links(version=version) is False
-    assert versions_index_missing() == []
-
-
-def test_a_first_version_whose_book_index_fails_its_check_stays_live_and_answers_by_exact_scans(planted):
-    version = publish_without_indexes(planted)
-    book = planted.books[0]
-    unrelated = np.random.default_rng(9).normal(size=(len(planted.books), 8)).astype(np.float32)
-
-    with pytest.raises(AnnRecallTooLow):
-        version_index_books(version=version, ids=np.array([b.pk for b in planted.books]), vectors=unrelated)
-
-    version.refresh_from_db()
-    assert version.is_active and version.ann_recall_at_10 < MIN_ANN_RECALL_AT_10
-    assert book_index_name(version.pk) not in valid_indexes()
-    assert [s.book.pk for s in similar_books(book=book, k=5)] == exact_nearest(version, book, 5)
-    assert versions_index_missing() == [version.pk], "its link index, for the links it serves"
-    assert book_index_name(version.pk) not in valid_indexes(), "not built again by every worker that starts"
-    assert versions_index_missing() == []
-    publish_planted_version(planted, seed=1)
-    with pytest.raises(NoPreviousVersion):
-        version_rollback()  # never back to it
 
 
 def test_a_version_discarded_meanwhile_gets_no_link_index(planted):
@@ -217,9 +162,9 @@ def test_a_version_discarded_meanwhile_gets_no_link_index(planted):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_next_worker_builds_the_indexes_of_a_live_version_a_dead_one_left_and_a_link_index_build_cut_short():
+def test_a_link_index_build_cut_short_is_built_again_concurrently_by_the_next_worker_while_the_version_serves():
     planted = planted_catalogue(groups=4, books_per_group=15)
-    version = publish_without_indexes(planted)
+    version = publish_without_link_index(planted)
     with connection.cursor() as cursor:
         # What a killed CREATE INDEX CONCURRENTLY leaves: an invalid index of that name (here a unique one that
         # fails on the version's repeated version_id).
@@ -227,17 +172,13 @@ def test_the_next_worker_builds_the_indexes_of_a_live_version_a_dead_one_left_an
             cursor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {link_index_name(version.pk)}"
                            " ON recommender_linkvector (version_id)")
     assert valid_indexes()[link_index_name(version.pk)] is False
-    assert book_index_name(version.pk) not in valid_indexes()
     assert len(similar_links(link=planted.links[0], k=5)) == 5, "the live version serves meanwhile"
-    assert len(similar_books(book=planted.books[0], k=5)) == 5
 
-    assert versions_index_missing() == [version.pk]
+    assert versions_index_links_missing() == [version.pk]
 
-    version.refresh_from_db()
-    assert valid_indexes()[book_index_name(version.pk)] is True and version.ann_recall_at_10 >= MIN_ANN_RECALL_AT_10
     assert valid_indexes()[link_index_name(version.pk)] is True
     assert link_index_name(version.pk) in hnsw_indexes()
-    assert versions_index_missing() == []
+    assert versions_index_links_missing() == []
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_maintenance_workers")
         assert cursor.fetchone()[0] == "2" and not connection.in_atomic_block, "the session's settings reset"
@@ -280,6 +221,73 @@ def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from
     assert in_hand == from_database
     links = version_check_ann_recall(version=version, sample_size=30, model=LinkVector)
     assert 0.5 < links <= 1.0
+
+
+def written_version(planted, *, seed: int = 0) -> tuple[EmbeddingVersion, np.ndarray, np.ndarray]:
+    """A version whose vectors are written (``version_write``), not made ready; with its book ids and vectors."""
+    rng = np.random.default_rng(seed)
+    book_ids = np.array([book.pk for book in planted.books])
+    book_vectors = rng.normal(size=(len(book_ids), 8)).astype(np.float32)
+    version = version_write(run=None, book_ids=book_ids, book_vectors=book_vectors,
+                            link_ids=np.array([link.pk for link in planted.links]),
+                            link_vectors=rng.normal(size=(len(planted.links), 8)).astype(np.float32))
+    return version, book_ids, book_vectors
+
+
+def test_a_written_version_is_not_ready_until_its_book_index_is_built_and_checked(planted):
+    live = publish_planted_version(planted, seed=1)
+    version, book_ids, book_vectors = written_version(planted)
+
+    assert not version.is_ready and book_index_name(version.pk) not in hnsw_indexes()
+    with pytest.raises(VersionNotReady):
+        version_activate(version=version)
+    assert BookVector.objects.filter(version=version).count() == len(book_ids)
+
+    assert version_make_ready(version=version, ids=book_ids, vectors=book_vectors) is version
+    version.refresh_from_db()
+    assert version.is_ready and version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert active_version().pk == live.pk, "ready is not live"
+
+
+def test_a_book_index_failing_its_recall_check_deletes_the_version_and_leaves_the_live_one_serving(planted):
+    live = publish_planted_version(planted, seed=1)
+    version, book_ids, _ = written_version(planted)
+    # The check's truth is other vectors than those indexed: as an index that misses the exact neighbours.
+    unrelated = np.random.default_rng(9).normal(size=(len(book_ids), 8)).astype(np.float32)
+
+    with pytest.raises(AnnRecallTooLow):
+        version_make_ready(version=version, ids=book_ids, vectors=unrelated)
+
+    assert not EmbeddingVersion.objects.filter(pk=version.pk).exists()
+    assert not BookVector.objects.filter(version_id=version.pk).exists()
+    assert book_index_name(version.pk) not in hnsw_indexes()
+    assert active_version().pk == live.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_builds_the_book_index_on_a_thread_of_its_own_and_a_run_that_stops_meanwhile_leaves_nothing():
+    from recommender.services.training_pipeline import _BookIndexBuild
+
+    planted = planted_catalogue(groups=4, books_per_group=15)
+    version, book_ids, book_vectors = written_version(planted)
+    build = _BookIndexBuild(version, ids=book_ids, vectors=book_vectors)
+    assert build.thread is not None, "outside a transaction, on its own connection"
+    assert len(similar_books(book=planted.books[0], k=5)) == 0, "the caller's connection goes on meanwhile"
+    build.wait()
+    version.refresh_from_db()
+    assert version.is_ready and version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+
+    stopped, book_ids, book_vectors = written_version(planted, seed=1)
+    _BookIndexBuild(stopped, ids=book_ids, vectors=book_vectors).abandon()
+    assert not EmbeddingVersion.objects.filter(pk=stopped.pk).exists()
+    assert book_index_name(stopped.pk) not in hnsw_indexes()
+
+    failing, book_ids, _ = written_version(planted, seed=2)
+    unrelated = np.random.default_rng(9).normal(size=(len(book_ids), 8)).astype(np.float32)
+    with pytest.raises(AnnRecallTooLow):
+        _BookIndexBuild(failing, ids=book_ids, vectors=unrelated).wait()
+    assert not EmbeddingVersion.objects.filter(pk=failing.pk).exists()
+    assert book_index_name(failing.pk) not in hnsw_indexes()
 
 
 def test_activation_switches_the_live_version_and_rollback_goes_back(planted):
