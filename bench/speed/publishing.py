@@ -4,8 +4,8 @@ Takes the active version's vectors from the scratch database and publishes them 
 the product's own services, as a training run does, timing each call and its stages:
 
 * ``version_write``: binary COPY of the book and link vectors in one transaction, fresh statistics;
-* ``version_make_ready``: the partial HNSW index (cosine) of the book vectors, then the ANN recall@10 check on
-  200 books. A run does this on a connection of its own while it predicts (``training_pipeline``), so what it
+* ``version_index_books`` (and ``version_mark_ready``): the partial HNSW index (cosine) of the book vectors, then
+  the ANN recall@10 check on 200 books. A run does this on a connection of its own while it predicts (``training_pipeline``), so what it
   waits for before activating is the write plus whatever of this outlasts its prediction stage;
 * ``version_index_links``: the link index (the links listed as similar links only, those used by
   ``SIMILAR_LINK_MIN_BOOKS`` books or more), built concurrently once the version is live, and its recall@10
@@ -77,7 +77,8 @@ def run() -> dict:
                                          link_book_counts=link_book_counts)
         write_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        versions.version_make_ready(version=version, ids=book_ids, vectors=book_vectors)
+        versions.version_index_books(version=version, ids=book_ids, vectors=book_vectors)
+        versions.version_mark_ready(version=version)
         ready_seconds = time.perf_counter() - started
     try:
         started = time.perf_counter()

@@ -34,8 +34,9 @@ from recommender.services.run_fence import (
 )
 from recommender.services.versions import (
     version_discard,
+    version_index_books,
     version_index_links,
-    version_make_ready,
+    version_mark_ready,
     version_write,
     versions_prune,
 )
@@ -158,6 +159,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         book_index.abandon()
         raise
     book_index.wait()
+    version_mark_ready(version=version)
     prediction_figures = book_predictions_store(version=version, made=predictions)
     lap("index_books", "activating")
 
@@ -259,7 +261,7 @@ class _Progress:
 
 
 class _BookIndexBuild:
-    """``version_make_ready`` of a written version (book HNSW index, recall check) on a thread and database
+    """``version_index_books`` of a written version (book HNSW index, recall check) on a thread and database
     connection of its own, started at once, while the run goes on.
 
     Inside a transaction (a test's) another connection would not see the version: the build then runs in ``wait``.
@@ -274,9 +276,9 @@ class _BookIndexBuild:
             self.thread.start()
 
     def wait(self) -> None:
-        """Returns once the version is ready; raises what the build raised (the version is deleted then)."""
+        """Returns once the index is built and checked; raises what the build raised (the version is deleted then)."""
         if self.thread is None:
-            version_make_ready(version=self.version, ids=self.ids, vectors=self.vectors)
+            version_index_books(version=self.version, ids=self.ids, vectors=self.vectors)
             return
         self.thread.join()
         if self.error is not None:
@@ -290,7 +292,7 @@ class _BookIndexBuild:
 
     def _build(self) -> None:
         try:
-            version_make_ready(version=self.version, ids=self.ids, vectors=self.vectors)
+            version_index_books(version=self.version, ids=self.ids, vectors=self.vectors)
         except BaseException as error:  # raised in the run's own thread by ``wait``
             self.error = error
         finally:

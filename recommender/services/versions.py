@@ -2,8 +2,8 @@
 
 A version is written beside the live one: its rows are bulk-loaded with binary COPY (``version_write``), then
 a partial HNSW index (cosine) is built over that version's book rows only, then ANN recall@10 is measured
-against exact search on a sample of books (``version_make_ready``). Only then is the version marked ready, and
-only a ready version can be activated. The index build is CPU work in PostgreSQL that takes as much longer as
+against exact search on a sample of books (``version_index_books``). Only then is the version marked ready
+(``version_mark_ready``), and only a ready version can be activated. The index build is CPU work in PostgreSQL that takes as much longer as
 the machine is busier (BENCHMARKS.md §4), so a training run does it on a connection of its own while it goes on
 predicting, and waits only for what is left of it. Activation and rollback flip ``is_active`` in one
 transaction, so readers see either the old version or the new one, never a mix.
@@ -81,7 +81,7 @@ def version_publish(
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
     """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``), book HNSW index built
-    and recall checked (``version_make_ready``). On any failure the half-written version is deleted and the error
+    and recall checked (``version_index_books``), marked ready (``version_mark_ready``). On any failure the half-written version is deleted and the error
     re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet
     ``MIN_ANN_RECALL_AT_10``.
     """
@@ -89,7 +89,8 @@ def version_publish(
                             link_vectors=link_vectors, map_coords=map_coords, layout_method=layout_method,
                             metrics=metrics, shelf_model=shelf_model, shelf_book_ids=shelf_book_ids,
                             link_book_counts=link_book_counts)
-    return version_make_ready(version=version, ids=book_ids, vectors=book_vectors)
+    version_index_books(version=version, ids=book_ids, vectors=book_vectors)
+    return version_mark_ready(version=version)
 
 
 def version_write(
@@ -106,8 +107,9 @@ def version_write(
     shelf_book_ids: np.ndarray | None = None,
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
-    """Writes a new version's vectors, not ready yet (``version_make_ready`` makes it so): book and link vectors
-    COPYed in one transaction, both tables' statistics refreshed.
+    """Writes a new version's vectors, not ready yet: book and link vectors COPYed in one transaction, both tables'
+    statistics refreshed. ``version_index_books`` then builds and checks its book index, ``version_mark_ready``
+    makes it ready.
 
     ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside the book
     vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists only links used by
@@ -141,16 +143,15 @@ def version_write(
     return version
 
 
-def version_make_ready(*, version: EmbeddingVersion, ids: np.ndarray | None = None,
-                       vectors: np.ndarray | None = None) -> EmbeddingVersion:
-    """Builds a written version's partial HNSW index of book vectors, checks its ANN recall@10 and marks it ready;
-    returns the version.
+def version_index_books(*, version: EmbeddingVersion, ids: np.ndarray | None = None,
+                        vectors: np.ndarray | None = None) -> float:
+    """Builds a written version's partial HNSW index of book vectors and checks its ANN recall@10 (stored on the
+    version); returns the recall. It does not make the version ready (``version_mark_ready`` does).
 
     ``ids``/``vectors``: the version's book vectors when the caller holds them (the check reads them back
     otherwise). It needs nothing of the caller's connection but the committed version, so a training run calls it
     from a thread of its own while it goes on predicting (``training_pipeline``). On any failure the version is
-    deleted and the error re-raised: AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``. A
-    process killed meanwhile leaves the version not ready (never activated; pruned as a failed run's).
+    deleted and the error re-raised: AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
     try:
         _build_book_index(version)
@@ -160,11 +161,22 @@ def version_make_ready(*, version: EmbeddingVersion, ids: np.ndarray | None = No
                 f"ANN recall@10 of version {version.pk} is {recall:.3f}, below {MIN_ANN_RECALL_AT_10}"
             )
         version.ann_recall_at_10 = recall
-        version.is_ready = True
-        version.save(update_fields=["ann_recall_at_10", "is_ready"])
+        version.save(update_fields=["ann_recall_at_10"])
     except BaseException:
         version_discard(version=version)
         raise
+    return recall
+
+
+def version_mark_ready(*, version: EmbeddingVersion) -> EmbeddingVersion:
+    """Marks a version whose book index passed its check (``version_index_books``) ready, so that it can go live;
+    raises VersionNotReady for one whose index was not checked. A training run marks it at its very end, so that a
+    worker dying earlier (while the index builds, say) leaves no ready version of a failed run behind."""
+    updated = EmbeddingVersion.objects.filter(pk=version.pk, ann_recall_at_10__gte=MIN_ANN_RECALL_AT_10).update(
+        is_ready=True)
+    if not updated:
+        raise VersionNotReady(f"Version {version.pk} has no checked book index.")
+    version.is_ready = True
     return version
 
 

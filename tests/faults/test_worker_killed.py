@@ -92,3 +92,27 @@ def test_stopping_a_sync_training_cancels_its_run_at_once(stop_signal):
     assert run_status(run.pk).status == "cancelled"
     assert active_version().pk == live.pk
     assert training_run_request(trigger="api", params=FAST_PARAMS, enqueue=False).status == "queued"
+
+
+def test_a_worker_killed_while_its_version_is_indexed_leaves_nothing_that_can_go_live(start_worker, broker):
+    """Killed between writing the new version's vectors and marking it ready (its book index builds on a connection
+    of its own meanwhile, while the run predicts): the live version serves on, the half-published version is never
+    ready, and the next run succeeds and prunes it."""
+    catalogue = planted_catalogue()
+    live = publish_planted_version(catalogue)
+    worker = start_worker(HOSTNAME)
+    run = training_run_request(trigger="api", params=FAST_PARAMS)
+    written = wait_for(lambda: EmbeddingVersion.objects.filter(training_run_id=run.pk).first(),
+                       timeout=180, what="the run to write its version")
+    worker.kill()
+
+    assert active_version().pk == live.pk
+    assert not EmbeddingVersion.objects.get(pk=written.pk).is_ready, "ready only at the run's very end"
+    start_worker(HOSTNAME)
+    wait_for(lambda: run_status(run.pk).status == "failed", timeout=60, what="the killed run to be marked failed")
+    next_run = training_run_request(trigger="api", params=FAST_PARAMS)
+    done = wait_for(lambda: (r := run_status(next_run.pk)).status not in TrainingRun.OPEN_STATUSES and r,
+                    timeout=180, what="the next run to finish")
+    assert done.status == "succeeded", done.error
+    assert active_version().training_run_id == done.pk
+    assert not EmbeddingVersion.objects.filter(pk=written.pk).exists(), "pruned"

@@ -15,8 +15,9 @@ from recommender.services.versions import (
     version_activate,
     version_check_ann_recall,
     version_discard,
+    version_index_books,
     version_index_links,
-    version_make_ready,
+    version_mark_ready,
     version_publish,
     version_rollback,
     version_write,
@@ -234,19 +235,25 @@ def written_version(planted, *, seed: int = 0) -> tuple[EmbeddingVersion, np.nda
     return version, book_ids, book_vectors
 
 
-def test_a_written_version_is_not_ready_until_its_book_index_is_built_and_checked(planted):
+def test_a_written_version_is_ready_only_once_its_book_index_is_built_and_checked_and_it_is_marked(planted):
     live = publish_planted_version(planted, seed=1)
     version, book_ids, book_vectors = written_version(planted)
 
     assert not version.is_ready and book_index_name(version.pk) not in hnsw_indexes()
+    assert BookVector.objects.filter(version=version).count() == len(book_ids)
+    with pytest.raises(VersionNotReady):
+        version_mark_ready(version=version)  # no checked index
+
+    assert version_index_books(version=version, ids=book_ids, vectors=book_vectors) == 1.0
+    version.refresh_from_db()
+    assert version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert not version.is_ready, "a run marks it ready at its end, not the build"
     with pytest.raises(VersionNotReady):
         version_activate(version=version)
-    assert BookVector.objects.filter(version=version).count() == len(book_ids)
 
-    assert version_make_ready(version=version, ids=book_ids, vectors=book_vectors) is version
+    assert version_mark_ready(version=version) is version
     version.refresh_from_db()
-    assert version.is_ready and version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
-    assert active_version().pk == live.pk, "ready is not live"
+    assert version.is_ready and active_version().pk == live.pk, "ready is not live"
 
 
 def test_a_book_index_failing_its_recall_check_deletes_the_version_and_leaves_the_live_one_serving(planted):
@@ -256,7 +263,7 @@ def test_a_book_index_failing_its_recall_check_deletes_the_version_and_leaves_th
     unrelated = np.random.default_rng(9).normal(size=(len(book_ids), 8)).astype(np.float32)
 
     with pytest.raises(AnnRecallTooLow):
-        version_make_ready(version=version, ids=book_ids, vectors=unrelated)
+        version_index_books(version=version, ids=book_ids, vectors=unrelated)
 
     assert not EmbeddingVersion.objects.filter(pk=version.pk).exists()
     assert not BookVector.objects.filter(version_id=version.pk).exists()
@@ -275,7 +282,8 @@ def test_a_run_builds_the_book_index_on_a_thread_of_its_own_and_a_run_that_stops
     assert len(similar_books(book=planted.books[0], k=5)) == 0, "the caller's connection goes on meanwhile"
     build.wait()
     version.refresh_from_db()
-    assert version.is_ready and version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert not version.is_ready, "marked ready by the run at its end"
 
     stopped, book_ids, book_vectors = written_version(planted, seed=1)
     _BookIndexBuild(stopped, ids=book_ids, vectors=book_vectors).abandon()
