@@ -155,13 +155,13 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         # Never fails the run: a failure is recorded in the figures and the version publishes without predictions.
         predictions = book_predictions_make(data=data, book_vectors=trained.book_vectors, seed=params.seed)
         lap("predict", "building the version's book index")
-    except BaseException:
+        book_index.wait()
+        version_mark_ready(version=version)
+        prediction_figures = book_predictions_store(version=version, made=predictions)
+        lap("index_books", "activating")
+    except BaseException:  # cancelled, failed or fenced before it could go live: nothing of it is left
         book_index.abandon()
         raise
-    book_index.wait()
-    version_mark_ready(version=version)
-    prediction_figures = book_predictions_store(version=version, made=predictions)
-    lap("index_books", "activating")
 
     live = active_version()
     passed, reasons = quality_gate(new=metrics, live=live.metrics if live else None)
@@ -285,7 +285,8 @@ class _BookIndexBuild:
             raise self.error
 
     def abandon(self) -> None:
-        """The run stops: waits for the build to end, whatever its outcome, and deletes the version."""
+        """The run stops: waits for the build to end, whatever its outcome, and deletes the version (unless it is
+        live: ``version_discard``)."""
         if self.thread is not None:
             self.thread.join()
         version_discard(version=self.version)

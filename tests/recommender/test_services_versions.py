@@ -276,11 +276,13 @@ def test_a_run_builds_the_book_index_on_a_thread_of_its_own_and_a_run_that_stops
     from recommender.services.training_pipeline import _BookIndexBuild
 
     planted = planted_catalogue(groups=4, books_per_group=15)
+    live = publish_planted_version(planted, seed=3)
     version, book_ids, book_vectors = written_version(planted)
     build = _BookIndexBuild(version, ids=book_ids, vectors=book_vectors)
     assert build.thread is not None, "outside a transaction, on its own connection"
-    assert len(similar_books(book=planted.books[0], k=5)) == 0, "the caller's connection goes on meanwhile"
+    assert len(similar_books(book=planted.books[0], k=5)) == 5, "the live version serves meanwhile"
     build.wait()
+    assert active_version().pk == live.pk
     version.refresh_from_db()
     assert version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
     assert not version.is_ready, "marked ready by the run at its end"
