@@ -4,8 +4,8 @@ The worker claims the run, reads the pairs, trains the book–link embeddings wi
 the row, fits the shelf model (where readers' shelves exist), evaluates, predicts what books lack from their vectors
 (``recommender.services.predictions``; its failure is recorded, never fails the run) while the new embedding version's
 book index is built and checked (the vectors COPYed first, the HNSW index and recall check on a thread and database
-connection of their own), activates it unless it is clearly worse than the live one, prunes old
-versions, and then indexes the new version's links. Any failure marks the run failed with the error and leaves the live version serving.
+connection of their own), activates it unless it is clearly worse than the live one, prunes old versions, and then
+indexes the new version's links. Any failure marks the run failed with the error and leaves the live version serving.
 """
 from __future__ import annotations
 

@@ -3,10 +3,10 @@
 A version is written beside the live one: its rows are bulk-loaded with binary COPY (``version_write``), then
 a partial HNSW index (cosine) is built over that version's book rows only, then ANN recall@10 is measured
 against exact search on a sample of books (``version_index_books``). Only then is the version marked ready
-(``version_mark_ready``), and only a ready version can be activated. The index build is CPU work in PostgreSQL that takes as much longer as
-the machine is busier (BENCHMARKS.md §4), so a training run does it on a connection of its own while it goes on
-predicting, and waits only for what is left of it. Activation and rollback flip ``is_active`` in one
-transaction, so readers see either the old version or the new one, never a mix.
+(``version_mark_ready``), and only a ready version can be activated. The index build is CPU work in PostgreSQL
+that takes as much longer as the machine is busier (BENCHMARKS.md §4), so a training run does it on a connection
+of its own while it goes on predicting, and waits only for what is left of it. Activation and rollback flip
+``is_active`` in one transaction, so readers see either the old version or the new one, never a mix.
 
 The version's link index (similar links) is built by ``version_index_links`` once the version is decided on
 (the training run does it right after activating), not before it goes live: building it was half of
@@ -81,9 +81,9 @@ def version_publish(
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
     """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``), book HNSW index built
-    and recall checked (``version_index_books``), marked ready (``version_mark_ready``). On any failure the half-written version is deleted and the error
-    re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet
-    ``MIN_ANN_RECALL_AT_10``.
+    and recall checked (``version_index_books``), marked ready (``version_mark_ready``). On any failure the
+    half-written version is deleted and the error re-raised; the live version is never touched. Raises
+    AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
     version = version_write(run=run, book_ids=book_ids, book_vectors=book_vectors, link_ids=link_ids,
                             link_vectors=link_vectors, map_coords=map_coords, layout_method=layout_method,
