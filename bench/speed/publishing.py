@@ -1,13 +1,21 @@
 """Publishing a version: all book and link vectors into pgvector plus the HNSW indexes, at seed scale.
 
-Takes the active version's vectors from the scratch database and publishes them again as a new version
-through the product's own service (``recommender.services.versions.version_publish``: binary COPY of the
-book and link vectors in one transaction, the partial HNSW index (cosine) of the book vectors, then the ANN
-recall@10 check on 200 books), timing the whole call and each of its stages: what a training run waits for
-before it activates the version. Then the link index (the links listed as similar links only, those used by
-``SIMILAR_LINK_MIN_BOOKS`` books or more) is built as a run builds it once the version is live
-(``version_index_links``, concurrently) and timed on its own, and its recall@10 measured the same way (on
-1,000 listed links); the new version is then discarded (it was never activated, so readers never see it).
+Takes the active version's vectors from the scratch database and publishes them again as a new version through
+the product's own services, as a training run does, timing each call and its stages:
+
+* ``version_write``: binary COPY of the book and link vectors in one transaction, fresh statistics;
+* ``version_index_books`` (and ``version_mark_ready``): the partial HNSW index (cosine) of the book vectors, then
+  the ANN recall@10 check on 200 books. A run does this on a connection of its own while it predicts
+  (``training_pipeline``), so what it waits for is the write plus whatever of this outlasts its prediction stage;
+* ``version_index_links``: the link index (the links listed as similar links only, those used by
+  ``SIMILAR_LINK_MIN_BOOKS`` books or more), built concurrently once the version is live, and its recall@10
+  measured the same way (on 1,000 listed links).
+
+"seconds" is the write plus the index and check, as ``version_publish`` runs them one after the other (what a run
+waited for until it built the index while predicting); the summary's ``publish_seconds`` is the write alone, what a
+run now waits for before it goes on (``bench.speed.product_training``'s stages ``publish`` and ``index_books`` time
+it in a real run, the latter what is left of the index after the prediction). The new version is then discarded (it
+was never activated, so readers never see it).
 
 Usage: python -m bench.speed.publishing [--build-workers N]   (scratch environment: see bench.support.scratch)
 """
@@ -65,19 +73,25 @@ def run() -> dict:
             _timed(versions, "_build_book_index", stages, "build_book_index"), \
             _timed(versions, "version_check_ann_recall", stages, "check_ann_recall"):
         started = time.perf_counter()
-        version = versions.version_publish(run=None, book_ids=book_ids, book_vectors=book_vectors,
-                                           link_ids=link_ids, link_vectors=link_vectors,
-                                           link_book_counts=link_book_counts)
-        seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    versions.version_index_links(version=version)
-    link_index_seconds = time.perf_counter() - started
-    recall = version.ann_recall_at_10
-    is_listed = link_book_counts >= versions.SIMILAR_LINK_MIN_BOOKS
-    link_recall = versions.version_check_ann_recall(version=version, sample_size=LINK_RECALL_SAMPLE_SIZE,
-                                                    ids=link_ids[is_listed], vectors=link_vectors[is_listed],
-                                                    model=LinkVector)
-    versions.version_discard(version=version)
+        version = versions.version_write(run=None, book_ids=book_ids, book_vectors=book_vectors,
+                                         link_ids=link_ids, link_vectors=link_vectors,
+                                         link_book_counts=link_book_counts)
+        write_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        versions.version_index_books(version=version, ids=book_ids, vectors=book_vectors)
+        versions.version_mark_ready(version=version)
+        ready_seconds = time.perf_counter() - started
+    try:
+        started = time.perf_counter()
+        versions.version_index_links(version=version)
+        link_index_seconds = time.perf_counter() - started
+        is_listed = link_book_counts >= versions.SIMILAR_LINK_MIN_BOOKS
+        link_recall = versions.version_check_ann_recall(version=version, sample_size=LINK_RECALL_SAMPLE_SIZE,
+                                                        ids=link_ids[is_listed], vectors=link_vectors[is_listed],
+                                                        model=LinkVector)
+    finally:
+        versions.version_discard(version=version)
+    seconds = write_seconds + ready_seconds
     return {
         "source_version_id": active.pk,
         "book_vectors": len(book_ids), "link_vectors": len(link_ids), "dimensions": int(book_vectors.shape[1]),
@@ -85,12 +99,15 @@ def run() -> dict:
         "hnsw": {"m": vectors.HNSW_M, "ef_construction": vectors.HNSW_EF_CONSTRUCTION,
                  "ef_search": vectors.HNSW_EF_SEARCH, "build_workers": versions.HNSW_BUILD_WORKERS},
         "seconds": round(seconds, 2),
+        "write_seconds": round(write_seconds, 2),
+        "book_index_and_check_seconds": round(ready_seconds, 2),
         "stages_seconds": {name: round(value, 2) for name, value in stages.items()},
         "link_index_seconds_after_live": round(link_index_seconds, 2),
-        "ann_recall_at_10": recall,
+        "ann_recall_at_10": version.ann_recall_at_10,
         "link_ann_recall_at_10": link_recall,
-        "summary": {"publish_seconds": round(seconds, 2), "target_seconds": TARGET_SECONDS,
-                    "met": seconds < TARGET_SECONDS, "vectors": len(book_ids) + len(link_ids)},
+        "summary": {"publish_seconds": round(write_seconds, 2), "book_index_and_check_seconds": round(ready_seconds, 2),
+                    "target_seconds": TARGET_SECONDS, "met": write_seconds < TARGET_SECONDS,
+                    "vectors": len(book_ids) + len(link_ids)},
     }
 
 

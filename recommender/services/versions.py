@@ -1,10 +1,12 @@
 """Embedding versions: publishing a run's vectors, checking them, switching them on and off, pruning.
 
-A version is written beside the live one: its rows are bulk-loaded with binary COPY, then a partial HNSW
-index (cosine) is built over that version's book rows only, then ANN recall@10 is measured against exact
-search on a sample of books. Only then is the version marked ready, and only a ready version can be
-activated. Activation and rollback flip ``is_active`` in one transaction, so readers see either the old
-version or the new one, never a mix.
+A version is written beside the live one: its rows are bulk-loaded with binary COPY (``version_write``), then
+a partial HNSW index (cosine) is built over that version's book rows only, then ANN recall@10 is measured
+against exact search on a sample of books (``version_index_books``). Only then is the version marked ready
+(``version_mark_ready``), and only a ready version can be activated. The index build is CPU work in PostgreSQL
+that takes as much longer as the machine is busier (BENCHMARKS.md §4), so a training run does it on a connection
+of its own while it goes on predicting, and waits only for what is left of it. Activation and rollback flip
+``is_active`` in one transaction, so readers see either the old version or the new one, never a mix.
 
 The version's link index (similar links) is built by ``version_index_links`` once the version is decided on
 (the training run does it right after activating), not before it goes live: building it was half of
@@ -78,13 +80,42 @@ def version_publish(
     shelf_book_ids: np.ndarray | None = None,
     link_book_counts: np.ndarray | None = None,
 ) -> EmbeddingVersion:
-    """Writes a new, inactive version and makes it ready: vectors COPYed, book HNSW index built, recall checked.
+    """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``), book HNSW index built
+    and recall checked (``version_index_books``), marked ready (``version_mark_ready``). On any failure the
+    half-written version is deleted and the error re-raised; the live version is never touched. Raises
+    AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+    """
+    version = version_write(run=run, book_ids=book_ids, book_vectors=book_vectors, link_ids=link_ids,
+                            link_vectors=link_vectors, map_coords=map_coords, layout_method=layout_method,
+                            metrics=metrics, shelf_model=shelf_model, shelf_book_ids=shelf_book_ids,
+                            link_book_counts=link_book_counts)
+    version_index_books(version=version, ids=book_ids, vectors=book_vectors)
+    return version_mark_ready(version=version)
 
-    ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside
-    the book vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists
-    only links used by ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index,
-    which ``version_index_links`` builds); without it every link is listed. On any failure the half-written version is deleted and the
-    error re-raised; the live version is never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+
+def version_write(
+    *,
+    run: TrainingRun | None,
+    book_ids: np.ndarray,
+    book_vectors: np.ndarray,
+    link_ids: np.ndarray,
+    link_vectors: np.ndarray,
+    map_coords: np.ndarray | None = None,
+    layout_method: str = "",
+    metrics: dict | None = None,
+    shelf_model: ShelfModel | None = None,
+    shelf_book_ids: np.ndarray | None = None,
+    link_book_counts: np.ndarray | None = None,
+) -> EmbeddingVersion:
+    """Writes a new version's vectors, not ready yet: book and link vectors COPYed in one transaction, both tables'
+    statistics refreshed. ``version_index_books`` then builds and checks its book index, ``version_mark_ready``
+    makes it ready.
+
+    ``shelf_model`` (with the database id of each of its books in ``shelf_book_ids``) is written beside the book
+    vectors, in the same transaction. ``link_book_counts`` (how many books use each link) lists only links used by
+    ``SIMILAR_LINK_MIN_BOOKS`` books or more as similar links (and in the link index, which ``version_index_links``
+    builds); without it every link is listed. On any failure the half-written version is deleted and the error
+    re-raised.
     """
     dimensions = int(book_vectors.shape[1])
     with transaction.atomic():
@@ -102,18 +133,50 @@ def version_publish(
             _copy_shelf_vectors(version, shelf_book_ids, shelf_model)
         _drop_vectors_of_deleted(version)
     try:
+        with connection.cursor() as cursor:
+            # Fresh statistics for both tables: without them the planner takes the new version for a handful of
+            # rows and sorts them exactly instead of using its index (similar links did, until autovacuum came).
+            cursor.execute(f"ANALYZE {BookVector._meta.db_table}, {LinkVector._meta.db_table}")
+    except BaseException:
+        version_discard(version=version)
+        raise
+    return version
+
+
+def version_index_books(*, version: EmbeddingVersion, ids: np.ndarray | None = None,
+                        vectors: np.ndarray | None = None) -> float:
+    """Builds a written version's partial HNSW index of book vectors and checks its ANN recall@10 (stored on the
+    version); returns the recall. It does not make the version ready (``version_mark_ready`` does).
+
+    ``ids``/``vectors``: the version's book vectors when the caller holds them (the check reads them back
+    otherwise). It needs nothing of the caller's connection but the committed version, so a training run calls it
+    from a thread of its own while it goes on predicting (``training_pipeline``). On any failure the version is
+    deleted and the error re-raised: AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+    """
+    try:
         _build_book_index(version)
-        recall = version_check_ann_recall(version=version, ids=book_ids, vectors=book_vectors)
+        recall = version_check_ann_recall(version=version, ids=ids, vectors=vectors)
         if recall < MIN_ANN_RECALL_AT_10:
             raise AnnRecallTooLow(
                 f"ANN recall@10 of version {version.pk} is {recall:.3f}, below {MIN_ANN_RECALL_AT_10}"
             )
         version.ann_recall_at_10 = recall
-        version.is_ready = True
-        version.save(update_fields=["ann_recall_at_10", "is_ready"])
+        version.save(update_fields=["ann_recall_at_10"])
     except BaseException:
         version_discard(version=version)
         raise
+    return recall
+
+
+def version_mark_ready(*, version: EmbeddingVersion) -> EmbeddingVersion:
+    """Marks a version whose book index passed its check (``version_index_books``) ready, so that it can go live;
+    raises VersionNotReady for one whose index was not checked. A training run marks it at its very end, so that a
+    worker dying earlier (while the index builds, say) leaves no ready version of a failed run behind."""
+    updated = EmbeddingVersion.objects.filter(pk=version.pk, ann_recall_at_10__gte=MIN_ANN_RECALL_AT_10).update(
+        is_ready=True)
+    if not updated:
+        raise VersionNotReady(f"Version {version.pk} has no checked book index.")
+    version.is_ready = True
     return version
 
 
@@ -318,7 +381,7 @@ def _copy_shelf_neighbours(version, book_ids, model: ShelfModel) -> None:
 
 
 def _build_book_index(version: EmbeddingVersion) -> None:
-    """Builds the version's partial HNSW index of book vectors and refreshes both vector tables' statistics.
+    """Builds the version's partial HNSW index of book vectors.
 
     The build is CPU-bound work in the PostgreSQL server, done by the leader and ``HNSW_BUILD_WORKERS`` parallel
     maintenance workers; the graph fits in ``maintenance_work_mem`` (no on-disk build).
@@ -329,9 +392,6 @@ def _build_book_index(version: EmbeddingVersion) -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         _tune_build(cursor)
         cursor.execute(_index_sql(version, "book"))
-        # Fresh statistics for both tables: without them the planner takes the new version for a handful of
-        # rows and sorts them exactly instead of using its index (similar links did, until autovacuum came).
-        cursor.execute(f"ANALYZE {BookVector._meta.db_table}, {LinkVector._meta.db_table}")
 
 
 def version_index_links(*, version: EmbeddingVersion) -> bool:

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from recommender.models import EmbeddingVersion, TrainingRun
+from recommender.models import BookVector, EmbeddingVersion, TrainingRun
 from recommender.selectors import active_version, similar_books
 from recommender.services.training_runs import WORKER_STOPPED, training_run_request
 from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
@@ -92,3 +92,40 @@ def test_stopping_a_sync_training_cancels_its_run_at_once(stop_signal):
     assert run_status(run.pk).status == "cancelled"
     assert active_version().pk == live.pk
     assert training_run_request(trigger="api", params=FAST_PARAMS, enqueue=False).status == "queued"
+
+
+def test_a_worker_killed_while_its_version_is_indexed_leaves_nothing_that_can_go_live(start_worker, broker):
+    """Killed while its new version's book index is being built (on a connection of its own, beside the prediction
+    stage): the live version serves on, the half-published version is never ready and is deleted when the run is
+    failed, and the next run succeeds."""
+    import psycopg
+    from django.db import connection
+
+    catalogue = planted_catalogue()
+    live = publish_planted_version(catalogue)
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as writer, psycopg.connect(**params, autocommit=True) as observer:
+        # A writer's lock on the book vectors, as an import placing new books holds: the COPY goes on beside it,
+        # CREATE INDEX waits for it, so the worker is killed while its index build is under way.
+        writer.execute("LOCK TABLE recommender_bookvector IN ROW EXCLUSIVE MODE")
+        worker = start_worker(HOSTNAME)
+        run = training_run_request(trigger="api", params=FAST_PARAMS)
+        wait_for(lambda: observer.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                          " AND query ILIKE 'CREATE INDEX%%'").fetchone()[0],
+                 timeout=180, what="the run's book index build")
+        written = EmbeddingVersion.objects.get(training_run_id=run.pk)
+        worker.kill()
+        writer.rollback()
+
+    assert active_version().pk == live.pk
+    assert [(n.book.pk, round(n.similarity, 6)) for n in similar_books(book=catalogue.books[0], k=5)]
+    assert not EmbeddingVersion.objects.get(pk=written.pk).is_ready, "ready only at the run's very end"
+    start_worker(HOSTNAME)
+    wait_for(lambda: run_status(run.pk).status == "failed", timeout=60, what="the killed run to be marked failed")
+    assert not EmbeddingVersion.objects.filter(pk=written.pk).exists(), "a dead run's unfinished version is deleted"
+    assert not BookVector.objects.filter(version_id=written.pk).exists()
+    next_run = training_run_request(trigger="api", params=FAST_PARAMS)
+    done = wait_for(lambda: (r := run_status(next_run.pk)).status not in TrainingRun.OPEN_STATUSES and r,
+                    timeout=180, what="the next run to finish")
+    assert done.status == "succeeded", done.error
+    assert active_version().training_run_id == done.pk

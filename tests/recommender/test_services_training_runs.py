@@ -1,4 +1,5 @@
 """Training runs end to end on a real database and real TensorFlow (tiny planted catalogue)."""
+import threading
 from datetime import timedelta
 
 import numpy as np
@@ -56,7 +57,8 @@ def test_a_run_publishes_an_active_indexed_checked_version():
     assert run.epoch == FAST_PARAMS["epochs"] and run.step == run.steps_per_epoch > 0
     assert len(run.loss_history) == FAST_PARAMS["epochs"] and seen
     assert run.params["embedding_dim"] == 8 and "removed_links" in run.params
-    assert {"read_pairs", "train", "shelf_model", "evaluate", "layout", "publish", "index_links"} <= set(run.timings)
+    assert {"read_pairs", "train", "shelf_model", "evaluate", "layout", "publish", "predict", "index_books",
+            "index_links"} <= set(run.timings)
     # Shelves are served by the shelf model, fitted on the training readers' shelves.
     assert ShelfVector.objects.filter(version=version).count() == version.shelf_model_book_count > 0
     for name in ("heldout_auc", "same_author_precision@5", "genre_knn_accuracy@10", "shelf_recall@20",
@@ -70,6 +72,22 @@ def test_a_run_publishes_an_active_indexed_checked_version():
         for book in catalogue.books for neighbour in similar_books(book=book, k=5)
     ]
     assert len(same_group) == 5 * len(catalogue.books) and sum(same_group) / len(same_group) >= 0.9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_book_index_is_built_on_its_own_connection_while_the_run_predicts():
+    planted_catalogue()
+    threads_before = {thread.name for thread in threading.enumerate()}
+
+    run = train()
+
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = active_version()
+    assert version.training_run_id == run.pk and version.is_ready and version.ann_recall_at_10 >= 0.9
+    assert {book_index_name(version.pk), link_index_name(version.pk)} <= index_names()
+    assert run.metrics["ann_recall@10"] == version.ann_recall_at_10
+    assert {"publish", "predict", "index_books"} <= set(run.timings)
+    assert {thread.name for thread in threading.enumerate()} <= threads_before, "the build's thread has ended"
 
 
 def test_a_second_request_is_refused_while_one_is_open():

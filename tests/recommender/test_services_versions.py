@@ -9,14 +9,18 @@ from recommender.selectors import active_version, similar_books, similar_links
 from recommender.services.inference import book_vectors_infer
 from recommender.services.versions import (
     SIMILAR_LINK_MIN_BOOKS,
+    AnnRecallTooLow,
     NoPreviousVersion,
     VersionNotReady,
     version_activate,
     version_check_ann_recall,
     version_discard,
+    version_index_books,
     version_index_links,
+    version_mark_ready,
     version_publish,
     version_rollback,
+    version_write,
     versions_index_links_missing,
     versions_prune,
 )
@@ -218,6 +222,82 @@ def test_the_recall_check_gives_the_same_figure_from_the_vectors_in_hand_as_from
     assert in_hand == from_database
     links = version_check_ann_recall(version=version, sample_size=30, model=LinkVector)
     assert 0.5 < links <= 1.0
+
+
+def written_version(planted, *, seed: int = 0) -> tuple[EmbeddingVersion, np.ndarray, np.ndarray]:
+    """A version whose vectors are written (``version_write``), not made ready; with its book ids and vectors."""
+    rng = np.random.default_rng(seed)
+    book_ids = np.array([book.pk for book in planted.books])
+    book_vectors = rng.normal(size=(len(book_ids), 8)).astype(np.float32)
+    version = version_write(run=None, book_ids=book_ids, book_vectors=book_vectors,
+                            link_ids=np.array([link.pk for link in planted.links]),
+                            link_vectors=rng.normal(size=(len(planted.links), 8)).astype(np.float32))
+    return version, book_ids, book_vectors
+
+
+def test_a_written_version_is_ready_only_once_its_book_index_is_built_and_checked_and_it_is_marked(planted):
+    live = publish_planted_version(planted, seed=1)
+    version, book_ids, book_vectors = written_version(planted)
+
+    assert not version.is_ready and book_index_name(version.pk) not in hnsw_indexes()
+    assert BookVector.objects.filter(version=version).count() == len(book_ids)
+    with pytest.raises(VersionNotReady):
+        version_mark_ready(version=version)  # no checked index
+
+    assert version_index_books(version=version, ids=book_ids, vectors=book_vectors) == 1.0
+    version.refresh_from_db()
+    assert version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert not version.is_ready, "a run marks it ready at its end, not the build"
+    with pytest.raises(VersionNotReady):
+        version_activate(version=version)
+
+    assert version_mark_ready(version=version) is version
+    version.refresh_from_db()
+    assert version.is_ready and active_version().pk == live.pk, "ready is not live"
+
+
+def test_a_book_index_failing_its_recall_check_deletes_the_version_and_leaves_the_live_one_serving(planted):
+    live = publish_planted_version(planted, seed=1)
+    version, book_ids, _ = written_version(planted)
+    # The check's truth is other vectors than those indexed: as an index that misses the exact neighbours.
+    unrelated = np.random.default_rng(9).normal(size=(len(book_ids), 8)).astype(np.float32)
+
+    with pytest.raises(AnnRecallTooLow):
+        version_index_books(version=version, ids=book_ids, vectors=unrelated)
+
+    assert not EmbeddingVersion.objects.filter(pk=version.pk).exists()
+    assert not BookVector.objects.filter(version_id=version.pk).exists()
+    assert book_index_name(version.pk) not in hnsw_indexes()
+    assert active_version().pk == live.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_builds_the_book_index_on_a_thread_of_its_own_and_a_run_that_stops_meanwhile_leaves_nothing():
+    from recommender.services.training_pipeline import _BookIndexBuild
+
+    planted = planted_catalogue(groups=4, books_per_group=15)
+    live = publish_planted_version(planted, seed=3)
+    version, book_ids, book_vectors = written_version(planted)
+    build = _BookIndexBuild(version, ids=book_ids, vectors=book_vectors)
+    assert build.thread is not None, "outside a transaction, on its own connection"
+    assert len(similar_books(book=planted.books[0], k=5)) == 5, "the live version serves meanwhile"
+    build.wait()
+    assert active_version().pk == live.pk
+    version.refresh_from_db()
+    assert version.ann_recall_at_10 == 1.0 and book_index_name(version.pk) in hnsw_indexes()
+    assert not version.is_ready, "marked ready by the run at its end"
+
+    stopped, book_ids, book_vectors = written_version(planted, seed=1)
+    _BookIndexBuild(stopped, ids=book_ids, vectors=book_vectors).abandon()
+    assert not EmbeddingVersion.objects.filter(pk=stopped.pk).exists()
+    assert book_index_name(stopped.pk) not in hnsw_indexes()
+
+    failing, book_ids, _ = written_version(planted, seed=2)
+    unrelated = np.random.default_rng(9).normal(size=(len(book_ids), 8)).astype(np.float32)
+    with pytest.raises(AnnRecallTooLow):
+        _BookIndexBuild(failing, ids=book_ids, vectors=unrelated).wait()
+    assert not EmbeddingVersion.objects.filter(pk=failing.pk).exists()
+    assert book_index_name(failing.pk) not in hnsw_indexes()
 
 
 def test_activation_switches_the_live_version_and_rollback_goes_back(planted):
