@@ -178,6 +178,25 @@ class ShelfVector(models.Model):
         ]
 
 
+class NeighbourList(models.Model):
+    """The nearest books of a book the version's shelf model leaves out, as neighbour voting reads them.
+
+    Listed once a version is published (``recommender.services.neighbour_lists``), by the same HNSW query and search
+    settings that voting runs per request, so that a recommendation for such a book reads its list instead of
+    searching the index: ``neighbours`` in the order the search found them, with their cosine ``distances``. No
+    foreign-key constraints in the database (``BookVector``); deleting a book or a version deletes its lists.
+    """
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="neighbour_lists",
+                                db_constraint=False)
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    neighbours = ArrayField(models.BigIntegerField(), help_text="The nearest books' ids, nearest first.")
+    distances = ArrayField(models.FloatField(), help_text="Each neighbour's cosine distance to this book.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "book"], name="neighbourlist_unique")]
+
+
 class DismissedBook(models.Model):
     """A reader said "not interested": the book is never recommended to them again."""
 

@@ -46,7 +46,8 @@ DEFAULT_PARAMS = '{"epochs": 5, "min_steps": 0}'
 """5 epochs as ``make bench``'s product run (training time is linear in epochs); ``min_steps`` 0 so that small
 catalogues do not train extra epochs (the default 250 steps of 4,096 pairs make training time flat below ~1M pairs,
 hiding its growth)."""
-STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "predict", "publish", "activate_and_prune")
+STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "predict", "publish", "neighbour_lists",
+               "activate_and_prune")
 """A training run's stages in their order (``recommender.services.training_pipeline.RUN_STAGES`` without Django)."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3

@@ -3,7 +3,8 @@
 The worker claims the run, reads the pairs, trains the book–link embeddings with live progress written to
 the row, fits the shelf model (where readers' shelves exist), evaluates, predicts what books lack from their vectors
 (``recommender.services.predictions``; its failure is recorded, never fails the run), publishes a new embedding version
-(COPY, HNSW index, recall check), activates it unless it is clearly worse than the live one, prunes old
+(COPY, HNSW index, recall check), lists the nearest books of the books its shelf model leaves out
+(``recommender.services.neighbour_lists``), activates it unless it is clearly worse than the live one, prunes old
 versions, and then indexes the new version's links. Any failure marks the run failed with the error and leaves the live version serving.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from recommender.models import TrainingRun
 from recommender.selectors.training_data import training_data_build
 from recommender.selectors.versions import active_version
+from recommender.services.neighbour_lists import neighbour_lists_store
 from recommender.services.predictions import book_predictions_make, book_predictions_store
 from recommender.services.run_fence import (
     RunFenced,
@@ -49,7 +51,7 @@ HEARTBEAT_SECONDS = 15.0
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
 RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "predict", "publish",
-              "activate_and_prune", "index_links")
+              "neighbour_lists", "activate_and_prune", "index_links")
 """A run's stages in the order it goes through them (``TrainingRun.timings`` keeps no order)."""
 
 
@@ -144,7 +146,10 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         link_book_counts=np.bincount(data.content.link_index, minlength=data.n_content_links),
     )
     prediction_figures = book_predictions_store(version=version, made=predictions)
-    lap("publish", "activating")
+    lap("publish", "listing the neighbours of the books the shelf model leaves out")
+
+    listed = neighbour_lists_store(version=version)
+    lap("neighbour_lists", "activating")
 
     live = active_version()
     passed, reasons = quality_gate(new=metrics, live=live.metrics if live else None)
@@ -164,6 +169,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
             "predictions": prediction_figures,
+            "neighbour_lists": listed,
         },
     )
     pruned = versions_prune()
