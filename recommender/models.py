@@ -93,6 +93,9 @@ class EmbeddingVersion(models.Model):
         max_length=20, default="exact",
         help_text="How the shelf model was solved, and so how its vectors are stored: exact (one dense vector per "
                   "book) or neighbourhood (each book's largest weights as a neighbour list).")
+    listed_book_count = models.PositiveIntegerField(
+        default=0, help_text="Books the shelf model leaves out whose nearest books are listed (NeighbourList; 0: "
+                             "none, each request searches the index for them).")
     is_active = models.BooleanField(default=False)
     is_ready = models.BooleanField(default=False, help_text="Vectors written, index built and checked.")
     ann_recall_at_10 = models.FloatField(null=True, blank=True)

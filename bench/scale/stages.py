@@ -335,7 +335,8 @@ def _disk(database_url: str) -> dict:
     with psycopg.connect(database_url) as connection:
         versions = connection.execute("SELECT count(*) FROM recommender_embeddingversion").fetchone()[0]
         tables = {}
-        for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector"):
+        for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector",
+                      "recommender_neighbourlist"):
             total, indexes = connection.execute("SELECT pg_total_relation_size(%s), pg_indexes_size(%s)",
                                                 [table, table]).fetchone()
             tables[table.removeprefix("recommender_")] = {"mib": round(total / 2**20, 1),

@@ -22,9 +22,10 @@ SEARCH_BATCH = 500
 def neighbour_lists_store(*, version: EmbeddingVersion) -> int:
     """Stores the ``LISTED_NEIGHBOURS`` nearest books (``NeighbourList``) of every book with a vector in ``version``
     that its shelf model leaves out (no shelf vector, or one that says nothing for any book) and returns how many
-    it listed. A version without a shelf model lists none: every book would be one, and the per-request search
-    answers for them as before. Each batch is written in its own transaction; a version left half-listed still
-    serves the same answers (a book without a list is searched)."""
+    it listed, then records how many books the version has listed (``listed_book_count``: until then its requests
+    search the index). A version without a shelf model lists none: every book would be one, and the per-request
+    search answers for them as before. Each batch is written in its own transaction; a version left half-listed
+    still serves the same answers (a book without a list is searched)."""
     if not version.shelf_model_book_count:
         return 0
     with connection.cursor() as cursor:
@@ -50,4 +51,7 @@ def neighbour_lists_store(*, version: EmbeddingVersion) -> int:
             copy_rows(NeighbourList._meta.db_table, ["version_id", "book_id", "neighbours", "distances"],
                       ["int8", "int8", "int8[]", "float8[]"],
                       ((version.pk, source, neighbours, distances) for source, (neighbours, distances) in lists.items()))
+    listed = NeighbourList.objects.filter(version=version).count()
+    EmbeddingVersion.objects.filter(pk=version.pk).update(listed_book_count=listed)
+    version.listed_book_count = listed
     return len(unknown)

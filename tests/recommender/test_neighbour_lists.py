@@ -45,7 +45,9 @@ def test_every_book_the_shelf_model_leaves_out_is_listed_with_what_the_search_fi
     unknown = left_out(partly_shelved)
     assert 100 < len(unknown) < len(partly_shelved.books), "the model knows some books and leaves out others"
 
+    assert version.listed_book_count == 0
     assert neighbour_lists_store(version=version) == len(unknown)
+    assert active_version().listed_book_count == len(unknown)
 
     lists = {book_id: (neighbours, distances) for book_id, neighbours, distances
              in NeighbourList.objects.filter(version=version).values_list("book_id", "neighbours", "distances")}
@@ -98,6 +100,7 @@ def test_a_version_without_a_shelf_model_lists_nothing_and_still_votes():
     inputs = [book.pk for book in catalogue.books_of_group(2)[:3]]
 
     assert neighbour_lists_store(version=version) == 0
+    assert active_version().listed_book_count == 0
     results = book_recommendations(book_ids=inputs, k=10)
     assert len(results) == 10 and all(catalogue.group_of_book[r.book.pk] == 2 for r in results)
 
