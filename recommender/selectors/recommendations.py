@@ -308,7 +308,7 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
 def vote_neighbours(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                     limit: int) -> list[tuple[int, int, float, int]]:
     """(source, neighbour, cosine distance, the neighbour's popularity) rows: each of ``sources``' ``limit`` nearest
-    books of ``version`` but the ``excluded`` ones, by source and then in the order the HNSW search found them (one
+    books of ``version`` but the ``excluded`` ones, each source's in the order the HNSW search found them (one
     query; ``ef_search`` at least ``HNSW_EF_SEARCH``, iterative scan, so no row is lost to the exclusion). Lists are
     made by the same query (``recommender.services.neighbour_lists``), so that a list is what a request's search
     would find."""
@@ -318,9 +318,7 @@ def vote_neighbours(version: EmbeddingVersion, sources: list[int], excluded: lis
     with transaction.atomic(), connection.cursor() as cursor:
         tune_search(ef_search=max(HNSW_EF_SEARCH, limit), iterative=True)
         cursor.execute(sql, {"excluded": list(excluded), "sources": list(sources)})
-        rows = cursor.fetchall()
-    # By source (a stable sort: each source's rows stay in the order the search found them).
-    return sorted(rows, key=lambda row: row[0])
+        return cursor.fetchall()
 
 
 def _listed_neighbours(version: EmbeddingVersion, sources: list[int], excluded: list[int],
