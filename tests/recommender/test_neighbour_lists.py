@@ -4,12 +4,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from recommender.models import NeighbourList, ShelfVector
+from recommender.models import BookVector, NeighbourList, ShelfVector, TrainingRun
 from recommender.selectors import active_version, book_recommendations
 from recommender.selectors.recommendations import LISTED_NEIGHBOURS, NEIGHBOURS_PER_BOOK, vote_neighbours
 from recommender.services.neighbour_lists import neighbour_lists_store
+from recommender.services.training_pipeline import training_run_execute
+from recommender.services.training_runs import training_run_request
 from recommender.services.versions import versions_prune
-from tests.recommender.planted import planted_catalogue, publish_planted_version
+from tests.recommender.planted import FAST_PARAMS, planted_catalogue, publish_planted_version
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,18 @@ def test_pruning_a_version_deletes_its_lists(partly_shelved):
     assert first.pk in versions_prune(keep=1)
 
     assert not NeighbourList.objects.filter(version=first).exists()
+
+
+def test_a_training_run_lists_the_books_its_shelf_model_leaves_out_before_the_version_goes_live():
+    catalogue = planted_catalogue(groups=4, books_per_group=30, readers_per_group=3, shelf_size=5)
+    run = training_run_execute(run_id=training_run_request(
+        trigger="command", params={**FAST_PARAMS, "shelf_model_min_shelves": 2}, enqueue=False).pk)
+
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    version = active_version()
+    unknown = set(BookVector.objects.filter(version=version).values_list("book_id", flat=True)) - set(
+        ShelfVector.objects.filter(version=version).values_list("book_id", flat=True))
+    assert version.shelf_model_book_count > 0 and unknown, "the model knows some books and leaves out others"
+    assert set(NeighbourList.objects.filter(version=version).values_list("book_id", flat=True)) == unknown
+    assert version.listed_book_count == run.metrics["neighbour_lists"] == len(unknown) < len(catalogue.books)
+    assert "neighbour_lists" in run.timings
