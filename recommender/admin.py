@@ -231,7 +231,7 @@ class TrainingRunAdmin(ReadOnlyPage, admin.ModelAdmin):
     @admin.display(description="Training data")
     def data_counts(self, run: TrainingRun):
         counts = run.metrics.get("data") or {}
-        return ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in counts.items()) or "—"
+        return ", ".join(f"{name.replace('_', ' ')} {_figure(value)}" for name, value in counts.items()) or "—"
 
     @admin.display(description="Seconds per stage")
     def timings_table(self, run: TrainingRun):
@@ -358,6 +358,14 @@ class EmbeddingVersionAdmin(ReadOnlyPage, admin.ModelAdmin):
                                       + "; ".join(gate["reasons"]) + ". \"Roll back\" undoes it.")
         else:
             messages.success(request, f"Version {version.pk} is live.")
+
+
+def _figure(value) -> str:
+    """A training-data figure as shown: a count with thousands separators, a list of names (the sources centred)
+    joined."""
+    if isinstance(value, list | tuple):
+        return " and ".join(map(str, value)) if value else "none"
+    return f"{value:,}"
 
 
 def _shown_param(value) -> str:

@@ -93,6 +93,9 @@ class EmbeddingVersion(models.Model):
         max_length=20, default="exact",
         help_text="How the shelf model was solved, and so how its vectors are stored: exact (one dense vector per "
                   "book) or neighbourhood (each book's largest weights as a neighbour list).")
+    listed_book_count = models.PositiveIntegerField(
+        default=0, help_text="Books the shelf model leaves out whose nearest books are listed (NeighbourList; 0: "
+                             "none, each request searches the index for them).")
     is_active = models.BooleanField(default=False)
     is_ready = models.BooleanField(default=False, help_text="Vectors written, index built and checked.")
     ann_recall_at_10 = models.FloatField(null=True, blank=True)
@@ -176,6 +179,25 @@ class ShelfVector(models.Model):
             models.UniqueConstraint(fields=["version", "book"], name="shelfvector_unique"),
             models.UniqueConstraint(fields=["version", "position"], name="shelfvector_position_unique"),
         ]
+
+
+class NeighbourList(models.Model):
+    """The nearest books of a book the version's shelf model leaves out, as neighbour voting reads them.
+
+    Listed once a version is published (``recommender.services.neighbour_lists``), by the same HNSW query and search
+    settings that voting runs per request, so that a recommendation for such a book reads its list instead of
+    searching the index: ``neighbours`` in the order the search found them, with their cosine ``distances``. No
+    foreign-key constraints in the database (``BookVector``); deleting a book or a version deletes its lists.
+    """
+
+    version = models.ForeignKey(EmbeddingVersion, on_delete=models.CASCADE, related_name="neighbour_lists",
+                                db_constraint=False)
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    neighbours = ArrayField(models.BigIntegerField(), help_text="The nearest books' ids, nearest first.")
+    distances = ArrayField(models.FloatField(), help_text="Each neighbour's cosine distance to this book.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "book"], name="neighbourlist_unique")]
 
 
 class DismissedBook(models.Model):

@@ -6,7 +6,10 @@ gunicorn as ``bench.speed.http_load`` runs it, and puts ``wrk`` (32 connections)
 ``--label`` (e.g. the code it served) in ``bench/results/scale_serving.json``, so that runs of two versions of the
 code in one session can be compared; the ratio is recommendations' requests a second over the health check's.
 
-Usage: python -m bench.scale.serving --label before [--database bookvec_scale_bigrun] [--port 8211]
+With ``--code REF`` the web workers run that commit's code (``git archive`` into ``var/serving-code/``) instead of
+the working tree's, against the same database: the ``before`` of a comparison, when the schema allows it.
+
+Usage: python -m bench.scale.serving --label before [--code main] [--database bookvec_scale_bigrun] [--port 8211]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+from pathlib import Path
 
 from bench.scale.stages import _serving
 from bench.support.common import PROJECT_DIR, machine, write_result
@@ -29,14 +33,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8211)
     parser.add_argument("--http-duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--code", help="serve this commit's code (e.g. main) instead of the working tree's")
     args = parser.parse_args(argv)
     env = existing_environment(database=args.database)
+    if args.code:
+        from bench.speed import http_load
+
+        commit, dirty = _short(args.code), False
+        http_load.PROJECT_DIR = _archive(commit)  # where gunicorn starts: its code is what it serves
+    else:
+        commit = _short("HEAD")
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "books", "recommender", "config"],
+                                    cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip())
     serving = _serving(env, args.http_duration, args.connections, args.port,
                        endpoints=("recommendations", "health"), map_points=False)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "books", "recommender", "config"],
-                                cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip())
     earlier = json.loads(RESULT.read_text()) if RESULT.exists() else {}
     runs = earlier.get("runs", {})
     runs[args.label] = {
@@ -45,10 +55,27 @@ def main(argv: list[str] | None = None) -> None:
         "ratio_to_health": round(serving["recommendations"]["requests_per_second"]
                                  / serving["health"]["requests_per_second"], 3),
     }
-    kept = {key: earlier[key] for key in ("note", "in_process") if key in earlier}  # written by hand
+    kept = {key: earlier[key] for key in ("note", "in_process", "in_process_lists") if key in earlier}  # not runs
     path = write_result("scale_serving", {**kept, "runs": runs})
     print(json.dumps(runs[args.label], indent=1))
     print(f"  -> {path}")
+
+
+def _short(ref: str) -> str:
+    return subprocess.run(["git", "rev-parse", "--short", ref], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _archive(commit: str) -> Path:
+    """The tree of ``commit``, written once into ``var/serving-code/COMMIT``."""
+    folder = PROJECT_DIR / "var" / "serving-code" / commit
+    if not folder.exists():
+        partial = folder.with_name(commit + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive, check=True)
+        partial.rename(folder)
+    return folder
 
 
 def _books(database_url: str) -> int:

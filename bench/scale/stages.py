@@ -46,7 +46,8 @@ DEFAULT_PARAMS = '{"epochs": 5, "min_steps": 0}'
 """5 epochs as ``make bench``'s product run (training time is linear in epochs); ``min_steps`` 0 so that small
 catalogues do not train extra epochs (the default 250 steps of 4,096 pairs make training time flat below ~1M pairs,
 hiding its growth)."""
-STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "predict", "publish", "activate_and_prune")
+STAGE_ORDER = ("read_pairs", "train", "shelf_model", "evaluate", "layout", "publish", "predict", "index_books",
+               "neighbour_lists", "activate_and_prune")
 """A training run's stages in their order (``recommender.services.training_pipeline.RUN_STAGES`` without Django)."""
 SERVED = ("similar", "recommendations", "book_page", "search", "health")
 MAP_REQUESTS = 3
@@ -334,7 +335,8 @@ def _disk(database_url: str) -> dict:
     with psycopg.connect(database_url) as connection:
         versions = connection.execute("SELECT count(*) FROM recommender_embeddingversion").fetchone()[0]
         tables = {}
-        for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector"):
+        for table in ("recommender_bookvector", "recommender_linkvector", "recommender_shelfvector",
+                      "recommender_neighbourlist"):
             total, indexes = connection.execute("SELECT pg_total_relation_size(%s), pg_indexes_size(%s)",
                                                 [table, table]).fetchone()
             tables[table.removeprefix("recommender_")] = {"mib": round(total / 2**20, 1),

@@ -1,8 +1,10 @@
 """Recommendations: for a list of books, and for a reader from their shelves, with why there are none.
 
 The input books the active version's shelf model knows are ranked by the sum of their shelf vectors (dense
-vectors, or neighbour lists whose length does not grow with the catalogue); the others by neighbour voting on the book vectors (one nearest-neighbour query on the HNSW
-index, ``recommender.vectors.nearest_sql``). The number of queries never depends on how many books come back.
+vectors, or neighbour lists whose length does not grow with the catalogue); the others by neighbour voting on the
+book vectors: each one's nearest books as listed when the version was published (``NeighbourList``, one lookup), or,
+for a book without such a list, one nearest-neighbour query on the HNSW index (``recommender.vectors.nearest_sql``).
+The number of queries never depends on how many books come back.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from recommender.vectors import HNSW_EF_SEARCH, nearest_sql, tune_search
 
 NEIGHBOURS_PER_BOOK = 100
 """Nearest books fetched per input book for recommendations (what ``recommender.training.scoring`` was tuned on)."""
+LISTED_NEIGHBOURS = 150
+"""Nearest books listed for each book a version's shelf model leaves out (``NeighbourList``): enough that
+``NEIGHBOURS_PER_BOOK`` are left after a request's excluded books, and no more than the HNSW search keeps in its first
+pass (``HNSW_EF_SEARCH``), which makes a list the first books of the very scan a request's search would run."""
 MAX_SOURCE_BOOKS = 200
 """A reader's most recent shelved books used as the source of their recommendations."""
 RATING_WEIGHTS = {1: 0.1, 2: 0.25, 3: 0.6, 4: 1.0, 5: 1.3}
@@ -279,16 +285,13 @@ def _explained(book_id: int, score: float, terms: list[tuple[float, int]]) -> sc
 
 def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                             weights: dict[int, float], k: int) -> list[scoring.ScoredBook]:
-    """Neighbour voting on the book vectors (``recommender.training.scoring``): one pgvector query for every input
-    book's nearest books, leaving out excluded ones (iterative index scan, so none is lost)."""
+    """Neighbour voting on the book vectors (``recommender.training.scoring``): every input book's nearest books,
+    leaving out excluded ones, from its list (``_listed_neighbours``) or else from one pgvector query for all the
+    books without one (``vote_neighbours``)."""
     neighbours = max(NEIGHBOURS_PER_BOOK, k)
-    sql = nearest_sql(kind="book", version_id=version.pk, dimensions=version.dimensions,
-                      sources="%(sources)s::bigint[]", limit=neighbours, join="JOIN books_book b ON b.id = v.book_id",
-                      where="AND v.book_id <> ALL(%(excluded)s::bigint[])", columns={"popularity": "b.popularity"})
-    with transaction.atomic(), connection.cursor() as cursor:
-        tune_search(ef_search=max(HNSW_EF_SEARCH, neighbours), iterative=True)
-        cursor.execute(sql, {"excluded": excluded, "sources": sources})
-        rows = cursor.fetchall()
+    rows, unlisted = _listed_neighbours(version, sources, excluded, neighbours)
+    if unlisted:
+        rows += vote_neighbours(version, unlisted, excluded, neighbours)
     if not rows:
         return []
     return scoring.recommend_for_shelf(
@@ -300,6 +303,59 @@ def _neighbour_vote_ranking(version: EmbeddingVersion, sources: list[int], exclu
         shelf_weights=[float(weights.get(book_id, 1.0)) for book_id in sources],
         k=k,
     )
+
+
+def vote_neighbours(version: EmbeddingVersion, sources: list[int], excluded: list[int],
+                    limit: int) -> list[tuple[int, int, float, int]]:
+    """(source, neighbour, cosine distance, the neighbour's popularity) rows: each of ``sources``' ``limit`` nearest
+    books of ``version`` but the ``excluded`` ones, each source's in the order the HNSW search found them (one
+    query; ``ef_search`` at least ``HNSW_EF_SEARCH``, iterative scan, so no row is lost to the exclusion). Lists are
+    made by the same query (``recommender.services.neighbour_lists``), so that a list is what a request's search
+    would find."""
+    sql = nearest_sql(kind="book", version_id=version.pk, dimensions=version.dimensions,
+                      sources="%(sources)s::bigint[]", limit=int(limit), join="JOIN books_book b ON b.id = v.book_id",
+                      where="AND v.book_id <> ALL(%(excluded)s::bigint[])", columns={"popularity": "b.popularity"})
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_search(ef_search=max(HNSW_EF_SEARCH, limit), iterative=True)
+        cursor.execute(sql, {"excluded": list(excluded), "sources": list(sources)})
+        return cursor.fetchall()
+
+
+def _listed_neighbours(version: EmbeddingVersion, sources: list[int], excluded: list[int],
+                       neighbours: int) -> tuple[list[tuple[int, int, float, int]], list[int]]:
+    """``vote_neighbours``' rows read from the version's lists (one query; none when the version lists no book),
+    and the sources they cannot answer for: those without a list, and those whose list was cut at ``LISTED_NEIGHBOURS`` and has fewer than
+    ``neighbours`` books left once the excluded ones are out (the search would go on past the list)."""
+    if neighbours > LISTED_NEIGHBOURS or not version.listed_book_count:
+        return [], sources
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT nl.book_id, cardinality(nl.neighbours), listed.neighbour, listed.distance, listed.popularity
+            FROM recommender_neighbourlist nl
+            LEFT JOIN LATERAL (
+                SELECT entry.neighbour, entry.distance, b.popularity, entry.rank
+                FROM unnest(nl.neighbours, nl.distances) WITH ORDINALITY AS entry(neighbour, distance, rank)
+                JOIN books_book b ON b.id = entry.neighbour
+                WHERE entry.neighbour <> ALL(%(excluded)s::bigint[])
+                ORDER BY entry.rank
+                LIMIT %(neighbours)s
+            ) listed ON true
+            WHERE nl.version_id = %(version)s AND nl.book_id = ANY(%(sources)s::bigint[])
+            ORDER BY nl.book_id, listed.rank
+            """,
+            {"version": version.pk, "sources": sources, "excluded": list(excluded), "neighbours": neighbours},
+        )
+        found = cursor.fetchall()
+    rows_of: dict[int, list[tuple[int, int, float, int]]] = {}
+    cut: dict[int, bool] = {}
+    for source, listed, neighbour, distance, popularity in found:
+        cut[source] = listed >= LISTED_NEIGHBOURS
+        if neighbour is not None:
+            rows_of.setdefault(source, []).append((source, neighbour, distance, popularity))
+    answered = {source for source in cut if not cut[source] or len(rows_of.get(source, ())) >= neighbours}
+    rows = [row for source in sorted(answered) for row in rows_of.get(source, ())]
+    return rows, [source for source in sources if source not in answered]
 
 
 def reader_recommendations(*, user, k: int = 20, collapse: bool = False) -> ReaderRecommendations:

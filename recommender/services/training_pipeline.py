@@ -4,8 +4,10 @@ The worker claims the run, reads the pairs, trains the book–link embeddings wi
 the row, fits the shelf model (where readers' shelves exist), evaluates, predicts what books lack from their vectors
 (``recommender.services.predictions``; its failure is recorded, never fails the run) while the new embedding version's
 book index is built and checked (the vectors COPYed first, the HNSW index and recall check on a thread and database
-connection of their own), activates it unless it is clearly worse than the live one, prunes old versions, and then
-indexes the new version's links. Any failure marks the run failed with the error and leaves the live version serving.
+connection of their own), lists the nearest books of the books its shelf model leaves out
+(``recommender.services.neighbour_lists``), activates it unless it is clearly worse than the live one, prunes old
+versions, and then indexes the new version's links. Any failure marks the run failed with the error and leaves the live
+version serving.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from django.utils import timezone
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.selectors.training_data import training_data_build
 from recommender.selectors.versions import active_version
+from recommender.services.neighbour_lists import neighbour_lists_store
 from recommender.services.predictions import book_predictions_make, book_predictions_store
 from recommender.services.run_fence import (
     RunFenced,
@@ -59,7 +62,7 @@ HEARTBEAT_SECONDS = 15.0
 PROGRESS_SECONDS = 1.0
 """Progress is written to the run (and cancellation read from it) at most this often."""
 RUN_STAGES = ("read_pairs", "train", "train_optimisation", "shelf_model", "evaluate", "layout", "publish", "predict",
-              "index_books", "activate_and_prune", "index_links")
+              "index_books", "neighbour_lists", "activate_and_prune", "index_links")
 """A run's stages in the order it goes through them (``TrainingRun.timings`` keeps no order)."""
 
 
@@ -164,7 +167,10 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
         book_index.wait()
         version_mark_ready(version=version)
         prediction_figures = book_predictions_store(version=version, made=predictions)
-        lap("index_books", "activating")
+        lap("index_books", "listing the neighbours of the books the shelf model leaves out")
+        # On the index just built, so that a list is what a request's search finds (services/neighbour_lists.py).
+        listed = neighbour_lists_store(version=version)
+        lap("neighbour_lists", "activating")
     except BaseException:  # cancelled, failed or fenced before it could go live: nothing of it is left
         book_index.abandon()
         raise
@@ -187,6 +193,7 @@ def _train_and_publish(run: TrainingRun, progress: _Progress) -> None:
             "live": live.metrics if live else None,
             "quality_gate": {"passed": passed, "activated": passed, "reasons": reasons},
             "predictions": prediction_figures,
+            "neighbour_lists": listed,
         },
     )
     pruned = versions_prune()

@@ -189,6 +189,7 @@ def test_a_failing_prediction_stage_is_recorded_and_the_run_still_publishes(monk
     staff_user.save()
     page = client_for_admin(staff_user).get(reverse("admin:recommender_trainingrun_change", args=[run.pk]))
     assert "The prediction stage failed" in page.content.decode()
+    assert "sources centred none" in page.content.decode()  # one source: nothing centred, and the list is shown
 
 
 @pytest.fixture
