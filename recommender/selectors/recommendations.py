@@ -324,8 +324,9 @@ def vote_neighbours(version: EmbeddingVersion, sources: list[int], excluded: lis
 def _listed_neighbours(version: EmbeddingVersion, sources: list[int], excluded: list[int],
                        neighbours: int) -> tuple[list[tuple[int, int, float, int]], list[int]]:
     """``vote_neighbours``' rows read from the version's lists (one query; none when the version lists no book),
-    and the sources they cannot answer for: those without a list, and those whose list was cut at ``LISTED_NEIGHBOURS`` and has fewer than
-    ``neighbours`` books left once the excluded ones are out (the search would go on past the list)."""
+    and the sources they cannot answer for: those without a list, and those whose list was cut at
+    ``LISTED_NEIGHBOURS`` and has fewer than ``neighbours`` books left once the excluded ones are out (the search
+    would go on past the list)."""
     if neighbours > LISTED_NEIGHBOURS or not version.listed_book_count:
         return [], sources
     with connection.cursor() as cursor:
