@@ -77,8 +77,10 @@ def test_stopping_a_sync_training_cancels_its_run_at_once(stop_signal):
     command = [sys.executable, "manage.py", "train_embeddings", "--sync", "--verbosity", "0",
                "--param", f"epochs={10_000}", *(f"--param={key}={json.dumps(value)}" for key, value in FAST_PARAMS.items()
                                                  if key != "epochs")]
+    # As from a terminal: a suite started in the background (``make test &``) ignores SIGINT, and so would the child.
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=worker_environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         run = wait_for(lambda: TrainingRun.objects.filter(status="running", epoch__gte=2).first(),
                        timeout=120, what="the sync run to be training")
