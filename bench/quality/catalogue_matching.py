@@ -16,14 +16,12 @@ import argparse
 import csv
 import json
 import re
-import subprocess
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 from bench.support import scratch
-from bench.support.common import PROJECT_DIR, PYTHON, write_result
+from bench.support.common import PROJECT_DIR, export_commit, write_result
 
 BEFORE_DATABASE = "bookvec_bench_matching_before"
 AFTER_DATABASE = "bookvec_bench_matching_after"
@@ -70,17 +68,14 @@ def run(data: Path, *, before: str) -> dict:
     articles, goodbooks = data / "wikipedia" / "p15_books.ndjson", data / "goodbooks"
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
-        old_tree = Path(folder)
-        archive = subprocess.run(["git", "archive", before], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
-            tar.extractall(old_tree, filter="data")
-        env = _fresh(BEFORE_DATABASE, old_tree)
+        old_tree = export_commit(before, Path(folder))
+        env = scratch.fresh_database(database=BEFORE_DATABASE, tree=old_tree)
         figures["before"] = {"commit": before,
                              "wikipedia": _timed(env, old_tree, "import_wikipedia_books", articles),
                              "goodbooks": _timed(env, old_tree, "import_goodbooks", goodbooks)}
         figures["before"]["catalogue"] = _catalogue_figures(env["DATABASE_URL"])
         scratch.drop_database(BEFORE_DATABASE)
-    env = _fresh(AFTER_DATABASE, PROJECT_DIR)
+    env = scratch.fresh_database(database=AFTER_DATABASE, tree=PROJECT_DIR)
     figures["after"] = {"wikipedia": _timed(env, PROJECT_DIR, "import_wikipedia_books", articles),
                         "goodbooks": _timed(env, PROJECT_DIR, "import_goodbooks", goodbooks)}
     figures["after"]["catalogue"] = _catalogue_figures(env["DATABASE_URL"])
@@ -109,27 +104,9 @@ def run(data: Path, *, before: str) -> dict:
     return figures
 
 
-def _fresh(database: str, tree: Path) -> dict[str, str]:
-    database_url, broker_url = scratch.start_servers(database=database)
-    scratch.drop_database(database)
-    database_url, broker_url = scratch.start_servers(database=database)
-    env = scratch.environment(database_url, broker_url)
-    env["PYTHONPATH"] = str(tree)
-    _manage(env, tree, "migrate", "--no-input", "--verbosity", "0")
-    return env
-
-
-def _manage(env, tree: Path, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([PYTHON, str(tree / "manage.py"), *args], env=env, cwd=tree, capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
 def _timed(env, tree: Path, command: str, source: Path) -> dict:
     started = time.perf_counter()
-    result = _manage(env, tree, command, str(source), "--verbosity", "1")
+    result = scratch.manage(env, command, str(source), "--verbosity", "1", tree=tree)
     wall = time.perf_counter() - started
     summary = next(line for line in result.stdout.splitlines() if line.startswith("Imported"))
     return {"command": f"manage.py {command} {source}", "wall_seconds": round(wall, 2),

@@ -53,11 +53,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import random
 import subprocess
-import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -66,7 +64,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.support import scratch
-from bench.support.common import PROJECT_DIR, PYTHON, RESULTS_DIR, write_result
+from bench.support.common import PROJECT_DIR, RESULTS_DIR, export_commit, write_result
 
 DATABASES = "bookvec_bench_cross"
 """The scratch databases' names start with this (``--databases``), then ``_before`` and ``_after``."""
@@ -191,11 +189,7 @@ def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | 
     figures: dict = {"before_commit": commit, "params": params or "defaults"}
     training = [f"--param={name}={json.dumps(value)}" for name, value in params.items()]
     with tempfile.TemporaryDirectory() as folder:
-        old_tree = Path(folder) / "tree"
-        old_tree.mkdir()
-        archive = subprocess.run(["git", "archive", before], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(old_tree, filter="data")
+        old_tree = export_commit(before, Path(folder) / "tree")
         if sample:
             steps_before = [("load_sample_data",)]
             steps_after = [("load_sample_data",)]
@@ -222,23 +216,24 @@ def run(*, sample: bool, data: Path | None, before: str, goodbooks_books: int | 
 
 
 def _measure(database: str, tree: Path, steps: list[tuple[str, ...]], training: list[str]) -> dict:
-    env = _fresh(database, tree)
+    env = scratch.fresh_database(database=database, tree=tree)
     timings = {}
     for step in steps:
         started = time.perf_counter()
-        _manage(env, tree, *step)
+        scratch.manage(env, *step, tree=tree)
         timings[step[0]] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
-    _manage(env, tree, "train_embeddings", "--sync", "--verbosity", "0", *training)
+    scratch.manage(env, "train_embeddings", "--sync", "--verbosity", "0", *training, tree=tree)
     timings["train_embeddings --sync"] = round(time.perf_counter() - started, 1)
     figures = {"commands": [" ".join(("manage.py", *step)) for step in steps] + ["manage.py train_embeddings --sync"],
                "seconds": timings}
     figures.update(_neighbour_figures(env["DATABASE_URL"]))
-    figures["map_genres"] = json.loads(_manage(env, tree, "shell", "-c", MAP_FIGURES).stdout.strip().splitlines()[-1])
+    figures["map_genres"] = json.loads(
+        scratch.manage(env, "shell", "-c", MAP_FIGURES, tree=tree).stdout.strip().splitlines()[-1])
     figures["links_naming_books"] = json.loads(
-        _manage(env, tree, "shell", "-c", LINK_FIGURES).stdout.strip().splitlines()[-1])
+        scratch.manage(env, "shell", "-c", LINK_FIGURES, tree=tree).stdout.strip().splitlines()[-1])
     figures["vocabulary"] = json.loads(
-        _manage(env, tree, "shell", "-c", VOCABULARY_FIGURES).stdout.strip().splitlines()[-1])
+        scratch.manage(env, "shell", "-c", VOCABULARY_FIGURES, tree=tree).stdout.strip().splitlines()[-1])
     placed = figures["map_genres"]["placed_books"]
     figures["map_genres"]["other_share"] = round(figures["map_genres"]["other"] / placed, 4)
     figures["map_genres"]["not_given_share"] = round(figures["map_genres"]["not_given"] / placed, 4)
@@ -510,23 +505,6 @@ def _restricted_goodbooks(source: Path, articles: Path, others: int, target: Pat
 def _rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def _fresh(database: str, tree: Path) -> dict[str, str]:
-    scratch.start_servers(database=database)
-    scratch.drop_database(database)
-    env = scratch.environment(*scratch.start_servers(database=database))
-    env["PYTHONPATH"] = str(tree)
-    _manage(env, tree, "migrate", "--no-input", "--verbosity", "0")
-    return env
-
-
-def _manage(env, tree: Path, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([PYTHON, str(tree / "manage.py"), *args], env=env, cwd=tree, capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
 
 
 def _query(database_url: str, sql: str, params=()) -> list[tuple]:

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"imported {name} in {imports[name]} s", flush=True)
         subprocess.run([PYTHON, "-m", "bench.speed.product_training", "--name", "full_catalogue", "--params", args.params],
                        env=env, check=True, cwd=PROJECT_DIR)
-        shell = manage(env, "shell", "-c", _EXAMPLES_SCRIPT % json.dumps(EXAMPLES), capture=True)
+        shell = manage(env, "shell", "-c", _EXAMPLES_SCRIPT % json.dumps(EXAMPLES))
         examples = json.loads(shell.stdout.strip().splitlines()[-1])
     finally:
         drop_database(DATABASE)

@@ -98,6 +98,15 @@ def percentiles_ms(seconds: list[float]) -> dict:
             "n": len(values)}
 
 
+def export_commit(commit: str, folder: Path) -> Path:
+    """Writes the tree of ``commit`` (as ``git archive`` gives it: tracked files only) into ``folder``, for a
+    "before" run of that code in the same session; returns ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def _command_line() -> list[str]:
     """This process's command line, a module run with -m written as such."""
     script = Path(sys.argv[0]).resolve()

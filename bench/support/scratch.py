@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 from bench.support.common import PROJECT_DIR, PYTHON, WORK_DIR
 
@@ -38,8 +39,9 @@ def stop_servers_postgres_only() -> None:
     stop_embedded_servers(PGDATA, WORK_DIR / "no-redis-here")
 
 
-def fresh_database(*, database: str = DATABASE) -> dict[str, str]:
-    """Drops and re-creates ``database``, migrates it, and returns the environment for child processes."""
+def fresh_database(*, database: str = DATABASE, tree: Path = PROJECT_DIR) -> dict[str, str]:
+    """Drops and re-creates ``database``, migrates it with the code in ``tree`` (another commit's checkout for a
+    "before" run), and returns the environment for child processes, which run that code."""
     import psycopg
 
     database_url, broker_url = start_servers(database=database)
@@ -47,7 +49,8 @@ def fresh_database(*, database: str = DATABASE) -> dict[str, str]:
         connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     database_url, broker_url = start_servers(database=database)  # re-creates it with the vector extension
     env = environment(database_url, broker_url)
-    manage(env, "migrate", "--no-input", "--verbosity", "0")
+    env["PYTHONPATH"] = str(tree)
+    manage(env, "migrate", "--no-input", "--verbosity", "0", tree=tree)
     return env
 
 
@@ -80,9 +83,9 @@ def environment(database_url: str, broker_url: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    """Runs ``manage.py`` with the scratch environment; raises with its output when it fails."""
-    result = subprocess.run([PYTHON, str(PROJECT_DIR / "manage.py"), *args], env=env, cwd=PROJECT_DIR,
+def manage(env: dict[str, str], *args: str, tree: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    """Runs ``tree``'s ``manage.py`` with the scratch environment; raises with its output when it fails."""
+    result = subprocess.run([PYTHON, str(tree / "manage.py"), *args], env=env, cwd=tree,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed ({result.returncode}):\n"

@@ -66,30 +66,14 @@ class AnnRecallTooLow(RuntimeError):
     """The version's HNSW index misses too many exact nearest neighbours to serve."""
 
 
-def version_publish(
-    *,
-    run: TrainingRun | None,
-    book_ids: np.ndarray,
-    book_vectors: np.ndarray,
-    link_ids: np.ndarray,
-    link_vectors: np.ndarray,
-    map_coords: np.ndarray | None = None,
-    layout_method: str = "",
-    metrics: dict | None = None,
-    shelf_model: ShelfModel | None = None,
-    shelf_book_ids: np.ndarray | None = None,
-    link_book_counts: np.ndarray | None = None,
-) -> EmbeddingVersion:
-    """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``), book HNSW index built
-    and recall checked (``version_index_books``), marked ready (``version_mark_ready``). On any failure the
-    half-written version is deleted and the error re-raised; the live version is never touched. Raises
-    AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
+def version_publish(**write_arguments) -> EmbeddingVersion:
+    """Writes a new, inactive version and makes it ready: vectors COPYed (``version_write``, whose keyword arguments
+    it takes), book HNSW index built and recall checked (``version_index_books``), marked ready
+    (``version_mark_ready``). On any failure the half-written version is deleted and the error re-raised; the live
+    version is never touched. Raises AnnRecallTooLow when the index does not meet ``MIN_ANN_RECALL_AT_10``.
     """
-    version = version_write(run=run, book_ids=book_ids, book_vectors=book_vectors, link_ids=link_ids,
-                            link_vectors=link_vectors, map_coords=map_coords, layout_method=layout_method,
-                            metrics=metrics, shelf_model=shelf_model, shelf_book_ids=shelf_book_ids,
-                            link_book_counts=link_book_counts)
-    version_index_books(version=version, ids=book_ids, vectors=book_vectors)
+    version = version_write(**write_arguments)
+    version_index_books(version=version, ids=write_arguments["book_ids"], vectors=write_arguments["book_vectors"])
     return version_mark_ready(version=version)
 
 
