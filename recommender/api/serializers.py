@@ -12,7 +12,7 @@ from books.api.serializers import (
     WholeNumberField,
 )
 from books.models import Book
-from books.selectors import book_ids_identified_by
+from books.selectors import book_ids_identified_by, existing_book_ids
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
 from recommender.training.params import BOUNDS
@@ -60,7 +60,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
         book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
-        known = set(Book.objects.filter(pk__in=book_ids).values_list("pk", flat=True))
+        known = existing_book_ids(book_ids)
         unknown = [book_id for book_id in book_ids if book_id not in known]
         if unknown:
             raise serializers.ValidationError(_no_books("id", unknown))
