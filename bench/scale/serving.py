@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         "ratio_to_health": round(serving["recommendations"]["requests_per_second"]
                                  / serving["health"]["requests_per_second"], 3),
     }
-    kept = {key: earlier[key] for key in ("note", "in_process", "in_process_lists") if key in earlier}  # not runs
+    kept = {key: earlier[key] for key in ("note", "in_process", "in_process_lists", "same_answers") if key in earlier}
     path = write_result("scale_serving", {**kept, "runs": runs})
     print(json.dumps(runs[args.label], indent=1))
     print(f"  -> {path}")
