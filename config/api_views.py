@@ -1,4 +1,5 @@
-"""The bases of every API view: DRF's, where an unknown query parameter is a 400 naming the known ones.
+"""The bases of every API view: DRF's, where an unknown query parameter is a 400 naming the known ones and the
+throttles are checked together (``config.throttling.SharedWindowThrottling``).
 
 A typo (``?auther=``) or a filter an endpoint does not have (``/training-runs/?status=failed``) is never
 ignored: ignored, it would answer as if it had applied.
@@ -8,6 +9,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from config.api_errors import refuse_unknown
+from config.throttling import SharedWindowThrottling
 
 
 class QueryParametersChecked:
@@ -36,15 +38,15 @@ class QueryParametersChecked:
         return known
 
 
-class ApiView(QueryParametersChecked, APIView):
+class ApiView(QueryParametersChecked, SharedWindowThrottling, APIView):
     pass
 
 
-class GenericApiView(QueryParametersChecked, generics.GenericAPIView):
+class GenericApiView(QueryParametersChecked, SharedWindowThrottling, generics.GenericAPIView):
     pass
 
 
-class ListApiView(QueryParametersChecked, generics.ListAPIView):
+class ListApiView(QueryParametersChecked, SharedWindowThrottling, generics.ListAPIView):
     pass
 
 

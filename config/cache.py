@@ -44,22 +44,32 @@ class FailOpenRedisCache(RedisCache):
             return False
 
     def window_hit(self, key: str, *, limit: int, duration: float) -> tuple[str | None, float]:
-        """Count one hit of ``key`` in a sliding window of ``duration`` seconds, if fewer than ``limit`` are in it.
+        """Count one hit of ``key`` in a sliding window of ``duration`` seconds, if fewer than ``limit`` are in it:
+        ``windows_hit`` with one window."""
+        return self.windows_hit([(key, limit, duration)])
 
-        Returns ``(hit, wait)``: the hit's id (for ``window_refund``) and 0, or ``None`` and the seconds until the
-        window has room again. One Redis script checks and counts, so concurrent hits from any number of processes
-        never let more than ``limit`` through. While Redis cannot be reached every hit passes (fails open)."""
-        hit = f"{time.time():.6f}:{uuid.uuid4().hex}"
+    def windows_hit(self, windows: list[tuple[str, int, float]]) -> tuple[str | None, float]:
+        """Count one hit in every one of ``windows`` (``(key, limit, duration in seconds)``: a sliding window each) if
+        each has fewer than its limit in it, else in none.
+
+        Returns ``(hit, wait)``: the hit's id (for ``window_refund``) and 0, or ``None`` and the seconds until every
+        full window has room again. One Redis script checks and counts them all, so concurrent hits from any number
+        of processes never let more than a window's limit through, and a hit one window refuses fills no other.
+        While Redis cannot be reached every hit passes (fails open)."""
+        now = time.time()
+        hit = f"{now:.6f}:{uuid.uuid4().hex}"
+        keys = [self.make_and_validate_key(key) for key, _, _ in windows]
+        limits = [value for _, limit, duration in windows for value in (duration, limit)]
         try:
-            client = self._cache.get_client(key, write=True)
-            allowed, oldest = client.eval(_WINDOW_HIT, 1, self.make_and_validate_key(key), time.time(), duration,
-                                          limit, hit)
+            client = self._cache.get_client(keys[0], write=True)
+            full = client.eval(_WINDOWS_HIT, len(keys), *keys, now, hit, *limits)
         except RedisError as error:
             self._warn(error)
             return hit, 0.0
-        if allowed:
+        if not full:
             return hit, 0.0
-        return None, max(float(oldest) + duration - time.time(), 1.0)
+        room_at = max(float(oldest) + windows[int(number) - 1][2] for number, oldest in zip(full[::2], full[1::2]))
+        return None, max(room_at - time.time(), 1.0)
 
     def window_refund(self, key: str, hit: str) -> None:
         """Take back one hit ``window_hit`` counted (a sign-in that succeeded is no failure)."""
@@ -75,17 +85,25 @@ class FailOpenRedisCache(RedisCache):
                         "each request until it is back: %s", error)
 
 
-# KEYS[1]: the window (a sorted set of hits scored by time); ARGV: now, duration (s), limit, the hit's id.
-# Returns {1, 0} when the hit was counted, {0, oldest hit's time} when the window is full.
-_WINDOW_HIT = """
-local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(duration * 1000))
-  return {1, 0}
+# KEYS: the windows (a sorted set of hits scored by time each); ARGV: now, the hit's id, then each window's duration (s)
+# and limit. Returns {} when the hit was counted in every window, else {window's number, its oldest hit's time, …}
+# for each full one (nothing counted).
+_WINDOWS_HIT = """
+local now, full = tonumber(ARGV[1]), {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ARGV[1 + 2 * i]))
+  if redis.call('ZCARD', key) >= tonumber(ARGV[2 + 2 * i]) then
+    full[#full + 1] = i
+    full[#full + 1] = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+  end
 end
-return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+if #full == 0 then
+  for i, key in ipairs(KEYS) do
+    redis.call('ZADD', key, now, ARGV[2])
+    redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[1 + 2 * i]) * 1000))
+  end
+end
+return full
 """
 
 

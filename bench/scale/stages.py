@@ -350,7 +350,8 @@ def _disk(database_url: str) -> dict:
 
 def _serving(env: dict, duration: int, connections: int, port: int = 0, endpoints: tuple[str, ...] = SERVED,
              map_points: bool = True) -> dict:
-    """wrk on each of ``endpoints``, then (with ``map_points``) the map's data in sequence."""
+    """wrk on each of ``endpoints`` in turn, then (with ``map_points``) the map's data in sequence. An endpoint named
+    more than once is measured in each of its windows and its figures are theirs together (``_windows_together``)."""
     import urllib.request
 
     import psycopg
@@ -374,6 +375,7 @@ def _serving(env: dict, duration: int, connections: int, port: int = 0, endpoint
     base = f"http://127.0.0.1:{port}"
     server = http_load.start_gunicorn(port, 3, env=env)
     results: dict = {}
+    windows: dict[str, list[dict]] = {}
     try:
         http_load.wait_until_up(base + "/api/v1/health/", server)
         serving = CpuClock(server.pid, postgres_pid())  # the web workers and the database they query
@@ -393,9 +395,10 @@ def _serving(env: dict, duration: int, connections: int, port: int = 0, endpoint
                                         capture_output=True, text=True, check=True).stdout
             used = serving.seconds() - before
             figures = http_load._parse(output)
-            results[endpoint] = {**figures, "seconds": duration,
-                                 "cpu_ms_per_request": round(1000 * used / max(figures["requests"], 1), 2),
-                                 "largest_worker_peak_rss_mib": round(memory.largest_process_mib, 1)}
+            windows.setdefault(endpoint, []).append(
+                {**figures, "seconds": duration, "cpu_ms_per_request": round(1000 * used / max(figures["requests"], 1), 2),
+                 "largest_worker_peak_rss_mib": round(memory.largest_process_mib, 1)})
+        results |= {endpoint: _windows_together(measured) for endpoint, measured in windows.items()}
         if map_points:
             seconds, size = [], 0
             before = serving.seconds()
@@ -410,6 +413,28 @@ def _serving(env: dict, duration: int, connections: int, port: int = 0, endpoint
     finally:
         http_load.stop_server(server)
     return results
+
+
+def _windows_together(windows: list[dict]) -> dict:
+    """One endpoint's wrk figures over its ``windows``: requests, seconds and errors summed, requests a second and
+    CPU a request over them all, latencies the median of the windows' (wrk's own cannot be merged), each window's
+    figures kept under ``windows``. One window's figures are returned as they are."""
+    if len(windows) == 1:
+        return windows[0]
+    requests = sum(w["requests"] for w in windows)
+    elapsed = sum(w["requests"] / w["requests_per_second"] for w in windows if w["requests"])  # wrk's own clock
+    cpu_ms = sum(w["cpu_ms_per_request"] * w["requests"] for w in windows) / max(requests, 1)
+    return {
+        "requests": requests, "requests_per_second": round(requests / elapsed, 1) if elapsed else 0.0,
+        **{f"{name}_ms": round(float(np.median([w[f"{name}_ms"] for w in windows])), 2)
+           for name in ("p50", "p90", "p99", "max")},
+        "latencies": "median of the windows'",
+        "errors": sum(w["errors"] for w in windows),
+        "error_breakdown": {key: sum(w["error_breakdown"][key] for w in windows) for key in windows[0]["error_breakdown"]},
+        "seconds": sum(w["seconds"] for w in windows), "cpu_ms_per_request": round(cpu_ms, 2),
+        "largest_worker_peak_rss_mib": max(w["largest_worker_peak_rss_mib"] for w in windows),
+        "windows": windows,
+    }
 
 
 def stage_seconds(figures: dict) -> dict[str, float]:

@@ -12,7 +12,7 @@ from books.api.serializers import (
     WholeNumberField,
 )
 from books.models import Book
-from books.selectors import book_ids_identified_by
+from books.selectors import book_ids_identified_by, existing_book_ids
 from recommender.models import DismissedBook, EmbeddingVersion, TrainingRun
 from recommender.selectors import training_run_progress
 from recommender.training.params import BOUNDS
@@ -60,7 +60,7 @@ class RecommendationRequestSerializer(RequestBodySerializer):
 
     def validate_books(self, book_ids: list[int]) -> list[int]:
         book_ids = _at_most_max_books(list(dict.fromkeys(book_ids)))
-        known = set(Book.objects.filter(pk__in=book_ids).values_list("pk", flat=True))
+        known = existing_book_ids(book_ids)
         unknown = [book_id for book_id in book_ids if book_id not in known]
         if unknown:
             raise serializers.ValidationError(_no_books("id", unknown))
@@ -161,6 +161,31 @@ class RecommendationsSerializer(serializers.Serializer):
                                    "vector, or every book near yours is shelved or dismissed); null whenever there "
                                    "are results.",
     )
+
+    def to_representation(self, instance: dict) -> dict:
+        """What the declared fields make of ``instance`` (they document the answer), written out from plain values:
+        DRF's field-by-field serialising, with its fields built anew for each answer, was a sixth of a request's
+        Python (20 books with their series; BENCHMARKS.md §15)."""
+        return {"results": [_recommendation(item) for item in instance["results"]],
+                "version": instance["version"], "detail": instance["detail"]}
+
+
+def _recommendation(item) -> dict:
+    """``RecommendationSerializer``'s representation of a ``Recommendation``."""
+    return {"book": _book_in_series(item.book), "score": float(item.score),
+            "because": [book.pk for book in item.because],
+            "reasons": [{"book": book.pk, "share": round(share, 4)} for book, share in item.reasons]}
+
+
+def _book_in_series(book: Book) -> dict:
+    """``BookInSeriesSerializer``'s representation of ``book``: its fields' values as read (numbers, text or null,
+    which its fields keep as they are), but an empty cover URL, which is null."""
+    record = {name: getattr(book, name) for name in BookSerializer.Meta.fields}
+    record["cover_url"] = book.cover_url or None
+    record["series"] = None if book.series_id is None else {
+        "id": book.series_id, "name": book.series.name, "position": book.series_position,
+        "position_end": book.series_position_end}
+    return record
 
 
 class DismissedBookSerializer(serializers.ModelSerializer):

@@ -1,9 +1,14 @@
 """/api/v1/recommendations/ (any list of books, no account) and /api/v1/me/recommendations/ (from shelves)."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
+from books.models import Book, Series
 from books.services import shelf_add_book, shelf_create
-from recommender.api.serializers import MAX_INPUT_BOOKS, MAX_INPUT_ENTRIES
-from recommender.selectors import NoRecommendations
+from recommender.api.serializers import MAX_INPUT_BOOKS, MAX_INPUT_ENTRIES, RecommendationsSerializer
+from recommender.selectors import NoRecommendations, book_recommendations
 from recommender.services.dismissals import book_dismiss
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +228,30 @@ def test_the_same_books_and_ratings_posted_get_what_the_reader_gets(reader, user
     }, format="json"))
 
     assert posted == mine and mine
+
+
+def test_the_answer_is_what_its_declared_fields_make_of_it_and_reads_nothing_more(novels, active_version):
+    """The answer is written out from plain values (``RecommendationsSerializer.to_representation``): byte for byte
+    what the serializer's declared fields, which document it, make of the same recommendations, whatever the books'
+    values (a series or none, a box set, a cover URL or none, no year, non-ASCII text), without a query (the
+    selector read every field shown)."""
+    b = novels.books
+    series = Series.objects.create(name="Русские романы", key="русские романы")
+    Book.objects.filter(pk=b.zhivago.pk).update(series=series, series_position=1, series_position_end=3,
+                                                cover_url="https://covers.example/zhivago.jpg")
+    Book.objects.filter(pk=b.master.pk).update(series=series, series_position=2.5, publication_year=None,
+                                               cover_url="", title="Мастер и Маргарита")
+    results = book_recommendations(book_ids=[b.war_and_peace.pk, b.hunger_games.pk], k=10,
+                                   weights={b.hunger_games.pk: 0.25}, version=active_version)
+    answer = {"results": results, "version": active_version.pk, "detail": None}
+    assert {item.book.pk for item in results} >= {b.zhivago.pk, b.master.pk, b.catching_fire.pk}
+
+    with CaptureQueriesContext(connection) as queries:
+        written_out = JSONRenderer().render(RecommendationsSerializer(answer).data)
+    declared = JSONRenderer().render(serializers.Serializer.to_representation(RecommendationsSerializer(), answer))
+    assert written_out == declared and len(queries) == 0
+    assert f'"series":{{"id":{series.pk},"name":"Русские романы"'.encode() in written_out
+    assert b'"cover_url":null' in written_out and b'"publication_year":null' in written_out
 
 
 def test_ratings_change_what_counts_most(anonymous, novels, active_version):

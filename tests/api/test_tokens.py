@@ -114,6 +114,35 @@ def test_throttle_counts_are_shared_by_every_web_process(anonymous, tight_thrott
     assert another_process.stdout.strip() == "None", another_process.stderr[-2000:]  # its two hits fill a limit of 2
 
 
+def test_a_request_one_throttle_refuses_fills_no_other_window(anonymous, monkeypatch):
+    """A view's throttles are checked together, all or none: refused by the anonymous rate, a request is not
+    counted against the per-client one (DRF's one-by-one checks counted it, so a burst of refused requests could
+    take an allowed one's place there)."""
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    cache.clear()
+    try:
+        assert [anonymous.get("/api/v1/links/").status_code for _ in range(5)] == [200, 200, 429, 429, 429]
+        monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "10/minute"})
+        assert [anonymous.get("/api/v1/links/").status_code for _ in range(2)] == [200, 429], \
+            "the per-client window holds the 2 answered requests, not the 3 refused ones"
+    finally:
+        cache.clear()
+
+
+def test_windows_are_counted_all_or_none_and_a_refusal_says_when_there_is_room():
+    cache.clear()
+    try:
+        windows = [("throttle_test_small", 1, 60), ("throttle_test_large", 5, 30)]
+        assert cache.windows_hit(windows)[0] is not None
+        hit, wait = cache.windows_hit(windows)
+        assert hit is None and 59 <= wait <= 60, "the full window's oldest hit leaves it in a minute"
+        assert [cache.window_hit("throttle_test_large", limit=2, duration=30)[0] is not None
+                for _ in range(2)] == [True, False], "the refused hit was not counted in the window with room"
+    finally:
+        cache.clear()
+
+
 def test_a_forwarded_for_header_does_not_make_a_new_client(anonymous, tight_throttles):
     """With no proxy configured (NUM_PROXIES 0) X-Forwarded-For is the client's own word: throttles ignore it."""
     answers = [anonymous.get("/api/v1/links/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(4)]

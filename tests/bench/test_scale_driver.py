@@ -16,6 +16,25 @@ def test_a_generated_folder_is_reused_for_its_own_size_and_seed_only(tmp_path):
     assert stages._generated(tmp_path, 60) is None  # another seed writes other files
 
 
+def test_an_endpoint_measured_in_several_windows_is_reported_over_them_together():
+    def window(requests, per_second, cpu_ms, p50_ms, errors):
+        return {"requests": requests, "requests_per_second": per_second, "p50_ms": p50_ms, "p90_ms": 2 * p50_ms,
+                "p99_ms": 3 * p50_ms, "max_ms": 4 * p50_ms, "errors": errors, "seconds": 10,
+                "error_breakdown": {"timeouts": errors, "status_errors": 0}, "cpu_ms_per_request": cpu_ms,
+                "largest_worker_peak_rss_mib": 100.0 + requests / 100}
+    busy, quiet, middle = window(500, 50.0, 8.0, 600.0, 0), window(1500, 150.0, 6.0, 200.0, 2), window(1000, 100.0, 7.0, 300.0, 0)
+
+    together = stages._windows_together([busy, quiet, middle])
+
+    assert together["requests"] == 3000 and together["seconds"] == 30
+    assert together["requests_per_second"] == 100.0, "all the requests over all the windows' time"
+    assert together["cpu_ms_per_request"] == round((500 * 8 + 1500 * 6 + 1000 * 7) / 3000, 2)
+    assert together["p50_ms"] == 300.0 and together["max_ms"] == 1200.0, "latencies: the median window's"
+    assert together["errors"] == 2 and together["error_breakdown"] == {"timeouts": 2, "status_errors": 0}
+    assert together["largest_worker_peak_rss_mib"] == 115.0 and together["windows"] == [busy, quiet, middle]
+    assert stages._windows_together([busy]) == busy, "one window's figures as they are"
+
+
 def _run(books: int, stamp: dict) -> dict:
     served = {"p50_ms": 10.0, "requests_per_second": 100.0, "errors": 0, "cpu_ms_per_request": 5.0}
     return {

@@ -177,3 +177,17 @@ def test_not_interested_on_a_later_batch_comes_back_to_that_batch(client, user, 
 
     response = client.post(reverse("book_not_interested", args=[book.pk]), {"next": "/for-you/?batch=1"})
     assert response.status_code == 302 and response.url == "/for-you/?batch=1"
+
+
+# --- Cost ----------------------------------------------------------------------------------------------
+
+
+def test_for_you_reads_its_suggestions_books_in_one_query(client, user, embeddings, genre_catalogue,
+                                                          django_assert_max_num_queries):
+    """The selector reads the suggested books with only what is shown of them (``SHOWN_BOOK_FIELDS``, the rest
+    deferred): a card that showed another field would read it with one query a card."""
+    shelve(user, genre_catalogue["books"][0])
+    client.force_login(user)
+    with django_assert_max_num_queries(12):  # as it is, with a card for each of 10 or more books
+        page = client.get(reverse("for_you"))
+    assert len(page.context["recommendations"]) >= 10
