@@ -33,8 +33,14 @@ from bench.support.common import PROJECT_DIR, PYTHON, write_result
 from bench.support.scratch import existing_environment
 
 CHROMIUM = "/usr/bin/chromium"
-FRAMES_JS = """() => { window.__frames = []; window.__callbacks = []; const tick = (t) => { window.__frames.push(t);
-  if (window.__recording) requestAnimationFrame(tick); }; window.__recording = true; requestAnimationFrame(tick); }"""
+FRAMES_JS = """() => { window.__frames = []; window.__callbacks = []; const generation = (window.__generation || 0) + 1;
+  window.__generation = generation; const tick = (t) => { if (window.__generation !== generation) return;
+  window.__frames.push(t); if (window.__recording) requestAnimationFrame(tick); };
+  window.__recording = true; requestAnimationFrame(tick); }"""
+"""A frame loop of its own for each measurement: the previous one's last callback, if still pending, records nothing
+(two loops would record each frame twice, intervals of 0 ms)."""
+SETTLE_MS = 700
+"""Recorded after each gesture too: the map draws again 120 ms after a gesture ends, and that frame counts."""
 CALLBACK_TIMES_JS = """() => { const ask = window.requestAnimationFrame.bind(window); window.__callbacks = [];
   window.requestAnimationFrame = (callback) => ask((t) => { const started = performance.now();
     try { callback(t); } finally { if (window.__recording) window.__callbacks.push(performance.now() - started); } }); }"""
@@ -71,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "how": "headless Chromium (software WebGL, SwiftShader) through Playwright, viewport 1280 x 860; pan: the "
                "mouse drags the map 600 px across in 60 moves; zoom: 20 wheel steps in, 20 out; hover: the mouse "
                "moves 600 px across in 60 moves, no button down; frame intervals from requestAnimationFrame during "
-               "each and 300 ms after it; callbacks: the main thread's time in frame callbacks over 5 ms (a WebGL "
+               "each and 700 ms after it; callbacks: the main thread's time in frame callbacks over 5 ms (a WebGL "
                "draw)"})
     print(f"  -> {path}")
 
@@ -157,11 +163,11 @@ def _hover(page, x: float, y: float) -> None:
 
 
 def _frames(page, action, x: float, y: float) -> tuple[list[float], list[float]]:
-    """Intervals (ms) between the frames drawn while ``action(page, x, y)`` runs and 300 ms after, and the frame
+    """Intervals (ms) between the frames drawn while ``action(page, x, y)`` runs and ``SETTLE_MS`` after, and the frame
     callbacks' durations (ms) over 5 ms."""
     page.evaluate(FRAMES_JS)
     action(page, x, y)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(SETTLE_MS)
     frames, callbacks = page.evaluate(
         "() => { window.__recording = false; return [window.__frames, window.__callbacks]; }")
     return list(np.diff(frames)), [ms for ms in callbacks if ms > 5]
