@@ -155,6 +155,8 @@
       if (!keep.length) setStatus("No book matches this filter.");
       return scatterplot.filter(keep, { preventEvent: true });
     }
+    // Nothing to undo: unfiltering would wait for a frame of its own (~200 ms at 200,000 books without a GPU).
+    if (!scatterplot.get("isPointsFiltered")) return Promise.resolve();
     return scatterplot.unfilter({ preventEvent: true });
   }
 
