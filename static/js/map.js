@@ -183,7 +183,8 @@
   // 200,000 books, so a drag ran at ~12 frames a second. So the page pans and zooms itself: a plain drag or a wheel
   // step moves the last frame (a CSS transform of the canvas, which the browser composites without drawing again),
   // and the camera takes the same move, so every book is drawn again, once, where the new frame lands exactly on
-  // the moved one, when the gesture rests for RESTING_MS or ends. A drag with a modifier key is the library's.
+  // the moved one, when the gesture rests for RESTING_MS or ends. The library's camera is fixed (it no longer pans,
+  // zooms or rotates by itself); a drag with a modifier key is still the library's (Shift: its lasso).
 
   var RESTING_MS = 120;
   var moved = { s: 1, tx: 0, ty: 0 };  // shown but not drawn yet: canvas point p appears at s * p + (tx, ty)
@@ -191,6 +192,9 @@
   var drag = null;                     // the last mouse position of a plain drag on the map
   var dragged = 0;                     // how far the last drag went (px): a click after one opens no book
   var restTimer = 0;
+
+  // Before the books are drawn the library draws no frame, so a move handed to its camera would wait for one.
+  function isDrawn() { return !!scatterplot && scatterplot.get("isPointsDrawn"); }
 
   function isUnmoved(move) { return move.s === 1 && !move.tx && !move.ty; }
 
@@ -248,7 +252,7 @@
   }
 
   container.addEventListener("mousedown", function (event) {
-    if (!scatterplot || event.button !== 0 || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (!isDrawn() || event.button !== 0 || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.target !== canvas) return;
     drag = { x: event.clientX, y: event.clientY };
     dragged = 0;
@@ -276,7 +280,7 @@
     dragged = 0;
   }, true);
   container.addEventListener("wheel", function (event) {
-    if (!scatterplot) return;
+    if (!isDrawn()) return;
     event.preventDefault();
     event.stopPropagation();
     var pixels = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientHeight : 1);
