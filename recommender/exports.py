@@ -3,19 +3,23 @@
 * ``map_data``: every placed book of a version, column by column (compact JSON for 40,000 points), with
   each book's genre and country as an index into a short legend (the most common values; the rest
   fall under "Other"), and the sources that describe it (Wikipedia, goodbooks, both, a catalogue of one's own).
-  Cached per version, rebuilt when books are added to the version.
+  Cached per version, rebuilt when books are added to the version; ``map_data_gzipped`` is the same as the
+  gzip-compressed JSON the map page loads, cached beside it (17.6 MB of JSON at 200,000 books took ~2 s of a
+  request to serialise and compress).
 * ``projector_vectors_lines`` / ``projector_metadata_lines``: the TensorFlow Embedding Projector's
   ``vectors.tsv`` and ``metadata.tsv`` (same rows, same order), produced row by row from a server-side
   cursor so the download starts at once and memory stays flat.
 """
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
 
 from django.core.cache import cache
 from django.db.models import Count, Max
+from django.utils.text import compress_string
 
 from books.models import Book
 from books.selectors import merged_sources_by_book
@@ -47,7 +51,18 @@ def map_data(*, version: EmbeddingVersion) -> dict:
     (``SOURCE_NAMES``: Wikipedia alone, goodbooks alone, both, an own catalogue's import alone, an own catalogue's
     import and another source). Books without a map place are left out.
     """
-    return _cached(f"map-data:{version.pk}", map_data_signature(version=version), lambda: _build_map_data(version))
+    return _map_data(version, map_data_signature(version=version))
+
+
+def map_data_gzipped(*, version: EmbeddingVersion) -> bytes:
+    """``map_data(version=version)`` as compact JSON (UTF-8), gzip-compressed; kept until the map changes."""
+    signature = map_data_signature(version=version)
+    return _cached(f"map-data-gzip:{version.pk}", signature, lambda: compress_string(
+        json.dumps(_map_data(version, signature), separators=(",", ":")).encode()))
+
+
+def _map_data(version: EmbeddingVersion, signature: str) -> dict:
+    return _cached(f"map-data:{version.pk}", signature, lambda: _build_map_data(version))
 
 
 def map_data_signature(*, version: EmbeddingVersion) -> str:

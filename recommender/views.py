@@ -1,7 +1,8 @@
 """The recommender's pages: "For you" (with the books the reader is not interested in, to undo), the map of the
 embedding space, the projector download, and the staff training status page. Views parse the request, call
 selectors or services, and render."""
-import json
+import gzip
+import re
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -9,8 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_POST
 
 from books.models import Book
@@ -18,7 +19,12 @@ from books.selectors import books_popular, shelved_book_ids
 from books.templatetags.book_page import display_title
 from config.redirects import safe_next_url
 from recommender import selectors
-from recommender.exports import map_data, map_data_signature, projector_metadata_lines, projector_vectors_lines
+from recommender.exports import (
+    map_data_gzipped,
+    map_data_signature,
+    projector_metadata_lines,
+    projector_vectors_lines,
+)
 from recommender.models import EmbeddingVersion, TrainingRun
 from recommender.services.dismissals import book_dismiss, book_dismissal_undo
 from recommender.services.training_runs import TrainingRunError, training_run_request
@@ -30,6 +36,8 @@ RECOMMENDATION_BATCHES = 5
 DISMISSED_SHOWN = 50
 """The reader's most recently dismissed books listed under "Not interested" (the API pages through them all)."""
 MAP_NEIGHBOURS = 10
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+"""As Django's GZipMiddleware reads Accept-Encoding."""
 RUNS_SHOWN = 20
 VERSIONS_SHOWN = 10
 
@@ -103,18 +111,26 @@ def map_page(request):
 
 
 def _map_etag(request):
+    """Weak: the same data is sent gzip-compressed or not."""
     version = selectors.active_version()
-    return f'"map-{map_data_signature(version=version)}"' if version else '"map-none"'
+    return f'W/"map-{map_data_signature(version=version)}"' if version else 'W/"map-none"'
 
 
-@gzip_page
 @condition(etag_func=_map_etag)
 def map_points(request):
+    """The map's data (``recommender.exports.map_data``) as JSON, sent compressed as it is cached to a client that
+    accepts gzip."""
     version = selectors.active_version()
     if version is None:
         return JsonResponse({"detail": "No embedding version is active yet."}, status=404)
-    return HttpResponse(json.dumps(map_data(version=version), separators=(",", ":")),
-                        content_type="application/json")
+    body = map_data_gzipped(version=version)
+    if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(body), content_type="application/json")
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
 
 
 def map_neighbours(request, pk: int):

@@ -1,6 +1,7 @@
 // The map of books: every book of the active embedding version drawn with regl-scatterplot (WebGL),
 // coloured by genre, country or source, with hover titles, click-to-open, search + nearest neighbours, and a
-// "only my shelves" filter. The container's data-drawn-points says how many points are on screen.
+// "only my shelves" filter. The container's data-drawn-points says how many points are on screen. Dragging and the
+// wheel move the frame already drawn and the books are drawn again where the gesture rests (see "Pan and zoom").
 (function () {
   "use strict";
 
@@ -74,8 +75,10 @@
       opacity: 0.85,
       opacityInactiveScale: 0.35,
       lassoInitiator: false,
+      cameraIsFixed: true,  // panned and zoomed by this page (below), the frame redrawn once a gesture rests
       aspectRatio: rect.width / Math.max(rect.height, 1),
     });
+    scatterplot.subscribe("drawing", frameDrawn);
     scatterplot.subscribe("pointOver", showTooltip);
     scatterplot.subscribe("pointOut", hideTooltip);
     scatterplot.subscribe("select", function (event) {
@@ -152,10 +155,13 @@
       if (!keep.length) setStatus("No book matches this filter.");
       return scatterplot.filter(keep, { preventEvent: true });
     }
+    // Nothing to undo: unfiltering would wait for a frame of its own (~200 ms at 200,000 books without a GPU).
+    if (!scatterplot.get("isPointsFiltered")) return Promise.resolve();
     return scatterplot.unfilter({ preventEvent: true });
   }
 
   function showTooltip(index) {
+    if (drag || !isUnmoved(moved)) return;
     var position = scatterplot.getScreenPosition(index);
     if (!position) return;
     tooltip.innerHTML = "<strong></strong><span></span>";
@@ -170,6 +176,118 @@
   }
 
   function hideTooltip() { tooltip.hidden = true; canvas.style.cursor = ""; }
+
+  // --- Pan and zoom on the frame already drawn ----------------------------------------------------------
+  // Drawing every book is one WebGL pass over all of them, and regl-scatterplot makes it at every mouse move of a
+  // drag and every wheel step. Where WebGL runs in software (no GPU, or a blocked one) a pass takes ~200 ms at
+  // 200,000 books, so a drag ran at ~12 frames a second. So the page pans and zooms itself: a plain drag or a wheel
+  // step moves the last frame (a CSS transform of the canvas, which the browser composites without drawing again),
+  // and the camera takes the same move, so every book is drawn again, once, where the new frame lands exactly on
+  // the moved one, when the gesture rests for RESTING_MS or ends. The library's camera is fixed (it no longer pans,
+  // zooms or rotates by itself); a drag with a modifier key is still the library's (Shift: its lasso).
+
+  var RESTING_MS = 120;
+  var moved = { s: 1, tx: 0, ty: 0 };  // shown but not drawn yet: canvas point p appears at s * p + (tx, ty)
+  var handedOver = null;               // the part of `moved` the camera has taken, until its frame is drawn
+  var drag = null;                     // the last mouse position of a plain drag on the map
+  var dragged = 0;                     // how far the last drag went (px): a click after one opens no book
+  var restTimer = 0;
+
+  // Before the books are drawn the library draws no frame, so a move handed to its camera would wait for one.
+  function isDrawn() { return !!scatterplot && scatterplot.get("isPointsDrawn"); }
+
+  function isUnmoved(move) { return move.s === 1 && !move.tx && !move.ty; }
+
+  function showMoved() {
+    canvas.style.transformOrigin = "0 0";
+    canvas.style.transform = isUnmoved(moved) ? "" : "translate(" + moved.tx + "px," + moved.ty + "px) scale(" + moved.s + ")";
+  }
+
+  function restSoon() {
+    clearTimeout(restTimer);
+    restTimer = setTimeout(drawMoved, RESTING_MS);
+  }
+
+  // Gives the camera the move shown so far. In normalised device coordinates the move is x -> s x + (s - 1 +
+  // 2 tx / width), y -> s y + (1 - s - 2 ty / height); the camera's x is that x times the canvas' aspect ratio, so
+  // the new view is L * view with L = [[s, 0, 0, ax], [0, s, 0, ay], [0, 0, 1, 0], [0, 0, 0, 1]].
+  function drawMoved() {
+    if (handedOver) { restSoon(); return; }  // the previous move's frame first
+    if (isUnmoved(moved)) return;
+    var width = canvas.clientWidth, height = canvas.clientHeight, s = moved.s;
+    var ax = (s - 1 + 2 * moved.tx / width) * (width / height), ay = 1 - s - 2 * moved.ty / height;
+    var view = scatterplot.get("cameraView"), next = new Float32Array(16);
+    for (var column = 0; column < 16; column += 4) {  // gl-matrix is column-major
+      next[column] = s * view[column] + ax * view[column + 3];
+      next[column + 1] = s * view[column + 1] + ay * view[column + 3];
+      next[column + 2] = view[column + 2];
+      next[column + 3] = view[column + 3];
+    }
+    handedOver = { s: moved.s, tx: moved.tx, ty: moved.ty };
+    scatterplot.view(next);
+  }
+
+  // The frame with the camera's move is being drawn: what is still shown moved is what came after it.
+  function frameDrawn() {
+    if (!handedOver) return;
+    var k = moved.s / handedOver.s;
+    moved = { s: k, tx: moved.tx - k * handedOver.tx, ty: moved.ty - k * handedOver.ty };
+    handedOver = null;
+    showMoved();
+  }
+
+  function moveBy(dx, dy) {
+    moved.tx += dx;
+    moved.ty += dy;
+    showMoved();
+    restSoon();
+  }
+
+  // Zooms by `factor` about the canvas point (x, y), as the library's wheel does (a step of 120 px: x1.19 at a
+  // canvas 700 px high).
+  function zoomBy(factor, x, y) {
+    moved = { s: moved.s * factor, tx: factor * (moved.tx - x) + x, ty: factor * (moved.ty - y) + y };
+    showMoved();
+    restSoon();
+  }
+
+  container.addEventListener("mousedown", function (event) {
+    if (!isDrawn() || event.button !== 0 || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target !== canvas) return;
+    drag = { x: event.clientX, y: event.clientY };
+    dragged = 0;
+    hideTooltip();
+  }, true);
+  // Capturing on window: the library's own mousemove (hover, and a redraw at each move while the button is down) is
+  // not reached during a drag.
+  window.addEventListener("mousemove", function (event) {
+    if (!drag) return;
+    event.stopPropagation();
+    moveBy(event.clientX - drag.x, event.clientY - drag.y);
+    dragged += Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y);
+    drag = { x: event.clientX, y: event.clientY };
+  }, true);
+  window.addEventListener("mouseup", function () {
+    if (!drag) return;
+    drag = null;
+    clearTimeout(restTimer);
+    drawMoved();
+  }, true);
+  // The library takes a click as one when the mouse is where it went down, in the canvas' box, which moved with
+  // the drag.
+  container.addEventListener("click", function (event) {
+    if (dragged >= 3) event.stopPropagation();
+    dragged = 0;
+  }, true);
+  container.addEventListener("wheel", function (event) {
+    if (!isDrawn()) return;
+    event.preventDefault();
+    event.stopPropagation();
+    var pixels = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientHeight : 1);
+    var box = container.getBoundingClientRect();  // the canvas' own box moves with it
+    hideTooltip();
+    zoomBy(Math.exp(-pixels / canvas.clientHeight), event.clientX - box.left, event.clientY - box.top);
+  }, { capture: true, passive: false });
 
   // --- Search: suggestions from the loaded titles, then zoom to the book and its neighbours ---------
 

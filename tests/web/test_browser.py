@@ -150,6 +150,48 @@ def test_the_map_draws_every_book_and_a_click_opens_one(page, live_server, embed
     page.wait_for_url(re.compile(rf"/books/{target.pk}/$"))
 
 
+SCREEN_POSITIONS = """(ids) => {
+    const map = window.bookvecMap, box = document.getElementById('map').getBoundingClientRect();
+    return ids.map((id) => {
+        const [x, y] = map.scatterplot.getScreenPosition(map.indexById.get(id));
+        return [box.left + x, box.top + y];
+    });
+}"""
+
+
+def test_the_map_pans_and_zooms_the_frame_drawn_and_draws_the_books_where_it_landed(page, live_server, embeddings,
+                                                                                   genre_catalogue):
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector("#map[data-drawn-points='41']")
+    ids = [book.pk for book in genre_catalogue["books"][:5]]
+    before = page.evaluate(SCREEN_POSITIONS, ids)
+    box = page.locator("#map").bounding_box()
+    x, y = round(box["x"] + box["width"] / 2), round(box["y"] + box["height"] / 2)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 30, steps=6)
+    moved = page.evaluate("() => document.getElementById('map-canvas').style.transform")
+    page.wait_for_timeout(400)  # a rest in the drag: drawn there
+    page.mouse.move(x + 100, y + 10, steps=4)
+    page.mouse.up()
+    page.wait_for_function("() => !document.getElementById('map-canvas').style.transform")
+    after = page.evaluate(SCREEN_POSITIONS, ids)
+    assert moved.startswith("translate("), "the frame drawn moves with the mouse"
+    assert all(abs(a[0] - b[0] - 100) < 0.5 and abs(a[1] - b[1] - 10) < 0.5 for a, b in zip(after, before)), (
+        "each book is drawn again 100 px right and 10 px down, where the mouse took it")
+    assert page.url == f"{live_server.url}/map/", "a drag opens no book"
+
+    page.mouse.move(x - 50, y + 40)
+    for _ in range(3):
+        page.mouse.wheel(0, -100)
+    page.wait_for_function("() => !document.getElementById('map-canvas').style.transform")
+    zoomed = page.evaluate(SCREEN_POSITIONS, ids)
+    height = page.evaluate("() => document.getElementById('map-canvas').clientHeight")
+    factor = page.evaluate(f"() => Math.exp(300 / {height})")
+    assert all(abs(z[0] - (x - 50 + factor * (a[0] - x + 50))) < 0.5 and abs(z[1] - (y + 40 + factor * (a[1] - y - 40))) < 0.5
+               for z, a in zip(zoomed, after)), "zoomed in about the mouse"
+
+
 def test_staff_training_page_and_error_pages_look_finished(page, live_server, embeddings, django_user_model):
     django_user_model.objects.create_user(username="staffer", password="a-long-passphrase", is_staff=True)
     page.goto(f"{live_server.url}/accounts/login/?next=/staff/training/")

@@ -1,4 +1,7 @@
 """The site's pages, through Django's test client on the real database: content, forms, privacy, query counts."""
+import gzip
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -456,6 +459,15 @@ def test_map_points_say_which_sources_describe_each_book(client, embeddings, gen
         "Wikipedia", "goodbooks-10k", "Wikipedia and goodbooks-10k", "Wikipedia", "Own catalogue import",
         "Own catalogue import and others"], "an undone merge no longer counts"
     assert len(data["source"]) == len(data["ids"]) == 41
+
+
+def test_map_points_go_compressed_as_cached_to_a_client_that_accepts_gzip(client, embeddings):
+    plain = client.get(reverse("map_points"))
+    compressed = client.get(reverse("map_points"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert (compressed["Content-Encoding"], plain.get("Content-Encoding")) == ("gzip", None)
+    assert "Accept-Encoding" in compressed["Vary"] and "Accept-Encoding" in plain["Vary"]
+    assert json.loads(gzip.decompress(compressed.content)) == plain.json() and len(plain.json()["ids"]) == 41
+    assert compressed["ETag"] == plain["ETag"] and compressed["ETag"].startswith('W/"'), "one weak ETag for both"
 
 
 def test_map_points_revalidate_with_an_etag(client, embeddings):
