@@ -291,19 +291,14 @@ def main() -> None:
         "shelf_model_neighbourhood100": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 100},
         "shelf_model_neighbourhood400": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 400},
         "shelf_model_neighbourhood_out200": {"shelf_model_solver": "neighbourhood", "shelf_model_out_neighbours": 200},
-        # Item-kNN's votes blended in for the tail books (BENCHMARKS.md §16, planted tastes).
-        "shelf_model_neighbourhood_tail_blend0.3": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 0.3},
-        "shelf_model_neighbourhood_tail_blend1": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 1.0},
-        "shelf_model_neighbourhood_tail_blend1_scale0.1": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.1},
-        "shelf_model_neighbourhood_tail_blend1_scale0.3": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.3},
-        "shelf_model_neighbourhood_tail_blend0.1_scale1": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 0.1, "shelf_model_tail_scale": 1.0},
-        "shelf_model_neighbourhood_tail_blend0.03_scale1": {"shelf_model_solver": "neighbourhood",
-                                                            "shelf_model_tail_blend": 0.03, "shelf_model_tail_scale": 1.0},
-        "shelf_model_neighbourhood_tail_blend0_scale0.5": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 0.0, "shelf_model_tail_scale": 0.5},
+        # The tail blend and scale fixed, nothing held out (the default chooses them on held-out training
+        # shelves, shelf_model_tail_selection_readers; BENCHMARKS.md §16, planted tastes).
+        "shelf_model_neighbourhood_fixed_no_blend": {"shelf_model_solver": "neighbourhood",
+                                                     "shelf_model_tail_selection_readers": 0},
+        **{f"shelf_model_neighbourhood_tail_blend{blend:g}_scale{scale:g}": {
+            "shelf_model_solver": "neighbourhood", "shelf_model_tail_selection_readers": 0,
+            "shelf_model_tail_blend": blend, "shelf_model_tail_scale": scale}
+           for blend, scale in ((1.0, 0.1), (1.0, 0.3), (0.1, 1.0), (0.03, 1.0), (0.0, 0.5), (0.5, 0.1))},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")
@@ -322,6 +317,7 @@ def main() -> None:
             "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
             "fit_seconds": seconds, "books": len(model),
             "stored_weights": int(model.shelf_vectors.nnz if model.is_sparse else model.shelf_vectors.size),
+            "tail_blend": model.tail_blend, "tail_scale": model.tail_scale,
             **figures, "measured": measured(),
         }
         if name == "shelf_model":
