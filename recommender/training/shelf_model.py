@@ -479,41 +479,52 @@ def choose_tail_blend(ease: sp.csr_matrix, votes: sp.csr_matrix, is_tail: np.nda
     best: the mean over held-out readers of Recall@20 among all books (what a reader is served) plus Recall@20
     among the tail books ranked apart (whether the tail's own order finds them; readers with a tail book held
     out). The first best wins: no blend and no scale unless they find more. Unlike a blend fixed for every
-    catalogue, this keeps EASE's tail where its columns are good (goodbooks: tags that describe the books, and
-    EASE finds tail books better than item-kNN) and takes item-kNN's votes where they are not (planted tastes,
-    whose tags say only the genre). Memory: a block of readers × books, dense, ~20 M entries."""
+    catalogue, this keeps EASE's tail where its columns are good (goodbooks, whose tags describe the books: EASE
+    finds tail books better than item-kNN there) and takes item-kNN's votes where they are not (planted tastes,
+    whose tags say only the genre). A reader's 20 among all books are the best of its head's 20 and its tail's 20
+    (scaled), so each blend ranks the head once and the tail once; memory: a block of readers × books, dense,
+    ~20 M entries."""
     n = ease.shape[1]
     k = min(SELECTION_K, n - 1)
+    head, tail = np.flatnonzero(~is_tail), np.flatnonzero(is_tail)
     mixed = np.zeros((len(TAIL_BLENDS), len(TAIL_SCALES)))
     tail_found = np.zeros(len(TAIL_BLENDS))
-    readers = held_out.visible.shape[0]
-    with_tail = 0
+    readers, with_tail = held_out.visible.shape[0], 0
     block = max(1, 20_000_000 // n)
     for start in range(0, readers, block):
         visible = held_out.visible[start:start + block]
         hidden = held_out.hidden[start:start + block].toarray() > 0
-        on_shelf = visible.toarray() > 0
         own = np.asarray((visible @ ease).todense())
-        voted = np.asarray((visible @ votes).todense())
+        own[visible.toarray() > 0] = -np.inf
+        voted = np.asarray((visible @ votes).todense())[:, tail]
         ideal = np.minimum(hidden.sum(axis=1), k)
-        tail_hidden = hidden & is_tail
-        tail_ideal = np.minimum(tail_hidden.sum(axis=1), k)
+        tail_ideal = np.minimum(hidden[:, tail].sum(axis=1), k)
         has_tail = tail_ideal > 0
         with_tail += int(has_tail.sum())
+        head_ids, head_scores = best(own[:, head], head, k)
+        head_hits = np.take_along_axis(hidden, head_ids, axis=1)
         for b, blend in enumerate(TAIL_BLENDS):
-            scores = own + np.float32(blend) * voted if blend else own.copy()
-            scores[on_shelf] = -np.inf
-            apart = np.where(is_tail, scores, -np.inf)
-            top = np.argpartition(-apart, k - 1, axis=1)[:, :k]
-            found = np.take_along_axis(tail_hidden, top, axis=1).sum(axis=1)
-            tail_found[b] += (found[has_tail] / tail_ideal[has_tail]).sum()
+            tail_ids, tail_scores = best(own[:, tail] + np.float32(blend) * voted if blend else own[:, tail], tail, k)
+            tail_hits = np.take_along_axis(hidden, tail_ids, axis=1)
+            tail_found[b] += (tail_hits.sum(axis=1)[has_tail] / tail_ideal[has_tail]).sum()
             for s, scale in enumerate(TAIL_SCALES):
-                ranked = np.where(is_tail, np.float32(scale) * scores, scores) if scale != 1 else scores
-                top = np.argpartition(-ranked, k - 1, axis=1)[:, :k]
-                mixed[b, s] += (np.take_along_axis(hidden, top, axis=1).sum(axis=1) / ideal).sum()
+                scores = np.hstack([head_scores, np.float32(scale) * tail_scores])
+                top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+                hits = np.take_along_axis(np.hstack([head_hits, tail_hits]), top, axis=1)
+                mixed[b, s] += (hits.sum(axis=1) / ideal).sum()
     total = mixed / max(readers, 1) + (tail_found / max(with_tail, 1))[:, None]
     b, s = np.unravel_index(int(np.argmax(total)), total.shape)
     return TAIL_BLENDS[b], TAIL_SCALES[s]
+
+
+def best(scores: np.ndarray, columns: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest ``scores`` (all of them when fewer), in no order: which of ``columns`` and their
+    scores."""
+    if scores.shape[1] > k:
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        top = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    return columns[top], np.take_along_axis(scores, top, axis=1)
 
 
 def tail_books(shelf_counts: np.ndarray) -> np.ndarray:
