@@ -37,12 +37,15 @@ The neighbourhood solver (``params.shelf_model_solver = "neighbourhood"``, and "
 SLIM/SANSA's sparsity), so every book on enough shelves is modelled in time and memory linear in the catalogue,
 and keeps each row's ``shelf_model_out_neighbours`` largest weights: a neighbour list, whose length — what serving
 reads — does not grow with the catalogue. On goodbooks it scores within 2 % of the exact solver (BENCHMARKS.md §16).
-Its optional *tail blend* (``shelf_model_tail_blend``, off by default) adds item-kNN's votes for the tail books to
-those lists: a tail book's column is a ridge regression on the few shelves that hold it, dominated by the penalty
-and the links, which finds its genre but not which of its genre's books go with a shelf; the cosine of two books'
-shelves normalises their popularity away. The tail's columns can then be scaled down (``shelf_model_tail_scale``),
-so the votes reorder the tail without pushing head books out of a shelf's suggestions. On planted tastes it finds tail books as well as
-item-kNN does, but on goodbooks it costs 5 % of Recall@20 (BENCHMARKS.md §16).
+Its *tail blend* adds item-kNN's votes for the tail books to those lists, and its *tail scale* can scale the tail's
+columns down, so the votes reorder the tail without pushing head books out of a shelf's suggestions. Whether they
+help depends on the catalogue, so they are chosen per fit (``choose_tail_blend``) on a fifth of some training
+readers' shelves held out of it (``shelf_model_tail_selection_readers``). Where a tail book's tags say only its
+genre (the planted catalogue of ``bench.speed.shelf_model_scale``), its column — a ridge regression on its few
+shelves, dominated by the penalty and the links — finds the genre but not which of its books go with a shelf, and
+the cosine of two books' shelves, which normalises popularity away, finds them as well as item-kNN; where the tags
+describe the books (goodbooks), EASE's tail columns find the held-out books better than item-kNN's votes, and no
+blend is chosen (BENCHMARKS.md §16).
 Pure NumPy; nothing here knows about Django.
 """
 
@@ -471,6 +474,8 @@ TAIL_SCALES = (1.0, 0.3, 0.1)
 """The tail scales ``choose_tail_blend`` picks from (1: none)."""
 SELECTION_K = 20
 """Recommendations a held-out reader gets while the tail blend is chosen (the goodbooks bar's Recall@20)."""
+SELECTION_BLOCK_ENTRIES = 4_000_000
+"""Held-out readers' scores of every book held at once while the tail blend is chosen (float32, a block of readers)."""
 
 
 def choose_tail_blend(ease: sp.csr_matrix, votes: sp.csr_matrix, is_tail: np.ndarray,
@@ -482,15 +487,15 @@ def choose_tail_blend(ease: sp.csr_matrix, votes: sp.csr_matrix, is_tail: np.nda
     catalogue, this keeps EASE's tail where its columns are good (goodbooks, whose tags describe the books: EASE
     finds tail books better than item-kNN there) and takes item-kNN's votes where they are not (planted tastes,
     whose tags say only the genre). A reader's 20 among all books are the best of its head's 20 and its tail's 20
-    (scaled), so each blend ranks the head once and the tail once; memory: a block of readers × books, dense,
-    ~20 M entries."""
+    (scaled), so each blend ranks the head once and the tail once; memory: a few blocks of readers × books, dense,
+    ``SELECTION_BLOCK_ENTRIES`` each."""
     n = ease.shape[1]
     k = min(SELECTION_K, n - 1)
     head, tail = np.flatnonzero(~is_tail), np.flatnonzero(is_tail)
     mixed = np.zeros((len(TAIL_BLENDS), len(TAIL_SCALES)))
     tail_found = np.zeros(len(TAIL_BLENDS))
     readers, with_tail = held_out.visible.shape[0], 0
-    block = max(1, 20_000_000 // n)
+    block = max(1, SELECTION_BLOCK_ENTRIES // n)
     for start in range(0, readers, block):
         visible = held_out.visible[start:start + block]
         hidden = held_out.hidden[start:start + block].toarray() > 0
