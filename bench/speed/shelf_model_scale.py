@@ -457,14 +457,15 @@ def main() -> None:
 
 
 def save(update: dict) -> Path:
-    """Writes the results file with ``update``'s parts replaced, the others kept (fits and serving run apart)."""
+    """Writes the results file with ``update``'s parts replaced, the others kept (fits and serving run apart, and
+    earlier comparisons merged in by hand, such as ``tail_blend`` and ``tail_selection``, stay)."""
     from bench.support.common import RESULTS_DIR
 
     path = RESULTS_DIR / "shelf_model_scale.json"
     kept = {}
     if path.exists():
         kept = {key: value for key, value in json.loads(path.read_text()).items()
-                if key in ("fits", "growth_exponents", "served")}
+                if key not in ("benchmark", "command", "machine")}
     return write_result("shelf_model_scale", {**kept, **update})
 
 

@@ -263,12 +263,14 @@ class TrainingParams:
     """The neighbourhood solver: how many of a book's largest (positive) weights it keeps and serving sums."""
     shelf_model_tail_selection_readers: int = 2000
     """The neighbourhood solver chooses its tail blend and tail scale (below) per catalogue: it holds a fifth of
-    this many training readers' shelves out of the fit and keeps the pair of ``shelf_model.TAIL_BLENDS`` ×
-    ``TAIL_SCALES`` that finds their held-out books best (Recall@20 among all books plus among the tail ranked
-    apart; ``shelf_model.choose_tail_blend``). No fixed pair does both: 1 / 0.1 finds planted tail tastes as well
-    as item-kNN but costs goodbooks 5 % of Recall@20, 0.03 / 1 keeps goodbooks and finds half as many; chosen,
-    goodbooks keeps no blend and the planted catalogue takes item-kNN's votes (BENCHMARKS.md §16). 0: the fixed
-    ``shelf_model_tail_blend`` and ``shelf_model_tail_scale``, nothing held out."""
+    this many training readers' shelves out of the fit (at most a tenth of those with 5 books or more; fewer than
+    100 choose nothing) and keeps the pair of ``shelf_model.TAIL_BLENDS`` × ``TAIL_SCALES`` that finds their
+    held-out books best, if clearly better than none (Recall@20 among all books plus among the tail ranked apart;
+    ``shelf_model.choose_tail_blend``). No fixed pair does both: 1 / 0.1 finds planted tail tastes as well as
+    item-kNN but costs goodbooks 5 % of Recall@20, 0.03 / 1 keeps goodbooks and finds half as many; chosen,
+    goodbooks keeps no blend (0.990× the exact solver's Recall@20) and the planted catalogue takes item-kNN's votes
+    (0.96–0.97× item-kNN's tail Recall@20; BENCHMARKS.md §16). 0: the fixed ``shelf_model_tail_blend`` and
+    ``shelf_model_tail_scale``, nothing held out."""
     shelf_model_tail_blend: float = 0.0
     """With ``shelf_model_tail_selection_readers`` 0, the neighbourhood solver's tail blend: each book's weight for
     a tail book (outside the most shelved books holding half the shelf entries) gains this × their cosine by
