@@ -12,7 +12,9 @@ The shelf model runs (``shelf_model*``) fit ``recommender.training.shelf_model``
 want-to-read shelves, their rated books (``ratings.csv``: the importer's "read" shelves) as shelves of
 their own, and the books' kept tags, as a training run does. Besides the bar's protocol they are measured
 on the validation readers' whole shelves (want-to-read and rated books, split the same way), as a run's
-stored metrics are. ``bench/quality/served.py`` measures the same readers through the product's API.
+stored metrics are. ``bench/quality/served.py`` measures the same readers through the product's API. Each shelf
+model and item-kNN (sum of cosine) also rank the head books and the tail books apart for the validation readers
+(``head_and_tail_apart``), as the planted tastes of ``bench.speed.shelf_model_scale`` are ranked.
 
 Usage: python bench/quality/goodbooks.py --data ../shared/data/goodbooks [--runs NAME,...]
 Writes bench/results/quality_goodbooks.json (with ``--runs``, only those runs' figures are replaced).
@@ -36,6 +38,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.speed.shelf_model_scale import knn_scores, shelf_model_scores  # noqa: E402
 from bench.support.original_reference import train_reference_on_pair_set  # noqa: E402
 from recommender.training import (  # noqa: E402
     PairSet,
@@ -55,7 +58,7 @@ from recommender.training.evaluation import (  # noqa: E402
     split_shelves,
 )
 from recommender.training.scoring import ShelfScoring  # noqa: E402
-from recommender.training.shelf_model import train_shelf_model  # noqa: E402
+from recommender.training.shelf_model import tail_books, train_shelf_model  # noqa: E402
 
 NEIGHBOURS = 100  # neighbours per shelf book, as the selector's pgvector query returns them
 K = 20
@@ -257,6 +260,9 @@ def main() -> None:
     write_results(args.out, results, args, data, content, shelves)
     log(f"item-kNN on shelves: sum of cosine {fmt(results['baselines']['item_knn_shelves_sum_cosine'])}, "
         f"tuned scoring {fmt(results['baselines']['item_knn_shelves_tuned_scoring'])}")
+    is_tail = tail_books(popularity)
+    results["baselines"]["item_knn_shelves_sum_cosine"]["head_and_tail_apart"] = head_and_tail_apart(
+        knn_scores(knn_ids, knn_sims), data["validation"], is_tail, popularity)
 
     runs = {
         "tags+shelves_w1": (both, {"shelf_weight": 1.0}),
@@ -291,19 +297,14 @@ def main() -> None:
         "shelf_model_neighbourhood100": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 100},
         "shelf_model_neighbourhood400": {"shelf_model_solver": "neighbourhood", "shelf_model_neighbours": 400},
         "shelf_model_neighbourhood_out200": {"shelf_model_solver": "neighbourhood", "shelf_model_out_neighbours": 200},
-        # Item-kNN's votes blended in for the tail books (BENCHMARKS.md §16, planted tastes).
-        "shelf_model_neighbourhood_tail_blend0.3": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 0.3},
-        "shelf_model_neighbourhood_tail_blend1": {"shelf_model_solver": "neighbourhood", "shelf_model_tail_blend": 1.0},
-        "shelf_model_neighbourhood_tail_blend1_scale0.1": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.1},
-        "shelf_model_neighbourhood_tail_blend1_scale0.3": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.3},
-        "shelf_model_neighbourhood_tail_blend0.1_scale1": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 0.1, "shelf_model_tail_scale": 1.0},
-        "shelf_model_neighbourhood_tail_blend0.03_scale1": {"shelf_model_solver": "neighbourhood",
-                                                            "shelf_model_tail_blend": 0.03, "shelf_model_tail_scale": 1.0},
-        "shelf_model_neighbourhood_tail_blend0_scale0.5": {"shelf_model_solver": "neighbourhood",
-                                                           "shelf_model_tail_blend": 0.0, "shelf_model_tail_scale": 0.5},
+        # The tail blend and scale fixed, nothing held out (the default chooses them on held-out training
+        # shelves, shelf_model_tail_selection_readers; BENCHMARKS.md §16, planted tastes).
+        "shelf_model_neighbourhood_fixed_no_blend": {"shelf_model_solver": "neighbourhood",
+                                                     "shelf_model_tail_selection_readers": 0},
+        **{f"shelf_model_neighbourhood_tail_blend{blend:g}_scale{scale:g}": {
+            "shelf_model_solver": "neighbourhood", "shelf_model_tail_selection_readers": 0,
+            "shelf_model_tail_blend": blend, "shelf_model_tail_scale": scale}
+           for blend, scale in ((1.0, 0.1), (1.0, 0.3), (0.1, 1.0), (0.03, 1.0), (0.0, 0.5), (0.5, 0.1))},
     }
     knn = neighbour_recommender(knn_ids, knn_sims, popularity=popularity, scoring=knn_scoring)
     chosen = list(shelf_models) + list(runs) if args.runs == "all" else args.runs.split(",")
@@ -315,6 +316,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         figures = {part: shelf_recall_ndcg(shelf_model_recommender(model), data[part], K)
                    for part in ("tuning", "validation", "whole_shelves")}
+        figures["validation_head_and_tail_apart"] = head_and_tail_apart(
+            shelf_model_scores(model, n_books), data["validation"], is_tail, popularity)
         log(f"  {name}: {len(model)} books, fitted in {seconds:.0f}s: "
             f"validation {fmt(figures['validation'])} (tuning {fmt(figures['tuning'])}; "
             f"whole shelves {fmt(figures['whole_shelves'])})")
@@ -322,6 +325,7 @@ def main() -> None:
             "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
             "fit_seconds": seconds, "books": len(model),
             "stored_weights": int(model.shelf_vectors.nnz if model.is_sparse else model.shelf_vectors.size),
+            "tail_blend": model.tail_blend, "tail_scale": model.tail_scale,
             **figures, "measured": measured(),
         }
         if name == "shelf_model":
@@ -368,6 +372,26 @@ def main() -> None:
         write_results(args.out, results, args, data, content, shelves)
 
     log(f"wrote {args.out}")
+
+
+def head_and_tail_apart(scores_of, cases: list[ShelfCase], is_tail: np.ndarray, popularity: np.ndarray) -> dict:
+    """Recall@20 of the head books and of the tail books (``shelf_model.tail_books`` of the training readers'
+    shelf counts: all but the most shelved books holding half the entries), each ranked apart for each reader by
+    ``scores_of(visible shelf)`` (ties, and books given no score, by popularity), as
+    ``bench.speed.shelf_model_scale``'s planted tastes are: whether the tail's own order finds its books."""
+    found = {"head": [], "tail": []}
+    for case in cases:
+        scores = scores_of(case.visible)
+        on_shelf = np.zeros(len(is_tail), bool)
+        on_shelf[case.visible] = True
+        for part, mask in (("head", ~is_tail), ("tail", is_tail)):
+            hidden = case.hidden[mask[case.hidden]]
+            if len(hidden):
+                candidate = np.flatnonzero(mask & ~on_shelf)
+                top = candidate[np.lexsort((candidate, -popularity[candidate], -scores[candidate]))][:K]
+                found[part].append(np.isin(top, hidden).sum() / min(len(hidden), K))
+    return {part: {f"recall@{K}": round(float(np.mean(values)), 4), "readers_with_hidden": len(values)}
+            for part, values in found.items()}
 
 
 PROTOCOL_READINGS = {

@@ -14,9 +14,10 @@ each recommender — the neighbourhood shelf model, item-kNN (each book's 100 mo
 shelves, a shelf's books' similarities summed) and popularity, in the same run — ranks the head books alone and the
 tail books alone for each held-out reader; Recall@20 of that part's hidden books and the share of the 20 that are of
 the reader's two planted genres. Fit time is recorded in wall and CPU seconds (the CPU of all the solver's threads:
-the figure that does not depend on the machine's other load). Beside the product's defaults, each
-``--compare-tail-blends`` pair (``shelf_model_tail_blend:shelf_model_tail_scale``; by default 0:1, the solver
-without the tail blend) is fitted on the same data and measured the same way.
+the figure that does not depend on the machine's other load). Beside the product's defaults (which choose the
+tail blend and scale on held-out training shelves: ``shelf_model_tail_selection_readers``), each
+``--compare-tail-blends`` pair (``shelf_model_tail_blend:shelf_model_tail_scale``, fixed, nothing held out; by
+default 0:1, the solver without the tail blend) is fitted on the same data and measured the same way.
 
 Each size's fit runs in a child process (its peak resident memory is the child's own).
 
@@ -144,7 +145,8 @@ def fit_one(n_books: int, out: Path, compare_tail_blends: list[tuple[float, floa
         name = f"shelf model, tail blend {blend:g}, tail scale {scale:g}"
         cpu_started = time.process_time()
         compared[name] = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
-            shelf_model_solver="neighbourhood", shelf_model_tail_blend=blend, shelf_model_tail_scale=scale))
+            shelf_model_solver="neighbourhood", shelf_model_tail_selection_readers=0, shelf_model_tail_blend=blend,
+            shelf_model_tail_scale=scale))
         compared_figures[name] = {"fit_cpu_seconds": round(time.process_time() - cpu_started, 1),
                                   "stored_weights": int(compared[name].shelf_vectors.nnz)}
 
@@ -184,7 +186,7 @@ def fit_one(n_books: int, out: Path, compare_tail_blends: list[tuple[float, floa
         "stored_bytes_estimate": int(weights.nnz * 6 + len(model) * 64),
         "held_out_readers": len(cases), "head_books": int(head.sum()), "quality": quality,
         "planted_tastes": planted, "item_knn_cpu_seconds": round(knn_cpu_seconds, 1),
-        "compared_fits": compared_figures,
+        "compared_fits": compared_figures, "chosen_tail_blend": model.tail_blend, "chosen_tail_scale": model.tail_scale,
         "params": {k: v for k, v in params.to_dict().items() if k.startswith("shelf_model")},
     }
 
@@ -455,14 +457,15 @@ def main() -> None:
 
 
 def save(update: dict) -> Path:
-    """Writes the results file with ``update``'s parts replaced, the others kept (fits and serving run apart)."""
+    """Writes the results file with ``update``'s parts replaced, the others kept (fits and serving run apart, and
+    earlier comparisons merged in by hand, such as ``tail_blend`` and ``tail_selection``, stay)."""
     from bench.support.common import RESULTS_DIR
 
     path = RESULTS_DIR / "shelf_model_scale.json"
     kept = {}
     if path.exists():
         kept = {key: value for key, value in json.loads(path.read_text()).items()
-                if key in ("fits", "growth_exponents", "served")}
+                if key not in ("benchmark", "command", "machine")}
     return write_result("shelf_model_scale", {**kept, **update})
 
 

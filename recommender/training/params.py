@@ -141,6 +141,7 @@ BOUNDS: dict[str, Bound] = {
     "shelf_model_tail_blend": Bound(float, 0, 1_000_000),
     "shelf_model_tail_neighbours": Bound(int, 1, 5000),
     "shelf_model_tail_scale": Bound(float, 0, 1, low_open=True),
+    "shelf_model_tail_selection_readers": Bound(int, 0, 1_000_000),
     "shelf_model_other_shelves_weight": Bound(float, 0, 1),
     "seed": Bound(int, 0, 2**32, high_open=True),
     "threads": Bound(int, 0, 1024),
@@ -260,19 +261,28 @@ class TrainingParams:
     """The neighbourhood solver: how many books each book's weights are solved on."""
     shelf_model_out_neighbours: int = 500
     """The neighbourhood solver: how many of a book's largest (positive) weights it keeps and serving sums."""
+    shelf_model_tail_selection_readers: int = 2000
+    """The neighbourhood solver chooses its tail blend and tail scale (below) per catalogue: it holds a fifth of
+    this many training readers' shelves out of the fit (at most a tenth of those with 5 books or more; fewer than
+    100 choose nothing) and keeps the pair of ``shelf_model.TAIL_BLENDS`` × ``TAIL_SCALES`` that finds their
+    held-out books best, if clearly better than none (Recall@20 among all books plus among the tail ranked apart;
+    ``shelf_model.choose_tail_blend``). No fixed pair does both: 1 / 0.1 finds planted tail tastes as well as
+    item-kNN but costs goodbooks 5 % of Recall@20, 0.03 / 1 keeps goodbooks and finds half as many; chosen,
+    goodbooks keeps no blend (0.990× the exact solver's Recall@20) and the planted catalogue takes item-kNN's votes
+    (0.96–0.97× item-kNN's tail Recall@20; BENCHMARKS.md §16). 0: the fixed ``shelf_model_tail_blend`` and
+    ``shelf_model_tail_scale``, nothing held out."""
     shelf_model_tail_blend: float = 0.0
-    """The neighbourhood solver: each book's weight for a tail book (outside the most shelved books holding half
-    the shelf entries) gains this × their cosine by shelves when the tail book is among its
-    ``shelf_model_tail_neighbours`` most similar books — item-kNN's vote, blended in for the tail. Off: with 1.0
-    (and ``shelf_model_tail_scale`` 0.1) it finds planted tail tastes as well as item-kNN (Recall@20 0.048 against
-    0.047, 0.015 without) but costs goodbooks 5 % of Recall@20; 0.03 keeps goodbooks and gains little
-    (BENCHMARKS.md §16)."""
+    """With ``shelf_model_tail_selection_readers`` 0, the neighbourhood solver's tail blend: each book's weight for
+    a tail book (outside the most shelved books holding half the shelf entries) gains this × their cosine by
+    shelves when the tail book is among its ``shelf_model_tail_neighbours`` most similar books — item-kNN's vote,
+    blended in for the tail (0: none)."""
     shelf_model_tail_neighbours: int = 100
     """The neighbourhood solver's tail blend: how many of a book's most cosine-similar books it votes for (the tail
     ones among them)."""
     shelf_model_tail_scale: float = 1.0
-    """The neighbourhood solver: every tail book's column (its weights and the blend's votes) is multiplied by
-    this, so that the blend reorders the tail without pushing head books out of a shelf's suggestions."""
+    """With ``shelf_model_tail_selection_readers`` 0, the neighbourhood solver's tail scale: every tail book's
+    column (its weights and the blend's votes) is multiplied by this, so that the blend reorders the tail without
+    pushing head books out of a shelf's suggestions (1: none)."""
     shelf_model_shelf_kinds: tuple[str, ...] = ("want-to-read",)
     """Kinds of shelves the shelf model learns from fully (the goodbooks bar's want-to-read shelves)."""
     shelf_model_other_shelves_weight: float = 0.1

@@ -37,12 +37,15 @@ The neighbourhood solver (``params.shelf_model_solver = "neighbourhood"``, and "
 SLIM/SANSA's sparsity), so every book on enough shelves is modelled in time and memory linear in the catalogue,
 and keeps each row's ``shelf_model_out_neighbours`` largest weights: a neighbour list, whose length — what serving
 reads — does not grow with the catalogue. On goodbooks it scores within 2 % of the exact solver (BENCHMARKS.md §16).
-Its optional *tail blend* (``shelf_model_tail_blend``, off by default) adds item-kNN's votes for the tail books to
-those lists: a tail book's column is a ridge regression on the few shelves that hold it, dominated by the penalty
-and the links, which finds its genre but not which of its genre's books go with a shelf; the cosine of two books'
-shelves normalises their popularity away. The tail's columns can then be scaled down (``shelf_model_tail_scale``),
-so the votes reorder the tail without pushing head books out of a shelf's suggestions. On planted tastes it finds tail books as well as
-item-kNN does, but on goodbooks it costs 5 % of Recall@20 (BENCHMARKS.md §16).
+Its *tail blend* adds item-kNN's votes for the tail books to those lists, and its *tail scale* can scale the tail's
+columns down, so the votes reorder the tail without pushing head books out of a shelf's suggestions. Whether they
+help depends on the catalogue, so they are chosen per fit (``choose_tail_blend``) on a fifth of some training
+readers' shelves held out of it (``shelf_model_tail_selection_readers``). Where a tail book's tags say only its
+genre (the planted catalogue of ``bench.speed.shelf_model_scale``), its column — a ridge regression on its few
+shelves, dominated by the penalty and the links — finds the genre but not which of its books go with a shelf, and
+the cosine of two books' shelves, which normalises popularity away, finds them as well as item-kNN; where the tags
+describe the books (goodbooks), EASE's tail columns find the held-out books better than item-kNN's votes, and no
+blend is chosen (BENCHMARKS.md §16).
 Pure NumPy; nothing here knows about Django.
 """
 
@@ -74,6 +77,9 @@ class ShelfModel:
     shelf_vectors: np.ndarray | sp.csr_matrix
     """B, row i the shelf vector of book_index[i]: float32[n, n] (the exact solver) or a sparse float32 n × n
     matrix holding each row's largest weights (the neighbourhood solver)."""
+    tail_blend: float = 0.0
+    """The neighbourhood solver's tail blend and scale (``solve_neighbourhood_weights``; 0 and 1: none)."""
+    tail_scale: float = 1.0
 
     def __len__(self) -> int:
         return len(self.book_index)
@@ -117,9 +123,13 @@ def train_shelf_model(
         links = None
         if params.shelf_model_link_weight > 0 and content is not None and len(content):
             links = link_rows(position, content, len(modelled))
-        weights = solve_neighbourhood_weights(shelf_book_matrix(position, shelves, len(modelled)), links, params,
-                                              on_stage=stage)
-        return ShelfModel(book_index=modelled, shelf_vectors=weights)
+        shelf_matrix, selection = shelf_book_matrix(position, shelves, len(modelled)), None
+        if params.shelf_model_tail_selection_readers:
+            shelf_matrix, selection = hold_out_shelves(shelf_matrix, params.shelf_model_tail_selection_readers,
+                                                       params.seed)
+        weights, (blend, scale) = solve_neighbourhood_weights(shelf_matrix, links, params, on_stage=stage,
+                                                              selection=selection)
+        return ShelfModel(book_index=modelled, shelf_vectors=weights, tail_blend=blend, tail_scale=scale)
 
     stage(f"shelf model: Gram matrix of {len(modelled):,} books")
     shelf_matrix = shelf_book_matrix(position, shelves, len(modelled))
@@ -212,10 +222,11 @@ def solver_threads() -> int:
 
 
 def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matrix | None, params: TrainingParams,
-                                on_stage: StageCallback | None = None) -> sp.csr_matrix:
+                                on_stage: StageCallback | None = None, selection: HeldOutShelves | None = None,
+                                ) -> tuple[sp.csr_matrix, tuple[float, float]]:
     """B of the neighbourhood solver (sparse float32 n × n): the exact solver's column regressions, each on its
-    book's ``shelf_model_neighbours`` nearest books only, each row then cut to its ``shelf_model_out_neighbours``
-    largest positive weights.
+    book's ``shelf_model_neighbours`` nearest books only, their positive weights, each row then cut to its
+    ``shelf_model_out_neighbours`` largest; and the tail blend and scale it used (below).
 
     Column ``j`` of EASE is the ridge regression of book ``j``'s column on all other books: with
     ``G = XᵀX + link_weight · T Tᵀ`` and ``Λ`` as in ``solve_shelf_weights``, ``B[S, j] = (G[S, S] + Λ[S])⁻¹ G[S, j]``
@@ -231,10 +242,12 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     batches run on ``solver_threads()`` threads (NumPy, SciPy and LAPACK release the GIL), one BLAS thread each;
     ``on_stage`` is called from the calling thread only.
 
-    With ``shelf_model_tail_blend`` = α > 0, ``B[i, j]`` gains α · cos(i, j) — the cosine of the two books' shelf
-    columns — for each tail book ``j`` (``tail_books``) among book ``i``'s ``shelf_model_tail_neighbours`` most
-    similar books (item-kNN's list), picked from the same blocks of the shelf Gram; then every tail book's column
-    is multiplied by ``shelf_model_tail_scale``, before the rows are cut.
+    With a tail blend α > 0, ``B[i, j]`` gains α · cos(i, j) — the cosine of the two books' shelf columns — for
+    each tail book ``j`` (``tail_books``) among book ``i``'s ``shelf_model_tail_neighbours`` most similar books
+    (item-kNN's list), picked from the same blocks of the shelf Gram; then every tail book's column is multiplied
+    by the tail scale, before the rows are cut (``blended_weights``). Both are chosen on ``selection``'s held-out
+    books (``choose_tail_blend``) when it is given, else they are ``shelf_model_tail_blend`` and
+    ``shelf_model_tail_scale``.
     """
     stage = on_stage or (lambda description: None)
     n = shelf_matrix.shape[1]
@@ -258,10 +271,11 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
     neighbours = np.full((n + 1, m), n, np.int32)
     # The tail blend: the tail books among each book's shelf_model_tail_neighbours most cosine-similar books (by
     # shelves alone), with their cosines: item-kNN's lists, kept for the tail.
-    blend, k_tail = params.shelf_model_tail_blend, int(min(params.shelf_model_tail_neighbours, n - 1))
+    voting = selection is not None or params.shelf_model_tail_blend > 0
+    k_tail = int(min(params.shelf_model_tail_neighbours, n - 1))
     shelf_counts = np.asarray(shelf_matrix.multiply(shelf_matrix).sum(axis=0), np.float64).ravel()
     is_tail = tail_books(shelf_counts)
-    tail_ids = np.full((n, k_tail if blend else 0), n, np.int32)
+    tail_ids = np.full((n, k_tail if voting else 0), n, np.int32)
     tail_cosines = np.zeros(tail_ids.shape, np.float32)
 
     def pick_tail_cosines(block: sp.csr_matrix, start: int) -> None:
@@ -290,7 +304,7 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
         """Rows ``start:stop``'s m largest Gram entries (other books, ties by position) and their diagonal."""
         start, stop = bounds
         block = by_book[start:stop] @ shelf_matrix
-        if blend:
+        if voting:
             pick_tail_cosines(block, start)
         block = block.astype(np.float32)
         if link_weight:
@@ -370,29 +384,156 @@ def solve_neighbourhood_weights(shelf_matrix: sp.csr_matrix, links: sp.csr_matri
                 reported = stop
                 stage(f"shelf model: solved {stop:,} of {n:,} books")
 
-    # B[neighbours[j], j] = columns[j]; each row keeps its largest positive weights (what serving sums).
-    rows = neighbours[:n].ravel()
-    cols = np.repeat(np.arange(n, dtype=np.int64), m)
-    weights = columns.ravel()
-    if blend:
-        # B[i, j] += blend · cos(i, j) for each tail book j among book i's most similar: item-kNN's vote for j.
-        rows = np.concatenate([rows, np.repeat(np.arange(n, dtype=np.int32), k_tail)])
-        cols = np.concatenate([cols, tail_ids.ravel()])
-        weights = np.concatenate([weights, blend * tail_cosines.ravel()])
-        listed = (rows < n) & (cols < n)
-        summed = sp.csr_matrix((weights[listed], (rows[listed], cols[listed])), shape=(n, n)).tocoo()
-        rows, cols, weights = summed.row, summed.col.astype(np.int64), summed.data.astype(np.float32)
-    if params.shelf_model_tail_scale != 1:
-        # Below 1 a tail book ranks under the head's unless its votes are strong: the blend reorders the tail
-        # without pushing the head out of a shelf's suggestions.
-        weights = np.where(is_tail[cols], np.float32(params.shelf_model_tail_scale) * weights, weights)
+    # B[neighbours[j], j] = columns[j], its positive weights; the tail's votes beside it, then the blend.
+    rows, cols, weights = neighbours[:n].ravel(), np.repeat(np.arange(n, dtype=np.int64), m), columns.ravel()
     keep = (weights > 0) & (rows < n)
-    rows, cols, weights = rows[keep], cols[keep], weights[keep]
-    order = np.lexsort((cols, -weights, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    keep = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows] < (
-        params.shelf_model_out_neighbours)
-    return sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)
+    ease = sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32)
+    listed = tail_ids < n
+    votes = sp.csr_matrix((tail_cosines[listed], (np.nonzero(listed)[0], tail_ids[listed])), shape=(n, n),
+                          dtype=np.float32)
+    if selection is not None:
+        blend, scale = choose_tail_blend(ease, votes, is_tail, selection)
+        stage(f"shelf model: tail blend {blend:g}, tail scale {scale:g} chosen on {selection.visible.shape[0]:,} "
+              "readers' held-out books")
+    else:
+        blend, scale = params.shelf_model_tail_blend, params.shelf_model_tail_scale
+    return cut_rows(blended_weights(ease, votes, is_tail, blend, scale), params.shelf_model_out_neighbours), (
+        blend, scale)
+
+
+def blended_weights(ease: sp.csr_matrix, votes: sp.csr_matrix, is_tail: np.ndarray, blend: float,
+                    scale: float) -> sp.csr_matrix:
+    """``(ease + blend · votes)``, every tail book's column then multiplied by ``scale`` (votes are for tail books
+    only): below 1 a tail book ranks under the head's unless its votes are strong, so the blend reorders the tail
+    without pushing the head out of a shelf's suggestions."""
+    weights = (ease + np.float32(blend) * votes) if blend else ease.copy()
+    if scale != 1:
+        weights = weights @ sp.diags(np.where(is_tail, scale, 1.0).astype(np.float32))
+    return weights.tocsr()
+
+
+def cut_rows(weights: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """Each row's ``keep`` largest positive weights (ties by position): the neighbour lists serving sums."""
+    weights = weights.tocoo()
+    rows, cols, values = weights.row.astype(np.int64), weights.col.astype(np.int64), weights.data
+    positive = values > 0
+    rows, cols, values = rows[positive], cols[positive], values[positive]
+    order = np.lexsort((cols, -values, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    kept = np.arange(len(rows)) - np.concatenate([[0], np.cumsum(np.bincount(rows))])[rows] < keep
+    return sp.csr_matrix((values[kept], (rows[kept], cols[kept])), shape=weights.shape, dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOutShelves:
+    """Some training readers' shelves with part of each held out of the fit: what the tail blend is chosen on."""
+
+    visible: sp.csr_matrix  # reader × modelled book, 1 where the book stayed in the fit
+    hidden: sp.csr_matrix  # reader × modelled book, 1 where it was held out
+
+
+MIN_SELECTION_READERS = 100
+"""Fewer held-out readers than this choose nothing (their recall is noise): the fixed blend and scale apply."""
+
+
+def hold_out_shelves(shelf_matrix: sp.csr_matrix, readers: int,
+                     seed: int) -> tuple[sp.csr_matrix, HeldOutShelves | None]:
+    """Holds out a fifth (at least one book, rounded down) of ``readers`` training shelves, drawn (seeded) among
+    the full-weight shelves of at least 5 books and at most a tenth of them: the shelf matrix without those
+    entries, and the held-out shelves (None, and the matrix whole, when that leaves fewer than
+    ``MIN_SELECTION_READERS``). The fit loses a small share of its entries (2,000 readers' ~4 books of ~1 M on
+    goodbooks)."""
+    matrix = shelf_matrix.tocsr()
+    lengths = np.diff(matrix.indptr)
+    entry_rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    full = np.bincount(entry_rows[matrix.data != 1], minlength=matrix.shape[0]) == 0
+    eligible = np.flatnonzero(full & (lengths >= 5))
+    if min(readers, len(eligible) // 10) < MIN_SELECTION_READERS:
+        return shelf_matrix, None
+    rng = np.random.default_rng([seed, 11])
+    chosen = np.sort(rng.choice(eligible, min(readers, len(eligible) // 10), replace=False))
+    held = np.zeros(matrix.nnz, bool)
+    for row in chosen:
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        held[start + rng.permutation(stop - start)[: max(1, (stop - start) // 5)]] = True
+    picked = np.full(matrix.shape[0], -1)
+    picked[chosen] = np.arange(len(chosen))
+
+    def shelves(mask: np.ndarray) -> sp.csr_matrix:
+        return sp.csr_matrix((np.ones(mask.sum(), np.float32), (picked[entry_rows[mask]], matrix.indices[mask])),
+                             shape=(len(chosen), matrix.shape[1]))
+
+    chosen_entry = picked[entry_rows] >= 0
+    fitted = sp.csr_matrix((matrix.data[~held], (entry_rows[~held], matrix.indices[~held])), shape=matrix.shape)
+    return fitted, HeldOutShelves(visible=shelves(chosen_entry & ~held), hidden=shelves(held))
+
+
+TAIL_BLENDS = (0.0, 0.5, 1.0)
+"""The tail blends ``choose_tail_blend`` picks from, the first none."""
+TAIL_SCALES = (1.0, 0.3, 0.1)
+"""The tail scales ``choose_tail_blend`` picks from, the first none."""
+SELECTION_K = 20
+"""Recommendations a held-out reader gets while the tail blend is chosen (the goodbooks bar's Recall@20)."""
+SELECTION_STANDARD_ERRORS = 2.0
+"""How clearly a tail blend or scale must find more held-out books than none to be chosen (``choose_tail_blend``)."""
+SELECTION_BLOCK_ENTRIES = 4_000_000
+"""Held-out readers' scores of every book held at once while the tail blend is chosen (float32, a block of readers)."""
+
+
+def choose_tail_blend(ease: sp.csr_matrix, votes: sp.csr_matrix, is_tail: np.ndarray,
+                      held_out: HeldOutShelves) -> tuple[float, float]:
+    """The (blend, scale) of ``TAIL_BLENDS`` × ``TAIL_SCALES`` whose ``blended_weights`` find the held-out books
+    best, counting for each held-out reader Recall@20 among all books (what a reader is served) plus Recall@20
+    among the tail books ranked apart (whether the tail's own order finds them; 0 for a reader with no tail book
+    held out). A pair is chosen over none (blend 0, scale 1) only if its mean gain over none is more than
+    ``SELECTION_STANDARD_ERRORS`` standard errors of the readers' paired gains: a near-tie keeps the plain solver
+    (on goodbooks a blend of 0.1 came out first on one draw of held-out readers in four, for 0.979× the exact
+    solver's Recall@20 on the validation readers). Unlike a blend fixed for every catalogue, this keeps EASE's tail
+    where its columns are good (goodbooks, whose tags describe the books: EASE finds tail books better than item-kNN
+    there) and takes item-kNN's votes where they are not (planted tastes, whose tags say only the genre). A reader's
+    20 among all books are the best of its head's 20 and its tail's 20 (scaled), so each blend ranks the head once
+    and the tail once; memory: a few blocks of readers × books, dense, ``SELECTION_BLOCK_ENTRIES`` each."""
+    n = ease.shape[1]
+    k = min(SELECTION_K, n - 1)
+    head, tail = np.flatnonzero(~is_tail), np.flatnonzero(is_tail)
+    readers = held_out.visible.shape[0]
+    found = np.zeros((readers, len(TAIL_BLENDS), len(TAIL_SCALES)))  # each reader's two recalls, summed
+    block = max(1, SELECTION_BLOCK_ENTRIES // n)
+    for start in range(0, readers, block):
+        visible = held_out.visible[start:start + block]
+        hidden = held_out.hidden[start:start + block].toarray() > 0
+        own = np.asarray((visible @ ease).todense())
+        own[visible.toarray() > 0] = -np.inf
+        voted = np.asarray((visible @ votes).todense())[:, tail]
+        ideal = np.minimum(hidden.sum(axis=1), k)
+        tail_ideal = np.maximum(np.minimum(hidden[:, tail].sum(axis=1), k), 1)
+        head_ids, head_scores = best(own[:, head], head, k)
+        head_hits = np.take_along_axis(hidden, head_ids, axis=1)
+        for b, blend in enumerate(TAIL_BLENDS):
+            tail_ids, tail_scores = best(own[:, tail] + np.float32(blend) * voted if blend else own[:, tail], tail, k)
+            tail_hits = np.take_along_axis(hidden, tail_ids, axis=1)
+            found[start:start + block, b] += (tail_hits.sum(axis=1) / tail_ideal)[:, None]
+            for s, scale in enumerate(TAIL_SCALES):
+                scores = np.hstack([head_scores, np.float32(scale) * tail_scores])
+                top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+                hits = np.take_along_axis(np.hstack([head_hits, tail_hits]), top, axis=1)
+                found[start:start + block, b, s] += hits.sum(axis=1) / ideal
+    gain = (found - found[:, :1, :1]).reshape(readers, -1)  # over none: TAIL_BLENDS[0], TAIL_SCALES[0]
+    mean = gain.mean(axis=0)
+    error = gain.std(axis=0, ddof=1) / np.sqrt(readers) if readers > 1 else np.zeros_like(mean)
+    clear = np.where(mean > SELECTION_STANDARD_ERRORS * error, mean, 0.0)
+    b, s = np.unravel_index(int(np.argmax(clear)), found.shape[1:])
+    return TAIL_BLENDS[b], TAIL_SCALES[s]
+
+
+def best(scores: np.ndarray, columns: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest ``scores`` (all of them when fewer), in no order: which of ``columns`` and their
+    scores."""
+    if scores.shape[1] > k:
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        top = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    return columns[top], np.take_along_axis(scores, top, axis=1)
 
 
 def tail_books(shelf_counts: np.ndarray) -> np.ndarray:

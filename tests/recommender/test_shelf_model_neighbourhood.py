@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.core.management import call_command
 
 from books.models import Book, ShelfEntry
@@ -15,7 +16,13 @@ from recommender.services.training_runs import training_run_request
 from recommender.services.versions import version_activate, version_rollback
 from recommender.training.dataset import PairSet
 from recommender.training.params import TrainingParams
-from recommender.training.shelf_model import recommend_from_shelf_model, tail_books, train_shelf_model
+from recommender.training.shelf_model import (
+    HeldOutShelves,
+    choose_tail_blend,
+    recommend_from_shelf_model,
+    tail_books,
+    train_shelf_model,
+)
 from tests.recommender.planted import planted_catalogue, planted_shelf_model, publish_planted_version
 from tests.recommender.test_shelf_model import BOOKS_PER_GROUP, GROUPS, exact_weights, grouped_shelves
 
@@ -31,7 +38,7 @@ def test_with_every_book_it_shares_a_shelf_with_as_a_neighbour_the_weights_are_t
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
                             shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
-                            shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0)
+                            shelf_model_tail_selection_readers=0)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
@@ -181,7 +188,7 @@ def test_links_on_many_books_count_in_every_system_whether_listed_or_not(monkeyp
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
         **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
-        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
+        shelf_model_tail_selection_readers=0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -206,7 +213,7 @@ def test_more_links_on_many_books_than_components_fold_into_them_exactly_when_th
     exact = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(**common))
     model = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
         **common, shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1, shelf_model_out_neighbours=n,
-        shelf_model_tail_blend=0.0, shelf_model_tail_scale=1.0))
+        shelf_model_tail_selection_readers=0))
 
     np.testing.assert_allclose(model.shelf_vectors.toarray(), np.maximum(exact.shelf_vectors, 0.0), atol=1e-5)
 
@@ -238,8 +245,8 @@ def test_the_tail_is_every_book_but_the_most_shelved_ones_holding_half_the_shelf
 def test_the_tail_blend_adds_each_book_s_cosine_to_the_tail_books_it_shares_shelves_with():
     """With every co-shelved book a neighbour and no cut, the blended weights are EASE's closed form plus
     ``shelf_model_tail_blend`` × the cosine of the two books' shelves in each tail book's column (a book's votes
-    for its most similar tail books: item-kNN's), positive ones kept, the tail's columns then multiplied by
-    ``shelf_model_tail_scale``; the head's columns are EASE's alone."""
+    for its most similar tail books: item-kNN's), EASE's positive weights kept, the tail's columns then multiplied
+    by ``shelf_model_tail_scale``; the head's columns are EASE's alone."""
     shelves = grouped_shelves(readers_per_group=150, seed=2)
     n = shelves.n_books
     x = np.zeros((shelves.n_links, n))
@@ -252,12 +259,13 @@ def test_the_tail_blend_adds_each_book_s_cosine_to_the_tail_books_it_shares_shel
     params = TrainingParams(shelf_model_solver="neighbourhood", shelf_model_neighbours=n - 1,
                             shelf_model_out_neighbours=n, shelf_model_link_weight=0.0,
                             shelf_model_regularisation=10.0, shelf_model_dropout=0.25, shelf_model_min_shelves=1,
-                            shelf_model_tail_blend=0.5, shelf_model_tail_neighbours=n, shelf_model_tail_scale=0.2)
+                            shelf_model_tail_selection_readers=0, shelf_model_tail_blend=0.5,
+                            shelf_model_tail_neighbours=n, shelf_model_tail_scale=0.2)
 
     model = train_shelf_model(shelves=shelves, content=None, params=params)
 
-    blended = exact_weights(shelves, 10.0, 0.25) + 0.5 * cosines * tail[None, :]
-    scaled = np.maximum(blended, 0.0) * np.where(tail, 0.2, 1.0)[None, :]
+    blended = np.maximum(exact_weights(shelves, 10.0, 0.25), 0.0) + 0.5 * cosines * tail[None, :]
+    scaled = blended * np.where(tail, 0.2, 1.0)[None, :]
     np.testing.assert_allclose(model.shelf_vectors.toarray(), scaled, atol=1e-5)
 
 
@@ -265,7 +273,8 @@ def test_the_tail_blend_votes_only_for_each_book_s_most_similar_tail_books():
     shelves = grouped_shelves(readers_per_group=60, extra_books=2, seed=3)
     n = shelves.n_books
     base = dict(shelf_model_solver="neighbourhood", shelf_model_neighbours=20, shelf_model_out_neighbours=n,
-                shelf_model_regularisation=10.0, shelf_model_min_shelves=1, shelf_model_tail_scale=1.0)
+                shelf_model_regularisation=10.0, shelf_model_min_shelves=1, shelf_model_tail_selection_readers=0,
+                shelf_model_tail_scale=1.0)
 
     plain = train_shelf_model(shelves=shelves, content=None, params=TrainingParams(
         **base, shelf_model_tail_blend=0.0)).shelf_vectors
@@ -279,11 +288,96 @@ def test_the_tail_blend_votes_only_for_each_book_s_most_similar_tail_books():
     assert not gained[:, ~tail_books(counts)].any(), "no head book's column changes"
 
 
+def planted_tastes(*, n_books: int = 800, n_readers: int = 8000, genres: int = 8, seed: int = 0):
+    """Shelves of readers with two planted genres each, drawing books of them by power-law popularity (as
+    ``bench.speed.shelf_model_scale``'s generator), and tags that say only a book's genre: (reader, book) pairs
+    and (book, tag) pairs."""
+    rng = np.random.default_rng(seed)
+    genre = rng.integers(genres, size=n_books)
+    popularity = 1.0 / np.arange(1, n_books + 1) ** 0.9
+    popularity = popularity[rng.permutation(n_books)]
+    tastes = rng.integers(genres, size=(n_readers, 2))
+    readers, books = [], []
+    for reader in range(n_readers):
+        drawn = tastes[reader][(rng.random(int(np.clip(rng.lognormal(np.log(15), 0.6), 2, 100))) < 0.45).astype(int)]
+        for taste in np.unique(drawn):
+            of_taste = np.flatnonzero(genre == taste)
+            chosen = rng.choice(of_taste, min(int((drawn == taste).sum()), len(of_taste)), replace=False,
+                                p=popularity[of_taste] / popularity[of_taste].sum())
+            books += list(chosen)
+            readers += [reader] * len(chosen)
+    tag_books = np.repeat(np.arange(n_books), 10)
+    return (np.array(readers), np.array(books)), (tag_books, genre[tag_books] * 20 + rng.integers(20, size=len(tag_books)))
+
+
+def tail_recall_at_20(weights, shelves: list[np.ndarray], tail: np.ndarray) -> float:
+    """Recall@20 of each shelf's last fifth among the tail books ranked apart, by the sum of its other books'
+    rows of ``weights`` (readers with a tail book in that fifth)."""
+    found = []
+    for shelf in shelves:
+        visible, hidden = shelf[: max(1, int(0.8 * len(shelf)))], shelf[max(1, int(0.8 * len(shelf))):]
+        hidden = hidden[tail[hidden]]
+        if len(hidden):
+            scores = np.asarray(weights[visible].sum(axis=0)).ravel()
+            scores[visible] = -np.inf
+            scores[~tail] = -np.inf
+            found.append(np.isin(np.argsort(-scores, kind="stable")[:20], hidden).sum() / min(len(hidden), 20))
+    return float(np.mean(found))
+
+
+def test_on_planted_tastes_whose_tags_say_only_the_genre_it_chooses_item_knn_s_votes_and_finds_the_tail_as_well():
+    """The tail blend and scale are chosen per catalogue on held-out training shelves: where a tail book's EASE
+    column knows only its genre (its tags are the genre's, its shelves few), item-kNN's votes find the planted
+    tail better, and the chosen model finds it about as well as item-kNN on readers it never saw."""
+    (readers, books), (tag_books, tags) = planted_tastes()
+    n, training = 800, readers < 7000
+    shelves = PairSet.build(books[training], readers[training], n_books=n, n_links=7000)
+    content = PairSet.build(tag_books, tags, n_books=n, n_links=int(tags.max()) + 1)
+
+    chosen = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+        shelf_model_solver="neighbourhood"))
+    plain = train_shelf_model(shelves=shelves, content=content, params=TrainingParams(
+        shelf_model_solver="neighbourhood", shelf_model_tail_selection_readers=0))
+
+    assert chosen.tail_blend > 0 and chosen.tail_scale < 1
+    counts = np.bincount(books[training], minlength=n).astype(float)
+    x = np.zeros((7000, n))
+    x[readers[training], books[training]] = 1.0
+    cosines = (x.T @ x) / np.sqrt(np.outer(counts, counts))
+    np.fill_diagonal(cosines, 0.0)
+    unseen = [np.random.default_rng(reader).permutation(books[readers == reader]) for reader in range(7000, 8000)]
+    tail = tail_books(counts)
+    item_knn = tail_recall_at_20(cosines, unseen, tail)
+    assert tail_recall_at_20(chosen.shelf_vectors, unseen, tail) >= 0.95 * item_knn
+    assert tail_recall_at_20(plain.shelf_vectors, unseen, tail) < 0.9 * item_knn, "without the blend it does not"
+
+
+@pytest.mark.parametrize(("ease_for_hidden", "votes_for", "chosen"), [
+    (0.7, range(31, 60), (0.0, 1.0)),  # the votes push the hidden book out of the 20, unless they are small
+    (0.0, [30], (1.0, 1.0)),  # only a full blend lifts it over EASE's 20 others
+])
+def test_a_blend_is_chosen_only_where_it_finds_more_held_out_books(ease_for_hidden, votes_for, chosen):
+    """Held-out readers shelve book 0 and hid book 30 (a tail book). EASE's row of book 0 weighs 0.6 on 20 other
+    tail books and ``ease_for_hidden`` on book 30, item-kNN's votes 1 on ``votes_for``: the first best of the
+    blends and scales is chosen, none unless it finds more."""
+    n = 60
+    is_tail = np.arange(n) >= 10
+    ease = np.zeros((n, n), np.float32)
+    ease[0, 10:30], ease[0, 30] = 0.6, ease_for_hidden
+    votes = np.zeros((n, n), np.float32)
+    votes[0, list(votes_for)] = 1.0
+    shelf, hidden = np.zeros((150, n), np.float32), np.zeros((150, n), np.float32)
+    shelf[:, 0], hidden[:, 30] = 1.0, 1.0
+
+    assert choose_tail_blend(sp.csr_matrix(ease), sp.csr_matrix(votes), is_tail, HeldOutShelves(
+        visible=sp.csr_matrix(shelf), hidden=sp.csr_matrix(hidden))) == chosen
+
+
 @pytest.mark.django_db
 def test_a_version_with_the_tail_blend_stores_the_blended_lists_and_serves_their_sum(django_assert_max_num_queries):
     catalogue = planted_catalogue(groups=6, books_per_group=30, links_per_group=4, links_per_book=2,
                                   readers_per_group=12, shelf_size=8)
-    blend = {"shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.5}
+    blend = {"shelf_model_tail_selection_readers": 0, "shelf_model_tail_blend": 1.0, "shelf_model_tail_scale": 0.5}
     publish_planted_version(catalogue, shelf_model=True, shelf_model_solver="neighbourhood",
                             shelf_model_params=blend)
     book_ids = np.array([book.pk for book in catalogue.books])
