@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.support.common import PROJECT_DIR, PYTHON, write_result
+from bench.support.common import PROJECT_DIR, PYTHON, commit_tree, short_commit, write_result
 from bench.support.scratch import existing_environment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -58,14 +58,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before", help="also serve this commit's code (e.g. main), alternating with the working tree")
     parser.add_argument("--rounds", type=int, default=1, help="with --before: how many before/after pairs")
     args = parser.parse_args(argv)
-    from bench.scale.serving import _archive, _short
 
     env = existing_environment(database=args.database)
     os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL")})
-    codes = [("after", PROJECT_DIR, _short("HEAD") + ("+changes" if _dirty() else ""))]
+    codes = [("after", PROJECT_DIR, short_commit("HEAD") + ("+changes" if _dirty() else ""))]
     if args.before:
-        commit = _short(args.before)
-        codes.insert(0, ("before", _archive(commit), commit))
+        commit = short_commit(args.before)
+        codes.insert(0, ("before", commit_tree(commit), commit))
     runs: dict[str, dict] = {}
     for _ in range(args.rounds if args.before else 1):
         for label, folder, commit in codes:

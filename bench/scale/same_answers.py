@@ -37,19 +37,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def compare(code: str, database: str, requests: int) -> None:
-    from bench.scale.serving import RESULT, _archive, _short
-    from bench.support.common import PROJECT_DIR, WORK_DIR, machine, write_result
+    from bench.scale.serving import RESULT
+    from bench.support.common import PROJECT_DIR, WORK_DIR, commit_tree, machine, short_commit, write_result
 
-    commit = _short(code)
+    commit = short_commit(code)
     answers = {}
-    for name, folder in ((commit, _archive(commit)), ("working tree", PROJECT_DIR)):
+    for name, folder in ((commit, commit_tree(commit)), ("working tree", PROJECT_DIR)):
         path = WORK_DIR / f"same_answers_{'tree' if folder == PROJECT_DIR else commit}.jsonl"
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--write", str(path), "--database", database,
                         "--requests", str(requests)], cwd=folder, env={**os.environ, "PYTHONPATH": str(folder)},
                        check=True)
         answers[name] = path.read_text().splitlines()
     before, after = answers[commit], answers["working tree"]
-    figures = {"before": commit, "after": _short("HEAD") + "+working tree", "requests": requests,
+    figures = {"before": commit, "after": short_commit("HEAD") + "+working tree", "requests": requests,
                "answers_identical": sum(a == b for a, b in zip(before, after)) if len(before) == len(after) else 0,
                "answered_200": sum(line.startswith("200 ") for line in after),
                "sha256": {name: hashlib.sha256("\n".join(lines).encode()).hexdigest() for name, lines in answers.items()},

@@ -22,10 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-from pathlib import Path
 
 from bench.scale.stages import _serving
-from bench.support.common import PROJECT_DIR, machine, write_result
+from bench.support.common import PROJECT_DIR, commit_tree, machine, short_commit, write_result
 from bench.support.scratch import existing_environment
 
 RESULT = PROJECT_DIR / "bench" / "results" / "scale_serving.json"
@@ -45,10 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.code:
         from bench.speed import http_load
 
-        commit, dirty = _short(args.code), False
-        http_load.PROJECT_DIR = _archive(commit)  # where gunicorn starts: its code is what it serves
+        commit, dirty = short_commit(args.code), False
+        http_load.PROJECT_DIR = commit_tree(commit)  # where gunicorn starts: its code is what it serves
     else:
-        commit = _short("HEAD")
+        commit = short_commit("HEAD")
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "books", "recommender", "config"],
                                     cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip())
     endpoints = [("recommendations", "health"), ("health", "recommendations")]
@@ -68,23 +67,6 @@ def main(argv: list[str] | None = None) -> None:
     path = write_result("scale_serving", {**kept, "runs": runs})
     print(json.dumps(runs[args.label], indent=1))
     print(f"  -> {path}")
-
-
-def _short(ref: str) -> str:
-    return subprocess.run(["git", "rev-parse", "--short", ref], cwd=PROJECT_DIR, capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
-def _archive(commit: str) -> Path:
-    """The tree of ``commit``, written once into ``var/serving-code/COMMIT``."""
-    folder = PROJECT_DIR / "var" / "serving-code" / commit
-    if not folder.exists():
-        partial = folder.with_name(commit + ".partial")
-        partial.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", commit], cwd=PROJECT_DIR, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive, check=True)
-        partial.rename(folder)
-    return folder
 
 
 def _books(database_url: str) -> int:

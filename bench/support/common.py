@@ -107,6 +107,20 @@ def export_commit(commit: str, folder: Path) -> Path:
     return folder
 
 
+def short_commit(ref: str) -> str:
+    """``ref``'s abbreviated commit id."""
+    return subprocess.run(["git", "rev-parse", "--short", ref], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def commit_tree(commit: str) -> Path:
+    """The tree of ``commit``, written once into ``var/serving-code/COMMIT`` and kept for later runs."""
+    folder = PROJECT_DIR / "var" / "serving-code" / commit
+    if not folder.exists():
+        export_commit(commit, folder.with_name(commit + ".partial")).rename(folder)
+    return folder
+
+
 def _command_line() -> list[str]:
     """This process's command line, a module run with -m written as such."""
     script = Path(sys.argv[0]).resolve()
