@@ -63,7 +63,8 @@ def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout
 
     The shelf figures are those of the shelf model when there is one, on the validation readers' books it knows
     (serving blends in neighbour votes for shelf books outside it, which these figures leave out); neighbour
-    voting on the book vectors is reported beside them as ``votes_recall@20`` / ``votes_ndcg@20``.
+    voting on the book vectors is reported beside them as ``votes_recall@20`` / ``votes_ndcg@20``. A neighbourhood
+    shelf model's tail blend and scale, as its fit chose them, are kept as ``shelf_model_tail_blend`` / ``_scale``.
     """
     metrics: dict[str, float | int] = {}
     if heldout_auc is not None:
@@ -96,6 +97,10 @@ def embeddings_evaluate(*, data: TrainingData, book_vectors: np.ndarray, heldout
         })
         if shelf_model is not None:
             metrics.update({"votes_recall@20": votes["recall@20"], "votes_ndcg@20": votes["ndcg@20"]})
+    if shelf_model is not None and shelf_model.is_sparse:
+        # What the fit chose for its tail (choose_tail_blend), kept with the version's figures it explains.
+        metrics.update({"shelf_model_tail_blend": shelf_model.tail_blend,
+                        "shelf_model_tail_scale": shelf_model.tail_scale})
     return {name: value for name, value in metrics.items() if not _missing(value)}
 
 

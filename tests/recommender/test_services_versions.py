@@ -470,3 +470,28 @@ def test_same_author_precision_is_also_reported_per_source():
     # Both sources have 4 eligible books, so the overall figure is the mean of the two.
     assert metrics["same_author_precision@5"] == pytest.approx(
         (metrics["wikipedia:same_author_precision@5"] + metrics["goodbooks:same_author_precision@5"]) / 2)
+
+
+def test_a_neighbourhood_shelf_models_chosen_tail_blend_is_kept_with_the_versions_figures():
+    import scipy.sparse as sp
+
+    from recommender.training.data import TrainingData
+    from recommender.training.dataset import PairSet
+    from recommender.training.quality import embeddings_evaluate
+    from recommender.training.shelf_model import ShelfModel
+
+    vectors = np.eye(4, dtype=np.float32)
+    data = TrainingData(
+        pairs=PairSet.build([0], [0], n_books=4, n_links=1), content=PairSet.build([0], [0], n_books=4, n_links=1),
+        shelves=PairSet.build([], [], n_books=4, n_links=0), book_ids=np.arange(4), link_ids=np.arange(1),
+        n_readers=0, shelf_cases=[], shelf_popularity=np.zeros(4),
+        authors=[""] * 4, genres=[""] * 4, countries=[""] * 4, sources=["goodbooks"] * 4,
+    )
+    neighbourhood = ShelfModel(book_index=np.arange(4), shelf_vectors=sp.csr_matrix(np.eye(4, dtype=np.float32)),
+                               tail_blend=0.5, tail_scale=0.1)
+    exact = ShelfModel(book_index=np.arange(4), shelf_vectors=np.eye(4, dtype=np.float32))
+
+    metrics = embeddings_evaluate(data=data, book_vectors=vectors, heldout_auc=None, shelf_model=neighbourhood)
+    assert (metrics["shelf_model_tail_blend"], metrics["shelf_model_tail_scale"]) == (0.5, 0.1)
+    assert "shelf_model_tail_blend" not in embeddings_evaluate(data=data, book_vectors=vectors, heldout_auc=None,
+                                                               shelf_model=exact)
