@@ -73,7 +73,7 @@ def step_loss(model: EmbeddingModel, books: tf.Tensor, links: tf.Tensor, drawn_b
         counted_links = tf.reshape(tf.cast(book_negatives, book_vs_links.dtype), tf.shape(book_vs_links))
         counted_books = tf.reshape(tf.cast(link_negatives, link_vs_books.dtype), tf.shape(link_vs_books))
     if drawn_weight != 1:
-        counted_links *= tf.concat([tf.ones(group_size), tf.fill([drawn], drawn_weight)], 0)
+        counted_links *= tf.concat([tf.ones(group_size), tf.fill([drawn], float(drawn_weight))], 0)
         counted_books *= drawn_weight
     negatives = (tf.reduce_sum(model.loss(book_vs_links, positive=False) * counted_links)
                  + tf.reduce_sum(model.loss(link_vs_books, positive=False) * counted_books))

@@ -112,7 +112,7 @@ def test_the_learning_rate_falls_from_the_first_step_on():
     assert not np.array_equal(falling, constant)
 
 
-@pytest.mark.parametrize("drawn_weight", [1.0, 3.0])
+@pytest.mark.parametrize("drawn_weight", [1.0, 3.0, 3])  # 3: an integer, as a form or JSON gives it
 def test_the_step_loss_weighs_a_pairs_negatives_as_documented(drawn_weight):
     rng = np.random.default_rng(3)
     size, drawn, groups, dim = 4, 3, 2, 5
