@@ -163,9 +163,8 @@ class RecommendationsSerializer(serializers.Serializer):
     )
 
     def to_representation(self, instance: dict) -> dict:
-        """What the declared fields make of ``instance`` (they document the answer), written out from plain values:
-        DRF's field-by-field serialising, with its fields built anew for each answer, was a sixth of a request's
-        Python (20 books with their series; BENCHMARKS.md §15)."""
+        """What the declared fields make of ``instance`` (they document the answer), written out from plain values."""
+        # DRF's field-by-field serialising was a large share of a request's Python (BENCHMARKS.md §15).
         return {"results": [_recommendation(item) for item in instance["results"]],
                 "version": instance["version"], "detail": instance["detail"]}
 

@@ -166,18 +166,11 @@ class TrainingParams:
     epochs: int = 15
     """Passes over the (weighted) training pairs, at least (see ``min_steps``): seed-scale link AUC 0.889."""
     min_steps: int = 250
-    """Small catalogues train more epochs, to make at least this many steps (0: never more): Wikipedia
-    same-author precision@5 0.561 against 0.552 at 75 steps. Since batches of 8,192 (``batch_size``) that is twice
-    the pairs it was; 125 steps (as many pairs as before) cost Wikipedia same-author -0.0029 ± 0.0006 (6 seeds)."""
+    """Small catalogues train more epochs, to make at least this many steps (0: never more; BENCHMARKS.md
+    "Hyper-parameter evidence")."""
     batch_size: int = 8192
-    """True pairs per step, rounded up to whole groups of ``group_size`` (4,096 until 2026-12-07). 8,192 makes half
-    the steps for as many passes over the pairs, and the seed-scale vectors generalise better for it: with
-    ``drawn_negative_weight`` 16, held-out link AUC / genre precision@10 0.8824 / 0.9869 against 4,096's 0.8795 /
-    0.9852 at only 10 epochs (and 0.8727 / 0.9773 at 15 with weight 8), at or above the original notebook's 0.8794
-    / 0.9856; Wikipedia within a standard error of the 4,096 default (6 seeds: same-author precision@5 +0.0010 ±
-    0.0009, genre k-NN +0.0016 ± 0.0034, country +0.0001 ± 0.0005). The cost: goodbooks' book vectors vote
-    Recall@20 / NDCG@20 0.1644 / 0.1053 against 0.1677 / 0.1106 (the shelf model, which serves goodbooks' shelves,
-    does not use them; BENCHMARKS.md §1)."""
+    """True pairs per step, rounded up to whole groups of ``group_size`` (4,096 until 2026-12-07: the seed-scale
+    vectors generalise better with half the steps for as many passes; BENCHMARKS.md §1)."""
     group_size: int = 32
     """A step's true pairs are scored in groups of this many, each pair against the group's other links
     (``group_size - 1`` negatives for one small matrix product). The cost of a step is mostly the number of
@@ -191,11 +184,7 @@ class TrainingParams:
     drawn_negative_weight: float = 16.0
     """How much a drawn negative counts against an in-group one in the mean of a pair's negatives (4 until
     2026-12-07). Held-out link AUC scores a book's true link against uniformly drawn links, as the drawn negatives
-    are, where the in-group ones come by popularity: with 8 drawn and 31 in-group, 16 gives the drawn 89 % of a
-    pair's negative weight, and seed-scale link AUC at 10 epochs (batches of 4,096) rises 0.8714 (4), 0.8766 (8),
-    0.8785 (12), 0.8795 (16), 0.8806 (24), genre precision@10 0.985 throughout; Wikipedia within a standard error
-    of 4 (6 seeds) but for country k-NN at 12 and 16 (-0.003 ± 0.001 at batches of 4,096; +0.0001 ± 0.0005 at
-    8,192, see ``batch_size``)."""
+    are, where the in-group ones come by popularity (BENCHMARKS.md §1)."""
     negatives_per_positive: int = 2
     """How much a true pair's negatives weigh against it (their mean loss counts this many times): 0.555."""
     negative_power: float = 0.0
