@@ -121,8 +121,9 @@ def book_detail(*, book_id: int) -> Book:
 
 
 def existing_book_ids(book_ids: Iterable[int]) -> set[int]:
-    """Those of ``book_ids`` that are a book's id. One query, written out: the API checks the books of every
-    recommendations request with it, and the ORM's building of the query was most of its cost."""
+    """Those of ``book_ids`` that are a book's id, in one query."""
+    # Written out: every recommendations request checks its books, and building the ORM's query cost more than
+    # running it (BENCHMARKS.md §15).
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM books_book WHERE id = ANY(%s::bigint[])", [list(book_ids)])
         return {book_id for (book_id,) in cursor.fetchall()}

@@ -4,8 +4,7 @@
   each book's genre and country as an index into a short legend (the most common values; the rest
   fall under "Other"), and the sources that describe it (Wikipedia, goodbooks, both, a catalogue of one's own).
   Cached per version, rebuilt when books are added to the version; ``map_data_gzipped`` is the same as the
-  gzip-compressed JSON the map page loads, cached beside it (17.6 MB of JSON at 200,000 books took ~2 s of a
-  request to serialise and compress).
+  gzip-compressed JSON the map page loads, cached beside it so that no request serialises and compresses it.
 * ``projector_vectors_lines`` / ``projector_metadata_lines``: the TensorFlow Embedding Projector's
   ``vectors.tsv`` and ``metadata.tsv`` (same rows, same order), produced row by row from a server-side
   cursor so the download starts at once and memory stays flat.

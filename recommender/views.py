@@ -2,12 +2,12 @@
 embedding space, the projector download, and the staff training status page. Views parse the request, call
 selectors or services, and render."""
 import gzip
-import re
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -36,8 +36,6 @@ RECOMMENDATION_BATCHES = 5
 DISMISSED_SHOWN = 50
 """The reader's most recently dismissed books listed under "Not interested" (the API pages through them all)."""
 MAP_NEIGHBOURS = 10
-ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-"""As Django's GZipMiddleware reads Accept-Encoding."""
 RUNS_SHOWN = 20
 VERSIONS_SHOWN = 10
 
@@ -124,7 +122,7 @@ def map_points(request):
     if version is None:
         return JsonResponse({"detail": "No embedding version is active yet."}, status=404)
     body = map_data_gzipped(version=version)
-    if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+    if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")):
         response = HttpResponse(body, content_type="application/json")
         response["Content-Encoding"] = "gzip"
     else:

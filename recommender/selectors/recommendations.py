@@ -169,9 +169,9 @@ def _recommendations(version: EmbeddingVersion | None, sources: list[int], k: in
 
 def _shown_books(book_ids: set[int]) -> dict[int, Book]:
     """The books of ``book_ids`` that exist, by id, read with ``SHOWN_BOOK_FIELDS`` (the others deferred) and their
-    series (its name): the answer shows each book's place in its series. One query, written out: through the ORM
-    (``select_related``, ``in_bulk``: whole rows, the query built anew each time) it was a fifth of a request's Python
-    at 200,000 books, and ``only`` left most of that."""
+    series (its name): the answer shows each book's place in its series. One query."""
+    # Written out: the ORM's select_related/in_bulk (or only()) cost a large share of a request's Python
+    # (BENCHMARKS.md §15).
     columns = ", ".join(f"b.{name}" for name in SHOWN_BOOK_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}, s.name FROM books_book b LEFT JOIN books_series s ON s.id = b.series_id"
